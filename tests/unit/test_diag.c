@@ -1,0 +1,242 @@
+/* Unit tests for failure diagnosis: errno mapping and stable names, and that each explanation names the
+ * cause the fabricated numbers point at (conntrack full vs listen queue overflow for a timed-out
+ * connect, port exhaustion arithmetic, the fixed hard fd limit) with the line that fixes it. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <cmocka.h>
+
+#include "diag.h"
+
+static char buf[DIAG_EXPLAIN_LEN];
+
+static void ctx_init(struct diag_context *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->lim_valid = true;
+	c->lim.nofile_soft = 20000;
+	c->lim.nofile_hard = 20000;
+	c->lim.nofile_hard_raisable = false;
+	c->lim.file_max = 2466193;
+	c->lim.file_nr_used = 400;
+	c->lim.port_lo = 32768;
+	c->lim.port_hi = 60999;
+	c->lim.conntrack_present = true;
+	c->lim.conntrack_max = 131072;
+	c->lim.conntrack_count = 10;
+	c->lim.somaxconn = 4096;
+	c->lim.tcp_mem[0] = 287901;
+	c->lim.tcp_mem[1] = 383869;
+	c->lim.tcp_mem[2] = 575802;
+	c->lim.sockstat_present = true;
+	c->lim.tcp_mem_used = 1000;
+	c->lim.mem_available = UINT64_C(24) << 30;
+	c->netstat_present = true;
+	c->ports = 1;
+	c->sources = 1;
+	c->dst_addrs = 1;
+}
+
+static void test_errno_map(void **state)
+{
+	(void)state;
+	assert_int_equal(diag_from_errno(EMFILE), DIAG_EMFILE);
+	assert_int_equal(diag_from_errno(ENFILE), DIAG_ENFILE);
+	assert_int_equal(diag_from_errno(EADDRNOTAVAIL), DIAG_EADDRNOTAVAIL);
+	assert_int_equal(diag_from_errno(ETIMEDOUT), DIAG_ETIMEDOUT);
+	assert_int_equal(diag_from_errno(ECONNREFUSED), DIAG_ECONNREFUSED);
+	assert_int_equal(diag_from_errno(ECONNRESET), DIAG_ECONNRESET);
+	assert_int_equal(diag_from_errno(EPIPE), DIAG_EPIPE);
+	assert_int_equal(diag_from_errno(ENOMEM), DIAG_ENOMEM);
+	assert_int_equal(diag_from_errno(ENOBUFS), DIAG_ENOBUFS);
+	assert_int_equal(diag_from_errno(EINVAL), DIAG_OTHER);
+	assert_int_equal(diag_from_errno(0), DIAG_OTHER);
+}
+
+static void test_names(void **state)
+{
+	unsigned i, j;
+
+	(void)state;
+	assert_string_equal(diag_kind_name(DIAG_EMFILE), "EMFILE");
+	assert_string_equal(diag_kind_name(DIAG_ECHO_MISMATCH), "echo_mismatch");
+	assert_string_equal(diag_kind_name(DIAG_CONNECT_TIMEOUT), "connect_timeout");
+	assert_string_equal(diag_kind_name(DIAG_KIND_COUNT), "invalid");
+	for (i = 0; i < DIAG_KIND_COUNT; i++) {
+		const char *n = diag_kind_name((enum diag_kind)i);
+
+		assert_non_null(n);
+		assert_int_equal(diag_kind_from_name(n), i);
+		for (j = 0; j < i; j++)  /* JSON keys must be unique */
+			assert_string_not_equal(n, diag_kind_name((enum diag_kind)j));
+	}
+	assert_int_equal(diag_kind_from_name("nope"), DIAG_KIND_COUNT);
+	assert_int_equal(diag_kind_from_name(NULL), DIAG_KIND_COUNT);
+}
+
+/* Every kind explains itself in a bounded buffer; an invalid kind and a tiny buffer fail. */
+static void test_every_kind(void **state)
+{
+	struct diag_context c;
+	char tiny[16];
+	unsigned i;
+
+	(void)state;
+	ctx_init(&c);
+	for (i = 0; i < DIAG_KIND_COUNT; i++) {
+		assert_int_equal(diag_explain((enum diag_kind)i, &c, buf, sizeof(buf)), 0);
+		assert_true(strlen(buf) > 40);
+	}
+	assert_int_equal(diag_explain(DIAG_KIND_COUNT, &c, buf, sizeof(buf)), -1);
+	assert_int_equal(diag_explain(DIAG_EMFILE, &c, tiny, sizeof(tiny)), -1);
+	assert_int_equal(strlen(tiny), sizeof(tiny) - 1);
+	/* without system numbers the text still gives the fix */
+	c.lim_valid = false;
+	c.netstat_present = false;
+	for (i = 0; i < DIAG_KIND_COUNT; i++)
+		assert_int_equal(diag_explain((enum diag_kind)i, &c, buf, sizeof(buf)), 0);
+}
+
+static void test_emfile(void **state)
+{
+	struct diag_context c;
+
+	(void)state;
+	ctx_init(&c);
+	assert_int_equal(diag_explain(DIAG_EMFILE, &c, buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "Soft limit 20000, hard limit 20000"));
+	assert_non_null(strstr(buf, "ulimit -n"));
+	assert_non_null(strstr(buf, "* hard nofile 1048576"));
+	assert_non_null(strstr(buf, "LimitNOFILE="));
+	assert_non_null(strstr(buf, "cannot be raised"));
+	assert_non_null(strstr(buf, "--workers"));
+	c.lim.nofile_hard_raisable = true;
+	assert_int_equal(diag_explain(DIAG_EMFILE, &c, buf, sizeof(buf)), 0);
+	assert_null(strstr(buf, "cannot be raised"));
+}
+
+static void test_enfile(void **state)
+{
+	struct diag_context c;
+
+	(void)state;
+	ctx_init(&c);
+	assert_int_equal(diag_explain(DIAG_ENFILE, &c, buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "fs.file-max is 2466193"));
+	assert_non_null(strstr(buf, "sysctl -w fs.file-max=4932386"));
+}
+
+static void test_eaddrnotavail(void **state)
+{
+	struct diag_context c;
+
+	(void)state;
+	ctx_init(&c);
+	assert_int_equal(diag_explain(DIAG_EADDRNOTAVAIL, &c, buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "32768-60999 gives 28232 ports"));
+	assert_non_null(strstr(buf, "capacity is 28232 connections"));
+	assert_non_null(strstr(buf, "--sources"));
+	assert_non_null(strstr(buf, "ip_local_port_range"));
+	c.ports = 100;
+	c.sources = 8;
+	assert_int_equal(diag_explain(DIAG_EADDRNOTAVAIL, &c, buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "capacity is 22585600 connections"));
+}
+
+/* A timed-out connect: the explanation must follow the numbers. */
+static void test_timeout_cause(void **state)
+{
+	struct diag_context c;
+
+	(void)state;
+	ctx_init(&c);
+	/* conntrack full, no overflows -> conntrack */
+	c.lim.conntrack_count = 131072;
+	assert_int_equal(diag_explain(DIAG_ETIMEDOUT, &c, buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "131072 of 131072 entries in use (full)"));
+	assert_non_null(strstr(buf, "point at conntrack"));
+	assert_non_null(strstr(buf, "nf_conntrack_max=1048576"));
+	assert_null(strstr(buf, "point at the listen queue"));
+	/* listen overflows, conntrack nearly empty -> listen queue */
+	ctx_init(&c);
+	c.listen_overflows = 5000;
+	c.listen_drops = 5000;
+	assert_int_equal(diag_explain(DIAG_CONNECT_TIMEOUT, &c, buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "Connect deadline expired"));
+	assert_non_null(strstr(buf, "ListenOverflows 5000"));
+	assert_non_null(strstr(buf, "point at the listen queue"));
+	assert_non_null(strstr(buf, "somaxconn"));
+	assert_null(strstr(buf, "point at conntrack"));
+	/* neither -> says so plainly */
+	ctx_init(&c);
+	assert_int_equal(diag_explain(DIAG_ETIMEDOUT, &c, buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "Neither counter shows a drop"));
+	/* conntrack not loaded: it is ruled out */
+	c.lim.conntrack_present = false;
+	assert_int_equal(diag_explain(DIAG_ETIMEDOUT, &c, buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "not loaded"));
+}
+
+static void test_reset_and_memory(void **state)
+{
+	struct diag_context c;
+
+	(void)state;
+	ctx_init(&c);
+	assert_int_equal(diag_explain(DIAG_ECONNRESET, &c, buf, sizeof(buf)), 0);
+	assert_null(strstr(buf, "tcp_abort_on_overflow is 1"));
+	c.lim.tcp_abort_on_overflow = 1;
+	c.listen_overflows = 7;
+	assert_int_equal(diag_explain(DIAG_ECONNRESET, &c, buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "tcp_abort_on_overflow is 1"));
+	assert_non_null(strstr(buf, "ListenOverflows 7"));
+
+	ctx_init(&c);
+	c.lim.tcp_mem_used = 600000;
+	c.memory_pressures = 3;
+	assert_int_equal(diag_explain(DIAG_ENOBUFS, &c, buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "TCP uses 600000 pages now; tcp_mem is 287901 383869 575802"));
+	assert_non_null(strstr(buf, "TCPMemoryPressures 3"));
+	assert_non_null(strstr(buf, "tcp_rmem"));
+	assert_int_equal(diag_explain(DIAG_ECHO_TIMEOUT, &c, buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "memory pressure"));
+	c.lim.tcp_mem_used = 10;
+	assert_int_equal(diag_explain(DIAG_ECHO_TIMEOUT, &c, buf, sizeof(buf)), 0);
+	assert_null(strstr(buf, "memory pressure"));
+}
+
+static void test_context_read(void **state)
+{
+	struct diag_context c;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(diag_context_read(&c, 100, 4, err, sizeof(err)), 0);
+	assert_true(c.lim_valid);
+	assert_int_equal(c.ports, 100);
+	assert_int_equal(c.sources, 4);
+	assert_true(c.netstat_present);
+	assert_true(c.listen_drops >= c.listen_overflows);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_errno_map),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_every_kind),
+		cmocka_unit_test(test_emfile),
+		cmocka_unit_test(test_enfile),
+		cmocka_unit_test(test_eaddrnotavail),
+		cmocka_unit_test(test_timeout_cause),
+		cmocka_unit_test(test_reset_and_memory),
+		cmocka_unit_test(test_context_read),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
