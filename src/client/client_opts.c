@@ -1,0 +1,362 @@
+/* Parser for c1m-client's command line. Hand-written instead of getopt_long because getopt keeps global
+ * state, permutes argv and prints its own messages; here every error is one line that names the flag and
+ * the offending value, and the function can be called any number of times from the tests. */
+#include "client_opts.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+	"usage: c1m-client HOST -n N [options]\n"
+	"  HOST                    IPv4 address of the c1m server (or localhost)\n"
+	"  -n, --connections N     connections to establish and hold\n"
+	"  --port BASE             first server port (default 8081)\n"
+	"  --ports COUNT           number of server ports, used round-robin (default 100)\n"
+	"  --sources A.B.C.D[-E.F.G.H]  source addresses to bind, round-robin\n"
+	"                          (default: enough 127.0.0.x addresses for a loopback HOST, else the kernel's)\n"
+	"  --rate CONN_PER_S       new connections per second, all workers together (default unlimited)\n"
+	"  --concurrency MAX       connections between connect() and verified echo, all workers together\n"
+	"                          (default 1024, so listen queues are not flooded)\n"
+	"  --hold SECONDS          keep the connections open this long after the ramp (default 0 = until\n"
+	"                          SIGINT/SIGTERM)\n"
+	"  --json FILE|-           also write the report as JSON to FILE or stdout\n"
+	"  --connect-timeout SEC   connect deadline (default 10)\n"
+	"  --echo-timeout SEC      echo deadline (default 10)\n"
+	"  --workers N|auto        processes; auto = as many as the fd limit needs (default auto)\n"
+	"  --progress-interval SEC progress line period on stderr (default 1, 0 = none)\n"
+	"  -q, --quiet             no progress lines\n"
+	"  -h, --help              this text\n"
+	"exit status: 0 all N established and echoed, 1 otherwise, 2 bad usage\n";
+
+const char *client_opts_usage(void)
+{
+	return usage;
+}
+
+static int parse_u64(const char *flag, const char *s, uint64_t lo, uint64_t hi, uint64_t *out, char *err,
+		     size_t errlen)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	if (*s == '\0' || *s == '-' || *s == '+' || *s == ' ')
+		goto bad;
+	v = strtoull(s, &end, 10);
+	if (errno || *end != '\0')
+		goto bad;
+	if (v < lo || v > hi) {
+		snprintf(err, errlen, "%s: %s is out of range %llu..%llu", flag, s, (unsigned long long)lo,
+			 (unsigned long long)hi);
+		return -1;
+	}
+	*out = v;
+	return 0;
+bad:
+	snprintf(err, errlen, "%s: '%s' is not a whole number", flag, s);
+	return -1;
+}
+
+static int parse_uint(const char *flag, const char *s, unsigned lo, unsigned hi, unsigned *out, char *err,
+		      size_t errlen)
+{
+	uint64_t v;
+
+	if (parse_u64(flag, s, lo, hi, &v, err, errlen) < 0)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
+/* Seconds, possibly fractional ("0.5"), into milliseconds. */
+static int parse_seconds(const char *flag, const char *s, double max_s, uint64_t *ms, char *err, size_t errlen)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	if (*s == '\0' || *s == ' ')
+		goto bad;
+	v = strtod(s, &end);
+	if (errno || *end != '\0' || !isfinite(v) || v < 0)
+		goto bad;
+	if (v > max_s) {
+		snprintf(err, errlen, "%s: %s seconds is more than the maximum of %.0f", flag, s, max_s);
+		return -1;
+	}
+	*ms = (uint64_t)llround(v * 1000.0);
+	return 0;
+bad:
+	snprintf(err, errlen, "%s: '%s' is not a number of seconds", flag, s);
+	return -1;
+}
+
+static void set_defaults(struct client_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->port_base = CLIENT_DEFAULT_PORT;
+	o->ports = CLIENT_DEFAULT_PORTS;
+	o->concurrency = CLIENT_DEFAULT_CONCURRENCY;
+	o->connect_timeout_ms = CLIENT_DEFAULT_TIMEOUT_MS;
+	o->echo_timeout_ms = CLIENT_DEFAULT_TIMEOUT_MS;
+	o->workers = CLIENT_WORKERS_AUTO;
+	o->progress_ms = CLIENT_DEFAULT_PROGRESS_MS;
+}
+
+/* Flags that take a value. */
+enum opt_id {
+	OPT_N, OPT_PORT, OPT_PORTS, OPT_SOURCES, OPT_RATE, OPT_CONC, OPT_HOLD, OPT_JSON, OPT_CTIMEOUT,
+	OPT_ETIMEOUT, OPT_WORKERS, OPT_PROGRESS, OPT_QUIET, OPT_HELP, OPT_NONE
+};
+
+static const struct {
+	const char *name;
+	enum opt_id id;
+	bool value;
+} opt_table[] = {
+	{ "-n", OPT_N, true },
+	{ "--connections", OPT_N, true },
+	{ "--port", OPT_PORT, true },
+	{ "--ports", OPT_PORTS, true },
+	{ "--sources", OPT_SOURCES, true },
+	{ "--rate", OPT_RATE, true },
+	{ "--concurrency", OPT_CONC, true },
+	{ "--hold", OPT_HOLD, true },
+	{ "--json", OPT_JSON, true },
+	{ "--connect-timeout", OPT_CTIMEOUT, true },
+	{ "--echo-timeout", OPT_ETIMEOUT, true },
+	{ "--workers", OPT_WORKERS, true },
+	{ "--progress-interval", OPT_PROGRESS, true },
+	{ "-q", OPT_QUIET, false },
+	{ "--quiet", OPT_QUIET, false },
+	{ "-h", OPT_HELP, false },
+	{ "--help", OPT_HELP, false },
+};
+
+static int apply(struct client_options *o, enum opt_id id, const char *flag, const char *v, char *err,
+		 size_t errlen)
+{
+	uint64_t ms;
+	unsigned u;
+	char why[160];
+
+	switch (id) {
+	case OPT_N:
+		return parse_u64(flag, v, 1, CLIENT_MAX_TARGET, &o->target, err, errlen);
+	case OPT_PORT:
+		return parse_uint(flag, v, 1, 65535, &o->port_base, err, errlen);
+	case OPT_PORTS:
+		return parse_uint(flag, v, 1, 65535, &o->ports, err, errlen);
+	case OPT_SOURCES:
+		if (addr_parse_range(v, &o->sources, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "%s: %s", flag, why);
+			return -1;
+		}
+		o->sources_set = true;
+		return 0;
+	case OPT_RATE:
+		return parse_u64(flag, v, 0, 100000000, &o->rate, err, errlen);
+	case OPT_CONC:
+		o->concurrency_set = true;
+		return parse_uint(flag, v, 1, 10000000, &o->concurrency, err, errlen);
+	case OPT_HOLD:
+		return parse_seconds(flag, v, 365.0 * 86400, &o->hold_ms, err, errlen);
+	case OPT_JSON:
+		if (*v == '\0') {
+			snprintf(err, errlen, "%s: empty file name (use - for stdout)", flag);
+			return -1;
+		}
+		o->json_path = v;
+		return 0;
+	case OPT_CTIMEOUT:
+	case OPT_ETIMEOUT:
+		if (parse_seconds(flag, v, 3600.0, &ms, err, errlen) < 0)
+			return -1;
+		if (ms == 0) {
+			snprintf(err, errlen, "%s: %s is too short (at least 0.001 seconds)", flag, v);
+			return -1;
+		}
+		if (id == OPT_CTIMEOUT)
+			o->connect_timeout_ms = (unsigned)ms;
+		else
+			o->echo_timeout_ms = (unsigned)ms;
+		return 0;
+	case OPT_WORKERS:
+		o->workers_set = true;
+		if (strcmp(v, "auto") == 0) {
+			o->workers = CLIENT_WORKERS_AUTO;
+			return 0;
+		}
+		if (parse_uint(flag, v, 1, 4096, &u, err, errlen) < 0) {
+			snprintf(err, errlen, "%s: '%s' is neither a number of processes 1..4096 nor 'auto'", flag, v);
+			return -1;
+		}
+		o->workers = u;
+		return 0;
+	case OPT_PROGRESS:
+		if (parse_seconds(flag, v, 3600.0, &ms, err, errlen) < 0)
+			return -1;
+		o->progress_ms = (unsigned)ms;
+		return 0;
+	case OPT_QUIET:
+		o->quiet = true;
+		return 0;
+	case OPT_HELP:
+		o->help = true;
+		return 0;
+	case OPT_NONE:
+		break;
+	}
+	snprintf(err, errlen, "internal error: unhandled option %s", flag);
+	return -1;
+}
+
+static int parse_host(const char *s, struct client_options *o, char *err, size_t errlen)
+{
+	char why[160];
+
+	if (strcmp(s, "localhost") == 0)
+		s = "127.0.0.1";
+	if (addr_parse_ipv4(s, &o->dst_addr, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "HOST: %s", why);
+		return -1;
+	}
+	addr_format(o->dst_addr, o->host, sizeof(o->host));
+	return 0;
+}
+
+int client_opts_parse(int argc, char *const argv[], struct client_options *o, char *err, size_t errlen)
+{
+	bool have_host = false, have_n = false, only_positional = false;
+	int i;
+	size_t k, namelen;
+	const char *arg, *eq, *value;
+	char flag[32];
+
+	set_defaults(o);
+	for (i = 1; i < argc; i++) {
+		arg = argv[i];
+		if (only_positional || arg[0] != '-' || arg[1] == '\0') {
+			if (have_host) {
+				snprintf(err, errlen, "unexpected argument '%s' (HOST was already given as %s)", arg,
+					 o->host);
+				return -1;
+			}
+			if (parse_host(arg, o, err, errlen) < 0)
+				return -1;
+			have_host = true;
+			continue;
+		}
+		if (strcmp(arg, "--") == 0) {
+			only_positional = true;
+			continue;
+		}
+		eq = strncmp(arg, "--", 2) == 0 ? strchr(arg, '=') : NULL;
+		namelen = eq ? (size_t)(eq - arg) : strlen(arg);
+		for (k = 0; k < sizeof(opt_table) / sizeof(opt_table[0]); k++)
+			if (strlen(opt_table[k].name) == namelen && strncmp(opt_table[k].name, arg, namelen) == 0)
+				break;
+		if (k == sizeof(opt_table) / sizeof(opt_table[0])) {
+			snprintf(err, errlen, "unknown option '%s' (try --help)", arg);
+			return -1;
+		}
+		snprintf(flag, sizeof(flag), "%s", opt_table[k].name);
+		value = NULL;
+		if (opt_table[k].value) {
+			if (eq) {
+				value = eq + 1;
+			} else if (i + 1 < argc) {
+				value = argv[++i];
+			} else {
+				snprintf(err, errlen, "%s needs a value", flag);
+				return -1;
+			}
+		} else if (eq) {
+			snprintf(err, errlen, "%s takes no value", flag);
+			return -1;
+		}
+		if (apply(o, opt_table[k].id, flag, value, err, errlen) < 0)
+			return -1;
+		if (opt_table[k].id == OPT_N)
+			have_n = true;
+	}
+	if (o->help)
+		return 0;
+	if (!have_host) {
+		snprintf(err, errlen, "missing HOST (the server's IPv4 address), e.g. c1m-client 127.0.0.1 -n 1000");
+		return -1;
+	}
+	if (!have_n) {
+		snprintf(err, errlen, "missing -n N (how many connections to establish)");
+		return -1;
+	}
+	if (addr_parse_port_range(o->port_base, o->ports, err, errlen) < 0) {
+		char why[128];
+
+		snprintf(why, sizeof(why), "%s", err);
+		snprintf(err, errlen, "--port %u --ports %u: %s", o->port_base, o->ports, why);
+		return -1;
+	}
+	if (o->quiet)
+		o->progress_ms = 0;
+	return 0;
+}
+
+int client_opts_plan(const struct client_options *o, unsigned per_process, unsigned sources_needed,
+		     struct client_plan *p, char *err, size_t errlen)
+{
+	uint64_t needed, room;
+
+	memset(p, 0, sizeof(*p));
+	p->per_process = per_process;
+	p->sources_needed = sources_needed ? sources_needed : 1;
+	p->concurrency = o->concurrency;
+	if (per_process == 0) {
+		snprintf(err, errlen, "no file descriptors left for sockets: raise the open-file limit (ulimit -n)");
+		return -1;
+	}
+	needed = (o->target + per_process - 1) / per_process;
+	if (needed > 4096) {
+		snprintf(err, errlen, "-n %llu needs %llu processes of %u sockets each, more than the 4096 supported; "
+			 "raise the hard open-file limit", (unsigned long long)o->target, (unsigned long long)needed,
+			 per_process);
+		return -1;
+	}
+	p->workers_needed = (unsigned)needed;
+	if (o->workers_set && o->workers != CLIENT_WORKERS_AUTO) {
+		if (o->workers < needed) {
+			snprintf(err, errlen, "--workers %u: -n %llu needs at least %llu processes, because one process "
+				 "can hold only %u sockets under its open-file limit; use --workers %llu or --workers auto",
+				 o->workers, (unsigned long long)o->target, (unsigned long long)needed, per_process,
+				 (unsigned long long)needed);
+			return -1;
+		}
+		p->workers = o->workers;
+		if (p->workers > o->target) {
+			p->workers = (unsigned)o->target;
+			snprintf(p->note, sizeof(p->note), "--workers %u is more than -n %llu: using %u", o->workers,
+				 (unsigned long long)o->target, p->workers);
+		}
+	} else {
+		p->workers = (unsigned)needed;
+	}
+	if (p->concurrency < p->workers)
+		p->concurrency = p->workers;  /* every process needs at least one connection in flight */
+	if (o->sources_set) {
+		p->sources = o->sources;
+		if (o->sources.count < p->sources_needed)
+			snprintf(p->note, sizeof(p->note), "--sources has %u address%s but %u are needed to keep every "
+				 "(source, port) pair under half the local port range; expect EADDRNOTAVAIL",
+				 o->sources.count, o->sources.count == 1 ? "" : "es", p->sources_needed);
+	} else if ((o->dst_addr >> 24) == 127) {
+		/* loopback: any 127.0.0.0/8 address is local, so spread the 4-tuples over enough of them */
+		room = 0x7fffffffu - 0x7f000001u + 1;
+		p->sources.first = 0x7f000001u;
+		p->sources.count = p->sources_needed > room ? (uint32_t)room : p->sources_needed;
+		p->sources_default = true;
+	}
+	return 0;
+}

@@ -1,0 +1,68 @@
+/* Command-line options of c1m-client. client_opts_parse is a pure function (strings in, a filled struct or
+ * one line of error out) so every flag and every rejection is unit-tested; main() prints and exits. */
+#ifndef C1M_CLIENT_OPTS_H
+#define C1M_CLIENT_OPTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+#define CLIENT_DEFAULT_PORT          8081
+#define CLIENT_DEFAULT_PORTS         100
+#define CLIENT_DEFAULT_CONCURRENCY   1024   /* in-flight connects, all processes together (see loadgen.h) */
+#define CLIENT_DEFAULT_TIMEOUT_MS    10000  /* connect and echo deadlines */
+#define CLIENT_DEFAULT_PROGRESS_MS   1000
+#define CLIENT_MAX_TARGET            100000000ULL /* -n above this is surely a typo */
+#define CLIENT_WORKERS_AUTO          0
+
+struct client_options {
+	char host[ADDR_STRLEN];      /* destination as dotted quad (after mapping "localhost") */
+	uint32_t dst_addr;           /* destination address, host byte order */
+	unsigned port_base;          /* first destination port */
+	unsigned ports;              /* number of destination ports, round-robin */
+	uint64_t target;             /* -n: connections to establish */
+	bool sources_set;            /* --sources given */
+	struct addr_range sources;   /* source addresses to bind, round-robin (valid if sources_set) */
+	uint64_t rate;               /* new connections per second, all processes together; 0 = unlimited */
+	unsigned concurrency;        /* max connections between connect() and verified echo, all processes */
+	bool concurrency_set;        /* --concurrency given */
+	uint64_t hold_ms;            /* keep connections open this long after the ramp; 0 = until a signal */
+	const char *json_path;       /* --json FILE, "-" = stdout, NULL = none (points into argv) */
+	unsigned connect_timeout_ms; /* connect deadline, milliseconds */
+	unsigned echo_timeout_ms;    /* deadline for the echo after the line was sent, milliseconds */
+	unsigned workers;            /* worker processes; CLIENT_WORKERS_AUTO = choose from the fd limit */
+	bool workers_set;            /* --workers given (a number or "auto") */
+	unsigned progress_ms;        /* progress line period, milliseconds; 0 = none */
+	bool quiet;                  /* no progress lines */
+	bool help;                   /* --help: print usage, exit 0 */
+};
+
+/* How the run is laid out over processes and source addresses, decided from the options and two numbers
+ * the caller reads from the system (pure, so it is tested without touching the machine). */
+struct client_plan {
+	unsigned workers;            /* processes */
+	unsigned workers_needed;     /* processes the fd limit requires for -n */
+	unsigned per_process;        /* sockets one process may hold */
+	struct addr_range sources;   /* sources to bind; count 0 = let the kernel choose */
+	bool sources_default;        /* chosen here, not by --sources */
+	unsigned sources_needed;     /* sources so no (source, destination) tuple runs out of local ports */
+	unsigned concurrency;        /* in-flight cap, all processes */
+	char note[256];              /* something the user should know (a warning), "" if none */
+};
+
+/* per_process: sockets one process can hold (limits_fds_per_process after raising the soft limit);
+ * sources_needed: source addresses that keep every (source, destination address, port) tuple at or below
+ * half of the local port range. Fails (exit status 2) when --workers N cannot hold -n. */
+int client_opts_plan(const struct client_options *o, unsigned per_process, unsigned sources_needed,
+		     struct client_plan *p, char *err, size_t errlen);
+
+/* Fills *o with defaults, then applies argv[1..argc-1]. Returns 0, or -1 with a one-line message that
+ * names the flag and the value. Flags take their value as the next argument or after '='. */
+int client_opts_parse(int argc, char *const argv[], struct client_options *o, char *err, size_t errlen);
+
+/* Usage text (several lines, ends with a newline). */
+const char *client_opts_usage(void);
+
+#endif

@@ -1,0 +1,687 @@
+/* Load generator: nonblocking connects through one event_base, one echo check per connection, then hold.
+ *
+ * The socket is created and connect()ed here rather than by bufferevent_socket_connect(bev, sa) so that
+ * (1) a source address can be bound first, with IP_BIND_ADDRESS_NO_PORT so the kernel picks the local port
+ * per 4-tuple at connect time instead of reserving one per source at bind time, and (2) an immediate errno
+ * from socket()/bind()/connect() (EMFILE, EADDRNOTAVAIL, ENOBUFS ...) is classified exactly instead of
+ * being folded into a generic bufferevent error. bufferevent_socket_connect(bev, NULL, 0) then tells
+ * libevent 2.1 that the fd is already connecting; an asynchronous error (ECONNREFUSED) arrives in the event
+ * callback, where libevent has put SO_ERROR into errno (EVUTIL_SOCKET_ERROR()).
+ *
+ * Memory: a connection is one struct conn (48 bytes) with one owner, the loadgen's array of live
+ * connections, and is freed only in conn_free(). While connecting and echoing it owns a bufferevent; once
+ * the echo is verified the bufferevent (and its two evbuffers) is released and a bare struct event watches
+ * the socket for EOF or error only, which is all a held connection needs.
+ *
+ * Re-entrancy: callbacks never start new connections themselves; they schedule the pump event. So a fd
+ * closed in a callback is never reused by a new socket before libevent has dropped the old bufferevent's
+ * events, and an immediate failure storm (EMFILE on every socket()) cannot recurse. */
+#include "loadgen.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/util.h>
+
+#include "clock.h"
+#include "tbucket.h"
+
+#ifndef IP_BIND_ADDRESS_NO_PORT
+#define IP_BIND_ADDRESS_NO_PORT 24
+#endif
+
+enum conn_state {
+	CONN_CONNECTING,  /* connect() issued, handshake pending; owns a bufferevent */
+	CONN_ECHOING,     /* line written, echo pending; owns a bufferevent */
+	CONN_HOLDING,     /* echo verified; owns a read-only struct event */
+};
+
+struct conn {
+	struct loadgen *lg;          /* owner */
+	union {
+		struct bufferevent *bev; /* CONNECTING, ECHOING */
+		struct event *ev;        /* HOLDING */
+	} io;
+	uint64_t t_ns;               /* connect() time, then the time the line was written */
+	uint64_t id;                 /* n of the line sent */
+	uint32_t slot;               /* index in lg->conns */
+	int fd;                      /* the socket; closed only in conn_free */
+	uint8_t state;               /* enum conn_state */
+	uint8_t matched;             /* echo bytes verified so far */
+};
+
+struct loadgen {
+	struct event_base *base;     /* not owned */
+	struct loadgen_config cfg;
+	struct loadgen_stats *st;    /* not owned; possibly shared memory */
+	struct tbucket tb;
+	struct event *pump_ev;       /* timer: start more connections */
+	struct event *hold_ev;       /* timer: end of the hold */
+	struct conn **conns;         /* live connections [0, nconns) */
+	uint64_t nconns;
+	uint64_t next;               /* attempts started so far */
+	uint64_t in_flight;          /* CONNECTING + ECHOING */
+	uint64_t pump_due_ns;        /* when pump_ev fires, 0 = not pending */
+	int reserve_fd;              /* /dev/null, released so diag_context_read can open files at EMFILE */
+	bool ramp_over;              /* every attempt resolved */
+	bool finished;               /* everything closed */
+};
+
+/* Single-writer counter updates: relaxed atomic load and store, no read-modify-write needed. */
+static void st_add(uint64_t *c, uint64_t n)
+{
+	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
+}
+
+static void st_sub(uint64_t *c, uint64_t n)
+{
+	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) - n, __ATOMIC_RELAXED);
+}
+
+static void st_set(uint64_t *c, uint64_t v)
+{
+	__atomic_store_n(c, v, __ATOMIC_RELAXED);
+}
+
+static uint64_t ld(const uint64_t *c)
+{
+	return __atomic_load_n(c, __ATOMIC_RELAXED);
+}
+
+void loadgen_stats_init(struct loadgen_stats *st, uint64_t target)
+{
+	memset(st, 0, sizeof(*st));
+	st->target = target;
+	st->workers = 1;
+	hist_init(&st->connect_us);
+	hist_init(&st->rtt_us);
+}
+
+void loadgen_stats_init_sum(struct loadgen_stats *acc)
+{
+	loadgen_stats_init(acc, 0);
+	acc->workers = 0;
+}
+
+void loadgen_stats_merge(struct loadgen_stats *dst, const struct loadgen_stats *src)
+{
+	unsigned k;
+	uint64_t a, b;
+	bool first = dst->workers == 0;
+
+	dst->target += ld(&src->target);
+	dst->started += ld(&src->started);
+	dst->connecting += ld(&src->connecting);
+	dst->echoing += ld(&src->echoing);
+	dst->open += ld(&src->open);
+	dst->established += ld(&src->established);
+	dst->echoed += ld(&src->echoed);
+	dst->failed += ld(&src->failed);
+	dst->failed_immediate += ld(&src->failed_immediate);
+	for (k = 0; k < DIAG_KIND_COUNT; k++) {
+		dst->failures[k] += ld(&src->failures[k]);
+		b = ld(&src->first_fail_ns[k]);
+		if (b && (dst->first_fail_ns[k] == 0 || b < dst->first_fail_ns[k])) {
+			dst->first_fail_ns[k] = b;
+			if (__atomic_load_n(&src->ctx_valid[k], __ATOMIC_ACQUIRE)) {
+				dst->ctx[k] = src->ctx[k];
+				dst->ctx_valid[k] = 1;
+			}
+		} else if (!dst->ctx_valid[k] && __atomic_load_n(&src->ctx_valid[k], __ATOMIC_ACQUIRE)) {
+			dst->ctx[k] = src->ctx[k];
+			dst->ctx_valid[k] = 1;
+		}
+	}
+	if (dst->other_errno == 0)
+		dst->other_errno = __atomic_load_n(&src->other_errno, __ATOMIC_RELAXED);
+	if (dst->stop_signal == 0)
+		dst->stop_signal = __atomic_load_n(&src->stop_signal, __ATOMIC_RELAXED);
+	/* phase: the least advanced process; start: the earliest; ramp end and end: the latest, or 0 while
+	 * any process is not there yet */
+	a = __atomic_load_n(&src->phase, __ATOMIC_RELAXED);
+	if (first || a < dst->phase)
+		dst->phase = (uint32_t)a;
+	a = ld(&src->start_ns);
+	if (a && (dst->start_ns == 0 || a < dst->start_ns))
+		dst->start_ns = a;
+	a = ld(&src->ramp_end_ns);
+	dst->ramp_end_ns = first ? a : (a == 0 || dst->ramp_end_ns == 0 ? 0 : (a > dst->ramp_end_ns ? a : dst->ramp_end_ns));
+	a = ld(&src->end_ns);
+	dst->end_ns = first ? a : (a == 0 || dst->end_ns == 0 ? 0 : (a > dst->end_ns ? a : dst->end_ns));
+	dst->workers += src->workers ? src->workers : 1;
+	dst->pid = 0;
+	hist_merge(&dst->connect_us, &src->connect_us);
+	hist_merge(&dst->rtt_us, &src->rtt_us);
+}
+
+static uint64_t share(uint64_t total, unsigned parts, unsigned index)
+{
+	return total / parts + (index < total % parts ? 1 : 0);
+}
+
+void loadgen_split(const struct loadgen_config *all, unsigned workers, unsigned index, struct loadgen_config *out)
+{
+	uint64_t per = all->target / workers, rest = all->target % workers, s = all->sources.count;
+
+	*out = *all;
+	out->target = share(all->target, workers, index);
+	out->id_base = all->id_base + index * per + (index < rest ? index : rest);
+	if (all->rate) {
+		out->rate = share(all->rate, workers, index);
+		if (out->rate == 0)
+			out->rate = 1;
+	}
+	out->concurrency = (unsigned)share(all->concurrency, workers, index);
+	if (out->concurrency == 0)
+		out->concurrency = 1;
+	if (s >= workers) {
+		uint64_t lo = s * index / workers, hi = s * (index + 1) / workers;
+
+		out->sources.first = all->sources.first + (uint32_t)lo;
+		out->sources.count = (uint32_t)(hi - lo);
+		out->source_offset = 0;
+	} else if (s > 0) {
+		out->source_offset = all->source_offset + index;
+	}
+}
+
+size_t loadgen_format_line(uint64_t n, char *buf, size_t len)
+{
+	int r = snprintf(buf, len, "Hello Server: client --> %llu\n", (unsigned long long)n);
+
+	return r < 0 ? 0 : (size_t)r;
+}
+
+bool loadgen_success(const struct loadgen_stats *st)
+{
+	return st->target > 0 && st->echoed == st->target && st->failed == 0;
+}
+
+static void schedule_pump(struct loadgen *lg, uint64_t delay_ns)
+{
+	uint64_t due = clock_now_ns() + delay_ns;
+	struct timeval tv;
+
+	if (lg->finished || lg->next >= lg->cfg.target)
+		return;
+	if (lg->pump_due_ns && lg->pump_due_ns <= due)
+		return;
+	tv.tv_sec = (time_t)(delay_ns / CLOCK_NS_PER_S);
+	tv.tv_usec = (suseconds_t)(delay_ns % CLOCK_NS_PER_S / 1000);
+	if (event_add(lg->pump_ev, &tv) == 0)
+		lg->pump_due_ns = due;
+}
+
+/* Reads the system state at the first failure of a kind, when counters such as nf_conntrack_count or
+ * ListenOverflows still describe what went wrong. The reserve fd is released first because at EMFILE the
+ * reader could not open /proc otherwise. */
+static void capture_context(struct loadgen *lg, enum diag_kind k)
+{
+	struct diag_context *c = &lg->st->ctx[k];
+	unsigned sources = lg->cfg.sources.count ? lg->cfg.sources.count : 1;
+	char err[256];
+
+	if (lg->reserve_fd >= 0) {
+		close(lg->reserve_fd);
+		lg->reserve_fd = -1;
+	}
+	if (diag_context_read(c, lg->cfg.ports, sources, err, sizeof(err)) == 0) {
+		c->dst_addrs = 1;
+		__atomic_store_n(&lg->st->ctx_valid[k], 1, __ATOMIC_RELEASE);
+	}
+	lg->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+static void record_failure(struct loadgen *lg, enum diag_kind k, int e, bool immediate)
+{
+	struct loadgen_stats *st = lg->st;
+
+	if (k >= DIAG_KIND_COUNT)
+		k = DIAG_OTHER;
+	st_add(&st->failed, 1);
+	if (immediate)
+		st_add(&st->failed_immediate, 1);
+	st_add(&st->failures[k], 1);
+	if (k == DIAG_OTHER && st->other_errno == 0)
+		__atomic_store_n(&st->other_errno, e, __ATOMIC_RELAXED);
+	if (ld(&st->first_fail_ns[k]) == 0) {
+		st_set(&st->first_fail_ns[k], clock_now_ns());
+		capture_context(lg, k);
+	}
+}
+
+static void finish(struct loadgen *lg);
+
+/* Called whenever an attempt resolves: decides the end of the ramp and of the hold. */
+static void check_progress(struct loadgen *lg)
+{
+	struct timeval tv;
+
+	if (lg->finished)
+		return;
+	if (!lg->ramp_over) {
+		if (lg->next < lg->cfg.target || lg->in_flight > 0)
+			return;
+		lg->ramp_over = true;
+		st_set(&lg->st->ramp_end_ns, clock_now_ns());
+		__atomic_store_n(&lg->st->phase, LOADGEN_HOLD, __ATOMIC_RELAXED);
+		if (lg->cfg.hold_ms > 0 && lg->nconns > 0) {
+			if (lg->cfg.hold_until_ns) {
+				tv.tv_sec = 0;      /* look at the shared deadline at once */
+				tv.tv_usec = 0;
+			} else {
+				tv.tv_sec = (time_t)(lg->cfg.hold_ms / 1000);
+				tv.tv_usec = (suseconds_t)(lg->cfg.hold_ms % 1000 * 1000);
+			}
+			event_add(lg->hold_ev, &tv);
+		}
+	}
+	/* nothing left to hold: done (also when the server closed every held connection) */
+	if (lg->nconns == 0)
+		finish(lg);
+}
+
+static void conn_set_state(struct conn *c, enum conn_state to)
+{
+	struct loadgen_stats *st = c->lg->st;
+
+	if (c->state == CONN_CONNECTING && to == CONN_ECHOING) {
+		st_sub(&st->connecting, 1);
+		st_add(&st->echoing, 1);
+		st_add(&st->established, 1);
+	} else if (c->state == CONN_ECHOING && to == CONN_HOLDING) {
+		st_sub(&st->echoing, 1);
+		st_add(&st->open, 1);
+		st_add(&st->echoed, 1);
+		c->lg->in_flight--;
+	} else {
+		abort();  /* no other transition exists */
+	}
+	c->state = (uint8_t)to;
+}
+
+/* The one place a connection is freed: gauges, libevent objects, the fd, the live array. */
+static void conn_free(struct conn **cp)
+{
+	struct conn *c = *cp;
+	struct loadgen *lg;
+	struct conn *last;
+
+	if (!c)
+		return;
+	lg = c->lg;
+	switch (c->state) {
+	case CONN_CONNECTING:
+		st_sub(&lg->st->connecting, 1);
+		lg->in_flight--;
+		bufferevent_free(c->io.bev);
+		break;
+	case CONN_ECHOING:
+		st_sub(&lg->st->echoing, 1);
+		lg->in_flight--;
+		bufferevent_free(c->io.bev);
+		break;
+	case CONN_HOLDING:
+		st_sub(&lg->st->open, 1);
+		event_free(c->io.ev);
+		break;
+	}
+	close(c->fd);
+	last = lg->conns[--lg->nconns];
+	lg->conns[c->slot] = last;
+	last->slot = c->slot;
+	free(c);
+	*cp = NULL;
+}
+
+static void conn_fail(struct conn *c, enum diag_kind k, int e)
+{
+	struct loadgen *lg = c->lg;
+
+	record_failure(lg, k, e, false);
+	conn_free(&c);
+	schedule_pump(lg, 0);
+	check_progress(lg);
+}
+
+static void hold_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	char buf[64];
+	ssize_t n;
+
+	n = recv(fd, buf, sizeof(buf), 0);
+	if (n > 0)              /* the server sent more than the echo */
+		conn_fail(c, DIAG_ECHO_MISMATCH, 0);
+	else if (n == 0)
+		conn_fail(c, DIAG_PEER_CLOSED, 0);
+	else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+		conn_fail(c, diag_from_errno(errno), errno);
+}
+
+static void to_hold(struct conn *c)
+{
+	struct loadgen *lg = c->lg;
+	struct event *ev;
+
+	/* The bufferevent is freed without closing the fd (no BEV_OPT_CLOSE_ON_FREE); its events leave the
+	 * event map when this callback returns, while the new event already watches the same fd. */
+	ev = event_new(lg->base, c->fd, EV_READ | EV_PERSIST, hold_cb, c);
+	if (!ev || event_add(ev, NULL) < 0) {
+		if (ev)
+			event_free(ev);
+		conn_fail(c, DIAG_ENOMEM, ENOMEM);
+		return;
+	}
+	bufferevent_free(c->io.bev);
+	conn_set_state(c, CONN_HOLDING);
+	c->io.ev = ev;
+	schedule_pump(lg, 0);
+	check_progress(lg);
+}
+
+static void read_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	char expect[LOADGEN_LINE_MAX], got[LOADGEN_LINE_MAX];
+	size_t want = loadgen_format_line(c->id, expect, sizeof(expect));
+	size_t n = evbuffer_get_length(in);
+
+	if (c->state != CONN_ECHOING || c->matched + n > want) {
+		conn_fail(c, DIAG_ECHO_MISMATCH, 0);
+		return;
+	}
+	if (evbuffer_remove(in, got, n) != (int)n || memcmp(got, expect + c->matched, n) != 0) {
+		conn_fail(c, DIAG_ECHO_MISMATCH, 0);
+		return;
+	}
+	c->matched = (uint8_t)(c->matched + n);
+	if (c->matched < want)
+		return;
+	hist_record(&c->lg->st->rtt_us, (clock_now_ns() - c->t_ns) / CLOCK_NS_PER_US);
+	to_hold(c);
+}
+
+static void event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+	struct loadgen *lg = c->lg;
+	int e = EVUTIL_SOCKET_ERROR();
+	char line[LOADGEN_LINE_MAX];
+	size_t len;
+	struct timeval tv;
+	enum diag_kind k;
+
+	if ((what & BEV_EVENT_CONNECTED) && c->state == CONN_CONNECTING) {
+		uint64_t now = clock_now_ns();
+
+		hist_record(&lg->st->connect_us, (now - c->t_ns) / CLOCK_NS_PER_US);
+		conn_set_state(c, CONN_ECHOING);
+		tv.tv_sec = lg->cfg.echo_timeout_ms / 1000;
+		tv.tv_usec = (suseconds_t)(lg->cfg.echo_timeout_ms % 1000) * 1000;
+		bufferevent_set_timeouts(bev, &tv, &tv);
+		len = loadgen_format_line(c->id, line, sizeof(line));
+		c->t_ns = clock_now_ns();
+		if (bufferevent_write(bev, line, len) < 0 || bufferevent_enable(bev, EV_READ) < 0) {
+			conn_fail(c, DIAG_ENOMEM, ENOMEM);
+			return;
+		}
+		return;
+	}
+	if (what & BEV_EVENT_TIMEOUT)
+		k = c->state == CONN_CONNECTING ? DIAG_CONNECT_TIMEOUT : DIAG_ECHO_TIMEOUT;
+	else if (what & BEV_EVENT_EOF)
+		k = DIAG_PEER_CLOSED;
+	else if (e != 0)
+		k = diag_from_errno(e);
+	else
+		k = DIAG_OTHER;
+	conn_fail(c, k, e);
+}
+
+/* Wraps a socket whose connect() is under way into a connection: bufferevent (without
+ * BEV_OPT_CLOSE_ON_FREE: the fd is closed only in conn_free), connect deadline, slot in the live array.
+ * Returns NULL with errno set; the caller still owns fd then. */
+static struct conn *conn_new(struct loadgen *lg, int fd, uint64_t id, uint64_t t0)
+{
+	struct conn *c;
+	struct timeval tv;
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		goto nomem;
+	c->io.bev = bufferevent_socket_new(lg->base, fd, 0);
+	if (!c->io.bev)
+		goto nomem;
+	c->lg = lg;
+	c->t_ns = t0;
+	c->id = id;
+	c->fd = fd;
+	c->state = CONN_CONNECTING;
+	bufferevent_setcb(c->io.bev, read_cb, NULL, event_cb, c);
+	tv.tv_sec = lg->cfg.connect_timeout_ms / 1000;
+	tv.tv_usec = (suseconds_t)(lg->cfg.connect_timeout_ms % 1000) * 1000;
+	bufferevent_set_timeouts(c->io.bev, NULL, &tv);  /* the write timeout covers the connect */
+	if (bufferevent_socket_connect(c->io.bev, NULL, 0) < 0)
+		goto nomem;
+	c->slot = (uint32_t)lg->nconns;
+	lg->conns[lg->nconns++] = c;
+	lg->in_flight++;
+	st_add(&lg->st->connecting, 1);
+	return c;
+nomem:
+	if (c && c->io.bev)
+		bufferevent_free(c->io.bev);
+	free(c);
+	errno = ENOMEM;
+	return NULL;
+}
+
+/* Starts attempt number lg->next. Immediate failures are counted here and leave no connection behind. */
+static void start_one(struct loadgen *lg)
+{
+	const struct loadgen_config *cfg = &lg->cfg;
+	uint64_t i = lg->next++, id = cfg->id_base + i, t0;
+	struct sockaddr_in sa;
+	int fd, one = 1, e;
+
+	st_add(&lg->st->started, 1);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		e = errno;
+		record_failure(lg, diag_from_errno(e), e, true);
+		return;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	if (cfg->sources.count) {
+		/* best effort: without it bind() takes a port per source, capping one source at ~28k sockets */
+		(void)setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+		sa.sin_addr = addr_nth(&cfg->sources, cfg->source_offset + i);
+		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+			goto fail;
+	}
+	sa.sin_addr.s_addr = htonl(cfg->dst_addr);
+	sa.sin_port = htons((uint16_t)(cfg->port_base + id % cfg->ports));
+	t0 = clock_now_ns();
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS)
+		goto fail;
+	if (!conn_new(lg, fd, id, t0))
+		goto fail;
+	return;
+fail:
+	e = errno;
+	close(fd);
+	record_failure(lg, diag_from_errno(e), e, true);
+}
+
+/* Starts as many connections as tokens, the in-flight cap and a per-iteration batch allow, then arranges
+ * to be called again: at once if only the batch limited it, when a token is due if the bucket did. A
+ * completion reschedules it too, which covers the in-flight cap. */
+static void pump(struct loadgen *lg)
+{
+	uint64_t want, n, i, now;
+
+	if (lg->finished)
+		return;
+	if (lg->next < lg->cfg.target && lg->in_flight < lg->cfg.concurrency) {
+		want = lg->cfg.target - lg->next;
+		if (want > lg->cfg.concurrency - lg->in_flight)
+			want = lg->cfg.concurrency - lg->in_flight;
+		if (want > LOADGEN_BATCH)
+			want = LOADGEN_BATCH;
+		now = clock_now_ns();
+		n = tbucket_take(&lg->tb, now, want);
+		for (i = 0; i < n; i++)
+			start_one(lg);
+		if (lg->next < lg->cfg.target) {
+			if (n < want)
+				schedule_pump(lg, tbucket_wait_ns(&lg->tb, clock_now_ns()));
+			else if (lg->in_flight < lg->cfg.concurrency)
+				schedule_pump(lg, 0);
+		}
+	}
+	check_progress(lg);
+}
+
+static void pump_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct loadgen *lg = arg;
+
+	lg->pump_due_ns = 0;
+	pump(lg);
+}
+
+/* End of the hold. With a shared deadline it polls until the supervisor has set it (every
+ * LOADGEN_HOLD_POLL_MS), then sleeps until it. */
+static void hold_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct loadgen *lg = arg;
+	uint64_t until, now, wait_ns;
+	struct timeval tv;
+
+	if (!lg->cfg.hold_until_ns) {
+		finish(lg);
+		return;
+	}
+	until = __atomic_load_n(lg->cfg.hold_until_ns, __ATOMIC_ACQUIRE);
+	now = clock_now_ns();
+	if (until != 0 && now >= until) {
+		finish(lg);
+		return;
+	}
+	wait_ns = until ? until - now : LOADGEN_HOLD_POLL_MS * CLOCK_NS_PER_MS;
+	tv.tv_sec = (time_t)(wait_ns / CLOCK_NS_PER_S);
+	tv.tv_usec = (suseconds_t)(wait_ns % CLOCK_NS_PER_S / 1000);
+	event_add(lg->hold_ev, &tv);
+}
+
+static void finish(struct loadgen *lg)
+{
+	if (lg->finished)
+		return;
+	lg->finished = true;
+	if (!lg->ramp_over) {
+		lg->ramp_over = true;
+		st_set(&lg->st->ramp_end_ns, clock_now_ns());
+	}
+	event_del(lg->pump_ev);
+	event_del(lg->hold_ev);
+	while (lg->nconns > 0) {
+		struct conn *c = lg->conns[lg->nconns - 1];
+
+		conn_free(&c);
+	}
+	st_set(&lg->st->end_ns, clock_now_ns());
+	__atomic_store_n(&lg->st->phase, LOADGEN_DONE, __ATOMIC_RELAXED);
+	event_base_loopexit(lg->base, NULL);
+}
+
+struct loadgen *loadgen_new(struct event_base *base, const struct loadgen_config *cfg, struct loadgen_stats *st,
+			    char *err, size_t errlen)
+{
+	struct loadgen *lg;
+	uint64_t burst;
+
+	if (cfg->target == 0 || cfg->ports == 0 || cfg->concurrency == 0 ||
+	    cfg->port_base + cfg->ports - 1 > 65535) {
+		snprintf(err, errlen, "loadgen: bad configuration (target %llu, ports %u..+%u, concurrency %u)",
+			 (unsigned long long)cfg->target, cfg->port_base, cfg->ports, cfg->concurrency);
+		return NULL;
+	}
+	lg = calloc(1, sizeof(*lg));
+	if (!lg)
+		goto nomem;
+	lg->base = base;
+	lg->cfg = *cfg;
+	lg->st = st;
+	lg->reserve_fd = -1;
+	/* burst: 20 ms worth of tokens, so a late timer does not lose rate, yet no visible spike */
+	burst = cfg->rate / 50 + 1;
+	tbucket_init(&lg->tb, cfg->rate, burst);
+	lg->conns = calloc((size_t)cfg->target, sizeof(*lg->conns));
+	lg->pump_ev = evtimer_new(base, pump_cb, lg);
+	lg->hold_ev = evtimer_new(base, hold_timer_cb, lg);
+	if (!lg->conns || !lg->pump_ev || !lg->hold_ev)
+		goto nomem;
+	lg->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (lg->reserve_fd < 0) {
+		snprintf(err, errlen, "open /dev/null: %s", strerror(errno));
+		loadgen_free(&lg);
+		return NULL;
+	}
+	return lg;
+nomem:
+	snprintf(err, errlen, "loadgen: out of memory for %llu connections", (unsigned long long)cfg->target);
+	loadgen_free(&lg);
+	return NULL;
+}
+
+void loadgen_start(struct loadgen *lg)
+{
+	st_set(&lg->st->target, lg->cfg.target);
+	lg->st->pid = (int32_t)getpid();
+	st_set(&lg->st->start_ns, clock_now_ns());
+	__atomic_store_n(&lg->st->phase, LOADGEN_RAMP, __ATOMIC_RELAXED);
+	pump(lg);
+}
+
+void loadgen_stop(struct loadgen *lg, int sig)
+{
+	if (sig && !lg->finished && lg->st->stop_signal == 0)
+		__atomic_store_n(&lg->st->stop_signal, sig, __ATOMIC_RELAXED);
+	finish(lg);
+}
+
+void loadgen_free(struct loadgen **lgp)
+{
+	struct loadgen *lg = *lgp;
+
+	if (!lg)
+		return;
+	if (lg->conns) {
+		while (lg->nconns > 0) {
+			struct conn *c = lg->conns[lg->nconns - 1];
+
+			conn_free(&c);
+		}
+		free(lg->conns);
+	}
+	if (lg->pump_ev)
+		event_free(lg->pump_ev);
+	if (lg->hold_ev)
+		event_free(lg->hold_ev);
+	if (lg->reserve_fd >= 0)
+		close(lg->reserve_fd);
+	free(lg);
+	*lgp = NULL;
+}

@@ -1,0 +1,112 @@
+/* The load generator of one client process: opens `target` TCP connections through one event_base, sends
+ * one line on each, checks the echo byte for byte, then holds the connections open. Everything it measures
+ * goes into a struct loadgen_stats, a pointer-free struct with a single writer, so it can be a
+ * shared-memory slot that a supervisor reads while the worker runs and merges exactly afterwards.
+ *
+ * Pacing: a token bucket (rate) and a cap on connections in flight (concurrency). "In flight" means from
+ * connect() until the echo was verified, so a slow server throttles the client instead of piling up SYNs
+ * in its listen queues; without --concurrency the cap is CLIENT_DEFAULT_CONCURRENCY for all processes. */
+#ifndef C1M_LOADGEN_H
+#define C1M_LOADGEN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "addr.h"
+#include "diag.h"
+#include "hist.h"
+
+#define LOADGEN_LINE_MAX   64    /* longest line sent: "Hello Server: client --> <n>\n" */
+#define LOADGEN_BATCH      256   /* connects started per loop iteration at most, so replies are not starved */
+#define LOADGEN_HOLD_POLL_MS 50  /* how often a worker looks for the supervisor's shared hold deadline */
+
+struct loadgen_config {
+	uint32_t dst_addr;           /* server address, host byte order */
+	unsigned port_base;          /* first server port */
+	unsigned ports;              /* server ports, round-robin starting at id_base % ports */
+	struct addr_range sources;   /* source addresses to bind round-robin; count 0 = let the kernel choose */
+	uint64_t source_offset;      /* index into sources of the first connection (spreads workers) */
+	uint64_t target;             /* connections to open */
+	uint64_t id_base;            /* n in the line of the first connection (global index across workers) */
+	uint64_t rate;               /* new connections per second; 0 = unlimited */
+	unsigned concurrency;        /* connections in flight at most (>= 1) */
+	unsigned connect_timeout_ms; /* connect deadline */
+	unsigned echo_timeout_ms;    /* echo deadline after the line was sent */
+	uint64_t hold_ms;            /* hold after the ramp; 0 = until loadgen_stop() */
+	const uint64_t *hold_until_ns; /* shared with a supervisor: when hold_ms > 0, hold until this
+	                                  clock_now_ns() deadline, which the supervisor sets (0 = not yet)
+	                                  once every process has ramped, so all N are open at the same
+	                                  time; NULL = hold hold_ms from this process's own ramp end */
+};
+
+enum loadgen_phase {
+	LOADGEN_IDLE = 0,            /* not started */
+	LOADGEN_RAMP = 1,            /* opening connections */
+	LOADGEN_HOLD = 2,            /* every attempt resolved; holding the open ones */
+	LOADGEN_DONE = 3,            /* everything closed */
+};
+
+/* Counters of one process. Written only by its loadgen with relaxed atomic stores; read with
+ * loadgen_stats_merge (relaxed atomic loads). Gauges go up and down, the rest only up. */
+struct loadgen_stats {
+	uint64_t target;             /* connections this process was asked for */
+	uint64_t started;            /* connect attempts begun (socket() called) */
+	uint64_t connecting;         /* gauge: between connect() and the handshake */
+	uint64_t echoing;            /* gauge: connected, echo not verified yet */
+	uint64_t open;               /* gauge: echoed and held open */
+	uint64_t established;        /* handshakes completed */
+	uint64_t echoed;             /* echoes verified */
+	uint64_t failed;             /* attempts or connections that failed, each counted once */
+	uint64_t failed_immediate;   /* of those, failed synchronously in socket()/bind()/connect() */
+	uint64_t failures[DIAG_KIND_COUNT];      /* failures per kind */
+	uint64_t first_fail_ns[DIAG_KIND_COUNT]; /* clock_now_ns() of the first failure per kind, 0 = none */
+	int32_t  other_errno;        /* errno of the first DIAG_OTHER failure, 0 = none */
+	int32_t  pid;                /* process id of the writer */
+	int32_t  stop_signal;        /* signal that stopped this process early, 0 = none */
+	uint32_t phase;              /* enum loadgen_phase */
+	uint32_t workers;            /* merges into this struct (1 for one process's own stats) */
+	uint64_t start_ns;           /* clock_now_ns() when the ramp began */
+	uint64_t ramp_end_ns;        /* when every attempt had resolved (or the run was stopped), 0 = not yet */
+	uint64_t end_ns;             /* when everything was closed, 0 = not yet */
+	uint32_t ctx_valid[DIAG_KIND_COUNT];     /* ctx[k] holds the system state at the first failure of k */
+	struct diag_context ctx[DIAG_KIND_COUNT];
+	struct hist connect_us;      /* connect() to handshake complete, microseconds */
+	struct hist rtt_us;          /* line written to echo verified, microseconds */
+};
+
+struct loadgen;
+
+/* Zeroes st for a loadgen that will open target connections. */
+void loadgen_stats_init(struct loadgen_stats *st, uint64_t target);
+/* Empty accumulator for loadgen_stats_merge (workers = 0). */
+void loadgen_stats_init_sum(struct loadgen_stats *acc);
+/* dst += src (one process's stats, or another sum): counters summed, histograms merged exactly, per kind the earliest first failure (and its
+ * context) kept, start the earliest, ramp/end the latest (0 if any is still 0). src may be live. */
+void loadgen_stats_merge(struct loadgen_stats *dst, const struct loadgen_stats *src);
+
+/* Line sent on connection n (without NUL); returns its length. Pure. */
+size_t loadgen_format_line(uint64_t n, char *buf, size_t len);
+
+/* Configuration of worker index out of workers, from the configuration of the whole run (pure):
+ * connections, rate and in-flight cap divided as evenly as possible (at least 1 conn/s and 1 in flight
+ * each), n numbering continued across workers, sources sliced when there are at least as many as workers,
+ * else shared with a different starting offset per worker. */
+void loadgen_split(const struct loadgen_config *all, unsigned workers, unsigned index, struct loadgen_config *out);
+
+/* Creates the generator on base; counts go to *st, which must outlive it. The caller owns base. */
+struct loadgen *loadgen_new(struct event_base *base, const struct loadgen_config *cfg, struct loadgen_stats *st,
+			    char *err, size_t errlen);
+/* Begins the ramp. When the ramp and then the hold are over (or nothing is left open to hold), the
+ * generator closes everything and calls event_base_loopexit(base). */
+void loadgen_start(struct loadgen *lg);
+/* Closes every connection now (SIGINT/SIGTERM, recorded in stop_signal; 0 = none), records the end and
+ * exits the loop. Idempotent. */
+void loadgen_stop(struct loadgen *lg, int sig);
+/* True when every connection asked for is open and echoed and nothing failed. */
+bool loadgen_success(const struct loadgen_stats *st);
+void loadgen_free(struct loadgen **lgp);
+
+#endif

@@ -1,0 +1,436 @@
+/* c1m-client: opens N TCP connections to a c1m echo server, checks one echo on each, holds them, and says
+ * whether all N made it and, if not, what stopped them. One process holds at most what its open-file limit
+ * allows (about 20,000 here), so larger runs fork worker processes (workers_run) that publish their stats
+ * in shared-memory slots; this process prints the progress and merges the slots exactly for the report.
+ * This is the only file that prints or exits. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "client_opts.h"
+#include "clock.h"
+#include "limits.h"
+#include "loadgen.h"
+#include "report.h"
+#include "workers.h"
+
+#define ERR_LEN 512
+
+/* State of the whole run, shared by the single-process path and the supervisor callbacks. */
+struct run {
+	const struct client_options *o;
+	struct loadgen_config all;       /* configuration of the whole run, split per worker */
+	struct report_meta meta;
+	unsigned workers;
+	struct loadgen_stats *cur;       /* progress: merged snapshot now */
+	struct loadgen_stats *prev;      /* progress: merged snapshot one tick ago */
+	uint64_t prev_ns;                /* time of prev */
+	bool tty;                        /* stderr is a terminal: rewrite one line */
+	bool line_open;                  /* a rewritten progress line is on screen */
+	/* multi-process mode */
+	uint64_t *hold_until;            /* shared: deadline of the common hold, 0 = not yet */
+	bool *dead;                      /* worker i has ended */
+	bool released;                   /* hold deadline set */
+	/* single-process mode */
+	struct event_base *base;
+	struct loadgen *lg;
+	struct loadgen_stats *own;       /* this process's stats */
+};
+
+static void print_progress(struct run *r)
+{
+	char line[512];
+	uint64_t now = clock_now_ns();
+	double dt = (double)(now - r->prev_ns) / (double)CLOCK_NS_PER_S;
+
+	if (report_format_progress(r->cur, r->prev, dt, now, line, sizeof(line)) < 0)
+		return;
+	if (r->tty) {
+		fprintf(stderr, "\r%s\033[K", line);
+		r->line_open = true;
+	} else {
+		fprintf(stderr, "%s\n", line);
+	}
+	fflush(stderr);
+	memcpy(r->prev, r->cur, sizeof(*r->cur));
+	r->prev_ns = now;
+}
+
+static void end_progress(struct run *r)
+{
+	if (r->line_open) {
+		fputc('\n', stderr);
+		r->line_open = false;
+	}
+}
+
+/* ---- single process ---- */
+
+static void single_progress_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct run *r = arg;
+
+	loadgen_stats_init_sum(r->cur);
+	loadgen_stats_merge(r->cur, r->own);
+	print_progress(r);
+}
+
+static void single_signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct run *r = arg;
+
+	loadgen_stop(r->lg, (int)sig);
+}
+
+static int run_single(struct run *r, char *err, size_t errlen)
+{
+	struct event *sigint = NULL, *sigterm = NULL, *progress = NULL;
+	struct timeval tv;
+	int rc = -1;
+
+	r->base = event_base_new();
+	if (!r->base) {
+		snprintf(err, errlen, "event_base_new failed");
+		return -1;
+	}
+	loadgen_stats_init(r->own, r->all.target);
+	r->lg = loadgen_new(r->base, &r->all, r->own, err, errlen);
+	if (!r->lg)
+		goto out;
+	sigint = evsignal_new(r->base, SIGINT, single_signal_cb, r);
+	sigterm = evsignal_new(r->base, SIGTERM, single_signal_cb, r);
+	if (!sigint || !sigterm || evsignal_add(sigint, NULL) < 0 || evsignal_add(sigterm, NULL) < 0) {
+		snprintf(err, errlen, "cannot install SIGINT/SIGTERM handlers");
+		goto out;
+	}
+	if (r->o->progress_ms) {
+		progress = event_new(r->base, -1, EV_PERSIST, single_progress_cb, r);
+		tv.tv_sec = r->o->progress_ms / 1000;
+		tv.tv_usec = (suseconds_t)(r->o->progress_ms % 1000) * 1000;
+		if (!progress || event_add(progress, &tv) < 0) {
+			snprintf(err, errlen, "cannot start the progress timer");
+			goto out;
+		}
+	}
+	loadgen_start(r->lg);
+	event_base_dispatch(r->base);
+	rc = 0;
+out:
+	if (progress)
+		event_free(progress);
+	if (sigint)
+		event_free(sigint);
+	if (sigterm)
+		event_free(sigterm);
+	loadgen_free(&r->lg);
+	event_base_free(r->base);
+	r->base = NULL;
+	return rc;
+}
+
+/* ---- worker processes ---- */
+
+struct worker_ctx {
+	struct loadgen *lg;
+};
+
+static void worker_signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct worker_ctx *w = arg;
+
+	loadgen_stop(w->lg, (int)sig);
+}
+
+/* Child process: its own event_base, its share of the run, its slot as the stats. */
+static int worker_main(unsigned index, void *slot, void *arg)
+{
+	struct run *r = arg;
+	struct loadgen_stats *st = slot;
+	struct loadgen_config cfg;
+	struct worker_ctx w = { NULL };
+	struct event_base *base;
+	struct event *sigint = NULL, *sigterm = NULL;
+	char err[ERR_LEN];
+	int status = WORKERS_EXIT_FATAL;
+
+	loadgen_split(&r->all, r->workers, index, &cfg);
+	base = event_base_new();
+	if (!base)
+		return WORKERS_EXIT_FATAL;
+	w.lg = loadgen_new(base, &cfg, st, err, sizeof(err));
+	if (!w.lg) {
+		fprintf(stderr, "c1m-client worker %u: %s\n", index, err);
+		goto out;
+	}
+	sigint = evsignal_new(base, SIGINT, worker_signal_cb, &w);
+	sigterm = evsignal_new(base, SIGTERM, worker_signal_cb, &w);
+	if (!sigint || !sigterm || evsignal_add(sigint, NULL) < 0 || evsignal_add(sigterm, NULL) < 0)
+		goto out;
+	loadgen_start(w.lg);
+	event_base_dispatch(base);
+	status = loadgen_success(st) ? 0 : 1;
+out:
+	if (sigint)
+		event_free(sigint);
+	if (sigterm)
+		event_free(sigterm);
+	loadgen_free(&w.lg);
+	event_base_free(base);
+	return status;
+}
+
+static void merge_slots(struct run *r, void *slots, unsigned count, struct loadgen_stats *into)
+{
+	unsigned i;
+
+	loadgen_stats_init_sum(into);
+	for (i = 0; i < count; i++)
+		loadgen_stats_merge(into, workers_slot(slots, sizeof(struct loadgen_stats), i));
+}
+
+/* Supervisor tick: starts the common hold once every worker has ramped (or ended), so that with --hold
+ * all N connections are open at the same time however unevenly the workers ramped; prints progress when
+ * it is due. */
+static void workers_tick(void *slots, unsigned count, void *arg)
+{
+	struct run *r = arg;
+	uint64_t now = clock_now_ns();
+	const struct loadgen_stats *st;
+	bool all = true;
+	unsigned i;
+
+	if (r->o->hold_ms && !r->released) {
+		for (i = 0; i < count && all; i++) {
+			st = workers_slot(slots, sizeof(struct loadgen_stats), i);
+			all = r->dead[i] || __atomic_load_n(&st->phase, __ATOMIC_RELAXED) >= LOADGEN_HOLD;
+		}
+		if (all) {
+			__atomic_store_n(r->hold_until, now + r->o->hold_ms * CLOCK_NS_PER_MS, __ATOMIC_RELEASE);
+			r->released = true;
+		}
+	}
+	/* a few ms of slack so a 1 s period on a 50 ms tick does not slip to 1.05 s */
+	if (r->o->progress_ms && now + 5 * CLOCK_NS_PER_MS >= r->prev_ns + r->o->progress_ms * CLOCK_NS_PER_MS) {
+		merge_slots(r, slots, count, r->cur);
+		print_progress(r);
+	}
+}
+
+static void workers_exit(unsigned index, int wstatus, void *arg)
+{
+	struct run *r = arg;
+	char what[128];
+	size_t used = strlen(r->meta.problems);
+
+	r->dead[index] = true;
+	/* 0 and 1 are a worker's normal verdicts; anything else is a problem the report must show */
+	if (WIFEXITED(wstatus) && (WEXITSTATUS(wstatus) == 0 || WEXITSTATUS(wstatus) == 1))
+		return;
+	workers_describe_status(wstatus, what, sizeof(what));
+	if (used < sizeof(r->meta.problems) - 1)
+		snprintf(r->meta.problems + used, sizeof(r->meta.problems) - used, "%sworker %u %s",
+			 used ? "; " : "", index, what);
+}
+
+static int run_workers(struct run *r, char *err, size_t errlen)
+{
+	struct workers_spec spec;
+	size_t size = workers_slots_size(r->workers, sizeof(struct loadgen_stats));
+	void *slots;
+	unsigned i;
+	int rc;
+
+	r->dead = calloc(r->workers, sizeof(*r->dead));
+	r->hold_until = workers_shm_alloc(sizeof(*r->hold_until), err, errlen);
+	slots = r->hold_until && r->dead ? workers_shm_alloc(size, err, errlen) : NULL;
+	if (!slots) {
+		if (!r->dead)
+			snprintf(err, errlen, "out of memory");
+		free(r->dead);
+		workers_shm_free(r->hold_until, sizeof(*r->hold_until));
+		return -1;
+	}
+	r->all.hold_until_ns = r->hold_until;
+	/* initialised before the fork, so a worker that dies before starting still merges as empty */
+	for (i = 0; i < r->workers; i++) {
+		struct loadgen_config cfg;
+
+		loadgen_split(&r->all, r->workers, i, &cfg);
+		loadgen_stats_init(workers_slot(slots, sizeof(struct loadgen_stats), i), cfg.target);
+	}
+	memset(&spec, 0, sizeof(spec));
+	spec.count = r->workers;
+	spec.slot_size = sizeof(struct loadgen_stats);
+	spec.restart = false;
+	spec.interval_ms = r->o->hold_ms ? LOADGEN_HOLD_POLL_MS : r->o->progress_ms;
+	spec.worker_main = worker_main;
+	spec.tick = spec.interval_ms ? workers_tick : NULL;
+	spec.on_exit = workers_exit;
+	spec.arg = r;
+	spec.slots = slots;
+	rc = workers_run(&spec, err, errlen);
+	merge_slots(r, slots, r->workers, r->own);
+	workers_shm_free(slots, size);
+	workers_shm_free(r->hold_until, sizeof(*r->hold_until));
+	r->all.hold_until_ns = NULL;
+	free(r->dead);
+	return rc;
+}
+
+/* ---- main ---- */
+
+static int write_json(const char *path, const char *text, char *err, size_t errlen)
+{
+	FILE *f;
+
+	if (strcmp(path, "-") == 0) {
+		fputs(text, stdout);
+		fflush(stdout);
+		return 0;
+	}
+	f = fopen(path, "w");
+	if (!f) {
+		snprintf(err, errlen, "--json %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fputs(text, f) == EOF || fclose(f) == EOF) {
+		snprintf(err, errlen, "--json %s: write failed: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct client_options o;
+	struct client_plan plan;
+	struct limits_values lv;
+	struct run r;
+	char err[ERR_LEN];
+	char *text = NULL;
+	unsigned per_process, sources_needed;
+	uint64_t width;
+	bool pass;
+	int rc;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (client_opts_parse(argc, argv, &o, err, sizeof(err)) < 0) {
+		fprintf(stderr, "c1m-client: %s\n", err);
+		return 2;
+	}
+	if (o.help) {
+		fputs(client_opts_usage(), stdout);
+		return 0;
+	}
+
+	memset(&lv, 0, sizeof(lv));
+	if (limits_read(&lv, err, sizeof(err)) < 0)
+		fprintf(stderr, "c1m-client: warning: %s\n", err);
+	if (limits_raise_nofile(&lv, err, sizeof(err)) < 0)
+		fprintf(stderr, "c1m-client: warning: %s\n", err);
+	per_process = limits_fds_per_process(&lv);
+	if (lv.nofile_soft < lv.nofile_hard)  /* the raise failed: the soft limit is what we get */
+		per_process = lv.nofile_soft > LIMITS_FD_RESERVE ? (unsigned)(lv.nofile_soft - LIMITS_FD_RESERVE) : 0;
+	/* twice the target: keep every (source, destination) tuple at or below half the local port range */
+	width = limits_port_range_width(&lv);
+	sources_needed = width ? limits_sources_needed(o.target * 2, 1, o.ports, &lv) : 1;
+	if (client_opts_plan(&o, per_process, sources_needed, &plan, err, sizeof(err)) < 0) {
+		fprintf(stderr, "c1m-client: %s\n", err);
+		return 2;
+	}
+	if (plan.note[0])
+		fprintf(stderr, "c1m-client: note: %s\n", plan.note);
+
+	memset(&r, 0, sizeof(r));
+	r.o = &o;
+	r.workers = plan.workers;
+	r.tty = isatty(STDERR_FILENO);
+	r.all.dst_addr = o.dst_addr;
+	r.all.port_base = o.port_base;
+	r.all.ports = o.ports;
+	r.all.sources = plan.sources;
+	r.all.target = o.target;
+	r.all.rate = o.rate;
+	r.all.concurrency = plan.concurrency;
+	r.all.connect_timeout_ms = o.connect_timeout_ms;
+	r.all.echo_timeout_ms = o.echo_timeout_ms;
+	r.all.hold_ms = o.hold_ms;
+	r.meta.target = o.target;
+	snprintf(r.meta.host, sizeof(r.meta.host), "%s", o.host);
+	r.meta.port_base = o.port_base;
+	r.meta.ports = o.ports;
+	r.meta.sources = plan.sources;
+	r.meta.sources_default = plan.sources_default;
+	r.meta.workers = plan.workers;
+	r.meta.rate = o.rate;
+	r.meta.concurrency = plan.concurrency;
+	r.meta.hold_ms = o.hold_ms;
+	r.cur = malloc(sizeof(*r.cur));
+	r.prev = malloc(sizeof(*r.prev));
+	r.own = malloc(sizeof(*r.own));
+	text = malloc(REPORT_TEXT_LEN);
+	if (!r.cur || !r.prev || !r.own || !text) {
+		fprintf(stderr, "c1m-client: out of memory\n");
+		return 1;
+	}
+	if (o.progress_ms)
+		fprintf(stderr, "c1m-client: %llu connections to %s:%u-%u, %u process%s, sources %u%s\n",
+			(unsigned long long)o.target, o.host, o.port_base, o.port_base + o.ports - 1, plan.workers,
+			plan.workers == 1 ? "" : "es", plan.sources.count, plan.sources.count ? "" : " (kernel)");
+
+	/* progress rates of the first tick are measured from here */
+	loadgen_stats_init_sum(r.prev);
+	r.prev_ns = clock_now_ns();
+	if (plan.workers == 1) {
+		rc = run_single(&r, err, sizeof(err));
+		if (rc == 0) {
+			struct loadgen_stats *one = r.own;
+
+			/* report from a merged copy, like the multi-process path */
+			loadgen_stats_init_sum(r.cur);
+			loadgen_stats_merge(r.cur, one);
+			memcpy(r.own, r.cur, sizeof(*r.own));
+		}
+	} else {
+		rc = run_workers(&r, err, sizeof(err));
+	}
+	end_progress(&r);
+	if (rc < 0) {
+		fprintf(stderr, "c1m-client: %s\n", err);
+		if (plan.workers == 1)
+			return 1;
+		/* a fatal worker: still report what the others did */
+		snprintf(r.meta.problems + strlen(r.meta.problems),
+			 sizeof(r.meta.problems) - strlen(r.meta.problems), "%s%s", r.meta.problems[0] ? "; " : "",
+			 err);
+	}
+	r.meta.stop_signal = r.own->stop_signal;
+
+	if (report_format_text(&r.meta, r.own, text, REPORT_TEXT_LEN) < 0)
+		fprintf(stderr, "c1m-client: report truncated\n");
+	/* with --json - the JSON owns stdout, so the human report goes to stderr */
+	fputs(text, o.json_path && strcmp(o.json_path, "-") == 0 ? stderr : stdout);
+	fflush(stdout);
+	if (o.json_path) {
+		if (report_format_json(&r.meta, r.own, text, REPORT_TEXT_LEN) < 0)
+			fprintf(stderr, "c1m-client: JSON report truncated\n");
+		else if (write_json(o.json_path, text, err, sizeof(err)) < 0)
+			fprintf(stderr, "c1m-client: %s\n", err);
+	}
+	{
+		struct report_summary s;
+
+		report_summarize(&r.meta, r.own, &s);
+		pass = s.pass;
+	}
+	free(text);
+	free(r.cur);
+	free(r.prev);
+	free(r.own);
+	return pass ? 0 : 1;
+}

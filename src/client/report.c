@@ -1,0 +1,491 @@
+/* Report formatting for c1m-client. Everything here is pure: merged stats and the run's description in,
+ * text out. The verdict is decided in one place (report_summarize) so the text, the JSON and the exit
+ * status cannot disagree. */
+#include "report.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "clock.h"
+
+/* ---- JSON writer ---- */
+
+static void jw_raw(struct report_json *w, const char *s, size_t n)
+{
+	if (w->bad)
+		return;
+	if (w->pos + n + 1 > w->len) {
+		w->bad = true;
+		return;
+	}
+	memcpy(w->buf + w->pos, s, n);
+	w->pos += n;
+	w->buf[w->pos] = '\0';
+}
+
+static void jw_str(struct report_json *w, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	char esc[7];
+	const unsigned char *p;
+
+	jw_raw(w, "\"", 1);
+	for (p = (const unsigned char *)s; *p; p++) {
+		switch (*p) {
+		case '"':  jw_raw(w, "\\\"", 2); break;
+		case '\\': jw_raw(w, "\\\\", 2); break;
+		case '\n': jw_raw(w, "\\n", 2); break;
+		case '\r': jw_raw(w, "\\r", 2); break;
+		case '\t': jw_raw(w, "\\t", 2); break;
+		case '\b': jw_raw(w, "\\b", 2); break;
+		case '\f': jw_raw(w, "\\f", 2); break;
+		default:
+			if (*p < 0x20) {
+				memcpy(esc, "\\u00", 4);
+				esc[4] = hex[*p >> 4];
+				esc[5] = hex[*p & 15];
+				jw_raw(w, esc, 6);
+			} else {
+				jw_raw(w, (const char *)p, 1);
+			}
+		}
+	}
+	jw_raw(w, "\"", 1);
+}
+
+/* Comma and key before a value; a key outside an object (or none inside one) is misuse. */
+static void jw_member(struct report_json *w, const char *key)
+{
+	if (w->depth > 0) {
+		if (w->need_comma[w->depth - 1])
+			jw_raw(w, ",", 1);
+		w->need_comma[w->depth - 1] = true;
+	} else if (w->pos > 0) {
+		w->bad = true;  /* a second top-level value */
+	}
+	if (key) {
+		jw_str(w, key);
+		jw_raw(w, ":", 1);
+	}
+}
+
+void report_json_init(struct report_json *w, char *buf, size_t len)
+{
+	memset(w, 0, sizeof(*w));
+	w->buf = buf;
+	w->len = len;
+	if (len > 0)
+		buf[0] = '\0';
+	else
+		w->bad = true;
+}
+
+static void jw_open(struct report_json *w, const char *key, const char *bracket)
+{
+	jw_member(w, key);
+	jw_raw(w, bracket, 1);
+	if (w->depth >= REPORT_JSON_DEPTH) {
+		w->bad = true;
+		return;
+	}
+	w->need_comma[w->depth++] = false;
+}
+
+static void jw_close(struct report_json *w, const char *bracket)
+{
+	if (w->depth == 0) {
+		w->bad = true;
+		return;
+	}
+	w->depth--;
+	jw_raw(w, bracket, 1);
+}
+
+void report_json_object_begin(struct report_json *w, const char *key)
+{
+	jw_open(w, key, "{");
+}
+
+void report_json_object_end(struct report_json *w)
+{
+	jw_close(w, "}");
+}
+
+void report_json_array_begin(struct report_json *w, const char *key)
+{
+	jw_open(w, key, "[");
+}
+
+void report_json_array_end(struct report_json *w)
+{
+	jw_close(w, "]");
+}
+
+void report_json_string(struct report_json *w, const char *key, const char *value)
+{
+	jw_member(w, key);
+	jw_str(w, value ? value : "");
+}
+
+void report_json_u64(struct report_json *w, const char *key, uint64_t v)
+{
+	char b[24];
+	int n = snprintf(b, sizeof(b), "%" PRIu64, v);
+
+	jw_member(w, key);
+	jw_raw(w, b, (size_t)n);
+}
+
+void report_json_i64(struct report_json *w, const char *key, int64_t v)
+{
+	char b[24];
+	int n = snprintf(b, sizeof(b), "%" PRId64, v);
+
+	jw_member(w, key);
+	jw_raw(w, b, (size_t)n);
+}
+
+void report_json_double(struct report_json *w, const char *key, double v, int decimals)
+{
+	char b[64];
+	int n;
+
+	jw_member(w, key);
+	if (!isfinite(v)) {
+		jw_raw(w, "null", 4);
+		return;
+	}
+	if (decimals < 0 || decimals > 9)
+		decimals = 3;
+	n = snprintf(b, sizeof(b), "%.*f", decimals, v);
+	if (n < 0 || (size_t)n >= sizeof(b)) {
+		w->bad = true;
+		return;
+	}
+	jw_raw(w, b, (size_t)n);
+}
+
+void report_json_bool(struct report_json *w, const char *key, bool v)
+{
+	jw_member(w, key);
+	jw_raw(w, v ? "true" : "false", v ? 4 : 5);
+}
+
+int report_json_finish(struct report_json *w)
+{
+	if (w->bad || w->depth != 0)
+		return -1;
+	return (int)w->pos;
+}
+
+/* ---- derived numbers ---- */
+
+static double ns_to_s(uint64_t ns)
+{
+	return (double)ns / (double)CLOCK_NS_PER_S;
+}
+
+static void pct_ms(const struct hist *h, double out[4])
+{
+	out[0] = (double)hist_percentile(h, 50) / 1000.0;
+	out[1] = (double)hist_percentile(h, 90) / 1000.0;
+	out[2] = (double)hist_percentile(h, 99) / 1000.0;
+	out[3] = (double)hist_max(h) / 1000.0;
+}
+
+/* Failure kinds in the order they first happened (kinds without a timestamp last). */
+static unsigned kinds_by_time(const struct loadgen_stats *t, enum diag_kind out[DIAG_KIND_COUNT])
+{
+	unsigned n = 0, i, j, k;
+	enum diag_kind tmp;
+
+	for (k = 0; k < DIAG_KIND_COUNT; k++)
+		if (t->failures[k])
+			out[n++] = (enum diag_kind)k;
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0; j--) {
+			uint64_t a = t->first_fail_ns[out[j - 1]], b = t->first_fail_ns[out[j]];
+
+			if ((a == 0 && b != 0) || (b != 0 && b < a)) {
+				tmp = out[j];
+				out[j] = out[j - 1];
+				out[j - 1] = tmp;
+			}
+		}
+	return n;
+}
+
+void report_summarize(const struct report_meta *m, const struct loadgen_stats *t, struct report_summary *s)
+{
+	enum diag_kind kinds[DIAG_KIND_COUNT];
+
+	memset(s, 0, sizeof(*s));
+	if (t->start_ns && t->ramp_end_ns > t->start_ns)
+		s->elapsed_s = ns_to_s(t->ramp_end_ns - t->start_ns);
+	if (t->start_ns && t->end_ns > t->start_ns)
+		s->total_s = ns_to_s(t->end_ns - t->start_ns);
+	if (s->elapsed_s > 0)
+		s->connect_rate = (double)t->established / s->elapsed_s;
+	pct_ms(&t->connect_us, s->connect_ms);
+	pct_ms(&t->rtt_us, s->rtt_ms);
+	s->first_cause = kinds_by_time(t, kinds) ? kinds[0] : DIAG_KIND_COUNT;
+	/* A run stopped by a signal after everything was established and echoed still passes: holding until
+	 * SIGINT is the default. */
+	s->pass = m->target > 0 && t->echoed == m->target && t->failed == 0 && m->problems[0] == '\0';
+}
+
+/* ---- text ---- */
+
+struct out {
+	char *buf;
+	size_t len, pos;
+	bool trunc;
+};
+
+static void say(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void say(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (o->trunc)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(o->buf + o->pos, o->len - o->pos, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= o->len - o->pos) {
+		o->trunc = true;
+		o->pos = o->len ? o->len - 1 : 0;
+		return;
+	}
+	o->pos += (size_t)n;
+}
+
+static const char *signal_name(int sig)
+{
+	switch (sig) {
+	case 2:  return "SIGINT";
+	case 15: return "SIGTERM";
+	default: return "a signal";
+	}
+}
+
+static void explain(const struct loadgen_stats *t, enum diag_kind k, const struct report_meta *m, char *buf,
+		    size_t len)
+{
+	struct diag_context empty;
+	const struct diag_context *c = &t->ctx[k];
+
+	if (!t->ctx_valid[k]) {
+		memset(&empty, 0, sizeof(empty));
+		empty.ports = m->ports;
+		empty.sources = m->sources.count ? m->sources.count : 1;
+		empty.dst_addrs = 1;
+		c = &empty;
+	}
+	if (diag_explain(k, c, buf, len) < 0 && buf[0] == '\0')
+		snprintf(buf, len, "(no explanation available)");
+}
+
+static void verdict(struct out *o, const struct report_meta *m, const struct loadgen_stats *t,
+		    const struct report_summary *s)
+{
+	if (s->pass) {
+		say(o, "VERDICT: PASS %" PRIu64 "/%" PRIu64 " connections established and echoed\n", t->echoed,
+		    m->target);
+		return;
+	}
+	say(o, "VERDICT: FAIL %" PRIu64 "/%" PRIu64 " connections established and echoed", t->echoed, m->target);
+	if (t->failed)
+		say(o, ", %" PRIu64 " failed; first binding cause: %s", t->failed, diag_kind_name(s->first_cause));
+	if (m->stop_signal && t->started < m->target)
+		say(o, "; interrupted by %s after %" PRIu64 " of %" PRIu64 " attempts", signal_name(m->stop_signal),
+		    t->started, m->target);
+	else if (m->stop_signal && t->echoed + t->failed < m->target)
+		say(o, "; interrupted by %s before every attempt resolved", signal_name(m->stop_signal));
+	if (m->problems[0])
+		say(o, "; %s", m->problems);
+	say(o, "\n");
+}
+
+static void sources_text(const struct report_meta *m, char *buf, size_t len)
+{
+	char r[40];
+
+	if (m->sources.count == 0) {
+		snprintf(buf, len, "chosen by the kernel (no --sources)");
+		return;
+	}
+	addr_format_range(&m->sources, r, sizeof(r));
+	snprintf(buf, len, "%s (%u address%s%s)", r, m->sources.count, m->sources.count == 1 ? "" : "es",
+		 m->sources_default ? ", default" : "");
+}
+
+int report_format_text(const struct report_meta *m, const struct loadgen_stats *t, char *buf, size_t len)
+{
+	struct out o = { buf, len, 0, len == 0 };
+	struct report_summary s;
+	enum diag_kind kinds[DIAG_KIND_COUNT];
+	unsigned n, i;
+	char src[96];
+	char *why;
+	char expl[DIAG_EXPLAIN_LEN];
+
+	if (len)
+		buf[0] = '\0';
+	report_summarize(m, t, &s);
+	sources_text(m, src, sizeof(src));
+	say(&o, "c1m-client report\n");
+	say(&o, "  target        %" PRIu64 " connections to %s ports %u-%u (%u port%s)\n", m->target, m->host,
+	    m->port_base, m->port_base + m->ports - 1, m->ports, m->ports == 1 ? "" : "s");
+	say(&o, "  sources       %s\n", src);
+	say(&o, "  workers       %u process%s, in-flight cap %u, rate %s", m->workers, m->workers == 1 ? "" : "es",
+	    m->concurrency, m->rate ? "" : "unlimited");
+	if (m->rate)
+		say(&o, "%" PRIu64 " conn/s", m->rate);
+	say(&o, "\n");
+	say(&o, "  established   %" PRIu64 " (TCP handshakes), echoed %" PRIu64 "\n", t->established, t->echoed);
+	say(&o, "  failed        %" PRIu64 "\n", t->failed);
+	n = kinds_by_time(t, kinds);
+	for (i = 0; i < n; i++)
+		say(&o, "    %-16s %" PRIu64 "  (first after %.3f s)\n", diag_kind_name(kinds[i]), t->failures[kinds[i]],
+		    t->first_fail_ns[kinds[i]] > t->start_ns && t->start_ns ?
+			    ns_to_s(t->first_fail_ns[kinds[i]] - t->start_ns) : 0.0);
+	say(&o, "  elapsed       %.3f s to open (mean %.0f conn/s), %.3f s in total\n", s.elapsed_s, s.connect_rate,
+	    s.total_s);
+	say(&o, "  connect time  p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  max %.3f ms  (%" PRIu64 " samples)\n",
+	    s.connect_ms[0], s.connect_ms[1], s.connect_ms[2], s.connect_ms[3], hist_count(&t->connect_us));
+	say(&o, "  echo RTT      p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  max %.3f ms  (%" PRIu64 " samples)\n",
+	    s.rtt_ms[0], s.rtt_ms[1], s.rtt_ms[2], s.rtt_ms[3], hist_count(&t->rtt_us));
+	if (m->stop_signal)
+		say(&o, "  stopped by    %s\n", signal_name(m->stop_signal));
+	if (m->problems[0])
+		say(&o, "  problems      %s\n", m->problems);
+	for (i = 0; i < n; i++) {
+		explain(t, kinds[i], m, expl, sizeof(expl));
+		why = expl;
+		say(&o, "\n%s x %" PRIu64 ": %s\n", diag_kind_name(kinds[i]), t->failures[kinds[i]], why);
+		if (kinds[i] == DIAG_OTHER && t->other_errno)
+			say(&o, "  (the first 'other' failure was errno %d: %s)\n", t->other_errno,
+			    strerror(t->other_errno));
+	}
+	if (n)
+		say(&o, "\n");
+	verdict(&o, m, t, &s);
+	return o.trunc ? -1 : (int)o.pos;
+}
+
+/* ---- JSON ---- */
+
+static void json_pcts(struct report_json *w, const char *key, const double v[4])
+{
+	report_json_object_begin(w, key);
+	report_json_double(w, "p50", v[0], 3);
+	report_json_double(w, "p90", v[1], 3);
+	report_json_double(w, "p99", v[2], 3);
+	report_json_double(w, "max", v[3], 3);
+	report_json_object_end(w);
+}
+
+int report_format_json(const struct report_meta *m, const struct loadgen_stats *t, char *buf, size_t len)
+{
+	struct report_json w;
+	struct report_summary s;
+	enum diag_kind kinds[DIAG_KIND_COUNT];
+	unsigned n, i, k;
+	char a[ADDR_STRLEN], vline[512];
+	char expl[DIAG_EXPLAIN_LEN];
+	struct out o = { vline, sizeof(vline), 0, false };
+	int r;
+
+	report_summarize(m, t, &s);
+	report_json_init(&w, buf, len);
+	report_json_object_begin(&w, NULL);
+	report_json_string(&w, "host", m->host);
+	report_json_u64(&w, "port_base", m->port_base);
+	report_json_u64(&w, "ports", m->ports);
+	report_json_u64(&w, "target", m->target);
+	report_json_u64(&w, "started", t->started);
+	report_json_u64(&w, "established", t->established);
+	report_json_u64(&w, "echoed", t->echoed);
+	report_json_u64(&w, "failed", t->failed);
+	report_json_u64(&w, "failed_immediate", t->failed_immediate);
+	report_json_object_begin(&w, "failures");
+	for (k = 0; k < DIAG_KIND_COUNT; k++)
+		if (t->failures[k])
+			report_json_u64(&w, diag_kind_name((enum diag_kind)k), t->failures[k]);
+	report_json_object_end(&w);
+	report_json_double(&w, "elapsed_s", s.elapsed_s, 3);
+	report_json_double(&w, "total_s", s.total_s, 3);
+	report_json_double(&w, "connect_rate", s.connect_rate, 1);
+	json_pcts(&w, "connect_ms", s.connect_ms);
+	json_pcts(&w, "rtt_ms", s.rtt_ms);
+	report_json_u64(&w, "workers", m->workers);
+	report_json_u64(&w, "concurrency", m->concurrency);
+	report_json_u64(&w, "rate", m->rate);
+	report_json_double(&w, "hold_s", (double)m->hold_ms / 1000.0, 3);
+	report_json_object_begin(&w, "sources");
+	report_json_u64(&w, "count", m->sources.count);
+	if (m->sources.count) {
+		report_json_string(&w, "first", addr_format(m->sources.first, a, sizeof(a)));
+		report_json_string(&w, "last", addr_format(m->sources.first + m->sources.count - 1, a, sizeof(a)));
+	}
+	report_json_bool(&w, "default", m->sources_default);
+	report_json_bool(&w, "kernel_chosen", m->sources.count == 0);
+	report_json_object_end(&w);
+	report_json_string(&w, "stop_signal", m->stop_signal ? signal_name(m->stop_signal) : "");
+	report_json_string(&w, "problems", m->problems);
+	report_json_string(&w, "first_cause", s.first_cause < DIAG_KIND_COUNT ? diag_kind_name(s.first_cause) : "");
+	n = kinds_by_time(t, kinds);
+	report_json_object_begin(&w, "explanations");
+	for (i = 0; i < n; i++) {
+		explain(t, kinds[i], m, expl, sizeof(expl));
+		report_json_string(&w, diag_kind_name(kinds[i]), expl);
+	}
+	report_json_object_end(&w);
+	report_json_bool(&w, "pass", s.pass);
+	verdict(&o, m, t, &s);
+	if (o.pos > 0 && vline[o.pos - 1] == '\n')
+		vline[o.pos - 1] = '\0';
+	report_json_string(&w, "verdict", vline);
+	report_json_object_end(&w);
+	r = report_json_finish(&w);
+	if (r < 0 || (size_t)r + 2 > len)
+		return -1;
+	buf[r] = '\n';
+	buf[r + 1] = '\0';
+	return r + 1;
+}
+
+/* ---- progress ---- */
+
+int report_format_progress(const struct loadgen_stats *now, const struct loadgen_stats *prev, double dt_s,
+			   uint64_t now_ns, char *buf, size_t len)
+{
+	struct out o = { buf, len, 0, len == 0 };
+	double rate = 0;
+	unsigned k;
+	bool any = false;
+
+	if (len)
+		buf[0] = '\0';
+	if (prev && dt_s > 0 && now->established >= prev->established)
+		rate = (double)(now->established - prev->established) / dt_s;
+	say(&o, "[%7.1fs] open %" PRIu64 "/%" PRIu64 "  connecting %" PRIu64 "  echoing %" PRIu64 "  failed %" PRIu64,
+	    now->start_ns && now_ns > now->start_ns ? ns_to_s(now_ns - now->start_ns) : 0.0, now->open, now->target,
+	    now->connecting, now->echoing, now->failed);
+	for (k = 0; k < DIAG_KIND_COUNT; k++) {
+		if (!now->failures[k])
+			continue;
+		say(&o, "%s%s %" PRIu64, any ? ", " : " (", diag_kind_name((enum diag_kind)k), now->failures[k]);
+		any = true;
+	}
+	if (any)
+		say(&o, ")");
+	say(&o, "  %.0f conn/s", rate);
+	return o.trunc ? -1 : (int)o.pos;
+}

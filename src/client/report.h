@@ -1,0 +1,81 @@
+/* The client's report: the live progress line, the final human report with its verdict and one plain-words
+ * explanation per failure kind (diag_explain), and the same as JSON through a small escaping writer. All
+ * pure: they take merged loadgen_stats and a description of the run, and fill a caller's buffer. */
+#ifndef C1M_REPORT_H
+#define C1M_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "loadgen.h"
+
+#define REPORT_JSON_DEPTH 8        /* nesting levels the JSON writer supports */
+#define REPORT_TEXT_LEN   65536    /* a buffer this size always holds the full text or JSON report */
+
+/* What the run was asked to do, for the report header and the JSON. */
+struct report_meta {
+	uint64_t target;               /* N */
+	char host[ADDR_STRLEN];        /* server address */
+	unsigned port_base;            /* first server port */
+	unsigned ports;                /* server ports */
+	struct addr_range sources;     /* source addresses bound; count 0 = the kernel chose */
+	bool sources_default;          /* sources were chosen by the client, not --sources */
+	unsigned workers;              /* processes */
+	uint64_t rate;                 /* --rate, conn/s; 0 = unlimited */
+	unsigned concurrency;          /* in-flight cap, all processes */
+	uint64_t hold_ms;              /* --hold; 0 = until a signal */
+	int stop_signal;               /* signal that stopped the run, 0 = none */
+	char problems[256];            /* e.g. a worker that died, "" if none */
+};
+
+/* Numbers derived from the stats, shared by the text and JSON reports. */
+struct report_summary {
+	double elapsed_s;              /* ramp: first connect to last attempt resolved, seconds */
+	double total_s;                /* whole run including the hold, seconds */
+	double connect_rate;           /* established / elapsed_s, conn/s */
+	double connect_ms[4];          /* connect time p50, p90, p99, max; milliseconds */
+	double rtt_ms[4];              /* echo round trip p50, p90, p99, max; milliseconds */
+	bool pass;                     /* all N established and echoed, nothing failed, no worker problem
+	                                  (a signal after that is the normal end of an open-ended hold) */
+	enum diag_kind first_cause;    /* kind of the earliest failure, DIAG_KIND_COUNT if none */
+};
+
+void report_summarize(const struct report_meta *m, const struct loadgen_stats *t, struct report_summary *s);
+
+/* One progress line (no newline). prev may be NULL; dt_s is the time between the two snapshots. */
+int report_format_progress(const struct loadgen_stats *now, const struct loadgen_stats *prev, double dt_s,
+			   uint64_t now_ns, char *buf, size_t len);
+/* The final report, ending with the VERDICT line and a newline. Returns the length, -1 if truncated. */
+int report_format_text(const struct report_meta *m, const struct loadgen_stats *t, char *buf, size_t len);
+/* The same as one JSON object followed by a newline. Returns the length, -1 if truncated. */
+int report_format_json(const struct report_meta *m, const struct loadgen_stats *t, char *buf, size_t len);
+
+/* Minimal JSON writer into a fixed buffer. Keys are given on members of objects, NULL inside arrays and at
+ * the top. Strings are escaped (quote, backslash, control characters); other bytes pass through, so
+ * strings must be UTF-8. Non-finite doubles become null. Overflow and misuse are remembered and reported
+ * by report_json_finish. */
+struct report_json {
+	char *buf;                     /* output, always NUL-terminated */
+	size_t len;                    /* size of buf */
+	size_t pos;                    /* bytes written so far */
+	unsigned depth;                /* open objects/arrays */
+	bool need_comma[REPORT_JSON_DEPTH]; /* a member was already written at this depth */
+	bool bad;                      /* overflow or unbalanced/too deep nesting */
+};
+
+void report_json_init(struct report_json *w, char *buf, size_t len);
+void report_json_object_begin(struct report_json *w, const char *key);
+void report_json_object_end(struct report_json *w);
+void report_json_array_begin(struct report_json *w, const char *key);
+void report_json_array_end(struct report_json *w);
+void report_json_string(struct report_json *w, const char *key, const char *value);
+void report_json_u64(struct report_json *w, const char *key, uint64_t v);
+void report_json_i64(struct report_json *w, const char *key, int64_t v);
+void report_json_double(struct report_json *w, const char *key, double v, int decimals);
+void report_json_bool(struct report_json *w, const char *key, bool v);
+/* Length written, or -1 if the buffer overflowed or nesting is not closed. */
+int report_json_finish(struct report_json *w);
+
+#endif

@@ -1,0 +1,252 @@
+/* Unit tests for c1m-client's option parser and run plan: defaults, every flag in both spellings, and each
+ * rejection (unknown flag, N <= 0, bad range, ports past 65535, too few workers) with a message that names
+ * the flag and the value. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "client_opts.h"
+
+#define ARGC(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+static int parse(int argc, char **argv, struct client_options *o, char *err, size_t errlen)
+{
+	err[0] = '\0';
+	return client_opts_parse(argc, argv, o, err, errlen);
+}
+
+static void expect_error(int argc, char **argv, const char *needle1, const char *needle2)
+{
+	struct client_options o;
+	char err[256];
+
+	assert_int_equal(parse(argc, argv, &o, err, sizeof(err)), -1);
+	assert_null(strchr(err, '\n'));
+	if (!strstr(err, needle1) || (needle2 && !strstr(err, needle2)))
+		fail_msg("error '%s' should mention '%s'%s%s", err, needle1, needle2 ? " and " : "",
+			 needle2 ? needle2 : "");
+}
+
+static void test_defaults(void **state)
+{
+	char *argv[] = { "c1m-client", "127.0.0.1", "-n", "19000" };
+	struct client_options o;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(ARGC(argv), argv, &o, err, sizeof(err)), 0);
+	assert_string_equal(o.host, "127.0.0.1");
+	assert_int_equal(o.dst_addr, 0x7f000001);
+	assert_int_equal(o.target, 19000);
+	assert_int_equal(o.port_base, 8081);
+	assert_int_equal(o.ports, 100);
+	assert_false(o.sources_set);
+	assert_int_equal(o.rate, 0);
+	assert_int_equal(o.concurrency, CLIENT_DEFAULT_CONCURRENCY);
+	assert_int_equal(o.hold_ms, 0);
+	assert_null(o.json_path);
+	assert_int_equal(o.connect_timeout_ms, 10000);
+	assert_int_equal(o.echo_timeout_ms, 10000);
+	assert_false(o.workers_set);
+	assert_int_equal(o.workers, CLIENT_WORKERS_AUTO);
+	assert_int_equal(o.progress_ms, 1000);
+	assert_false(o.quiet);
+	assert_false(o.help);
+}
+
+static void test_all_flags(void **state)
+{
+	char *argv[] = { "c1m-client", "--port", "9000", "--ports=10", "-n", "500", "--sources",
+			 "127.0.0.2-127.0.0.9", "--rate=2500", "--concurrency", "64", "--hold", "2.5", "--json", "-",
+			 "--connect-timeout", "0.25", "--echo-timeout=3", "--workers", "4", "--progress-interval",
+			 "0.5", "198.18.0.1" };
+	struct client_options o;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(ARGC(argv), argv, &o, err, sizeof(err)), 0);
+	assert_int_equal(o.dst_addr, 0xc6120001);
+	assert_int_equal(o.port_base, 9000);
+	assert_int_equal(o.ports, 10);
+	assert_int_equal(o.target, 500);
+	assert_true(o.sources_set);
+	assert_int_equal(o.sources.first, 0x7f000002);
+	assert_int_equal(o.sources.count, 8);
+	assert_int_equal(o.rate, 2500);
+	assert_int_equal(o.concurrency, 64);
+	assert_true(o.concurrency_set);
+	assert_int_equal(o.hold_ms, 2500);
+	assert_string_equal(o.json_path, "-");
+	assert_int_equal(o.connect_timeout_ms, 250);
+	assert_int_equal(o.echo_timeout_ms, 3000);
+	assert_true(o.workers_set);
+	assert_int_equal(o.workers, 4);
+	assert_int_equal(o.progress_ms, 500);
+}
+
+static void test_misc_flags(void **state)
+{
+	char *a1[] = { "c1m-client", "localhost", "--connections=7", "--workers", "auto", "-q" };
+	char *a2[] = { "c1m-client", "--help" };
+	char *a3[] = { "c1m-client", "-n", "1", "--", "10.1.2.3" };
+	struct client_options o;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(ARGC(a1), a1, &o, err, sizeof(err)), 0);
+	assert_string_equal(o.host, "127.0.0.1");
+	assert_int_equal(o.target, 7);
+	assert_true(o.workers_set);
+	assert_int_equal(o.workers, CLIENT_WORKERS_AUTO);
+	assert_true(o.quiet);
+	assert_int_equal(o.progress_ms, 0);
+	/* --help needs nothing else */
+	assert_int_equal(parse(ARGC(a2), a2, &o, err, sizeof(err)), 0);
+	assert_true(o.help);
+	assert_int_equal(parse(ARGC(a3), a3, &o, err, sizeof(err)), 0);
+	assert_int_equal(o.dst_addr, 0x0a010203);
+	assert_non_null(strstr(client_opts_usage(), "--sources"));
+}
+
+static void test_rejections(void **state)
+{
+	char *unknown[] = { "c1m-client", "127.0.0.1", "-n", "5", "--bogus" };
+	char *n0[] = { "c1m-client", "127.0.0.1", "-n", "0" };
+	char *nneg[] = { "c1m-client", "127.0.0.1", "-n", "-3" };
+	char *nbad[] = { "c1m-client", "127.0.0.1", "-n", "12k" };
+	char *nmissing[] = { "c1m-client", "127.0.0.1" };
+	char *nohost[] = { "c1m-client", "-n", "5" };
+	char *twohosts[] = { "c1m-client", "127.0.0.1", "127.0.0.2", "-n", "5" };
+	char *badhost[] = { "c1m-client", "example.com", "-n", "5" };
+	char *v6host[] = { "c1m-client", "::1", "-n", "5" };
+	char *range[] = { "c1m-client", "127.0.0.1", "-n", "5", "--sources", "127.0.0.9-127.0.0.2" };
+	char *garbage[] = { "c1m-client", "127.0.0.1", "-n", "5", "--sources", "a.b.c.d" };
+	char *past[] = { "c1m-client", "127.0.0.1", "-n", "5", "--port", "65500", "--ports", "100" };
+	char *port0[] = { "c1m-client", "127.0.0.1", "-n", "5", "--port", "0" };
+	char *ports0[] = { "c1m-client", "127.0.0.1", "-n", "5", "--ports", "0" };
+	char *novalue[] = { "c1m-client", "127.0.0.1", "-n" };
+	char *flagvalue[] = { "c1m-client", "127.0.0.1", "-n", "5", "--quiet=yes" };
+	char *workers[] = { "c1m-client", "127.0.0.1", "-n", "5", "--workers", "many" };
+	char *timeout[] = { "c1m-client", "127.0.0.1", "-n", "5", "--connect-timeout", "0" };
+	char *hold[] = { "c1m-client", "127.0.0.1", "-n", "5", "--hold", "-1" };
+	char *conc[] = { "c1m-client", "127.0.0.1", "-n", "5", "--concurrency", "0" };
+	char *json[] = { "c1m-client", "127.0.0.1", "-n", "5", "--json=" };
+
+	(void)state;
+	expect_error(ARGC(unknown), unknown, "--bogus", "unknown");
+	expect_error(ARGC(n0), n0, "-n", "0");
+	expect_error(ARGC(nneg), nneg, "-n", "-3");
+	expect_error(ARGC(nbad), nbad, "-n", "12k");
+	expect_error(ARGC(nmissing), nmissing, "-n", NULL);
+	expect_error(ARGC(nohost), nohost, "HOST", NULL);
+	expect_error(ARGC(twohosts), twohosts, "127.0.0.2", NULL);
+	expect_error(ARGC(badhost), badhost, "example.com", NULL);
+	expect_error(ARGC(v6host), v6host, "IPv6", NULL);
+	expect_error(ARGC(range), range, "--sources", "reversed");
+	expect_error(ARGC(garbage), garbage, "--sources", "a.b.c.d");
+	expect_error(ARGC(past), past, "65535", "65500");
+	expect_error(ARGC(port0), port0, "--port", "0");
+	expect_error(ARGC(ports0), ports0, "--ports", "0");
+	expect_error(ARGC(novalue), novalue, "-n", "value");
+	expect_error(ARGC(flagvalue), flagvalue, "--quiet", NULL);
+	expect_error(ARGC(workers), workers, "--workers", "many");
+	expect_error(ARGC(timeout), timeout, "--connect-timeout", NULL);
+	expect_error(ARGC(hold), hold, "--hold", "-1");
+	expect_error(ARGC(conc), conc, "--concurrency", "0");
+	expect_error(ARGC(json), json, "--json", NULL);
+}
+
+static void parse_ok(int argc, char **argv, struct client_options *o)
+{
+	char err[256];
+
+	if (parse(argc, argv, o, err, sizeof(err)) < 0)
+		fail_msg("unexpected parse error: %s", err);
+}
+
+static void test_plan_workers(void **state)
+{
+	char *small[] = { "c1m-client", "127.0.0.1", "-n", "19000" };
+	char *big[] = { "c1m-client", "127.0.0.1", "-n", "1000000" };
+	char *few[] = { "c1m-client", "127.0.0.1", "-n", "1000000", "--workers", "10" };
+	char *many[] = { "c1m-client", "127.0.0.1", "-n", "3", "--workers", "8" };
+	struct client_options o;
+	struct client_plan p;
+	char err[256];
+
+	(void)state;
+	parse_ok(ARGC(small), small, &o);
+	assert_int_equal(client_opts_plan(&o, 19980, 1, &p, err, sizeof(err)), 0);
+	assert_int_equal(p.workers, 1);
+	parse_ok(ARGC(big), big, &o);
+	assert_int_equal(client_opts_plan(&o, 19980, 1, &p, err, sizeof(err)), 0);
+	assert_int_equal(p.workers, 51);          /* ceil(1e6 / 19980) */
+	assert_int_equal(p.workers_needed, 51);
+	parse_ok(ARGC(few), few, &o);
+	assert_int_equal(client_opts_plan(&o, 19980, 1, &p, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "--workers 51"));
+	assert_non_null(strstr(err, "19980"));
+	parse_ok(ARGC(many), many, &o);
+	assert_int_equal(client_opts_plan(&o, 19980, 1, &p, err, sizeof(err)), 0);
+	assert_int_equal(p.workers, 3);           /* never more processes than connections */
+	assert_non_null(strstr(p.note, "--workers 8"));
+	assert_int_equal(client_opts_plan(&o, 0, 1, &p, err, sizeof(err)), -1);
+}
+
+static void test_plan_sources(void **state)
+{
+	char *loop[] = { "c1m-client", "127.0.0.1", "-n", "100000" };
+	char *remote[] = { "c1m-client", "198.18.0.1", "-n", "100000" };
+	char *given[] = { "c1m-client", "127.0.0.1", "-n", "100000", "--sources", "127.0.0.5" };
+	struct client_options o;
+	struct client_plan p;
+	char err[256];
+
+	(void)state;
+	parse_ok(ARGC(loop), loop, &o);
+	assert_int_equal(client_opts_plan(&o, 19980, 4, &p, err, sizeof(err)), 0);
+	assert_true(p.sources_default);
+	assert_int_equal(p.sources.first, 0x7f000001);
+	assert_int_equal(p.sources.count, 4);
+	assert_string_equal(p.note, "");
+	parse_ok(ARGC(remote), remote, &o);
+	assert_int_equal(client_opts_plan(&o, 19980, 4, &p, err, sizeof(err)), 0);
+	assert_int_equal(p.sources.count, 0);     /* not loopback: the kernel picks the source */
+	parse_ok(ARGC(given), given, &o);
+	assert_int_equal(client_opts_plan(&o, 19980, 4, &p, err, sizeof(err)), 0);
+	assert_false(p.sources_default);
+	assert_int_equal(p.sources.count, 1);
+	assert_non_null(strstr(p.note, "EADDRNOTAVAIL"));
+}
+
+static void test_plan_concurrency_floor(void **state)
+{
+	char *argv[] = { "c1m-client", "127.0.0.1", "-n", "100000", "--concurrency", "2" };
+	struct client_options o;
+	struct client_plan p;
+	char err[256];
+
+	(void)state;
+	parse_ok(ARGC(argv), argv, &o);
+	assert_int_equal(client_opts_plan(&o, 19980, 1, &p, err, sizeof(err)), 0);
+	assert_int_equal(p.workers, 6);
+	assert_int_equal(p.concurrency, 6);       /* one in flight per process at least */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_all_flags),
+		cmocka_unit_test(test_misc_flags),
+		cmocka_unit_test(test_rejections),
+		cmocka_unit_test(test_plan_workers),
+		cmocka_unit_test(test_plan_sources),
+		cmocka_unit_test(test_plan_concurrency_floor),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

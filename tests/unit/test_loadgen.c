@@ -1,0 +1,434 @@
+/* Socket tests for the load generator, in one process over loopback: a small libevent server on an
+ * ephemeral port of 127.0.0.1 answers the way each test needs (echo, echo plus extra bytes, echo then close,
+ * silence, wrong bytes), and the loadgen's counters must classify each behaviour. The refused case checks
+ * that an asynchronous connect error reaches the bufferevent event callback with its errno: every failure
+ * must be ECONNREFUSED and none may be an immediate one. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "loadgen.h"
+
+enum mode { ECHO, ECHO_EXTRA, ECHO_CLOSE, SILENT, WRONG };
+
+#define MAX_PEERS 64
+
+struct server {
+	enum mode mode;
+	struct evconnlistener *l;
+	struct bufferevent *peers[MAX_PEERS];
+	unsigned npeers;
+	uint32_t src_seen[MAX_PEERS];   /* client source addresses, host order */
+};
+
+static void srv_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct server *s = arg;
+	unsigned i;
+
+	if (s->mode != ECHO_CLOSE || evbuffer_get_length(bufferevent_get_output(bev)) != 0)
+		return;
+	for (i = 0; i < s->npeers; i++)
+		if (s->peers[i] == bev)
+			s->peers[i] = NULL;
+	bufferevent_free(bev);
+}
+
+static void srv_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct server *s = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	size_t n = evbuffer_get_length(in);
+	char buf[128];
+
+	if (n > sizeof(buf))
+		n = sizeof(buf);
+	evbuffer_remove(in, buf, n);
+	switch (s->mode) {
+	case ECHO:
+		bufferevent_write(bev, buf, n);
+		break;
+	case ECHO_CLOSE:
+		/* close once the echo has left; the write callback is set only now because libevent 2.1 also
+		 * calls it on the first writable event of a fresh socket */
+		bufferevent_setcb(bev, srv_read_cb, srv_write_cb, NULL, s);
+		bufferevent_write(bev, buf, n);
+		break;
+	case ECHO_EXTRA:
+		bufferevent_write(bev, buf, n);
+		bufferevent_write(bev, "x", 1);
+		break;
+	case WRONG:
+		buf[0] ^= 1;
+		bufferevent_write(bev, buf, n);
+		break;
+	case SILENT:
+		break;
+	}
+}
+
+static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int len, void *arg)
+{
+	struct server *s = arg;
+	struct bufferevent *bev;
+
+	if (s->npeers >= MAX_PEERS) {
+		close(fd);
+		return;
+	}
+	s->src_seen[s->npeers] = ntohl(((struct sockaddr_in *)sa)->sin_addr.s_addr);
+	bev = bufferevent_socket_new(evconnlistener_get_base(l), fd, BEV_OPT_CLOSE_ON_FREE);
+	assert_non_null(bev);
+	bufferevent_setcb(bev, srv_read_cb, NULL, NULL, s);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	s->peers[s->npeers++] = bev;
+}
+
+/* Binds 127.0.0.1:0 and returns the port; listens only if s is given (else the port is closed). */
+static unsigned server_start(struct event_base *base, struct server *s, int *fd_out)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+	if (s) {
+		s->l = evconnlistener_new(base, accept_cb, s, LEV_OPT_CLOSE_ON_FREE, 64, fd);
+		assert_non_null(s->l);
+	} else {
+		*fd_out = fd;  /* bound, never listening: connects to it are refused */
+	}
+	return ntohs(sa.sin_port);
+}
+
+static void server_stop(struct server *s)
+{
+	unsigned i;
+
+	for (i = 0; i < s->npeers; i++)
+		if (s->peers[i])
+			bufferevent_free(s->peers[i]);
+	evconnlistener_free(s->l);
+}
+
+static void cfg_init(struct loadgen_config *cfg, unsigned port, uint64_t n)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->dst_addr = INADDR_LOOPBACK;
+	cfg->port_base = port;
+	cfg->ports = 1;
+	cfg->target = n;
+	cfg->concurrency = 4;
+	cfg->connect_timeout_ms = 2000;
+	cfg->echo_timeout_ms = 2000;
+	cfg->hold_ms = 100;
+}
+
+/* Runs one loadgen against a server in mode m; returns its stats (caller frees). */
+static struct loadgen_stats *run(enum mode m, struct loadgen_config *cfg_in, struct server *s_out)
+{
+	struct event_base *base = event_base_new();
+	struct server s;
+	struct loadgen_config cfg;
+	struct loadgen_stats *st = malloc(sizeof(*st));
+	struct loadgen *lg;
+	char err[256];
+
+	assert_non_null(base);
+	assert_non_null(st);
+	memset(&s, 0, sizeof(s));
+	s.mode = m;
+	cfg = *cfg_in;
+	cfg.port_base = server_start(base, &s, NULL);
+	loadgen_stats_init(st, cfg.target);
+	lg = loadgen_new(base, &cfg, st, err, sizeof(err));
+	assert_non_null(lg);
+	loadgen_start(lg);
+	event_base_dispatch(base);
+	loadgen_free(&lg);
+	if (s_out)
+		*s_out = s;
+	server_stop(&s);
+	event_base_free(base);
+	return st;
+}
+
+static void test_echo_ok(void **state)
+{
+	struct loadgen_config cfg;
+	struct loadgen_stats *st;
+
+	(void)state;
+	cfg_init(&cfg, 0, 20);
+	st = run(ECHO, &cfg, NULL);
+	assert_int_equal(st->started, 20);
+	assert_int_equal(st->established, 20);
+	assert_int_equal(st->echoed, 20);
+	assert_int_equal(st->failed, 0);
+	assert_int_equal(hist_count(&st->connect_us), 20);
+	assert_int_equal(hist_count(&st->rtt_us), 20);
+	assert_int_equal(st->open, 0);          /* everything closed at the end */
+	assert_int_equal(st->connecting, 0);
+	assert_int_equal(st->echoing, 0);
+	assert_int_equal(st->phase, LOADGEN_DONE);
+	assert_true(st->ramp_end_ns >= st->start_ns);
+	assert_true(st->end_ns - st->ramp_end_ns >= 100 * 1000000ULL);  /* held 100 ms */
+	assert_true(loadgen_success(st));
+	free(st);
+}
+
+static void test_sources_bound_round_robin(void **state)
+{
+	struct loadgen_config cfg;
+	struct loadgen_stats *st;
+	struct server s;
+	unsigned i, two = 0, three = 0;
+
+	(void)state;
+	cfg_init(&cfg, 0, 10);
+	cfg.sources.first = 0x7f000002;
+	cfg.sources.count = 2;
+	st = run(ECHO, &cfg, &s);
+	assert_true(loadgen_success(st));
+	assert_int_equal(s.npeers, 10);
+	for (i = 0; i < s.npeers; i++) {
+		two += s.src_seen[i] == 0x7f000002;
+		three += s.src_seen[i] == 0x7f000003;
+	}
+	assert_int_equal(two, 5);
+	assert_int_equal(three, 5);
+	free(st);
+}
+
+static void test_refused_async_errno(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct loadgen_config cfg;
+	struct loadgen_stats *st = malloc(sizeof(*st));
+	struct loadgen *lg;
+	char err[256];
+	int fd;
+
+	(void)state;
+	cfg_init(&cfg, server_start(base, NULL, &fd), 12);
+	loadgen_stats_init(st, cfg.target);
+	lg = loadgen_new(base, &cfg, st, err, sizeof(err));
+	assert_non_null(lg);
+	loadgen_start(lg);
+	event_base_dispatch(base);
+	loadgen_free(&lg);
+	close(fd);
+	event_base_free(base);
+	assert_int_equal(st->failed, 12);
+	assert_int_equal(st->failures[DIAG_ECONNREFUSED], 12);
+	assert_int_equal(st->failed_immediate, 0);   /* all came through the event callback */
+	assert_int_equal(st->established, 0);
+	assert_true(st->first_fail_ns[DIAG_ECONNREFUSED] != 0);
+	assert_false(loadgen_success(st));
+	free(st);
+}
+
+/* At EMFILE the diagnosis context must still be read (the loadgen gives up its reserve fd for that), and
+ * it must show the limit in force at that moment. */
+static void test_emfile_context(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct loadgen_config cfg;
+	struct loadgen_stats *st = malloc(sizeof(*st));
+	struct loadgen *lg;
+	struct rlimit old, low;
+	char err[256];
+	int fd, probe;
+
+	(void)state;
+	cfg_init(&cfg, server_start(base, NULL, &fd), 100);
+	cfg.concurrency = 100;
+	loadgen_stats_init(st, cfg.target);
+	lg = loadgen_new(base, &cfg, st, err, sizeof(err));
+	assert_non_null(lg);
+	probe = dup(0);  /* lowest free fd: about the number in use */
+	assert_true(probe >= 0);
+	close(probe);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = (rlim_t)probe + 8;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	loadgen_start(lg);
+	event_base_dispatch(base);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	loadgen_free(&lg);
+	close(fd);
+	event_base_free(base);
+	assert_int_equal(st->failed, 100);
+	assert_true(st->failures[DIAG_EMFILE] >= 80);
+	assert_int_equal(st->failures[DIAG_EMFILE] + st->failures[DIAG_ECONNREFUSED], 100);
+	assert_int_equal(st->failed_immediate, st->failures[DIAG_EMFILE]);
+	assert_int_equal(st->ctx_valid[DIAG_EMFILE], 1);
+	assert_true(st->ctx[DIAG_EMFILE].lim_valid);
+	assert_int_equal(st->ctx[DIAG_EMFILE].lim.nofile_soft, low.rlim_cur);
+	assert_int_equal(st->ctx_valid[DIAG_ECONNREFUSED], 1);
+	assert_int_equal(st->ctx[DIAG_ECONNREFUSED].lim.nofile_soft, low.rlim_cur);
+	free(st);
+}
+
+static void test_immediate_bind_failure(void **state)
+{
+	struct loadgen_config cfg;
+	struct loadgen_stats *st;
+
+	(void)state;
+	cfg_init(&cfg, 0, 5);
+	/* 198.18.0.0/15 is reserved for benchmarks and not configured on this host: bind() fails at once,
+	 * nothing is sent */
+	cfg.sources.first = 0xc612fffe;
+	cfg.sources.count = 1;
+	st = run(ECHO, &cfg, NULL);
+	assert_int_equal(st->failed, 5);
+	assert_int_equal(st->failed_immediate, 5);
+	assert_int_equal(st->failures[DIAG_EADDRNOTAVAIL], 5);
+	free(st);
+}
+
+static void test_extra_bytes_mismatch(void **state)
+{
+	struct loadgen_config cfg;
+	struct loadgen_stats *st;
+
+	(void)state;
+	cfg_init(&cfg, 0, 8);
+	st = run(ECHO_EXTRA, &cfg, NULL);
+	assert_int_equal(st->failures[DIAG_ECHO_MISMATCH], 8);
+	assert_int_equal(st->failed, 8);
+	free(st);
+}
+
+static void test_wrong_bytes_mismatch(void **state)
+{
+	struct loadgen_config cfg;
+	struct loadgen_stats *st;
+
+	(void)state;
+	cfg_init(&cfg, 0, 8);
+	st = run(WRONG, &cfg, NULL);
+	assert_int_equal(st->failures[DIAG_ECHO_MISMATCH], 8);
+	assert_int_equal(st->echoed, 0);
+	free(st);
+}
+
+static void test_peer_closed_during_hold(void **state)
+{
+	struct loadgen_config cfg;
+	struct loadgen_stats *st;
+
+	(void)state;
+	cfg_init(&cfg, 0, 8);
+	cfg.hold_ms = 2000;  /* ends early: nothing left to hold once the server closed all */
+	st = run(ECHO_CLOSE, &cfg, NULL);
+	assert_int_equal(st->echoed, 8);
+	assert_int_equal(st->failures[DIAG_PEER_CLOSED], 8);
+	assert_true(st->end_ns - st->start_ns < 1500 * 1000000ULL);
+	assert_false(loadgen_success(st));
+	free(st);
+}
+
+static void test_echo_timeout(void **state)
+{
+	struct loadgen_config cfg;
+	struct loadgen_stats *st;
+
+	(void)state;
+	cfg_init(&cfg, 0, 4);
+	cfg.echo_timeout_ms = 150;
+	st = run(SILENT, &cfg, NULL);
+	assert_int_equal(st->established, 4);
+	assert_int_equal(st->failures[DIAG_ECHO_TIMEOUT], 4);
+	free(st);
+}
+
+/* A listener that never accepts, with a backlog of 1: once its accept queue is full the kernel drops SYNs,
+ * so the remaining connects hang until our deadline. */
+static void test_connect_timeout(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct loadgen_config cfg;
+	struct loadgen_stats *st = malloc(sizeof(*st));
+	struct loadgen *lg;
+	char err[256];
+	int fd;
+
+	(void)state;
+	cfg_init(&cfg, server_start(base, NULL, &fd), 10);
+	assert_int_equal(listen(fd, 1), 0);
+	cfg.concurrency = 10;
+	cfg.connect_timeout_ms = 300;
+	cfg.echo_timeout_ms = 300;
+	loadgen_stats_init(st, cfg.target);
+	lg = loadgen_new(base, &cfg, st, err, sizeof(err));
+	assert_non_null(lg);
+	loadgen_start(lg);
+	event_base_dispatch(base);
+	loadgen_free(&lg);
+	close(fd);
+	event_base_free(base);
+	assert_int_equal(st->failed, 10);
+	assert_true(st->failures[DIAG_CONNECT_TIMEOUT] >= 5);
+	assert_int_equal(st->failures[DIAG_CONNECT_TIMEOUT] + st->failures[DIAG_ECHO_TIMEOUT], 10);
+	assert_int_equal(st->established, st->failures[DIAG_ECHO_TIMEOUT]);
+	free(st);
+}
+
+static void test_rate_paces(void **state)
+{
+	struct loadgen_config cfg;
+	struct loadgen_stats *st;
+	double ramp_s;
+
+	(void)state;
+	cfg_init(&cfg, 0, 30);
+	cfg.rate = 100;      /* burst 3, then 27 more at 100/s: about 0.27 s */
+	cfg.hold_ms = 1;
+	st = run(ECHO, &cfg, NULL);
+	assert_true(loadgen_success(st));
+	ramp_s = (double)(st->ramp_end_ns - st->start_ns) / 1e9;
+	if (ramp_s < 0.25 || ramp_s > 1.0)
+		fail_msg("ramp of 30 at 100/s took %.3f s", ramp_s);
+	free(st);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_echo_ok),
+		cmocka_unit_test(test_sources_bound_round_robin),
+		cmocka_unit_test(test_refused_async_errno),
+		cmocka_unit_test(test_emfile_context),
+		cmocka_unit_test(test_immediate_bind_failure),
+		cmocka_unit_test(test_extra_bytes_mismatch),
+		cmocka_unit_test(test_wrong_bytes_mismatch),
+		cmocka_unit_test(test_peer_closed_during_hold),
+		cmocka_unit_test(test_echo_timeout),
+		cmocka_unit_test(test_connect_timeout),
+		cmocka_unit_test(test_rate_paces),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
