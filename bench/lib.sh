@@ -40,36 +40,42 @@ b_set_sysctl() {
 # b_tree PID: PID and its direct children (supervisor + workers).
 b_tree() { echo "$1"; pgrep -P "$1" 2>/dev/null || true; }
 
-# b_rss_kb PID: total resident memory of the process tree, kB.
+# b_rss_kb PID: total resident memory of the process tree, kB. Bash builtins only: at 1M connections the
+# machine is saturated and a fork per process per sample would stretch the sampling interval to many seconds.
 b_rss_kb() {
-	local total=0 p rss
+	local total=0 p _s rss
 	for p in $(b_tree "$1"); do
-		rss=$(awk '{ print $2 }' "/proc/$p/statm" 2>/dev/null) || continue
+		read -r _s rss _ 2>/dev/null <"/proc/$p/statm" || continue
 		total=$(( total + rss * B_PAGE_KB ))
 	done
 	echo "$total"
 }
 
-# b_cpu_ms PID: user+system CPU of the tree, ms (children already reaped count via cutime/cstime).
+# b_cpu_ms PID: user+system CPU of the tree, ms (reaped children count through cutime/cstime).
 b_cpu_ms() {
-	local total=0 p t
+	local total=0 p line f
 	for p in $(b_tree "$1"); do
-		t=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$p/stat" 2>/dev/null) || continue
-		total=$(( total + t ))
+		read -r line 2>/dev/null <"/proc/$p/stat" || continue
+		# Fields after the ")" that closes the command name: state is field 3, utime is 14.
+		read -r -a f <<<"${line##*) }"
+		total=$(( total + f[11] + f[12] + f[13] + f[14] ))
 	done
 	echo $(( total * 1000 / B_HZ ))
 }
 
-b_slab_kb() { awk '/^Slab:/ { print $2 }' /proc/meminfo; }
-b_tcp_inuse() { awk '/^TCP:/ { print $3 }' /proc/net/sockstat; }
-b_tcp_tw() { awk '/^TCP:/ { print $7 }' /proc/net/sockstat; }
+b_meminfo_kb() { local k v _; while read -r k v _; do [ "$k" = "$1:" ] && { echo "$v"; return; }; done </proc/meminfo; }
+b_slab_kb() { b_meminfo_kb Slab; }
+b_sockstat_tcp() { local k a; while read -r k a; do [ "$k" = "TCP:" ] && { echo "$a"; return; }; done </proc/net/sockstat; }
+b_tcp_inuse() { local f; read -r -a f <<<"$(b_sockstat_tcp)"; echo "${f[1]}"; }
+b_tcp_tw() { local f; read -r -a f <<<"$(b_sockstat_tcp)"; echo "${f[5]}"; }
 
 # b_sampler PID OUT INTERVAL: background loop writing "t_s tcp_inuse slab_kb rss_kb cpu_ms" until PID exits.
 b_sampler() {
-	local pid=$1 out=$2 iv=${3:-0.5} t0
-	t0=$(date +%s.%N)
+	local pid=$1 out=$2 iv=${3:-0.5} t0 now
+	t0=${EPOCHREALTIME/./}
 	while kill -0 "$pid" 2>/dev/null; do
-		printf '%s %s %s %s %s\n' "$(awk -v a="$(date +%s.%N)" -v b="$t0" 'BEGIN { printf "%.2f", a - b }')" \
+		now=${EPOCHREALTIME/./}
+		printf '%d.%02d %s %s %s %s\n' $(( (now - t0) / 1000000 )) $(( (now - t0) % 1000000 / 10000 )) \
 			"$(b_tcp_inuse)" "$(b_slab_kb)" "$(b_rss_kb "$pid")" "$(b_cpu_ms "$pid")" >>"$out"
 		sleep "$iv"
 	done
