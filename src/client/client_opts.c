@@ -3,6 +3,9 @@
  * the offending value, and the function can be called any number of times from the tests. */
 #include "client_opts.h"
 
+#include "findmax.h"
+#include "sched.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -27,9 +30,20 @@ static const char usage[] =
 	"  --echo-timeout SEC      echo deadline (default 10)\n"
 	"  --workers N|auto        processes; auto = as many as the fd limit needs (default auto)\n"
 	"  --progress-interval SEC progress line period on stderr (default 1, 0 = none)\n"
+	"latency phase (after the ramp; the run ends after it unless --hold is given):\n"
+	"  --msg-rate MSG_PER_S    send fixed-size messages over all held connections at this total rate,\n"
+	"                          open loop, RTT measured from each message's scheduled send time\n"
+	"  --duration SECONDS      length of the phase (default 10)\n"
+	"  --timeout MS            a reply later than this is lost; also the wait for stragglers at the end\n"
+	"                          (default 1000, at least twice --slo)\n"
+	"  --slo MS                the verdict needs p99 within this (default 200)\n"
+	"  --find-max              ramp in steps with a phase at each; report the most connections that met\n"
+	"                          the SLO (stops at the first step that misses it or loses connections)\n"
+	"  --step N                connections added per step (default 20% of -n)\n"
 	"  -q, --quiet             no progress lines\n"
 	"  -h, --help              this text\n"
-	"exit status: 0 all N established and echoed, 1 otherwise, 2 bad usage\n";
+	"exit status: 0 all N established and echoed (and, with --msg-rate, p99 within --slo and no message\n"
+	"lost; with --find-max, at every step up to -n), 1 otherwise, 2 bad usage\n";
 
 const char *client_opts_usage(void)
 {
@@ -104,12 +118,16 @@ static void set_defaults(struct client_options *o)
 	o->echo_timeout_ms = CLIENT_DEFAULT_TIMEOUT_MS;
 	o->workers = CLIENT_WORKERS_AUTO;
 	o->progress_ms = CLIENT_DEFAULT_PROGRESS_MS;
+	o->duration_ms = CLIENT_DEFAULT_DURATION_MS;
+	o->slo_ms = CLIENT_DEFAULT_SLO_MS;
+	o->reply_timeout_ms = CLIENT_DEFAULT_REPLY_TIMEOUT_MS;
 }
 
 /* Flags that take a value. */
 enum opt_id {
 	OPT_N, OPT_PORT, OPT_PORTS, OPT_SOURCES, OPT_RATE, OPT_CONC, OPT_HOLD, OPT_JSON, OPT_CTIMEOUT,
-	OPT_ETIMEOUT, OPT_WORKERS, OPT_PROGRESS, OPT_QUIET, OPT_HELP, OPT_NONE
+	OPT_ETIMEOUT, OPT_WORKERS, OPT_PROGRESS, OPT_QUIET, OPT_HELP, OPT_MSG_RATE, OPT_DURATION, OPT_RTIMEOUT,
+	OPT_SLO, OPT_FIND_MAX, OPT_STEP, OPT_NONE
 };
 
 static const struct {
@@ -132,6 +150,12 @@ static const struct {
 	{ "--progress-interval", OPT_PROGRESS, true },
 	{ "-q", OPT_QUIET, false },
 	{ "--quiet", OPT_QUIET, false },
+	{ "--msg-rate", OPT_MSG_RATE, true },
+	{ "--duration", OPT_DURATION, true },
+	{ "--timeout", OPT_RTIMEOUT, true },
+	{ "--slo", OPT_SLO, true },
+	{ "--find-max", OPT_FIND_MAX, false },
+	{ "--step", OPT_STEP, true },
 	{ "-h", OPT_HELP, false },
 	{ "--help", OPT_HELP, false },
 };
@@ -207,6 +231,29 @@ static int apply(struct client_options *o, enum opt_id id, const char *flag, con
 	case OPT_HELP:
 		o->help = true;
 		return 0;
+	case OPT_MSG_RATE:
+		return parse_u64(flag, v, 1, SCHED_MAX_RATE, &o->msg_rate, err, errlen);
+	case OPT_DURATION:
+		if (parse_seconds(flag, v, (double)(SCHED_MAX_DURATION_MS / 1000), &o->duration_ms, err, errlen) < 0)
+			return -1;
+		if (o->duration_ms == 0) {
+			snprintf(err, errlen, "%s: %s is too short (at least 0.001 seconds)", flag, v);
+			return -1;
+		}
+		o->duration_set = true;
+		return 0;
+	case OPT_RTIMEOUT:
+		o->reply_timeout_set = true;
+		return parse_uint(flag, v, 1, 3600000, &o->reply_timeout_ms, err, errlen);
+	case OPT_SLO:
+		o->slo_set = true;
+		return parse_uint(flag, v, 1, 3600000, &o->slo_ms, err, errlen);
+	case OPT_FIND_MAX:
+		o->find_max = true;
+		return 0;
+	case OPT_STEP:
+		o->step_set = true;
+		return parse_u64(flag, v, 1, CLIENT_MAX_TARGET, &o->step, err, errlen);
 	case OPT_NONE:
 		break;
 	}
@@ -225,6 +272,55 @@ static int parse_host(const char *s, struct client_options *o, char *err, size_t
 		return -1;
 	}
 	addr_format(o->dst_addr, o->host, sizeof(o->host));
+	return 0;
+}
+
+/* Flags of the latency phase that only make sense together, and the numbers they imply. */
+static int check_latency(struct client_options *o, char *err, size_t errlen)
+{
+	const char *orphan = o->duration_set ? "--duration" : o->reply_timeout_set ? "--timeout" :
+			     o->slo_set ? "--slo" : o->find_max ? "--find-max" : o->step_set ? "--step" : NULL;
+	uint64_t total, smallest, steps;
+
+	if (o->msg_rate == 0) {
+		if (orphan) {
+			snprintf(err, errlen, "%s needs --msg-rate (the latency phase it configures)", orphan);
+			return -1;
+		}
+		return 0;
+	}
+	if (o->step_set && !o->find_max) {
+		snprintf(err, errlen, "--step %llu needs --find-max", (unsigned long long)o->step);
+		return -1;
+	}
+	if (!o->reply_timeout_set && o->reply_timeout_ms < 2ULL * o->slo_ms)
+		o->reply_timeout_ms = 2 * o->slo_ms;
+	total = sched_total(o->msg_rate, o->duration_ms);
+	if (total == 0) {
+		snprintf(err, errlen, "--msg-rate %llu --duration %.3f: less than one message in the phase",
+			 (unsigned long long)o->msg_rate, (double)o->duration_ms / 1000.0);
+		return -1;
+	}
+	if (o->find_max) {
+		if (!o->step_set)
+			o->step = findmax_default_step(o->target);
+		steps = findmax_steps(o->target, o->step);
+		if (steps > FINDMAX_MAX_STEPS) {
+			snprintf(err, errlen, "--step %llu: -n %llu would take %llu steps, more than %d; use --step %llu "
+				 "or more", (unsigned long long)o->step, (unsigned long long)o->target,
+				 (unsigned long long)steps, FINDMAX_MAX_STEPS,
+				 (unsigned long long)((o->target + FINDMAX_MAX_STEPS - 1) / FINDMAX_MAX_STEPS));
+			return -1;
+		}
+	}
+	/* per-connection sequence numbers are 32 bits (the frame's and the connection's) */
+	smallest = o->find_max ? findmax_first(o->target, o->step) : o->target;
+	if ((total + smallest - 1) / smallest > UINT32_MAX) {
+		snprintf(err, errlen, "--msg-rate %llu --duration %.3f: more than 2^32 messages per connection over %llu "
+			 "connections", (unsigned long long)o->msg_rate, (double)o->duration_ms / 1000.0,
+			 (unsigned long long)smallest);
+		return -1;
+	}
 	return 0;
 }
 
@@ -302,7 +398,7 @@ int client_opts_parse(int argc, char *const argv[], struct client_options *o, ch
 	}
 	if (o->quiet)
 		o->progress_ms = 0;
-	return 0;
+	return check_latency(o, err, errlen);
 }
 
 int client_opts_plan(const struct client_options *o, unsigned per_process, unsigned sources_needed,

@@ -16,6 +16,9 @@
 #define CLIENT_DEFAULT_PROGRESS_MS   1000
 #define CLIENT_MAX_TARGET            100000000ULL /* -n above this is surely a typo */
 #define CLIENT_WORKERS_AUTO          0
+#define CLIENT_DEFAULT_DURATION_MS   10000  /* latency phase length */
+#define CLIENT_DEFAULT_SLO_MS        200    /* the project's definition: each request answered within 200 ms */
+#define CLIENT_DEFAULT_REPLY_TIMEOUT_MS 1000 /* a reply later than this is lost (default at least 2 x SLO) */
 
 struct client_options {
 	char host[ADDR_STRLEN];      /* destination as dotted quad (after mapping "localhost") */
@@ -36,6 +39,13 @@ struct client_options {
 	bool workers_set;            /* --workers given (a number or "auto") */
 	unsigned progress_ms;        /* progress line period, milliseconds; 0 = none */
 	bool quiet;                  /* no progress lines */
+	uint64_t msg_rate;           /* --msg-rate: messages per second, all workers; 0 = no latency phase */
+	uint64_t duration_ms;        /* --duration: length of the latency phase, milliseconds */
+	unsigned reply_timeout_ms;   /* --timeout: reply deadline from the scheduled send, milliseconds */
+	unsigned slo_ms;             /* --slo: p99 bound of the verdict, milliseconds */
+	bool find_max;               /* --find-max: ramp in steps with a phase at each */
+	uint64_t step;               /* --step: connections added per step (default 20% of -n) */
+	bool duration_set, reply_timeout_set, slo_set, step_set; /* given on the command line */
 	bool help;                   /* --help: print usage, exit 0 */
 };
 

@@ -8,10 +8,17 @@
  * libevent 2.1 that the fd is already connecting; an asynchronous error (ECONNREFUSED) arrives in the event
  * callback, where libevent has put SO_ERROR into errno (EVUTIL_SOCKET_ERROR()).
  *
- * Memory: a connection is one struct conn (48 bytes) with one owner, the loadgen's array of live
- * connections, and is freed only in conn_free(). While connecting and echoing it owns a bufferevent; once
- * the echo is verified the bufferevent (and its two evbuffers) is released and a bare struct event watches
- * the socket for EOF or error only, which is all a held connection needs.
+ * Memory: a connection is one struct conn (48 bytes) with one owner, the loadgen's array of connections
+ * indexed by attempt number, and is freed only in conn_free(). While connecting and echoing it owns a
+ * bufferevent; once the echo is verified the bufferevent (and its two evbuffers) is released and a bare
+ * struct event watches the socket for EOF or error only, which is all a held connection needs.
+ *
+ * Latency phase: the same struct event, reassigned to EV_READ|EV_WRITE only while a connection has frames
+ * it could not write yet, and plain send()/recv(): frames are built on the stack from (conn, seq, scheduled
+ * time), and replies are compared against the rebuilt frame (match.h), so the phase adds no per-connection
+ * allocation at all; its per-connection state (write and read positions) shares the struct conn's bytes
+ * with the connect-time timestamp. One timer per process fires every LOADGEN_TICK_MS and writes every
+ * message that has come due (sched.h), however many connections there are.
  *
  * Re-entrancy: callbacks never start new connections themselves; they schedule the pump event. So a fd
  * closed in a callback is never reused by a new socket before libevent has dropped the old bufferevent's
@@ -42,21 +49,33 @@ enum conn_state {
 	CONN_CONNECTING,  /* connect() issued, handshake pending; owns a bufferevent */
 	CONN_ECHOING,     /* line written, echo pending; owns a bufferevent */
 	CONN_HOLDING,     /* echo verified; owns a read-only struct event */
+	CONN_ACTIVE,      /* in a latency phase: owns the struct event, read (and write while behind) */
 };
 
 struct conn {
 	struct loadgen *lg;          /* owner */
 	union {
 		struct bufferevent *bev; /* CONNECTING, ECHOING */
-		struct event *ev;        /* HOLDING */
+		struct event *ev;        /* HOLDING, ACTIVE */
 	} io;
-	uint64_t t_ns;               /* connect() time, then the time the line was written */
-	uint64_t id;                 /* n of the line sent */
-	uint32_t slot;               /* index in lg->conns */
+	union {
+		uint64_t t_ns;           /* CONNECTING, ECHOING: connect() time, then when the line was written */
+		struct {
+			uint32_t wr_seq; /* frames of this phase written completely */
+			uint32_t rd_seq; /* replies matched completely (struct match_rx.seq) */
+		} ph;                    /* ACTIVE */
+	} u;
+	uint64_t id;                 /* n of the line sent; the conn field of the phase's frames */
+	uint32_t slot;               /* attempt number: index in lg->conns, local connection of the phase */
 	int fd;                      /* the socket; closed only in conn_free */
 	uint8_t state;               /* enum conn_state */
-	uint8_t matched;             /* echo bytes verified so far */
+	uint8_t matched;             /* ECHOING: echo bytes verified; ACTIVE: bytes of reply rd_seq matched */
+	uint8_t wr_off;              /* ACTIVE: bytes of frame wr_seq written */
+	uint8_t want_write;          /* ACTIVE: the event also waits for EV_WRITE */
 };
+
+/* The phase's state lives in the bytes the connect timestamp no longer needs: no growth per connection. */
+_Static_assert(sizeof(struct conn) == 48, "struct conn is 48 bytes on LP64");
 
 struct loadgen {
 	struct event_base *base;     /* not owned */
@@ -65,14 +84,24 @@ struct loadgen {
 	struct tbucket tb;
 	struct event *pump_ev;       /* timer: start more connections */
 	struct event *hold_ev;       /* timer: end of the hold */
-	struct conn **conns;         /* live connections [0, nconns) */
-	uint64_t nconns;
+	struct event *ctl_ev;        /* latency: poll of the shared control, every LOADGEN_CTL_POLL_MS */
+	struct event *tick_ev;       /* latency: the send timer, every LOADGEN_TICK_MS during a phase */
+	struct conn **conns;         /* by attempt number [0, next); NULL = failed or closed */
+	uint64_t nconns;             /* live connections */
 	uint64_t next;               /* attempts started so far */
+	uint64_t goal;               /* attempts of the current step (cfg.target without a latency phase) */
 	uint64_t in_flight;          /* CONNECTING + ECHOING */
 	uint64_t pump_due_ns;        /* when pump_ev fires, 0 = not pending */
 	int reserve_fd;              /* /dev/null, released so diag_context_read can open files at EMFILE */
-	bool ramp_over;              /* every attempt resolved */
+	bool ramp_over;              /* every attempt of the step resolved */
 	bool finished;               /* everything closed */
+	/* latency phase */
+	uint32_t step;               /* step being worked on, 0 = none yet */
+	bool phase_on;               /* between phase_begin and phase_end */
+	struct sched sched;          /* the running phase's schedule */
+	uint64_t t0;                 /* its start, clock_now_ns() */
+	uint64_t next_msg;           /* local messages scheduled so far */
+	uint64_t deadline_ns;        /* end of the straggler wait */
 };
 
 /* Single-writer counter updates: relaxed atomic load and store, no read-modify-write needed. */
@@ -103,6 +132,7 @@ void loadgen_stats_init(struct loadgen_stats *st, uint64_t target)
 	st->workers = 1;
 	hist_init(&st->connect_us);
 	hist_init(&st->rtt_us);
+	loadgen_lat_init(&st->lat);
 }
 
 void loadgen_stats_init_sum(struct loadgen_stats *acc)
@@ -160,6 +190,58 @@ void loadgen_stats_merge(struct loadgen_stats *dst, const struct loadgen_stats *
 	dst->pid = 0;
 	hist_merge(&dst->connect_us, &src->connect_us);
 	hist_merge(&dst->rtt_us, &src->rtt_us);
+	loadgen_lat_merge(&dst->lat, &src->lat);
+}
+
+void loadgen_lat_init(struct loadgen_lat *l)
+{
+	memset(l, 0, sizeof(*l));
+	hist_init(&l->rtt_us);
+}
+
+void loadgen_lat_merge(struct loadgen_lat *dst, const struct loadgen_lat *src)
+{
+	bool first = dst->workers == 0;
+	uint64_t a;
+	uint32_t v;
+
+	v = __atomic_load_n(&src->step, __ATOMIC_ACQUIRE);
+	if (first || v < dst->step)
+		dst->step = v;
+	v = __atomic_load_n(&src->state, __ATOMIC_ACQUIRE);
+	if (first || v < dst->state)
+		dst->state = v;
+	dst->conns += ld(&src->conns);
+	dst->held += ld(&src->held);
+	dst->sent += ld(&src->sent);
+	dst->written += ld(&src->written);
+	dst->answered += ld(&src->answered);
+	dst->late += ld(&src->late);
+	dst->lost += ld(&src->lost);
+	dst->mismatched += ld(&src->mismatched);
+	dst->rss_base_bytes += ld(&src->rss_base_bytes);
+	dst->rss_bytes += ld(&src->rss_bytes);
+	a = ld(&src->send_lag_max_us);
+	if (a > dst->send_lag_max_us)
+		dst->send_lag_max_us = a;
+	a = ld(&src->start_ns);
+	if (a && (dst->start_ns == 0 || a < dst->start_ns))
+		dst->start_ns = a;
+	a = ld(&src->end_ns);
+	dst->end_ns = first ? a : (a == 0 || dst->end_ns == 0 ? 0 : (a > dst->end_ns ? a : dst->end_ns));
+	if (dst->mismatch_note[0] == '\0' && ld(&src->mismatched) > 0) {
+		memcpy(dst->mismatch_note, src->mismatch_note, sizeof(dst->mismatch_note));
+		dst->mismatch_note[sizeof(dst->mismatch_note) - 1] = '\0';
+	}
+	dst->workers += src->workers ? src->workers : 1;
+	hist_merge(&dst->rtt_us, &src->rtt_us);
+}
+
+uint64_t loadgen_lat_in_flight(const struct loadgen_lat *l)
+{
+	uint64_t done = l->answered + l->late + l->lost;
+
+	return l->sent > done ? l->sent - done : 0;
 }
 
 static uint64_t share(uint64_t total, unsigned parts, unsigned index)
@@ -172,6 +254,8 @@ void loadgen_split(const struct loadgen_config *all, unsigned workers, unsigned 
 	uint64_t per = all->target / workers, rest = all->target % workers, s = all->sources.count;
 
 	*out = *all;
+	out->workers = workers;
+	out->index = index;
 	out->target = share(all->target, workers, index);
 	out->id_base = all->id_base + index * per + (index < rest ? index : rest);
 	if (all->rate) {
@@ -210,7 +294,7 @@ static void schedule_pump(struct loadgen *lg, uint64_t delay_ns)
 	uint64_t due = clock_now_ns() + delay_ns;
 	struct timeval tv;
 
-	if (lg->finished || lg->next >= lg->cfg.target)
+	if (lg->finished || lg->next >= lg->goal)
 		return;
 	if (lg->pump_due_ns && lg->pump_due_ns <= due)
 		return;
@@ -259,16 +343,54 @@ static void record_failure(struct loadgen *lg, enum diag_kind k, int e, bool imm
 }
 
 static void finish(struct loadgen *lg);
+static void phase_end(struct loadgen *lg, uint64_t now);
+static void pump(struct loadgen *lg);
 
-/* Called whenever an attempt resolves: decides the end of the ramp and of the hold. */
+static bool latency_mode(const struct loadgen *lg)
+{
+	return lg->cfg.ctl != NULL;
+}
+
+static void publish_state(struct loadgen *lg, enum loadgen_step_state s)
+{
+	__atomic_store_n(&lg->st->lat.state, (uint32_t)s, __ATOMIC_RELEASE);
+}
+
+/* Resident set size of this process from /proc/self/statm, bytes; 0 if unreadable. */
+static uint64_t read_rss_bytes(void)
+{
+	char buf[256];
+	unsigned long long size = 0, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "re");
+	long page = sysconf(_SC_PAGESIZE);
+
+	if (!f)
+		return 0;
+	if (!fgets(buf, sizeof(buf), f) || sscanf(buf, "%llu %llu", &size, &resident) != 2)
+		resident = 0;
+	fclose(f);
+	return page > 0 ? resident * (uint64_t)page : 0;
+}
+
+/* Called whenever an attempt resolves: decides the end of the ramp and of the hold. In a latency phase
+ * the end of a step's ramp is published as READY instead, and the coordinator decides what follows. */
 static void check_progress(struct loadgen *lg)
 {
 	struct timeval tv;
 
 	if (lg->finished)
 		return;
+	if (latency_mode(lg)) {
+		if (lg->step == 0 || lg->ramp_over || lg->next < lg->goal || lg->in_flight > 0)
+			return;
+		lg->ramp_over = true;
+		st_set(&lg->st->ramp_end_ns, clock_now_ns());
+		__atomic_store_n(&lg->st->phase, LOADGEN_HOLD, __ATOMIC_RELAXED);
+		publish_state(lg, LOADGEN_STEP_READY);
+		return;
+	}
 	if (!lg->ramp_over) {
-		if (lg->next < lg->cfg.target || lg->in_flight > 0)
+		if (lg->next < lg->goal || lg->in_flight > 0)
 			return;
 		lg->ramp_over = true;
 		st_set(&lg->st->ramp_end_ns, clock_now_ns());
@@ -302,18 +424,27 @@ static void conn_set_state(struct conn *c, enum conn_state to)
 		st_add(&st->open, 1);
 		st_add(&st->echoed, 1);
 		c->lg->in_flight--;
+	} else if (c->state == CONN_HOLDING && to == CONN_ACTIVE) {
+		c->u.ph.wr_seq = 0;
+		c->u.ph.rd_seq = 0;
+		c->matched = 0;
+		c->wr_off = 0;
+		c->want_write = 0;
+	} else if (c->state == CONN_ACTIVE && to == CONN_HOLDING) {
+		c->u.t_ns = 0;
 	} else {
 		abort();  /* no other transition exists */
 	}
 	c->state = (uint8_t)to;
 }
 
-/* The one place a connection is freed: gauges, libevent objects, the fd, the live array. */
+/* The one place a connection is freed: gauges, libevent objects, the fd, the array. A connection that dies
+ * in a phase takes its unanswered messages with it: they are lost. */
 static void conn_free(struct conn **cp)
 {
 	struct conn *c = *cp;
 	struct loadgen *lg;
-	struct conn *last;
+	uint64_t due;
 
 	if (!c)
 		return;
@@ -329,15 +460,19 @@ static void conn_free(struct conn **cp)
 		lg->in_flight--;
 		bufferevent_free(c->io.bev);
 		break;
+	case CONN_ACTIVE:
+		due = sched_conn_due(&lg->sched, c->slot, lg->next_msg);
+		if (due > c->u.ph.rd_seq)
+			st_add(&lg->st->lat.lost, due - c->u.ph.rd_seq);
+		/* fall through */
 	case CONN_HOLDING:
 		st_sub(&lg->st->open, 1);
 		event_free(c->io.ev);
 		break;
 	}
 	close(c->fd);
-	last = lg->conns[--lg->nconns];
-	lg->conns[c->slot] = last;
-	last->slot = c->slot;
+	lg->conns[c->slot] = NULL;
+	lg->nconns--;
 	free(c);
 	*cp = NULL;
 }
@@ -352,12 +487,151 @@ static void conn_fail(struct conn *c, enum diag_kind k, int e)
 	check_progress(lg);
 }
 
-static void hold_cb(evutil_socket_t fd, short what, void *arg)
+/* ---- latency phase: one connection ---- */
+
+static void io_cb(evutil_socket_t fd, short what, void *arg);
+
+/* The frame numbered seq of connection c in the running phase. */
+static void phase_frame(const struct conn *c, uint32_t seq, struct match_frame *f)
+{
+	const struct loadgen *lg = c->lg;
+
+	f->conn = c->id;
+	f->seq = seq;
+	f->sched_ns = lg->t0 + sched_local_offset_ns(&lg->sched, sched_local_index(&lg->sched, c->slot, seq));
+}
+
+/* Adds or removes EV_WRITE. The event is re-assigned in place (same struct event, no allocation).
+ * Returns -1 (connection freed) if libevent refuses. */
+static int set_want_write(struct conn *c, bool want)
+{
+	short what = EV_READ | EV_PERSIST | (want ? EV_WRITE : 0);
+
+	if (c->want_write == (uint8_t)want)
+		return 0;
+	event_del(c->io.ev);
+	if (event_assign(c->io.ev, c->lg->base, c->fd, what, io_cb, c) < 0 || event_add(c->io.ev, NULL) < 0) {
+		conn_fail(c, DIAG_ENOMEM, ENOMEM);
+		return -1;
+	}
+	c->want_write = (uint8_t)want;
+	return 0;
+}
+
+/* Writes every frame of c that has come due, as far as the socket takes them; waits for EV_WRITE while
+ * some are left. Returns -1 if the connection failed (and was freed). */
+static int conn_write(struct conn *c, uint64_t now)
+{
+	struct loadgen *lg = c->lg;
+	struct loadgen_lat *lat = &lg->st->lat;
+	uint64_t due = sched_conn_due(&lg->sched, c->slot, lg->next_msg), lag;
+	struct match_frame f;
+	char frame[MATCH_FRAME_LEN];
+	ssize_t n;
+	int e;
+
+	while (c->u.ph.wr_seq < due) {
+		phase_frame(c, c->u.ph.wr_seq, &f);
+		if (match_format(&f, frame) < 0) {
+			conn_fail(c, DIAG_OTHER, EOVERFLOW);
+			return -1;
+		}
+		n = send(c->fd, frame + c->wr_off, MATCH_FRAME_LEN - c->wr_off, MSG_NOSIGNAL);
+		if (n < 0) {
+			e = errno;
+			if (e == EAGAIN || e == EWOULDBLOCK || e == EINTR)
+				break;
+			conn_fail(c, diag_from_errno(e), e);
+			return -1;
+		}
+		c->wr_off = (uint8_t)(c->wr_off + n);
+		if (c->wr_off < MATCH_FRAME_LEN)
+			break;  /* the socket buffer is full */
+		c->wr_off = 0;
+		c->u.ph.wr_seq++;
+		st_add(&lat->written, 1);
+		lag = now > f.sched_ns ? (now - f.sched_ns) / CLOCK_NS_PER_US : 0;
+		if (lag > ld(&lat->send_lag_max_us))
+			st_set(&lat->send_lag_max_us, lag);
+	}
+	return set_want_write(c, c->u.ph.wr_seq < due);
+}
+
+/* Reads replies and matches them against the frames sent, in order. A reply counts from its frame's
+ * scheduled time, so time the frame spent waiting to be written is in the RTT too. */
+static void conn_read_phase(struct conn *c)
+{
+	struct loadgen *lg = c->lg;
+	struct loadgen_lat *lat = &lg->st->lat;
+	char buf[LOADGEN_RECV_CHUNK];
+	struct match_frame f;
+	struct match_rx rx;
+	enum match_status ms;
+	uint64_t now, rtt_ns, sent_bytes;
+	size_t pos = 0, used;
+	ssize_t n;
+
+	n = recv(c->fd, buf, sizeof(buf), 0);
+	if (n == 0) {
+		conn_fail(c, DIAG_PEER_CLOSED, 0);
+		return;
+	}
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			conn_fail(c, diag_from_errno(errno), errno);
+		return;
+	}
+	now = clock_now_ns();
+	while (pos < (size_t)n) {
+		rx.seq = c->u.ph.rd_seq;
+		rx.off = c->matched;
+		phase_frame(c, rx.seq, &f);
+		sent_bytes = (uint64_t)c->u.ph.wr_seq * MATCH_FRAME_LEN + c->wr_off;
+		ms = match_feed(&rx, &f, sent_bytes, buf + pos, (size_t)n - pos, &used);
+		if (ms == MATCH_MISMATCH || ms == MATCH_EXTRA) {
+			if (ld(&lat->mismatched) == 0) {
+				if (ms == MATCH_MISMATCH)
+					match_explain(&f, c->matched + (unsigned)used, (unsigned char)buf[pos + used],
+						      lat->mismatch_note, sizeof(lat->mismatch_note));
+				else
+					snprintf(lat->mismatch_note, sizeof(lat->mismatch_note),
+						 "connection %llu: %zu reply bytes beyond everything sent",
+						 (unsigned long long)c->id, (size_t)n - pos - used);
+			}
+			st_add(&lat->mismatched, 1);
+			conn_fail(c, DIAG_ECHO_MISMATCH, 0);
+			return;
+		}
+		c->u.ph.rd_seq = rx.seq;
+		c->matched = rx.off;
+		pos += used;
+		if (ms == MATCH_FRAME) {
+			rtt_ns = now > f.sched_ns ? now - f.sched_ns : 0;
+			if (rtt_ns > (uint64_t)lg->cfg.reply_timeout_ms * CLOCK_NS_PER_MS) {
+				st_add(&lat->late, 1);
+			} else {
+				hist_record(&lat->rtt_us, rtt_ns / CLOCK_NS_PER_US);
+				st_add(&lat->answered, 1);
+			}
+		}
+	}
+}
+
+/* The held connection's event: in a phase replies and writability, otherwise any byte or EOF is a
+ * failure (the server has nothing to say to an idle connection). */
+static void io_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
 	char buf[64];
 	ssize_t n;
 
+	if (c->state == CONN_ACTIVE) {
+		if ((what & EV_WRITE) && conn_write(c, clock_now_ns()) < 0)
+			return;
+		if (what & EV_READ)
+			conn_read_phase(c);
+		return;
+	}
 	n = recv(fd, buf, sizeof(buf), 0);
 	if (n > 0)              /* the server sent more than the echo */
 		conn_fail(c, DIAG_ECHO_MISMATCH, 0);
@@ -367,6 +641,155 @@ static void hold_cb(evutil_socket_t fd, short what, void *arg)
 		conn_fail(c, diag_from_errno(errno), errno);
 }
 
+/* ---- latency phase: the process ---- */
+
+/* Schedules every message that has come due (at most LOADGEN_SEND_BATCH per tick) and ends the phase
+ * when all are scheduled and answered, or at the straggler deadline. A message whose connection is gone
+ * is counted as sent and lost at its scheduled time, so sent always equals the schedule. */
+static void phase_tick(struct loadgen *lg)
+{
+	struct loadgen_lat *lat = &lg->st->lat;
+	uint64_t now = clock_now_ns(), due, limit, j;
+	struct conn *c;
+
+	due = now >= lg->t0 ? sched_due(&lg->sched, now - lg->t0) : 0;
+	limit = lg->next_msg + LOADGEN_SEND_BATCH;
+	if (due > limit)
+		due = limit;
+	while (lg->next_msg < due) {
+		j = lg->next_msg++;
+		st_add(&lat->sent, 1);
+		c = lg->conns[sched_conn_of(&lg->sched, j)];
+		if (!c || c->state != CONN_ACTIVE) {
+			st_add(&lat->lost, 1);
+			continue;
+		}
+		if (!c->want_write)   /* else it is behind and writes its backlog when writable */
+			conn_write(c, now);
+	}
+	if (lg->next_msg == lg->sched.local_total &&
+	    (loadgen_lat_in_flight(lat) == 0 || now >= lg->deadline_ns))
+		phase_end(lg, now);
+}
+
+static void tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	phase_tick(arg);
+}
+
+static void phase_begin(struct loadgen *lg, uint64_t t0)
+{
+	struct loadgen_lat *lat = &lg->st->lat;
+	uint64_t conns = __atomic_load_n(&lg->cfg.ctl->step_conns, __ATOMIC_RELAXED), i, held = 0;
+	unsigned workers = lg->cfg.workers ? lg->cfg.workers : 1;
+	struct timeval tv = { 0, LOADGEN_TICK_MS * 1000 };
+
+	if (sched_init(&lg->sched, lg->cfg.msg_rate, lg->cfg.duration_ms, conns, workers, lg->cfg.index) < 0)
+		memset(&lg->sched, 0, sizeof(lg->sched));  /* refused by the options already; sends nothing */
+	lg->t0 = t0;
+	lg->next_msg = 0;
+	lg->deadline_ns = t0 + lg->cfg.duration_ms * CLOCK_NS_PER_MS +
+			  (uint64_t)lg->cfg.reply_timeout_ms * CLOCK_NS_PER_MS;
+	for (i = 0; i < lg->sched.local_conns && i < lg->next; i++)
+		if (lg->conns[i]) {
+			conn_set_state(lg->conns[i], CONN_ACTIVE);
+			held++;
+		}
+	st_set(&lat->conns, lg->sched.local_conns);
+	st_set(&lat->held, held);
+	st_set(&lat->start_ns, t0);
+	lg->phase_on = true;
+	publish_state(lg, LOADGEN_STEP_RUN);
+	event_add(lg->tick_ev, &tv);
+	phase_tick(lg);
+}
+
+/* Closes connections that still owe replies (their messages are lost; the failure is an echo timeout),
+ * returns the others to idle holding, and publishes DONE. */
+static void phase_end(struct loadgen *lg, uint64_t now)
+{
+	struct loadgen_lat *lat = &lg->st->lat;
+	uint64_t i, due;
+	struct conn *c;
+
+	event_del(lg->tick_ev);
+	for (i = 0; i < lg->sched.local_conns && i < lg->next; i++) {
+		c = lg->conns[i];
+		if (!c || c->state != CONN_ACTIVE)
+			continue;
+		due = sched_conn_due(&lg->sched, i, lg->next_msg);
+		if (c->u.ph.rd_seq < due) {
+			conn_fail(c, DIAG_ECHO_TIMEOUT, 0);
+			continue;
+		}
+		if (set_want_write(c, false) < 0)
+			continue;
+		conn_set_state(c, CONN_HOLDING);
+	}
+	lg->phase_on = false;
+	st_set(&lat->rss_bytes, read_rss_bytes());
+	st_set(&lat->end_ns, now);
+	publish_state(lg, LOADGEN_STEP_DONE);
+}
+
+/* A new step: zero the step's results, ramp to this process's share of the step's connections. */
+static void begin_step(struct loadgen *lg, uint32_t step)
+{
+	struct loadgen_lat *lat = &lg->st->lat;
+	uint64_t conns = __atomic_load_n(&lg->cfg.ctl->step_conns, __ATOMIC_RELAXED), rss_base;
+	unsigned workers = lg->cfg.workers ? lg->cfg.workers : 1;
+	uint64_t goal = sched_share(conns, workers, lg->cfg.index);
+
+	rss_base = ld(&lat->rss_base_bytes);
+	/* the supervisor reads lat only after this process has published the new step below */
+	loadgen_lat_init(lat);
+	st_set(&lat->rss_base_bytes, rss_base);
+	publish_state(lg, LOADGEN_STEP_RAMP);
+	__atomic_store_n(&lat->step, step, __ATOMIC_RELEASE);
+	lg->step = step;
+	lg->goal = goal < lg->cfg.target ? goal : lg->cfg.target;
+	lg->ramp_over = false;
+	__atomic_store_n(&lg->st->phase, LOADGEN_RAMP, __ATOMIC_RELAXED);
+	pump(lg);
+}
+
+/* Follows the coordinator: a new step, the start time of the current one, the end of all steps. */
+static void ctl_poll(struct loadgen *lg)
+{
+	const struct loadgen_ctl *ctl = lg->cfg.ctl;
+	uint32_t step = __atomic_load_n(&ctl->step, __ATOMIC_ACQUIRE);
+	uint32_t state = __atomic_load_n(&lg->st->lat.state, __ATOMIC_RELAXED);
+	uint64_t t0, until;
+
+	if (lg->finished || lg->phase_on)
+		return;
+	if (step > lg->step) {
+		begin_step(lg, step);
+		return;
+	}
+	if (step == 0)
+		return;
+	if (state == LOADGEN_STEP_READY) {
+		t0 = __atomic_load_n(&ctl->start_ns, __ATOMIC_ACQUIRE);
+		if (t0)
+			phase_begin(lg, t0);
+		return;
+	}
+	if (state == LOADGEN_STEP_DONE && __atomic_load_n(&ctl->end, __ATOMIC_ACQUIRE)) {
+		until = lg->cfg.hold_until_ns ? __atomic_load_n(lg->cfg.hold_until_ns, __ATOMIC_ACQUIRE) : 1;
+		if (until && clock_now_ns() >= until)
+			finish(lg);
+	}
+}
+
+static void ctl_cb(evutil_socket_t fd, short what, void *arg)
+{
+	ctl_poll(arg);
+}
+
+/* ---- ramp ---- */
+
+/* After the echo the bufferevent is released; a held connection needs only a bare struct event. */
 static void to_hold(struct conn *c)
 {
 	struct loadgen *lg = c->lg;
@@ -374,7 +797,7 @@ static void to_hold(struct conn *c)
 
 	/* The bufferevent is freed without closing the fd (no BEV_OPT_CLOSE_ON_FREE); its events leave the
 	 * event map when this callback returns, while the new event already watches the same fd. */
-	ev = event_new(lg->base, c->fd, EV_READ | EV_PERSIST, hold_cb, c);
+	ev = event_new(lg->base, c->fd, EV_READ | EV_PERSIST, io_cb, c);
 	if (!ev || event_add(ev, NULL) < 0) {
 		if (ev)
 			event_free(ev);
@@ -407,7 +830,7 @@ static void read_cb(struct bufferevent *bev, void *arg)
 	c->matched = (uint8_t)(c->matched + n);
 	if (c->matched < want)
 		return;
-	hist_record(&c->lg->st->rtt_us, (clock_now_ns() - c->t_ns) / CLOCK_NS_PER_US);
+	hist_record(&c->lg->st->rtt_us, (clock_now_ns() - c->u.t_ns) / CLOCK_NS_PER_US);
 	to_hold(c);
 }
 
@@ -424,13 +847,13 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 	if ((what & BEV_EVENT_CONNECTED) && c->state == CONN_CONNECTING) {
 		uint64_t now = clock_now_ns();
 
-		hist_record(&lg->st->connect_us, (now - c->t_ns) / CLOCK_NS_PER_US);
+		hist_record(&lg->st->connect_us, (now - c->u.t_ns) / CLOCK_NS_PER_US);
 		conn_set_state(c, CONN_ECHOING);
 		tv.tv_sec = lg->cfg.echo_timeout_ms / 1000;
 		tv.tv_usec = (suseconds_t)(lg->cfg.echo_timeout_ms % 1000) * 1000;
 		bufferevent_set_timeouts(bev, &tv, &tv);
 		len = loadgen_format_line(c->id, line, sizeof(line));
-		c->t_ns = clock_now_ns();
+		c->u.t_ns = clock_now_ns();
 		if (bufferevent_write(bev, line, len) < 0 || bufferevent_enable(bev, EV_READ) < 0) {
 			conn_fail(c, DIAG_ENOMEM, ENOMEM);
 			return;
@@ -451,7 +874,7 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 /* Wraps a socket whose connect() is under way into a connection: bufferevent (without
  * BEV_OPT_CLOSE_ON_FREE: the fd is closed only in conn_free), connect deadline, slot in the live array.
  * Returns NULL with errno set; the caller still owns fd then. */
-static struct conn *conn_new(struct loadgen *lg, int fd, uint64_t id, uint64_t t0)
+static struct conn *conn_new(struct loadgen *lg, int fd, uint64_t index, uint64_t id, uint64_t t0)
 {
 	struct conn *c;
 	struct timeval tv;
@@ -463,7 +886,7 @@ static struct conn *conn_new(struct loadgen *lg, int fd, uint64_t id, uint64_t t
 	if (!c->io.bev)
 		goto nomem;
 	c->lg = lg;
-	c->t_ns = t0;
+	c->u.t_ns = t0;
 	c->id = id;
 	c->fd = fd;
 	c->state = CONN_CONNECTING;
@@ -473,8 +896,9 @@ static struct conn *conn_new(struct loadgen *lg, int fd, uint64_t id, uint64_t t
 	bufferevent_set_timeouts(c->io.bev, NULL, &tv);  /* the write timeout covers the connect */
 	if (bufferevent_socket_connect(c->io.bev, NULL, 0) < 0)
 		goto nomem;
-	c->slot = (uint32_t)lg->nconns;
-	lg->conns[lg->nconns++] = c;
+	c->slot = (uint32_t)index;
+	lg->conns[index] = c;
+	lg->nconns++;
 	lg->in_flight++;
 	st_add(&lg->st->connecting, 1);
 	return c;
@@ -515,7 +939,7 @@ static void start_one(struct loadgen *lg)
 	t0 = clock_now_ns();
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS)
 		goto fail;
-	if (!conn_new(lg, fd, id, t0))
+	if (!conn_new(lg, fd, i, id, t0))
 		goto fail;
 	return;
 fail:
@@ -533,8 +957,8 @@ static void pump(struct loadgen *lg)
 
 	if (lg->finished)
 		return;
-	if (lg->next < lg->cfg.target && lg->in_flight < lg->cfg.concurrency) {
-		want = lg->cfg.target - lg->next;
+	if (lg->next < lg->goal && lg->in_flight < lg->cfg.concurrency) {
+		want = lg->goal - lg->next;
 		if (want > lg->cfg.concurrency - lg->in_flight)
 			want = lg->cfg.concurrency - lg->in_flight;
 		if (want > LOADGEN_BATCH)
@@ -543,7 +967,7 @@ static void pump(struct loadgen *lg)
 		n = tbucket_take(&lg->tb, now, want);
 		for (i = 0; i < n; i++)
 			start_one(lg);
-		if (lg->next < lg->cfg.target) {
+		if (lg->next < lg->goal) {
 			if (n < want)
 				schedule_pump(lg, tbucket_wait_ns(&lg->tb, clock_now_ns()));
 			else if (lg->in_flight < lg->cfg.concurrency)
@@ -585,6 +1009,18 @@ static void hold_timer_cb(evutil_socket_t fd, short what, void *arg)
 	event_add(lg->hold_ev, &tv);
 }
 
+/* Frees every live connection; a phase's unanswered messages are counted lost by conn_free. */
+static void free_all(struct loadgen *lg)
+{
+	uint64_t i;
+
+	for (i = 0; i < lg->next && lg->nconns > 0; i++) {
+		struct conn *c = lg->conns[i];
+
+		conn_free(&c);
+	}
+}
+
 static void finish(struct loadgen *lg)
 {
 	if (lg->finished)
@@ -596,14 +1032,30 @@ static void finish(struct loadgen *lg)
 	}
 	event_del(lg->pump_ev);
 	event_del(lg->hold_ev);
-	while (lg->nconns > 0) {
-		struct conn *c = lg->conns[lg->nconns - 1];
-
-		conn_free(&c);
+	if (lg->ctl_ev)
+		event_del(lg->ctl_ev);
+	free_all(lg);
+	if (lg->phase_on) {  /* stopped by a signal in a phase */
+		lg->phase_on = false;
+		event_del(lg->tick_ev);
+		st_set(&lg->st->lat.end_ns, clock_now_ns());
 	}
 	st_set(&lg->st->end_ns, clock_now_ns());
 	__atomic_store_n(&lg->st->phase, LOADGEN_DONE, __ATOMIC_RELAXED);
 	event_base_loopexit(lg->base, NULL);
+}
+
+struct event_base *loadgen_base_new(void)
+{
+	struct event_config *ec = event_config_new();
+	struct event_base *base;
+
+	if (!ec)
+		return NULL;
+	event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
+	base = event_base_new_with_config(ec);
+	event_config_free(ec);
+	return base;
 }
 
 struct loadgen *loadgen_new(struct event_base *base, const struct loadgen_config *cfg, struct loadgen_stats *st,
@@ -613,7 +1065,8 @@ struct loadgen *loadgen_new(struct event_base *base, const struct loadgen_config
 	uint64_t burst;
 
 	if (cfg->target == 0 || cfg->ports == 0 || cfg->concurrency == 0 ||
-	    cfg->port_base + cfg->ports - 1 > 65535) {
+	    cfg->port_base + cfg->ports - 1 > 65535 ||
+	    (cfg->ctl && (cfg->msg_rate == 0 || cfg->duration_ms == 0 || cfg->reply_timeout_ms == 0))) {
 		snprintf(err, errlen, "loadgen: bad configuration (target %llu, ports %u..+%u, concurrency %u)",
 			 (unsigned long long)cfg->target, cfg->port_base, cfg->ports, cfg->concurrency);
 		return NULL;
@@ -628,11 +1081,18 @@ struct loadgen *loadgen_new(struct event_base *base, const struct loadgen_config
 	/* burst: 20 ms worth of tokens, so a late timer does not lose rate, yet no visible spike */
 	burst = cfg->rate / 50 + 1;
 	tbucket_init(&lg->tb, cfg->rate, burst);
+	lg->goal = cfg->ctl ? 0 : cfg->target;  /* with a latency phase each step sets the goal */
 	lg->conns = calloc((size_t)cfg->target, sizeof(*lg->conns));
 	lg->pump_ev = evtimer_new(base, pump_cb, lg);
 	lg->hold_ev = evtimer_new(base, hold_timer_cb, lg);
 	if (!lg->conns || !lg->pump_ev || !lg->hold_ev)
 		goto nomem;
+	if (cfg->ctl) {
+		lg->ctl_ev = event_new(base, -1, EV_PERSIST, ctl_cb, lg);
+		lg->tick_ev = event_new(base, -1, EV_PERSIST, tick_cb, lg);
+		if (!lg->ctl_ev || !lg->tick_ev)
+			goto nomem;
+	}
 	lg->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (lg->reserve_fd < 0) {
 		snprintf(err, errlen, "open /dev/null: %s", strerror(errno));
@@ -652,6 +1112,14 @@ void loadgen_start(struct loadgen *lg)
 	lg->st->pid = (int32_t)getpid();
 	st_set(&lg->st->start_ns, clock_now_ns());
 	__atomic_store_n(&lg->st->phase, LOADGEN_RAMP, __ATOMIC_RELAXED);
+	st_set(&lg->st->lat.rss_base_bytes, read_rss_bytes());
+	if (lg->cfg.ctl) {
+		struct timeval tv = { 0, LOADGEN_CTL_POLL_MS * 1000 };
+
+		event_add(lg->ctl_ev, &tv);
+		ctl_poll(lg);   /* the coordinator publishes step 1 before the workers start */
+		return;
+	}
 	pump(lg);
 }
 
@@ -669,13 +1137,13 @@ void loadgen_free(struct loadgen **lgp)
 	if (!lg)
 		return;
 	if (lg->conns) {
-		while (lg->nconns > 0) {
-			struct conn *c = lg->conns[lg->nconns - 1];
-
-			conn_free(&c);
-		}
+		free_all(lg);
 		free(lg->conns);
 	}
+	if (lg->ctl_ev)
+		event_free(lg->ctl_ev);
+	if (lg->tick_ev)
+		event_free(lg->tick_ev);
 	if (lg->pump_ev)
 		event_free(lg->pump_ev);
 	if (lg->hold_ev)

@@ -5,7 +5,15 @@
  *
  * Pacing: a token bucket (rate) and a cap on connections in flight (concurrency). "In flight" means from
  * connect() until the echo was verified, so a slow server throttles the client instead of piling up SYNs
- * in its listen queues; without --concurrency the cap is CLIENT_DEFAULT_CONCURRENCY for all processes. */
+ * in its listen queues; without --concurrency the cap is CLIENT_DEFAULT_CONCURRENCY for all processes.
+ *
+ * Latency phase (cfg.ctl set): after the ramp the held connections carry an open-loop stream of fixed-size
+ * frames (match.h) at the rate and times sched.h assigns, and every echo is checked byte for byte and
+ * timed from its scheduled send time. A coordinator (main.c: the supervisor, or a timer in a single
+ * process) drives the steps through a shared struct loadgen_ctl: it publishes a step (how many
+ * connections), each worker ramps to its share and says READY in its stats, the coordinator sets one
+ * common start time t0, each worker runs the phase and says DONE, and the coordinator reads the merged
+ * struct loadgen_lat of the step. A single phase is one step; --find-max is several. */
 #ifndef C1M_LOADGEN_H
 #define C1M_LOADGEN_H
 
@@ -18,10 +26,33 @@
 #include "addr.h"
 #include "diag.h"
 #include "hist.h"
+#include "match.h"
+#include "sched.h"
 
 #define LOADGEN_LINE_MAX   64    /* longest line sent: "Hello Server: client --> <n>\n" */
 #define LOADGEN_BATCH      256   /* connects started per loop iteration at most, so replies are not starved */
 #define LOADGEN_HOLD_POLL_MS 50  /* how often a worker looks for the supervisor's shared hold deadline */
+#define LOADGEN_TICK_MS      1   /* latency phase: period of the one send timer of a process */
+#define LOADGEN_CTL_POLL_MS  10  /* latency phase: how often a worker looks at the shared control */
+#define LOADGEN_START_MARGIN_MS 50 /* the coordinator sets t0 this far ahead, so every worker has seen it */
+#define LOADGEN_SEND_BATCH   4096 /* messages scheduled per tick at most, so replies are read in between */
+#define LOADGEN_RECV_CHUNK   2048 /* bytes read per readable event in the phase (stack buffer) */
+
+/* Control of the latency phase in memory shared by the coordinator (its only writer) and the workers. */
+struct loadgen_ctl {
+	uint64_t step_conns;         /* connections of the current step, all workers */
+	uint64_t start_ns;           /* clock_now_ns() t0 of the step's phase; 0 = not yet */
+	uint32_t step;               /* current step, from 1; stored last, with release ordering */
+	uint32_t end;                /* 1 = no more steps: hold until *hold_until_ns, then finish */
+};
+
+/* Where a worker is in the current step (struct loadgen_lat.state). */
+enum loadgen_step_state {
+	LOADGEN_STEP_RAMP = 0,       /* opening the step's connections */
+	LOADGEN_STEP_READY = 1,      /* every attempt of the step resolved; waiting for t0 */
+	LOADGEN_STEP_RUN = 2,        /* sending and matching */
+	LOADGEN_STEP_DONE = 3,       /* every message answered, or the straggler wait is over */
+};
 
 struct loadgen_config {
 	uint32_t dst_addr;           /* server address, host byte order */
@@ -39,7 +70,15 @@ struct loadgen_config {
 	const uint64_t *hold_until_ns; /* shared with a supervisor: when hold_ms > 0, hold until this
 	                                  clock_now_ns() deadline, which the supervisor sets (0 = not yet)
 	                                  once every process has ramped, so all N are open at the same
-	                                  time; NULL = hold hold_ms from this process's own ramp end */
+	                                  time; NULL = hold hold_ms from this process's own ramp end.
+	                                  With ctl: the hold after the last phase, same rule */
+	const struct loadgen_ctl *ctl; /* latency phase control (shared); NULL = no latency phase */
+	uint64_t msg_rate;           /* latency phase: messages per second, all workers together */
+	uint64_t duration_ms;        /* latency phase: length of the send schedule */
+	unsigned reply_timeout_ms;   /* a reply later than this after its scheduled send is late; the
+	                                phase also waits this long after duration_ms for stragglers */
+	unsigned workers;            /* processes sharing the phase (0 = 1) */
+	unsigned index;              /* this process among them */
 };
 
 enum loadgen_phase {
@@ -47,6 +86,28 @@ enum loadgen_phase {
 	LOADGEN_RAMP = 1,            /* opening connections */
 	LOADGEN_HOLD = 2,            /* every attempt resolved; holding the open ones */
 	LOADGEN_DONE = 3,            /* everything closed */
+};
+
+/* Latency phase results of one process for one step (or their merge). Single writer, like the stats. */
+struct loadgen_lat {
+	uint32_t step;               /* step these numbers belong to (0 = none yet) */
+	uint32_t state;              /* enum loadgen_step_state; min over a merge */
+	uint32_t workers;            /* processes merged into this struct */
+	uint64_t conns;              /* connections the schedule addresses (the step's share) */
+	uint64_t held;               /* of those, open when the phase began */
+	uint64_t sent;               /* messages whose scheduled time came (written, queued or lost) */
+	uint64_t written;            /* messages written completely */
+	uint64_t answered;           /* replies verified within the timeout: the RTT histogram's count */
+	uint64_t late;               /* replies verified after the timeout */
+	uint64_t lost;               /* messages never answered: connection gone, or no reply by the end */
+	uint64_t mismatched;         /* replies that differed from what was sent (connection closed) */
+	uint64_t start_ns;           /* t0 (earliest over a merge) */
+	uint64_t end_ns;             /* end of the phase incl. the straggler wait (latest), 0 = running */
+	uint64_t send_lag_max_us;    /* largest delay from a message's scheduled time to its write */
+	uint64_t rss_base_bytes;     /* resident memory when the process started its ramp (summed) */
+	uint64_t rss_bytes;          /* resident memory at the end of the phase (summed) */
+	char mismatch_note[MATCH_NOTE_LEN]; /* the first mismatch in words, "" if none */
+	struct hist rtt_us;          /* scheduled send to verified reply, microseconds (answered only) */
 };
 
 /* Counters of one process. Written only by its loadgen with relaxed atomic stores; read with
@@ -75,6 +136,7 @@ struct loadgen_stats {
 	struct diag_context ctx[DIAG_KIND_COUNT];
 	struct hist connect_us;      /* connect() to handshake complete, microseconds */
 	struct hist rtt_us;          /* line written to echo verified, microseconds */
+	struct loadgen_lat lat;      /* latency phase of the current step */
 };
 
 struct loadgen;
@@ -87,14 +149,27 @@ void loadgen_stats_init_sum(struct loadgen_stats *acc);
  * context) kept, start the earliest, ramp/end the latest (0 if any is still 0). src may be live. */
 void loadgen_stats_merge(struct loadgen_stats *dst, const struct loadgen_stats *src);
 
+/* Empty latency results (workers = 0, as an accumulator for loadgen_lat_merge). */
+void loadgen_lat_init(struct loadgen_lat *l);
+/* dst += src: counters and resident memory summed, histograms merged exactly, send lag the max, start the
+ * earliest, end the latest (0 if any is 0), state and step the least. src may be live. */
+void loadgen_lat_merge(struct loadgen_lat *dst, const struct loadgen_lat *src);
+/* Messages neither answered, late nor lost yet. */
+uint64_t loadgen_lat_in_flight(const struct loadgen_lat *l);
+
 /* Line sent on connection n (without NUL); returns its length. Pure. */
 size_t loadgen_format_line(uint64_t n, char *buf, size_t len);
 
 /* Configuration of worker index out of workers, from the configuration of the whole run (pure):
  * connections, rate and in-flight cap divided as evenly as possible (at least 1 conn/s and 1 in flight
  * each), n numbering continued across workers, sources sliced when there are at least as many as workers,
- * else shared with a different starting offset per worker. */
+ * else shared with a different starting offset per worker; workers and index recorded for the schedule. */
 void loadgen_split(const struct loadgen_config *all, unsigned workers, unsigned index, struct loadgen_config *out);
+
+/* An event_base for a loadgen: EVENT_BASE_FLAG_PRECISE_TIMER, because libevent's timers otherwise run on
+ * CLOCK_MONOTONIC_COARSE, whose jiffy (4 ms here) would delay every scheduled send by up to 4 ms and show
+ * up in the measured RTT. NULL on failure. */
+struct event_base *loadgen_base_new(void);
 
 /* Creates the generator on base; counts go to *st, which must outlive it. The caller owns base. */
 struct loadgen *loadgen_new(struct event_base *base, const struct loadgen_config *cfg, struct loadgen_stats *st,

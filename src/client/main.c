@@ -2,24 +2,41 @@
  * whether all N made it and, if not, what stopped them. One process holds at most what its open-file limit
  * allows (about 20,000 here), so larger runs fork worker processes (workers_run) that publish their stats
  * in shared-memory slots; this process prints the progress and merges the slots exactly for the report.
- * This is the only file that prints or exits. */
+ * With --msg-rate it also coordinates the latency phase (one step, or several with --find-max) through a
+ * shared struct loadgen_ctl: see coord_tick. This is the only file that prints or exits. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
 #include "client_opts.h"
 #include "clock.h"
+#include "findmax.h"
 #include "limits.h"
 #include "loadgen.h"
 #include "report.h"
 #include "workers.h"
 
 #define ERR_LEN 512
+
+/* The latency phase coordinator's state (in the supervisor, or in the single process). */
+struct coord {
+	struct loadgen_ctl *ctl;         /* shared with the workers; this is its only writer */
+	uint64_t *hold_until;            /* shared: the hold after the last phase, 0 = not yet */
+	struct loadgen_lat *sum;         /* scratch: the merge of a finished step */
+	struct loadgen_lat *last;        /* merged results of the last finished step */
+	bool have_last;
+	struct findmax_row rows[FINDMAX_MAX_STEPS]; /* one per finished step */
+	unsigned n_rows;
+	enum findmax_stop stop;          /* why the steps ended */
+	uint64_t failed_before;          /* connection failures (all workers) when the step began */
+	bool ended;                      /* ctl->end published */
+};
 
 /* State of the whole run, shared by the single-process path and the supervisor callbacks. */
 struct run {
@@ -34,13 +51,131 @@ struct run {
 	bool line_open;                  /* a rewritten progress line is on screen */
 	/* multi-process mode */
 	uint64_t *hold_until;            /* shared: deadline of the common hold, 0 = not yet */
+	struct loadgen_ctl *ctl;         /* shared: latency phase control */
 	bool *dead;                      /* worker i has ended */
 	bool released;                   /* hold deadline set */
 	/* single-process mode */
 	struct event_base *base;
 	struct loadgen *lg;
 	struct loadgen_stats *own;       /* this process's stats */
+	bool own_dead;                   /* dead[] of the single process: never */
+	/* latency phase */
+	struct coord co;
 };
+
+/* ---- latency phase coordinator ---- */
+
+static const struct loadgen_stats *slot_at(void *slots, unsigned i)
+{
+	return workers_slot(slots, sizeof(struct loadgen_stats), i);
+}
+
+/* One step's row of the table from the merged results. */
+static void fill_row(struct run *r, const struct loadgen_lat *l, uint64_t conns, uint64_t failures,
+		     struct findmax_row *row)
+{
+	uint64_t total = sched_total(r->o->msg_rate, r->o->duration_ms);
+	double ms[5];
+
+	report_latency_ms(l, ms);
+	memset(row, 0, sizeof(*row));
+	row->conns = conns;
+	row->held = l->held;
+	row->conn_failures = failures;
+	row->sent = l->sent;
+	row->answered = l->answered;
+	row->lost = total > l->answered ? total - l->answered : 0;
+	row->p50_ms = ms[0];
+	row->p99_ms = ms[2];
+	row->p999_ms = ms[3];
+	row->max_ms = ms[4];
+	row->slo_met = report_latency_pass(l, total, r->o->slo_ms);
+	row->pass = row->slo_met && row->held == row->conns && failures == 0;
+}
+
+/* Runs the steps: once every live worker has ramped to the step (READY), publishes one start time for
+ * all; once every live worker is DONE, merges the step's results, asks findmax_next what follows, and
+ * publishes either the next step or the end (with the hold deadline). Dead workers are skipped; their
+ * last numbers are still merged. Workers poll ctl every LOADGEN_CTL_POLL_MS, hence the start margin. */
+static void coord_tick(struct run *r, void *slots, unsigned count, const bool *dead)
+{
+	struct coord *co = &r->co;
+	struct loadgen_ctl *ctl = co->ctl;
+	const struct loadgen_stats *st;
+	uint32_t step = ctl->step, s, state;
+	bool ready = true, done = true;
+	uint64_t failed = 0, now = clock_now_ns(), next;
+	struct findmax_row *row;
+	unsigned i;
+
+	if (co->ended)
+		return;
+	for (i = 0; i < count; i++) {
+		st = slot_at(slots, i);
+		failed += __atomic_load_n(&st->failed, __ATOMIC_RELAXED);
+		if (dead[i])
+			continue;
+		s = __atomic_load_n(&st->lat.step, __ATOMIC_ACQUIRE);
+		state = __atomic_load_n(&st->lat.state, __ATOMIC_ACQUIRE);
+		if (s != step || state < LOADGEN_STEP_READY)
+			ready = false;
+		if (s != step || state < LOADGEN_STEP_DONE)
+			done = false;
+	}
+	if (ctl->start_ns == 0) {
+		if (ready)
+			__atomic_store_n(&ctl->start_ns, now + LOADGEN_START_MARGIN_MS * CLOCK_NS_PER_MS, __ATOMIC_RELEASE);
+		return;
+	}
+	if (!done)
+		return;
+	loadgen_lat_init(co->sum);
+	for (i = 0; i < count; i++)
+		loadgen_lat_merge(co->sum, &slot_at(slots, i)->lat);
+	memcpy(co->last, co->sum, sizeof(*co->last));
+	co->have_last = true;
+	row = &co->rows[co->n_rows < FINDMAX_MAX_STEPS ? co->n_rows++ : FINDMAX_MAX_STEPS - 1];
+	fill_row(r, co->sum, ctl->step_conns, failed - co->failed_before, row);
+	co->stop = r->o->find_max ? findmax_next(r->o->target, r->o->step, row, &next) : FINDMAX_STOP_TARGET;
+	if (co->stop == FINDMAX_CONTINUE && co->n_rows < FINDMAX_MAX_STEPS) {
+		co->failed_before = failed;
+		ctl->step_conns = next;
+		__atomic_store_n(&ctl->start_ns, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&ctl->step, step + 1, __ATOMIC_RELEASE);
+		return;
+	}
+	__atomic_store_n(co->hold_until, now + r->o->hold_ms * CLOCK_NS_PER_MS, __ATOMIC_RELEASE);
+	__atomic_store_n(&ctl->end, 1, __ATOMIC_RELEASE);
+	co->ended = true;
+}
+
+/* Step 1 is published before any worker starts, so each begins its ramp at once. */
+static int coord_init(struct run *r, struct loadgen_ctl *ctl, uint64_t *hold_until, char *err, size_t errlen)
+{
+	struct coord *co = &r->co;
+
+	co->ctl = ctl;
+	co->hold_until = hold_until;
+	co->sum = malloc(sizeof(*co->sum));
+	co->last = malloc(sizeof(*co->last));
+	if (!co->sum || !co->last) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	memset(ctl, 0, sizeof(*ctl));
+	ctl->step_conns = r->o->find_max ? findmax_first(r->o->target, r->o->step) : r->o->target;
+	ctl->step = 1;
+	r->all.ctl = ctl;
+	return 0;
+}
+
+static void coord_free(struct run *r)
+{
+	free(r->co.sum);
+	free(r->co.last);
+	r->co.sum = NULL;
+	r->co.last = NULL;
+}
 
 static void print_progress(struct run *r)
 {
@@ -80,6 +215,13 @@ static void single_progress_cb(evutil_socket_t fd, short what, void *arg)
 	print_progress(r);
 }
 
+static void single_coord_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct run *r = arg;
+
+	coord_tick(r, r->own, 1, &r->own_dead);
+}
+
 static void single_signal_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct run *r = arg;
@@ -89,16 +231,32 @@ static void single_signal_cb(evutil_socket_t sig, short what, void *arg)
 
 static int run_single(struct run *r, char *err, size_t errlen)
 {
-	struct event *sigint = NULL, *sigterm = NULL, *progress = NULL;
+	struct event *sigint = NULL, *sigterm = NULL, *progress = NULL, *coord = NULL;
+	struct loadgen_ctl ctl;
+	uint64_t hold_until = 0;
 	struct timeval tv;
 	int rc = -1;
 
-	r->base = event_base_new();
+	r->base = loadgen_base_new();
 	if (!r->base) {
-		snprintf(err, errlen, "event_base_new failed");
+		snprintf(err, errlen, "cannot create an event_base");
 		return -1;
 	}
 	loadgen_stats_init(r->own, r->all.target);
+	if (r->o->msg_rate) {
+		if (coord_init(r, &ctl, &hold_until, err, errlen) < 0)
+			goto out;
+		r->all.hold_until_ns = &hold_until;
+		r->all.workers = 1;
+		r->all.index = 0;
+		coord = event_new(r->base, -1, EV_PERSIST, single_coord_cb, r);
+		tv.tv_sec = 0;
+		tv.tv_usec = LOADGEN_CTL_POLL_MS * 1000;
+		if (!coord || event_add(coord, &tv) < 0) {
+			snprintf(err, errlen, "cannot start the coordinator timer");
+			goto out;
+		}
+	}
 	r->lg = loadgen_new(r->base, &r->all, r->own, err, errlen);
 	if (!r->lg)
 		goto out;
@@ -123,6 +281,10 @@ static int run_single(struct run *r, char *err, size_t errlen)
 out:
 	if (progress)
 		event_free(progress);
+	if (coord)
+		event_free(coord);
+	r->all.ctl = NULL;
+	r->all.hold_until_ns = NULL;
 	if (sigint)
 		event_free(sigint);
 	if (sigterm)
@@ -159,7 +321,7 @@ static int worker_main(unsigned index, void *slot, void *arg)
 	int status = WORKERS_EXIT_FATAL;
 
 	loadgen_split(&r->all, r->workers, index, &cfg);
-	base = event_base_new();
+	base = loadgen_base_new();
 	if (!base)
 		return WORKERS_EXIT_FATAL;
 	w.lg = loadgen_new(base, &cfg, st, err, sizeof(err));
@@ -204,7 +366,9 @@ static void workers_tick(void *slots, unsigned count, void *arg)
 	bool all = true;
 	unsigned i;
 
-	if (r->o->hold_ms && !r->released) {
+	if (r->o->msg_rate)
+		coord_tick(r, slots, count, r->dead);
+	else if (r->o->hold_ms && !r->released) {
 		for (i = 0; i < count && all; i++) {
 			st = workers_slot(slots, sizeof(struct loadgen_stats), i);
 			all = r->dead[i] || __atomic_load_n(&st->phase, __ATOMIC_RELAXED) >= LOADGEN_HOLD;
@@ -256,6 +420,17 @@ static int run_workers(struct run *r, char *err, size_t errlen)
 		return -1;
 	}
 	r->all.hold_until_ns = r->hold_until;
+	if (r->o->msg_rate) {
+		r->ctl = workers_shm_alloc(sizeof(*r->ctl), err, errlen);
+		if (!r->ctl || coord_init(r, r->ctl, r->hold_until, err, errlen) < 0) {
+			free(r->dead);
+			workers_shm_free(slots, size);
+			workers_shm_free(r->hold_until, sizeof(*r->hold_until));
+			if (r->ctl)
+				workers_shm_free(r->ctl, sizeof(*r->ctl));
+			return -1;
+		}
+	}
 	/* initialised before the fork, so a worker that dies before starting still merges as empty */
 	for (i = 0; i < r->workers; i++) {
 		struct loadgen_config cfg;
@@ -267,7 +442,7 @@ static int run_workers(struct run *r, char *err, size_t errlen)
 	spec.count = r->workers;
 	spec.slot_size = sizeof(struct loadgen_stats);
 	spec.restart = false;
-	spec.interval_ms = r->o->hold_ms ? LOADGEN_HOLD_POLL_MS : r->o->progress_ms;
+	spec.interval_ms = r->o->msg_rate ? LOADGEN_CTL_POLL_MS : r->o->hold_ms ? LOADGEN_HOLD_POLL_MS : r->o->progress_ms;
 	spec.worker_main = worker_main;
 	spec.tick = spec.interval_ms ? workers_tick : NULL;
 	spec.on_exit = workers_exit;
@@ -277,12 +452,28 @@ static int run_workers(struct run *r, char *err, size_t errlen)
 	merge_slots(r, slots, r->workers, r->own);
 	workers_shm_free(slots, size);
 	workers_shm_free(r->hold_until, sizeof(*r->hold_until));
+	if (r->ctl)
+		workers_shm_free(r->ctl, sizeof(*r->ctl));
+	r->ctl = NULL;
+	r->all.ctl = NULL;
 	r->all.hold_until_ns = NULL;
 	free(r->dead);
 	return rc;
 }
 
 /* ---- main ---- */
+
+/* Kernel, CPUs and limits for the report's environment section. */
+static void describe_system(struct report_meta *m, const struct limits_values *lv)
+{
+	struct utsname u;
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (uname(&u) == 0)
+		snprintf(m->kernel, sizeof(m->kernel), "%s %s %s %s", u.sysname, u.release, u.version, u.machine);
+	m->cpus = n > 0 ? (unsigned)n : 0;
+	m->limits = lv;
+}
 
 static int write_json(const char *path, const char *text, char *err, size_t errlen)
 {
@@ -360,6 +551,9 @@ int main(int argc, char **argv)
 	r.all.connect_timeout_ms = o.connect_timeout_ms;
 	r.all.echo_timeout_ms = o.echo_timeout_ms;
 	r.all.hold_ms = o.hold_ms;
+	r.all.msg_rate = o.msg_rate;
+	r.all.duration_ms = o.duration_ms;
+	r.all.reply_timeout_ms = o.reply_timeout_ms;
 	r.meta.target = o.target;
 	snprintf(r.meta.host, sizeof(r.meta.host), "%s", o.host);
 	r.meta.port_base = o.port_base;
@@ -370,6 +564,14 @@ int main(int argc, char **argv)
 	r.meta.rate = o.rate;
 	r.meta.concurrency = plan.concurrency;
 	r.meta.hold_ms = o.hold_ms;
+	r.meta.latency = o.msg_rate > 0;
+	r.meta.msg_rate = o.msg_rate;
+	r.meta.duration_ms = o.duration_ms;
+	r.meta.reply_timeout_ms = o.reply_timeout_ms;
+	r.meta.slo_ms = o.slo_ms;
+	r.meta.find_max = o.find_max;
+	r.meta.step = o.step;
+	describe_system(&r.meta, &lv);
 	r.cur = malloc(sizeof(*r.cur));
 	r.prev = malloc(sizeof(*r.prev));
 	r.own = malloc(sizeof(*r.own));
@@ -382,6 +584,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "c1m-client: %llu connections to %s:%u-%u, %u process%s, sources %u%s\n",
 			(unsigned long long)o.target, o.host, o.port_base, o.port_base + o.ports - 1, plan.workers,
 			plan.workers == 1 ? "" : "es", plan.sources.count, plan.sources.count ? "" : " (kernel)");
+	if (o.progress_ms && o.msg_rate)
+		fprintf(stderr, "c1m-client: then %s%llu msg/s for %.3f s, reply timeout %u ms, SLO p99 <= %u ms\n",
+			o.find_max ? "in steps of +connections, each step " : "", (unsigned long long)o.msg_rate,
+			(double)o.duration_ms / 1000.0, o.reply_timeout_ms, o.slo_ms);
 
 	/* progress rates of the first tick are measured from here */
 	loadgen_stats_init_sum(r.prev);
@@ -410,6 +616,15 @@ int main(int argc, char **argv)
 			 err);
 	}
 	r.meta.stop_signal = r.own->stop_signal;
+	if (o.msg_rate) {
+		if (r.co.have_last)
+			r.meta.lat = r.co.last;
+		else if (r.own->lat.step > 0 && r.own->lat.state >= LOADGEN_STEP_RUN)
+			r.meta.lat = &r.own->lat;  /* interrupted in the phase: show what it got */
+		r.meta.steps = r.co.rows;
+		r.meta.n_steps = r.co.n_rows;
+		r.meta.stop = r.co.stop;
+	}
 
 	if (report_format_text(&r.meta, r.own, text, REPORT_TEXT_LEN) < 0)
 		fprintf(stderr, "c1m-client: report truncated\n");
@@ -429,6 +644,7 @@ int main(int argc, char **argv)
 		pass = s.pass;
 	}
 	free(text);
+	coord_free(&r);
 	free(r.cur);
 	free(r.prev);
 	free(r.own);

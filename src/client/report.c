@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "sched.h"
 
 /* ---- JSON writer ---- */
 
@@ -234,7 +235,46 @@ void report_summarize(const struct report_meta *m, const struct loadgen_stats *t
 	s->first_cause = kinds_by_time(t, kinds) ? kinds[0] : DIAG_KIND_COUNT;
 	/* A run stopped by a signal after everything was established and echoed still passes: holding until
 	 * SIGINT is the default. */
-	s->pass = m->target > 0 && t->echoed == m->target && t->failed == 0 && m->problems[0] == '\0';
+	s->conn_pass = m->target > 0 && t->echoed == m->target && t->failed == 0 && m->problems[0] == '\0';
+	s->pass = s->conn_pass;
+	if (!m->latency)
+		return;
+	s->lat_total = sched_total(m->msg_rate, m->duration_ms);
+	s->max_conns = m->find_max ? findmax_best(m->steps, m->n_steps) : 0;
+	if (!m->lat) {
+		s->pass = false;
+		return;
+	}
+	s->lat_ran = true;
+	report_latency_ms(m->lat, s->lat_ms);
+	s->lat_lost = m->lat->late + m->lat->lost;
+	s->lat_in_flight = loadgen_lat_in_flight(m->lat);
+	if (m->duration_ms)
+		s->achieved_rate = (double)m->lat->answered * 1000.0 / (double)m->duration_ms;
+	if (m->lat->held && m->lat->rss_bytes > m->lat->rss_base_bytes)
+		s->bytes_per_conn = (double)(m->lat->rss_bytes - m->lat->rss_base_bytes) / (double)m->lat->held;
+	s->lat_pass = report_latency_pass(m->lat, s->lat_total, m->slo_ms);
+	s->pass = s->conn_pass && s->lat_pass;
+	if (m->find_max)
+		s->pass = s->pass && m->stop == FINDMAX_STOP_TARGET;
+}
+
+bool report_latency_pass(const struct loadgen_lat *l, uint64_t total, unsigned slo_ms)
+{
+	double ms[5];
+
+	report_latency_ms(l, ms);
+	return total > 0 && l->sent == total && l->answered == total && l->late == 0 && l->lost == 0 &&
+	       l->mismatched == 0 && hist_count(&l->rtt_us) == total && ms[2] <= (double)slo_ms;
+}
+
+void report_latency_ms(const struct loadgen_lat *l, double out[5])
+{
+	out[0] = (double)hist_percentile(&l->rtt_us, 50) / 1000.0;
+	out[1] = (double)hist_percentile(&l->rtt_us, 90) / 1000.0;
+	out[2] = (double)hist_percentile(&l->rtt_us, 99) / 1000.0;
+	out[3] = (double)hist_percentile(&l->rtt_us, 99.9) / 1000.0;
+	out[4] = (double)hist_max(&l->rtt_us) / 1000.0;
 }
 
 /* ---- text ---- */
@@ -291,9 +331,84 @@ static void explain(const struct loadgen_stats *t, enum diag_kind k, const struc
 		snprintf(buf, len, "(no explanation available)");
 }
 
+/* Connection trouble appended to a latency verdict: failures, an interruption, worker problems. */
+static void conn_tail(struct out *o, const struct report_meta *m, const struct loadgen_stats *t,
+		      const struct report_summary *s)
+{
+	if (t->failed)
+		say(o, "; %" PRIu64 " connection failure%s, first cause: %s", t->failed, t->failed == 1 ? "" : "s",
+		    diag_kind_name(s->first_cause));
+	if (m->stop_signal)
+		say(o, "; interrupted by %s", signal_name(m->stop_signal));
+	if (m->problems[0])
+		say(o, "; %s", m->problems);
+}
+
+/* Why a --find-max step did not pass, in a few words. */
+static void row_reason(struct out *o, const struct findmax_row *r, unsigned slo_ms)
+{
+	if (r->conn_failures || r->held < r->conns)
+		say(o, "%" PRIu64 " of %" PRIu64 " held, %" PRIu64 " connection failure%s", r->held, r->conns,
+		    r->conn_failures, r->conn_failures == 1 ? "" : "s");
+	else
+		say(o, "p99 %.3f ms %s SLO %u ms, %" PRIu64 " of %" PRIu64 " messages lost", r->p99_ms,
+		    r->p99_ms <= (double)slo_ms ? "<=" : ">", slo_ms, r->sent - (r->answered < r->sent ? r->answered : r->sent),
+		    r->sent);
+}
+
+static void latency_verdict(struct out *o, const struct report_meta *m, const struct loadgen_stats *t,
+			    const struct report_summary *s)
+{
+	const struct loadgen_lat *l = m->lat;
+	const struct findmax_row *last = m->n_steps ? &m->steps[m->n_steps - 1] : NULL;
+	unsigned i;
+
+	if (m->find_max && last) {
+		if (s->pass) {
+			say(o, "VERDICT: concurrency %" PRIu64 " held, p99 %.3f ms <= SLO %u ms at every step up to -n",
+			    last->held, last->p99_ms, m->slo_ms);
+		} else {
+			for (i = m->n_steps; i > 0 && !(m->steps[i - 1].pass && m->steps[i - 1].conns == s->max_conns); i--)
+				;
+			if (i > 0)
+				say(o, "VERDICT: max concurrency %" PRIu64 " within SLO %u ms (p99 %.3f ms)", s->max_conns,
+				    m->slo_ms, m->steps[i - 1].p99_ms);
+			else
+				say(o, "VERDICT: no step met the SLO %u ms", m->slo_ms);
+			if (!last->pass) {
+				say(o, "; at %" PRIu64 " connections ", last->conns);
+				row_reason(o, last, m->slo_ms);
+			}
+			conn_tail(o, m, t, s);
+		}
+		say(o, ": %s\n", s->pass ? "PASS" : "FAIL");
+		return;
+	}
+	if (!l) {
+		say(o, "VERDICT: latency phase did not run");
+		conn_tail(o, m, t, s);
+		say(o, ": FAIL\n");
+		return;
+	}
+	say(o, "VERDICT: concurrency %" PRIu64, l->held);
+	if (l->held < l->conns)
+		say(o, " of %" PRIu64, l->conns);
+	say(o, " held, p99 %.3f ms %s SLO %u ms, %" PRIu64 " of %" PRIu64 " messages lost", s->lat_ms[2],
+	    s->lat_ms[2] <= (double)m->slo_ms ? "<=" : ">", m->slo_ms,
+	    s->lat_total > l->answered ? s->lat_total - l->answered : 0, s->lat_total);
+	if (l->mismatched)
+		say(o, ", %" PRIu64 " mismatched", l->mismatched);
+	conn_tail(o, m, t, s);
+	say(o, ": %s\n", s->pass ? "PASS" : "FAIL");
+}
+
 static void verdict(struct out *o, const struct report_meta *m, const struct loadgen_stats *t,
 		    const struct report_summary *s)
 {
+	if (m->latency) {
+		latency_verdict(o, m, t, s);
+		return;
+	}
 	if (s->pass) {
 		say(o, "VERDICT: PASS %" PRIu64 "/%" PRIu64 " connections established and echoed\n", t->echoed,
 		    m->target);
@@ -323,6 +438,64 @@ static void sources_text(const struct report_meta *m, char *buf, size_t len)
 	addr_format_range(&m->sources, r, sizeof(r));
 	snprintf(buf, len, "%s (%u address%s%s)", r, m->sources.count, m->sources.count == 1 ? "" : "es",
 		 m->sources_default ? ", default" : "");
+}
+
+static void latency_text(struct out *o, const struct report_meta *m, const struct report_summary *s)
+{
+	const struct loadgen_lat *l = m->lat;
+
+	say(o, "  latency phase %" PRIu64 " msg/s for %.3f s (%" PRIu64 " messages of %d bytes), reply timeout %u ms, "
+	    "SLO p99 <= %u ms\n", m->msg_rate, (double)m->duration_ms / 1000.0, s->lat_total, MATCH_FRAME_LEN,
+	    m->reply_timeout_ms, m->slo_ms);
+	if (!l) {
+		say(o, "    (did not run)\n");
+		return;
+	}
+	say(o, "    connections %" PRIu64 " held of %" PRIu64 " addressed\n", l->held, l->conns);
+	say(o, "    messages    sent %" PRIu64 ", answered %" PRIu64 ", lost %" PRIu64 " (late %" PRIu64 ", never %" PRIu64
+	    "), in flight %" PRIu64 ", mismatched %" PRIu64 "\n", l->sent, l->answered, s->lat_lost, l->late, l->lost,
+	    s->lat_in_flight, l->mismatched);
+	say(o, "    achieved    %.1f msg/s answered within the timeout\n", s->achieved_rate);
+	say(o, "    RTT         p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  p99.9 %.3f ms  max %.3f ms  (%" PRIu64
+	    " samples, from the scheduled send time)\n", s->lat_ms[0], s->lat_ms[1], s->lat_ms[2], s->lat_ms[3],
+	    s->lat_ms[4], hist_count(&l->rtt_us));
+	say(o, "    send lag    max %.3f ms (scheduled time to write; included in the RTT)\n",
+	    (double)l->send_lag_max_us / 1000.0);
+	if (s->bytes_per_conn > 0)
+		say(o, "    memory      %.0f bytes per held connection (client resident memory growth)\n",
+		    s->bytes_per_conn);
+	if (l->mismatch_note[0])
+		say(o, "    mismatch    %s\n", l->mismatch_note);
+}
+
+static void findmax_text(struct out *o, const struct report_meta *m, const struct report_summary *s)
+{
+	const struct findmax_row *r;
+	unsigned i;
+
+	say(o, "  find-max      +%" PRIu64 " connections per step, stopped: %s; most connections within the SLO: %" PRIu64
+	    "\n", m->step, findmax_stop_name(m->stop), s->max_conns);
+	say(o, "    %11s %10s %9s %10s %10s %8s %9s %9s %9s  %s\n", "connections", "held", "failures", "sent", "answered",
+	    "lost", "p50 ms", "p99 ms", "p99.9 ms", "result");
+	for (i = 0; i < m->n_steps; i++) {
+		r = &m->steps[i];
+		say(o, "    %11" PRIu64 " %10" PRIu64 " %9" PRIu64 " %10" PRIu64 " %10" PRIu64 " %8" PRIu64
+		    " %9.3f %9.3f %9.3f  %s\n", r->conns, r->held, r->conn_failures, r->sent, r->answered, r->lost,
+		    r->p50_ms, r->p99_ms, r->p999_ms, r->pass ? "pass" : "FAIL");
+	}
+}
+
+static void environment_text(struct out *o, const struct report_meta *m)
+{
+	const struct limits_values *v = m->limits;
+
+	say(o, "  system        %s, %u CPU%s\n", m->kernel[0] ? m->kernel : "unknown kernel", m->cpus,
+	    m->cpus == 1 ? "" : "s");
+	if (v)
+		say(o, "  limits        nofile %" PRIu64 "/%" PRIu64 ", file-max %" PRIu64 ", local ports %u-%u, somaxconn %"
+		    PRIu64 ", tcp_mem %" PRIu64 " %" PRIu64 " %" PRIu64 " pages, conntrack %s\n", v->nofile_soft,
+		    v->nofile_hard, v->file_max, v->port_lo, v->port_hi, v->somaxconn, v->tcp_mem[0], v->tcp_mem[1],
+		    v->tcp_mem[2], v->conntrack_present ? "loaded" : "not loaded");
 }
 
 int report_format_text(const struct report_meta *m, const struct loadgen_stats *t, char *buf, size_t len)
@@ -361,6 +534,12 @@ int report_format_text(const struct report_meta *m, const struct loadgen_stats *
 	    s.connect_ms[0], s.connect_ms[1], s.connect_ms[2], s.connect_ms[3], hist_count(&t->connect_us));
 	say(&o, "  echo RTT      p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  max %.3f ms  (%" PRIu64 " samples)\n",
 	    s.rtt_ms[0], s.rtt_ms[1], s.rtt_ms[2], s.rtt_ms[3], hist_count(&t->rtt_us));
+	if (m->latency)
+		latency_text(&o, m, &s);
+	if (m->find_max)
+		findmax_text(&o, m, &s);
+	if (m->kernel[0] || m->cpus || m->limits)
+		environment_text(&o, m);
 	if (m->stop_signal)
 		say(&o, "  stopped by    %s\n", signal_name(m->stop_signal));
 	if (m->problems[0])
@@ -388,6 +567,118 @@ static void json_pcts(struct report_json *w, const char *key, const double v[4])
 	report_json_double(w, "p90", v[1], 3);
 	report_json_double(w, "p99", v[2], 3);
 	report_json_double(w, "max", v[3], 3);
+	report_json_object_end(w);
+}
+
+static void json_latency(struct report_json *w, const struct report_meta *m, const struct report_summary *s)
+{
+	const struct loadgen_lat *l = m->lat;
+
+	report_json_object_begin(w, "latency");
+	report_json_u64(w, "msg_rate", m->msg_rate);
+	report_json_double(w, "duration_s", (double)m->duration_ms / 1000.0, 3);
+	report_json_u64(w, "msg_bytes", MATCH_FRAME_LEN);
+	report_json_u64(w, "scheduled", s->lat_total);
+	report_json_u64(w, "timeout_ms", m->reply_timeout_ms);
+	report_json_u64(w, "slo_ms", m->slo_ms);
+	report_json_bool(w, "ran", l != NULL);
+	if (l) {
+		report_json_u64(w, "connections", l->conns);
+		report_json_u64(w, "held", l->held);
+		report_json_u64(w, "sent", l->sent);
+		report_json_u64(w, "written", l->written);
+		report_json_u64(w, "answered", l->answered);
+		report_json_u64(w, "lost", s->lat_lost);
+		report_json_u64(w, "late", l->late);
+		report_json_u64(w, "unanswered", l->lost);
+		report_json_u64(w, "in_flight", s->lat_in_flight);
+		report_json_u64(w, "mismatched", l->mismatched);
+		report_json_double(w, "achieved_rate", s->achieved_rate, 1);
+		report_json_object_begin(w, "rtt_ms");
+		report_json_double(w, "p50", s->lat_ms[0], 3);
+		report_json_double(w, "p90", s->lat_ms[1], 3);
+		report_json_double(w, "p99", s->lat_ms[2], 3);
+		report_json_double(w, "p99_9", s->lat_ms[3], 3);
+		report_json_double(w, "max", s->lat_ms[4], 3);
+		report_json_u64(w, "count", hist_count(&l->rtt_us));
+		report_json_object_end(w);
+		report_json_double(w, "send_lag_max_ms", (double)l->send_lag_max_us / 1000.0, 3);
+		report_json_double(w, "bytes_per_conn", s->bytes_per_conn, 0);
+		report_json_string(w, "mismatch_note", l->mismatch_note);
+	}
+	report_json_bool(w, "pass", s->lat_pass);
+	report_json_object_end(w);
+}
+
+static void json_findmax(struct report_json *w, const struct report_meta *m, const struct report_summary *s)
+{
+	const struct findmax_row *r;
+	unsigned i;
+
+	report_json_object_begin(w, "find_max");
+	report_json_u64(w, "step", m->step);
+	report_json_u64(w, "max_connections", s->max_conns);
+	report_json_string(w, "stop_reason", findmax_stop_name(m->stop));
+	report_json_array_begin(w, "steps");
+	for (i = 0; i < m->n_steps; i++) {
+		r = &m->steps[i];
+		report_json_object_begin(w, NULL);
+		report_json_u64(w, "connections", r->conns);
+		report_json_u64(w, "held", r->held);
+		report_json_u64(w, "conn_failures", r->conn_failures);
+		report_json_u64(w, "sent", r->sent);
+		report_json_u64(w, "answered", r->answered);
+		report_json_u64(w, "lost", r->lost);
+		report_json_double(w, "p50", r->p50_ms, 3);
+		report_json_double(w, "p99", r->p99_ms, 3);
+		report_json_double(w, "p99_9", r->p999_ms, 3);
+		report_json_double(w, "max", r->max_ms, 3);
+		report_json_bool(w, "pass", r->pass);
+		report_json_object_end(w);
+	}
+	report_json_array_end(w);
+	report_json_object_end(w);
+}
+
+static void json_triple(struct report_json *w, const char *key, const uint64_t v[3])
+{
+	unsigned i;
+
+	report_json_array_begin(w, key);
+	for (i = 0; i < 3; i++)
+		report_json_u64(w, NULL, v[i]);
+	report_json_array_end(w);
+}
+
+static void json_environment(struct report_json *w, const struct report_meta *m)
+{
+	const struct limits_values *v = m->limits;
+
+	report_json_object_begin(w, "environment");
+	report_json_string(w, "kernel", m->kernel);
+	report_json_u64(w, "cpus", m->cpus);
+	report_json_u64(w, "client_workers", m->workers);
+	if (v) {
+		report_json_object_begin(w, "limits");
+		report_json_u64(w, "nofile_soft", v->nofile_soft);
+		report_json_u64(w, "nofile_hard", v->nofile_hard);
+		report_json_u64(w, "file_max", v->file_max);
+		report_json_u64(w, "nr_open", v->nr_open);
+		report_json_u64(w, "file_nr_used", v->file_nr_used);
+		report_json_u64(w, "port_lo", v->port_lo);
+		report_json_u64(w, "port_hi", v->port_hi);
+		report_json_bool(w, "conntrack_present", v->conntrack_present);
+		report_json_u64(w, "conntrack_max", v->conntrack_max);
+		report_json_u64(w, "conntrack_count", v->conntrack_count);
+		report_json_u64(w, "somaxconn", v->somaxconn);
+		report_json_u64(w, "tcp_max_syn_backlog", v->syn_backlog);
+		json_triple(w, "tcp_mem_pages", v->tcp_mem);
+		json_triple(w, "tcp_rmem", v->tcp_rmem);
+		json_triple(w, "tcp_wmem", v->tcp_wmem);
+		report_json_u64(w, "mem_available", v->mem_available);
+		report_json_u64(w, "page_size", v->page_size);
+		report_json_object_end(w);
+	}
 	report_json_object_end(w);
 }
 
@@ -447,6 +738,11 @@ int report_format_json(const struct report_meta *m, const struct loadgen_stats *
 		report_json_string(&w, diag_kind_name(kinds[i]), expl);
 	}
 	report_json_object_end(&w);
+	if (m->latency)
+		json_latency(&w, m, &s);
+	if (m->find_max)
+		json_findmax(&w, m, &s);
+	json_environment(&w, m);
 	report_json_bool(&w, "pass", s.pass);
 	verdict(&o, m, t, &s);
 	if (o.pos > 0 && vline[o.pos - 1] == '\n')
@@ -487,5 +783,14 @@ int report_format_progress(const struct loadgen_stats *now, const struct loadgen
 	if (any)
 		say(&o, ")");
 	say(&o, "  %.0f conn/s", rate);
+	if (now->lat.state >= LOADGEN_STEP_RUN || now->lat.sent > 0) {
+		const struct loadgen_lat *l = &now->lat;
+		double mrate = 0;
+
+		if (prev && dt_s > 0 && prev->lat.step == l->step && l->answered >= prev->lat.answered)
+			mrate = (double)(l->answered - prev->lat.answered) / dt_s;
+		say(&o, "  msgs sent %" PRIu64 " ok %" PRIu64 " lost %" PRIu64 "  %.0f msg/s  p99 %.3f ms", l->sent,
+		    l->answered, l->late + l->lost, mrate, (double)hist_percentile(&l->rtt_us, 99) / 1000.0);
+	}
 	return o.trunc ? -1 : (int)o.pos;
 }

@@ -9,6 +9,8 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "findmax.h"
+#include "limits.h"
 #include "loadgen.h"
 
 #define REPORT_JSON_DEPTH 8        /* nesting levels the JSON writer supports */
@@ -28,6 +30,22 @@ struct report_meta {
 	uint64_t hold_ms;              /* --hold; 0 = until a signal */
 	int stop_signal;               /* signal that stopped the run, 0 = none */
 	char problems[256];            /* e.g. a worker that died, "" if none */
+	/* latency phase (all zero when --msg-rate was not given) */
+	bool latency;                  /* a latency phase was asked for */
+	uint64_t msg_rate;             /* messages per second, all workers */
+	uint64_t duration_ms;          /* phase length */
+	unsigned reply_timeout_ms;     /* reply deadline from the scheduled send */
+	unsigned slo_ms;               /* the verdict's p99 bound */
+	const struct loadgen_lat *lat; /* merged results of the last phase that ran, NULL if none did */
+	bool find_max;                 /* --find-max */
+	uint64_t step;                 /* connections added per step */
+	const struct findmax_row *steps; /* one row per step run */
+	unsigned n_steps;
+	enum findmax_stop stop;        /* why the steps ended */
+	/* environment */
+	char kernel[280];              /* uname: sysname, release, version, machine; "" = unknown */
+	unsigned cpus;                 /* online CPUs, 0 = unknown */
+	const struct limits_values *limits; /* what limits_read found at startup, NULL = not read */
 };
 
 /* Numbers derived from the stats, shared by the text and JSON reports. */
@@ -37,10 +55,28 @@ struct report_summary {
 	double connect_rate;           /* established / elapsed_s, conn/s */
 	double connect_ms[4];          /* connect time p50, p90, p99, max; milliseconds */
 	double rtt_ms[4];              /* echo round trip p50, p90, p99, max; milliseconds */
-	bool pass;                     /* all N established and echoed, nothing failed, no worker problem
+	bool conn_pass;                /* all N established and echoed, nothing failed, no worker problem
 	                                  (a signal after that is the normal end of an open-ended hold) */
+	bool pass;                     /* conn_pass and, with a latency phase, lat_pass (with --find-max:
+	                                  every step up to -n passed) */
 	enum diag_kind first_cause;    /* kind of the earliest failure, DIAG_KIND_COUNT if none */
+	/* latency phase */
+	bool lat_ran;                  /* meta->lat is set */
+	bool lat_pass;                 /* report_latency_pass of the last phase */
+	double lat_ms[5];              /* RTT from the scheduled send: p50, p90, p99, p99.9, max; ms */
+	uint64_t lat_total;            /* messages the schedule has: round(msg_rate * duration) */
+	uint64_t lat_lost;             /* not answered within the timeout: late + never */
+	uint64_t lat_in_flight;        /* neither answered nor lost when the phase ended */
+	double achieved_rate;          /* answered within the timeout per second of the phase */
+	double bytes_per_conn;         /* client resident memory growth per held connection; 0 = unknown */
+	uint64_t max_conns;            /* --find-max: most connections of a passing step, 0 = none */
 };
+
+/* The SLO rule, shared by the verdict and the --find-max steps: every scheduled message (total) was
+ * sent and answered within the timeout, none lost, late or mismatched, and p99 <= slo_ms. */
+bool report_latency_pass(const struct loadgen_lat *l, uint64_t total, unsigned slo_ms);
+/* RTT percentiles of l in milliseconds: p50, p90, p99, p99.9, max. */
+void report_latency_ms(const struct loadgen_lat *l, double out[5]);
 
 void report_summarize(const struct report_meta *m, const struct loadgen_stats *t, struct report_summary *s);
 

@@ -167,6 +167,73 @@ static void parse_ok(int argc, char **argv, struct client_options *o)
 		fail_msg("unexpected parse error: %s", err);
 }
 
+/* The latency phase's flags: defaults, the timeout following a large SLO, the find-max step. */
+static void test_latency_flags(void **state)
+{
+	char *plain[] = { "c1m-client", "127.0.0.1", "-n", "19000" };
+	char *lat[] = { "c1m-client", "127.0.0.1", "-n", "19000", "--msg-rate", "10000" };
+	char *all[] = { "c1m-client", "127.0.0.1", "-n", "19000", "--msg-rate=2000", "--duration", "2.5",
+			"--timeout", "750", "--slo=100", "--find-max", "--step", "5000" };
+	char *bigslo[] = { "c1m-client", "127.0.0.1", "-n", "100", "--msg-rate", "10", "--slo", "800" };
+	char *fm[] = { "c1m-client", "127.0.0.1", "-n", "19000", "--msg-rate", "10", "--find-max" };
+	struct client_options o;
+
+	(void)state;
+	parse_ok(ARGC(plain), plain, &o);
+	assert_int_equal(o.msg_rate, 0);
+	assert_false(o.find_max);
+	parse_ok(ARGC(lat), lat, &o);
+	assert_int_equal(o.msg_rate, 10000);
+	assert_int_equal(o.duration_ms, CLIENT_DEFAULT_DURATION_MS);
+	assert_int_equal(o.slo_ms, 200);
+	assert_int_equal(o.reply_timeout_ms, 1000);
+	parse_ok(ARGC(all), all, &o);
+	assert_int_equal(o.msg_rate, 2000);
+	assert_int_equal(o.duration_ms, 2500);
+	assert_int_equal(o.reply_timeout_ms, 750);   /* given: kept even below 2 x SLO */
+	assert_int_equal(o.slo_ms, 100);
+	assert_true(o.find_max);
+	assert_int_equal(o.step, 5000);
+	parse_ok(ARGC(bigslo), bigslo, &o);
+	assert_int_equal(o.reply_timeout_ms, 1600);  /* default follows the SLO: 2 x 800 */
+	parse_ok(ARGC(fm), fm, &o);
+	assert_int_equal(o.step, 3800);              /* 20% of -n */
+	assert_non_null(strstr(client_opts_usage(), "--msg-rate"));
+	assert_non_null(strstr(client_opts_usage(), "--find-max"));
+}
+
+static void test_latency_rejections(void **state)
+{
+	char *orphan_d[] = { "c1m-client", "127.0.0.1", "-n", "5", "--duration", "3" };
+	char *orphan_fm[] = { "c1m-client", "127.0.0.1", "-n", "5", "--find-max" };
+	char *orphan_slo[] = { "c1m-client", "127.0.0.1", "-n", "5", "--slo", "100" };
+	char *step_nofm[] = { "c1m-client", "127.0.0.1", "-n", "5", "--msg-rate", "10", "--step", "2" };
+	char *rate0[] = { "c1m-client", "127.0.0.1", "-n", "5", "--msg-rate", "0" };
+	char *ratebig[] = { "c1m-client", "127.0.0.1", "-n", "5", "--msg-rate", "100000001" };
+	char *dur0[] = { "c1m-client", "127.0.0.1", "-n", "5", "--msg-rate", "10", "--duration", "0" };
+	char *durlong[] = { "c1m-client", "127.0.0.1", "-n", "5", "--msg-rate", "10", "--duration", "86401" };
+	char *nomsg[] = { "c1m-client", "127.0.0.1", "-n", "5", "--msg-rate", "1", "--duration", "0.4" };
+	char *slo0[] = { "c1m-client", "127.0.0.1", "-n", "5", "--msg-rate", "10", "--slo", "0" };
+	char *tmo[] = { "c1m-client", "127.0.0.1", "-n", "5", "--msg-rate", "10", "--timeout", "1s" };
+	char *steps[] = { "c1m-client", "127.0.0.1", "-n", "1000", "--msg-rate", "10", "--find-max", "--step", "9" };
+	char *seq[] = { "c1m-client", "127.0.0.1", "-n", "1", "--msg-rate", "100000000", "--duration", "86400" };
+
+	(void)state;
+	expect_error(ARGC(orphan_d), orphan_d, "--duration", "--msg-rate");
+	expect_error(ARGC(orphan_fm), orphan_fm, "--find-max", "--msg-rate");
+	expect_error(ARGC(orphan_slo), orphan_slo, "--slo", "--msg-rate");
+	expect_error(ARGC(step_nofm), step_nofm, "--step 2", "--find-max");
+	expect_error(ARGC(rate0), rate0, "--msg-rate", "0");
+	expect_error(ARGC(ratebig), ratebig, "--msg-rate", "100000001");
+	expect_error(ARGC(dur0), dur0, "--duration", "too short");
+	expect_error(ARGC(durlong), durlong, "--duration", "86401");
+	expect_error(ARGC(nomsg), nomsg, "--msg-rate 1 --duration 0.400", "less than one message");
+	expect_error(ARGC(slo0), slo0, "--slo", "0");
+	expect_error(ARGC(tmo), tmo, "--timeout", "1s");
+	expect_error(ARGC(steps), steps, "--step 9", "112 steps");
+	expect_error(ARGC(seq), seq, "2^32", NULL);
+}
+
 static void test_plan_workers(void **state)
 {
 	char *small[] = { "c1m-client", "127.0.0.1", "-n", "19000" };
@@ -243,6 +310,8 @@ int main(void)
 		cmocka_unit_test(test_all_flags),
 		cmocka_unit_test(test_misc_flags),
 		cmocka_unit_test(test_rejections),
+		cmocka_unit_test(test_latency_flags),
+		cmocka_unit_test(test_latency_rejections),
 		cmocka_unit_test(test_plan_workers),
 		cmocka_unit_test(test_plan_sources),
 		cmocka_unit_test(test_plan_concurrency_floor),

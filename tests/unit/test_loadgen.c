@@ -21,9 +21,11 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "clock.h"
 #include "loadgen.h"
 
-enum mode { ECHO, ECHO_EXTRA, ECHO_CLOSE, SILENT, WRONG };
+/* CORRUPT_FRAMES and SILENT_FRAMES echo the Hello line but corrupt or drop the phase's frames. */
+enum mode { ECHO, ECHO_EXTRA, ECHO_CLOSE, SILENT, WRONG, CORRUPT_FRAMES, SILENT_FRAMES };
 
 #define MAX_PEERS 64
 
@@ -77,6 +79,15 @@ static void srv_read_cb(struct bufferevent *bev, void *arg)
 		bufferevent_write(bev, buf, n);
 		break;
 	case SILENT:
+		break;
+	case CORRUPT_FRAMES:
+		if (buf[0] != 'H' && n >= 2)
+			buf[n - 2] ^= 1;
+		bufferevent_write(bev, buf, n);
+		break;
+	case SILENT_FRAMES:
+		if (buf[0] == 'H')
+			bufferevent_write(bev, buf, n);
 		break;
 	}
 }
@@ -414,6 +425,142 @@ static void test_rate_paces(void **state)
 	free(st);
 }
 
+/* ---- latency phase ---- */
+
+/* What main.c's coordinator does, for one process and one step: t0 once READY, end once DONE. */
+struct mini_coord {
+	struct loadgen_ctl ctl;
+	uint64_t hold_until;
+	struct loadgen_stats *st;
+	struct event *ev;
+	unsigned ticks_ready;      /* coordinator ticks that saw READY */
+};
+
+static void mini_coord_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct mini_coord *m = arg;
+	uint32_t state = __atomic_load_n(&m->st->lat.state, __ATOMIC_ACQUIRE);
+	uint64_t now = clock_now_ns();
+
+	if (m->st->lat.step != m->ctl.step)
+		return;
+	if (state == LOADGEN_STEP_READY && m->ctl.start_ns == 0) {
+		m->ticks_ready++;
+		m->ctl.start_ns = now + 20 * CLOCK_NS_PER_MS;
+	}
+	if (state == LOADGEN_STEP_DONE && !m->ctl.end) {
+		m->hold_until = now;
+		m->ctl.end = 1;
+	}
+}
+
+/* Runs a phase of rate msg/s for ms milliseconds over n connections against a server in mode md. */
+static struct loadgen_stats *run_phase(enum mode md, uint64_t n, uint64_t rate, uint64_t ms, unsigned timeout_ms)
+{
+	struct event_base *base = loadgen_base_new();
+	struct server s;
+	struct loadgen_config cfg;
+	struct loadgen_stats *st = malloc(sizeof(*st));
+	struct loadgen *lg;
+	struct mini_coord m;
+	struct timeval tv = { 0, 5000 };
+	char err[256];
+
+	assert_non_null(base);
+	assert_non_null(st);
+	memset(&s, 0, sizeof(s));
+	s.mode = md;
+	cfg_init(&cfg, 0, n);
+	cfg.port_base = server_start(base, &s, NULL);
+	cfg.hold_ms = 0;
+	memset(&m, 0, sizeof(m));
+	m.ctl.step = 1;
+	m.ctl.step_conns = n;
+	m.st = st;
+	cfg.ctl = &m.ctl;
+	cfg.hold_until_ns = &m.hold_until;
+	cfg.msg_rate = rate;
+	cfg.duration_ms = ms;
+	cfg.reply_timeout_ms = timeout_ms;
+	cfg.workers = 1;
+	loadgen_stats_init(st, cfg.target);
+	m.ev = event_new(base, -1, EV_PERSIST, mini_coord_cb, &m);
+	assert_non_null(m.ev);
+	assert_int_equal(event_add(m.ev, &tv), 0);
+	lg = loadgen_new(base, &cfg, st, err, sizeof(err));
+	assert_non_null(lg);
+	loadgen_start(lg);
+	event_base_dispatch(base);
+	loadgen_free(&lg);
+	event_free(m.ev);
+	server_stop(&s);
+	event_base_free(base);
+	assert_int_equal(m.ticks_ready, 1);
+	assert_int_equal(st->lat.state, LOADGEN_STEP_DONE);
+	assert_int_equal(st->lat.start_ns, m.ctl.start_ns);
+	/* every message is accounted for, whatever the server did */
+	assert_int_equal(st->lat.sent, sched_total(rate, ms));
+	assert_int_equal(st->lat.sent, st->lat.answered + st->lat.late + st->lat.lost);
+	assert_int_equal(loadgen_lat_in_flight(&st->lat), 0);
+	assert_int_equal(hist_count(&st->lat.rtt_us), st->lat.answered);
+	return st;
+}
+
+static void test_phase_echo(void **state)
+{
+	struct loadgen_stats *st;
+
+	(void)state;
+	st = run_phase(ECHO, 10, 400, 500, 1000);
+	assert_int_equal(st->lat.sent, 200);
+	assert_int_equal(st->lat.written, 200);
+	assert_int_equal(st->lat.answered, 200);
+	assert_int_equal(st->lat.lost, 0);
+	assert_int_equal(st->lat.mismatched, 0);
+	assert_int_equal(st->lat.conns, 10);
+	assert_int_equal(st->lat.held, 10);
+	assert_int_equal(st->failed, 0);
+	assert_true(loadgen_success(st));
+	/* the phase lasted the schedule (last message at 497.5 ms), not much longer */
+	assert_true(st->lat.end_ns - st->lat.start_ns >= 497 * CLOCK_NS_PER_MS);
+	assert_true(st->lat.end_ns - st->lat.start_ns < 900 * CLOCK_NS_PER_MS);
+	assert_true(hist_max(&st->lat.rtt_us) < 200000);
+	assert_true(st->lat.rss_bytes > 0);
+	free(st);
+}
+
+static void test_phase_mismatch(void **state)
+{
+	struct loadgen_stats *st;
+
+	(void)state;
+	st = run_phase(CORRUPT_FRAMES, 6, 300, 200, 1000);
+	assert_int_equal(st->echoed, 6);                     /* the Hello echoes were fine */
+	assert_int_equal(st->lat.mismatched, 6);             /* the first corrupt reply closes each connection */
+	assert_int_equal(st->failures[DIAG_ECHO_MISMATCH], 6);
+	assert_int_equal(st->lat.answered, 0);
+	assert_int_equal(st->lat.lost, 60);
+	assert_non_null(strstr(st->lat.mismatch_note, "reply byte 62 is '/', expected '.'"));
+	free(st);
+}
+
+/* No replies at all: after the schedule and the reply timeout, every message is lost and each connection
+ * is closed as an echo timeout. */
+static void test_phase_silent(void **state)
+{
+	struct loadgen_stats *st;
+
+	(void)state;
+	st = run_phase(SILENT_FRAMES, 5, 100, 300, 150);
+	assert_int_equal(st->lat.sent, 30);
+	assert_int_equal(st->lat.written, 30);
+	assert_int_equal(st->lat.lost, 30);
+	assert_int_equal(st->lat.answered, 0);
+	assert_int_equal(st->failures[DIAG_ECHO_TIMEOUT], 5);
+	assert_true(st->lat.end_ns - st->lat.start_ns >= 450 * CLOCK_NS_PER_MS);   /* duration + timeout */
+	free(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -428,6 +575,9 @@ int main(void)
 		cmocka_unit_test(test_echo_timeout),
 		cmocka_unit_test(test_connect_timeout),
 		cmocka_unit_test(test_rate_paces),
+		cmocka_unit_test(test_phase_echo),
+		cmocka_unit_test(test_phase_mismatch),
+		cmocka_unit_test(test_phase_silent),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

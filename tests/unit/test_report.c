@@ -271,6 +271,258 @@ static void test_progress(void **state)
 	free(prev);
 }
 
+/* A latency phase of 1000 messages over 1000 connections for 1 s at 1000 msg/s: 990 at 1 ms and 10 at
+ * ms_slow milliseconds, so p99 is 1 ms (1.001, the histogram bucket's midpoint) and p99.9 and max are
+ * ms_slow. */
+static void lat_fill(struct loadgen_lat *l, uint64_t ms_slow)
+{
+	unsigned i;
+
+	loadgen_lat_init(l);
+	l->step = 1;
+	l->state = LOADGEN_STEP_DONE;
+	l->conns = l->held = 1000;
+	l->sent = l->written = l->answered = 1000;
+	l->start_ns = 5000000000ULL;
+	l->end_ns = l->start_ns + 1000000000ULL;
+	l->send_lag_max_us = 900;
+	l->rss_base_bytes = 1000000;
+	l->rss_bytes = 1000000 + 1000 * 320;
+	for (i = 0; i < 990; i++)
+		hist_record(&l->rtt_us, 1000);
+	for (i = 0; i < 10; i++)
+		hist_record(&l->rtt_us, ms_slow * 1000);
+}
+
+static void lat_meta(struct report_meta *m, const struct loadgen_lat *l)
+{
+	meta_init(m, 1000);
+	m->latency = true;
+	m->msg_rate = 1000;
+	m->duration_ms = 1000;
+	m->reply_timeout_ms = 1000;
+	m->slo_ms = 200;
+	m->lat = l;
+}
+
+static void test_latency_pass(void **state)
+{
+	struct report_meta m;
+	struct loadgen_stats *t = stats_new(1000);
+	struct loadgen_lat *l = malloc(sizeof(*l));
+	char *buf = malloc(REPORT_TEXT_LEN);
+	struct report_summary s;
+
+	(void)state;
+	t->started = t->established = t->echoed = 1000;
+	lat_fill(l, 150);
+	lat_meta(&m, l);
+	report_summarize(&m, t, &s);
+	assert_true(s.lat_pass);
+	assert_true(s.pass);
+	assert_true(s.lat_ms[2] > 0.99 && s.lat_ms[2] < 1.01);
+	assert_true(s.lat_ms[3] > 149 && s.lat_ms[3] < 151);
+	assert_true(s.achieved_rate > 999.9 && s.achieved_rate < 1000.1);
+	assert_true(s.bytes_per_conn > 319.9 && s.bytes_per_conn < 320.1);
+	assert_int_equal(s.lat_total, 1000);
+	assert_true(report_format_text(&m, t, buf, REPORT_TEXT_LEN) > 0);
+	assert_non_null(strstr(buf, "VERDICT: concurrency 1000 held, p99 1.001 ms <= SLO 200 ms, 0 of 1000 messages "
+				    "lost: PASS\n"));
+	assert_non_null(strstr(buf, "p99.9 150."));
+	assert_non_null(strstr(buf, "320 bytes per held connection"));
+	assert_true(report_format_json(&m, t, buf, REPORT_TEXT_LEN) > 0);
+	assert_non_null(strstr(buf, "\"latency\":{\"msg_rate\":1000,\"duration_s\":1.000,"));
+	assert_non_null(strstr(buf, "\"sent\":1000,"));
+	assert_non_null(strstr(buf, "\"answered\":1000,\"lost\":0,"));
+	assert_non_null(strstr(buf, "\"rtt_ms\":{\"p50\":1.001,\"p90\":1.001,\"p99\":1.001,\"p99_9\":150."));
+	assert_non_null(strstr(buf, "\"count\":1000}"));
+	assert_non_null(strstr(buf, "\"slo_ms\":200,"));
+	assert_non_null(strstr(buf, "\"achieved_rate\":1000.0"));
+	assert_non_null(strstr(buf, "\"environment\":{"));
+	assert_null(strstr(buf, "\"find_max\""));
+	free(buf);
+	free(l);
+	free(t);
+}
+
+/* p99 over the SLO fails; so does a single lost message with a fine p99; so do missing messages. */
+static void test_latency_fail(void **state)
+{
+	struct report_meta m;
+	struct loadgen_stats *t = stats_new(1000);
+	struct loadgen_lat *l = malloc(sizeof(*l));
+	char *buf = malloc(REPORT_TEXT_LEN);
+	struct report_summary s;
+
+	(void)state;
+	t->started = t->established = t->echoed = 1000;
+	lat_fill(l, 150);
+	lat_meta(&m, l);
+	/* 20 slow of 1010: p99 is slow */
+	lat_fill(l, 300);
+	{
+		unsigned i;
+
+		for (i = 0; i < 10; i++)
+			hist_record(&l->rtt_us, 300000);
+		l->sent = l->written = l->answered = 1010;
+	}
+	m.msg_rate = 1010;
+	report_summarize(&m, t, &s);
+	assert_false(s.lat_pass);
+	assert_false(s.pass);
+	assert_true(report_format_text(&m, t, buf, REPORT_TEXT_LEN) > 0);
+	assert_non_null(strstr(buf, "> SLO 200 ms, 0 of 1010 messages lost: FAIL\n"));
+	/* one message lost, p99 fine */
+	lat_fill(l, 150);
+	m.msg_rate = 1000;
+	l->answered = 999;
+	l->lost = 1;
+	l->rtt_us.counts[hist_bucket_of(1000)]--;
+	l->rtt_us.total--;
+	report_summarize(&m, t, &s);
+	assert_false(s.lat_pass);
+	assert_int_equal(s.lat_lost, 1);
+	assert_true(report_format_text(&m, t, buf, REPORT_TEXT_LEN) > 0);
+	assert_non_null(strstr(buf, "<= SLO 200 ms, 1 of 1000 messages lost: FAIL\n"));
+	/* a worker that never sent: fewer sent than scheduled */
+	lat_fill(l, 150);
+	l->sent = l->written = l->answered = 500;
+	assert_false(report_latency_pass(l, 1000, 200));
+	/* the phase never ran */
+	m.lat = NULL;
+	report_summarize(&m, t, &s);
+	assert_false(s.pass);
+	assert_true(report_format_text(&m, t, buf, REPORT_TEXT_LEN) > 0);
+	assert_non_null(strstr(buf, "VERDICT: latency phase did not run: FAIL\n"));
+	assert_true(report_format_json(&m, t, buf, REPORT_TEXT_LEN) > 0);
+	assert_non_null(strstr(buf, "\"ran\":false"));
+	free(buf);
+	free(l);
+	free(t);
+}
+
+static void test_findmax_report(void **state)
+{
+	struct report_meta m;
+	struct loadgen_stats *t = stats_new(3000);
+	struct loadgen_lat *l = malloc(sizeof(*l));
+	char *buf = malloc(REPORT_TEXT_LEN);
+	struct findmax_row rows[3];
+	struct report_summary s;
+	unsigned i;
+
+	(void)state;
+	t->started = t->established = t->echoed = 3000;
+	lat_fill(l, 150);
+	lat_meta(&m, l);
+	m.target = 3000;
+	m.find_max = true;
+	m.step = 1000;
+	memset(rows, 0, sizeof(rows));
+	for (i = 0; i < 3; i++) {
+		rows[i].conns = rows[i].held = 1000 * (i + 1);
+		rows[i].sent = rows[i].answered = 1000;
+		rows[i].p50_ms = 1;
+		rows[i].p99_ms = 1 + i * 150;    /* 1, 151, 301 */
+		rows[i].p999_ms = 400;
+		rows[i].slo_met = rows[i].pass = i < 2;
+	}
+	m.steps = rows;
+	m.n_steps = 3;
+	m.stop = FINDMAX_STOP_SLO;
+	report_summarize(&m, t, &s);
+	assert_int_equal(s.max_conns, 2000);
+	assert_false(s.pass);
+	assert_true(report_format_text(&m, t, buf, REPORT_TEXT_LEN) > 0);
+	assert_non_null(strstr(buf, "VERDICT: max concurrency 2000 within SLO 200 ms (p99 151.000 ms); at 3000 "
+				    "connections p99 301.000 ms > SLO 200 ms, 0 of 1000 messages lost: FAIL\n"));
+	assert_non_null(strstr(buf, "stopped: slo_missed; most connections within the SLO: 2000"));
+	assert_non_null(strstr(buf, "        3000       3000         0       1000       1000        0     1.000   301.000"));
+	assert_true(report_format_json(&m, t, buf, REPORT_TEXT_LEN) > 0);
+	assert_non_null(strstr(buf, "\"find_max\":{\"step\":1000,\"max_connections\":2000,\"stop_reason\":\"slo_missed\","
+				    "\"steps\":[{\"connections\":1000,"));
+	assert_non_null(strstr(buf, "\"p99\":301.000,\"p99_9\":400.000,\"max\":0.000,\"pass\":false}]}"));
+	/* every step passed up to -n */
+	rows[2].p99_ms = 2;
+	rows[2].slo_met = rows[2].pass = true;
+	m.stop = FINDMAX_STOP_TARGET;
+	report_summarize(&m, t, &s);
+	assert_true(s.pass);
+	assert_true(report_format_text(&m, t, buf, REPORT_TEXT_LEN) > 0);
+	assert_non_null(strstr(buf, "VERDICT: concurrency 3000 held, p99 2.000 ms <= SLO 200 ms at every step up to -n: "
+				    "PASS\n"));
+	/* the first step lost connections */
+	rows[0].held = 990;
+	rows[0].conn_failures = 10;
+	rows[0].pass = false;
+	m.n_steps = 1;
+	m.stop = FINDMAX_STOP_CONN_FAILED;
+	report_summarize(&m, t, &s);
+	assert_true(report_format_text(&m, t, buf, REPORT_TEXT_LEN) > 0);
+	assert_non_null(strstr(buf, "VERDICT: no step met the SLO 200 ms; at 1000 connections 990 of 1000 held, 10 "
+				    "connection failures: FAIL\n"));
+	free(buf);
+	free(l);
+	free(t);
+}
+
+static void test_environment(void **state)
+{
+	struct report_meta m;
+	struct loadgen_stats *t = stats_new(10);
+	struct limits_values v;
+	char *buf = malloc(REPORT_TEXT_LEN);
+
+	(void)state;
+	meta_init(&m, 10);
+	memset(&v, 0, sizeof(v));
+	v.nofile_soft = v.nofile_hard = 20000;
+	v.port_lo = 32768;
+	v.port_hi = 60999;
+	v.tcp_mem[0] = 1;
+	v.tcp_mem[1] = 2;
+	v.tcp_mem[2] = 3;
+	strcpy(m.kernel, "Linux 6.1.0 #1 x86_64");
+	m.cpus = 2;
+	m.limits = &v;
+	assert_true(report_format_text(&m, t, buf, REPORT_TEXT_LEN) > 0);
+	assert_non_null(strstr(buf, "  system        Linux 6.1.0 #1 x86_64, 2 CPUs\n"));
+	assert_non_null(strstr(buf, "nofile 20000/20000"));
+	assert_non_null(strstr(buf, "local ports 32768-60999"));
+	assert_true(report_format_json(&m, t, buf, REPORT_TEXT_LEN) > 0);
+	assert_non_null(strstr(buf, "\"environment\":{\"kernel\":\"Linux 6.1.0 #1 x86_64\",\"cpus\":2,"
+				    "\"client_workers\":1,\"limits\":{\"nofile_soft\":20000,"));
+	assert_non_null(strstr(buf, "\"tcp_mem_pages\":[1,2,3]"));
+	free(buf);
+	free(t);
+}
+
+static void test_progress_latency(void **state)
+{
+	struct loadgen_stats *now = stats_new(100), *prev = stats_new(100);
+	char line[256];
+
+	(void)state;
+	now->open = 100;
+	now->established = 100;
+	prev->established = 100;
+	assert_true(report_format_progress(now, prev, 1.0, now->start_ns, line, sizeof(line)) > 0);
+	assert_null(strstr(line, "msgs"));       /* no phase yet */
+	now->lat.step = prev->lat.step = 1;
+	now->lat.state = LOADGEN_STEP_RUN;
+	now->lat.sent = 5000;
+	now->lat.answered = 4990;
+	now->lat.lost = 2;
+	now->lat.late = 1;
+	prev->lat.answered = 2990;
+	hist_record(&now->lat.rtt_us, 1500);
+	assert_true(report_format_progress(now, prev, 2.0, now->start_ns, line, sizeof(line)) > 0);
+	assert_non_null(strstr(line, "  msgs sent 5000 ok 4990 lost 3  1000 msg/s  p99 1.500 ms"));
+	free(now);
+	free(prev);
+}
+
 static void test_merge_is_exact(void **state)
 {
 	struct loadgen_stats *a = stats_new(10), *b = stats_new(10), *sum = malloc(sizeof(*sum));
@@ -370,6 +622,11 @@ int main(void)
 		cmocka_unit_test(test_text_interrupted_and_problems),
 		cmocka_unit_test(test_json_report),
 		cmocka_unit_test(test_progress),
+		cmocka_unit_test(test_latency_pass),
+		cmocka_unit_test(test_latency_fail),
+		cmocka_unit_test(test_findmax_report),
+		cmocka_unit_test(test_environment),
+		cmocka_unit_test(test_progress_latency),
 		cmocka_unit_test(test_merge_is_exact),
 		cmocka_unit_test(test_split),
 		cmocka_unit_test(test_line),

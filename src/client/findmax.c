@@ -1,0 +1,54 @@
+/* --find-max step decisions (see findmax.h). */
+#include "findmax.h"
+
+uint64_t findmax_default_step(uint64_t target)
+{
+	uint64_t s = (target * FINDMAX_DEFAULT_STEP_PCT + 99) / 100;
+
+	return s ? s : 1;
+}
+
+uint64_t findmax_steps(uint64_t target, uint64_t step)
+{
+	return step ? (target + step - 1) / step : 0;
+}
+
+uint64_t findmax_first(uint64_t target, uint64_t step)
+{
+	return step < target ? step : target;
+}
+
+enum findmax_stop findmax_next(uint64_t target, uint64_t step, const struct findmax_row *last, uint64_t *next)
+{
+	*next = 0;
+	if (last->conn_failures > 0 || last->held < last->conns)
+		return FINDMAX_STOP_CONN_FAILED;
+	if (!last->slo_met)
+		return FINDMAX_STOP_SLO;
+	if (last->conns >= target || step == 0)
+		return FINDMAX_STOP_TARGET;
+	*next = target - last->conns > step ? last->conns + step : target;
+	return FINDMAX_CONTINUE;
+}
+
+uint64_t findmax_best(const struct findmax_row *rows, unsigned n)
+{
+	uint64_t best = 0;
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		if (rows[i].pass && rows[i].conns > best)
+			best = rows[i].conns;
+	return best;
+}
+
+const char *findmax_stop_name(enum findmax_stop s)
+{
+	switch (s) {
+	case FINDMAX_CONTINUE:         return "continue";
+	case FINDMAX_STOP_CONN_FAILED: return "connection_failures";
+	case FINDMAX_STOP_SLO:         return "slo_missed";
+	case FINDMAX_STOP_TARGET:      return "reached_target";
+	}
+	return "?";
+}

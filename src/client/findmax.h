@@ -1,0 +1,51 @@
+/* Step logic of --find-max: ramp the connections in steps, run the same latency phase at each step, stop
+ * at the first step that misses the SLO or loses connections (or at -n), and report the largest step that
+ * met it. Pure functions over the table of steps so far; the coordinator in main.c only runs the steps. */
+#ifndef C1M_FINDMAX_H
+#define C1M_FINDMAX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define FINDMAX_MAX_STEPS        100  /* more steps than this is a typo in --step (and a very long run) */
+#define FINDMAX_DEFAULT_STEP_PCT 20   /* default --step: this share of -n, rounded up */
+
+/* One step's outcome (a row of the report's table). */
+struct findmax_row {
+	uint64_t conns;          /* connections asked for in this step, all workers */
+	uint64_t held;           /* of those, open when the phase began */
+	uint64_t conn_failures;  /* connection failures during the step (its ramp and its phase) */
+	uint64_t sent;           /* messages scheduled */
+	uint64_t answered;       /* replies verified within the timeout */
+	uint64_t lost;           /* messages without a reply within the timeout (late or never) */
+	double p50_ms;           /* RTT from the scheduled send time, milliseconds */
+	double p99_ms;
+	double p999_ms;
+	double max_ms;
+	bool slo_met;            /* every message answered within the timeout and p99 <= SLO */
+	bool pass;               /* slo_met, every connection held and no connection failed */
+};
+
+enum findmax_stop {
+	FINDMAX_CONTINUE,        /* run another step */
+	FINDMAX_STOP_CONN_FAILED,/* connections failed or were not all held */
+	FINDMAX_STOP_SLO,        /* the SLO was missed (p99 too high, or messages lost) */
+	FINDMAX_STOP_TARGET,     /* the step reached -n and passed */
+};
+
+/* Default --step for -n target: FINDMAX_DEFAULT_STEP_PCT % of it, rounded up, at least 1. */
+uint64_t findmax_default_step(uint64_t target);
+/* Steps needed to reach target with step (ceil(target / step)); 0 if step is 0. */
+uint64_t findmax_steps(uint64_t target, uint64_t step);
+/* Connections of the first step: min(step, target). */
+uint64_t findmax_first(uint64_t target, uint64_t step);
+/* Decides after a step: stop (with the reason) or continue with *next = min(last->conns + step, target).
+ * Connection failures are checked first, because they also lose messages and so would read as an SLO
+ * miss. */
+enum findmax_stop findmax_next(uint64_t target, uint64_t step, const struct findmax_row *last, uint64_t *next);
+/* Largest conns among passing rows, 0 if none passed. */
+uint64_t findmax_best(const struct findmax_row *rows, unsigned n);
+/* Stable name ("continue", "connection_failures", "slo_missed", "reached_target"). */
+const char *findmax_stop_name(enum findmax_stop s);
+
+#endif
