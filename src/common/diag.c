@@ -248,10 +248,13 @@ int diag_explain(enum diag_kind k, const struct diag_context *c, char *buf, size
 		say(&o, "%s: the kernel could not allocate memory for socket buffers. ",
 		    k == DIAG_ENOMEM ? "Out of memory (ENOMEM)" : "No buffer space available (ENOBUFS)");
 		if (c->lim_valid) {
-			if (l->sockstat_present)
+			if (l->sockstat_present && l->tcp_mem_present)
 				say(&o, "TCP uses %" PRIu64 " pages now; tcp_mem is %" PRIu64 " %" PRIu64 " %" PRIu64
 				    " pages (low, pressure, hard). ", l->tcp_mem_used, l->tcp_mem[0], l->tcp_mem[1],
 				    l->tcp_mem[2]);
+			else if (l->sockstat_present)
+				say(&o, "TCP uses %" PRIu64 " pages now; tcp_mem is machine-wide, not visible in this "
+				    "network namespace (read it in the root namespace). ", l->tcp_mem_used);
 			say(&o, "MemAvailable %" PRIu64 " MiB. ", l->mem_available >> 20);
 		}
 		if (c->netstat_present)
@@ -273,8 +276,9 @@ int diag_explain(enum diag_kind k, const struct diag_context *c, char *buf, size
 		break;
 	case DIAG_ECHO_TIMEOUT:
 		say(&o, "Echo timeout: the connection is open but the reply did not arrive within the deadline. "
-		    "The server is overloaded (CPU, too few workers) or a worker stalled; ");
-		if (c->lim_valid && l->sockstat_present && l->tcp_mem_used > l->tcp_mem[1])
+		    "The server is overloaded (CPU, too few workers), a worker stalled, or the server stopped "
+		    "accepting (at its open-file limit the kernel completes handshakes nobody accepts). ");
+		if (c->lim_valid && l->sockstat_present && l->tcp_mem_present && l->tcp_mem_used > l->tcp_mem[1])
 			say(&o, "TCP is in memory pressure (%" PRIu64 " pages > tcp_mem[1] %" PRIu64 "), which "
 			    "shrinks buffers and delays data. ", l->tcp_mem_used, l->tcp_mem[1]);
 		say(&o, "Compare the server's per-worker counters and CPU use during the run.");

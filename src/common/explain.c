@@ -1,15 +1,22 @@
 /* Decision logic for `c1m-doctor --explain`. Each known cause has two kinds of evidence: a kernel log
  * line (the kernel says "nf_conntrack: table full, dropping packet" exactly when it drops) and a number
- * (a counter that grew, a table that is full now). A finding is reported when either shows; its text
- * quotes what was seen so the reader can judge. Counters without a baseline are labelled "since boot"
- * because they may predate the run; the function never claims more than the evidence says. */
+ * (a counter that grew, a table that is full now, a process at its open-file limit, a port tuple whose
+ * sockets fill the local port range). A finding is reported when either shows; its text quotes what
+ * was seen so the reader can judge. Counters without a baseline are labelled "since boot" because they
+ * may predate the run; the function never claims more than the evidence says. EMFILE and EADDRNOTAVAIL
+ * leave no trace in the kernel log or counters, so their evidence is the state right after the run:
+ * the process still holding its descriptors, the sockets still holding their ports (TIME_WAIT keeps
+ * them 60 s). The client's JSON report is read with a small validating parser that walks explicit
+ * bounds and never recurses, so garbage input ends in an error, not a crash. */
 #include "explain.h"
 #include "procfs.h"
 
+#include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #define LOG_QUOTE_MAX 160  /* longest kernel log line quoted as evidence */
 
@@ -38,6 +45,8 @@ static const char *const cause_names[EXPLAIN_CAUSE_COUNT] = {
 	[EXPLAIN_TCP_MEM_PRESSURE] = "tcp_memory_pressure",
 	[EXPLAIN_OOM_KILL] = "oom_kill",
 	[EXPLAIN_FILE_MAX] = "file_max",
+	[EXPLAIN_FD_LIMIT] = "fd_limit",
+	[EXPLAIN_LOCAL_PORTS] = "local_ports",
 };
 
 static const char *const cause_fixes[EXPLAIN_CAUSE_COUNT] = {
@@ -47,6 +56,9 @@ static const char *const cause_fixes[EXPLAIN_CAUSE_COUNT] = {
 	[EXPLAIN_TCP_MEM_PRESSURE] = "raise net.ipv4.tcp_mem[1] above the run's use, or shrink tcp_rmem/tcp_wmem",
 	[EXPLAIN_OOM_KILL] = "fewer connections per machine, smaller socket buffers (tcp_rmem/tcp_wmem), or more memory",
 	[EXPLAIN_FILE_MAX] = "sysctl -w fs.file-max=2097152",
+	[EXPLAIN_FD_LIMIT] = "raise the process's open-file limit, or spread the connections over more processes (--workers)",
+	[EXPLAIN_LOCAL_PORTS] = "sysctl -w net.ipv4.ip_local_port_range=\"1024 65535\", more server ports (--ports) or "
+				"client source addresses (--sources)",
 };
 
 const char *explain_cause_name(enum explain_cause c)
@@ -198,6 +210,708 @@ static void add_log_evidence(struct explain_result *out, const struct tally *t, 
 	       f->evidence[0] ? "; " : "", t[c].log_hits, t[c].log_hits == 1 ? "" : "s", t[c].last_line);
 }
 
+
+/* ---------- open files and local ports: the state right after the run ---------- */
+
+/* At or above EXPLAIN_NEAR_LIMIT_PCT of limit, without overflowing for huge limits. */
+static bool near_limit(uint64_t used, uint64_t limit)
+{
+	if (limit == 0 || limit == UINT64_MAX)
+		return false;
+	return used >= limit - limit / 100 * (100 - EXPLAIN_NEAR_LIMIT_PCT) -
+		       (limit % 100) * (100 - EXPLAIN_NEAR_LIMIT_PCT) / 100;
+}
+
+/* Keeps the indexes of the EXPLAIN_QUOTE_MAX largest keys, largest first. */
+static void top_insert(unsigned *idx, double *key, unsigned *n, unsigned i, double k)
+{
+	unsigned pos = *n < EXPLAIN_QUOTE_MAX ? *n : EXPLAIN_QUOTE_MAX;
+
+	if (pos == EXPLAIN_QUOTE_MAX && k <= key[EXPLAIN_QUOTE_MAX - 1])
+		return;
+	if (pos == EXPLAIN_QUOTE_MAX)
+		pos--;
+	while (pos > 0 && key[pos - 1] < k) {
+		idx[pos] = idx[pos - 1];
+		key[pos] = key[pos - 1];
+		pos--;
+	}
+	idx[pos] = i;
+	key[pos] = k;
+	if (*n < EXPLAIN_QUOTE_MAX)
+		(*n)++;
+}
+
+static const char *limit_str(uint64_t v, char *buf, size_t len)
+{
+	if (v == UINT64_MAX)
+		snprintf(buf, len, "unlimited");
+	else
+		snprintf(buf, len, "%" PRIu64, v);
+	return buf;
+}
+
+/* EMFILE leaves nothing in the kernel log; the process that hit it usually still holds what it had
+ * (a server that paused accepting, a client waiting on its echoes), so a process at 95% of its soft
+ * limit now is the evidence. The fix depends on which limit it is: a soft limit below the hard one
+ * is raised by the process itself, a hard limit by whoever starts it. */
+static void analyze_fd_limit(const struct explain_input *in, struct explain_result *out)
+{
+	unsigned idx[EXPLAIN_QUOTE_MAX], nq = 0, total = 0, i;
+	double key[EXPLAIN_QUOTE_MAX];
+	struct explain_finding *f;
+	const struct explain_proc *top;
+	char a[24];
+
+	if (in->procs == NULL)
+		return;
+	for (i = 0; i < in->n_procs; i++) {
+		const struct explain_proc *pr = &in->procs[i];
+
+		if (!near_limit(pr->fds, pr->soft))
+			continue;
+		total++;
+		top_insert(idx, key, &nq, i, (double)pr->fds / (double)pr->soft);
+	}
+	if (total == 0)
+		return;
+	f = add(out, EXPLAIN_FD_LIMIT);
+	for (i = 0; i < nq; i++) {
+		const struct explain_proc *pr = &in->procs[idx[i]];
+
+		append(f->evidence, sizeof(f->evidence), "%spid %d (%s) holds %" PRIu64 " of its %" PRIu64
+		       " open files (hard limit %s)", i ? "; " : "", pr->pid, pr->comm, pr->fds, pr->soft,
+		       limit_str(pr->hard, a, sizeof(a)));
+	}
+	if (total > nq)
+		append(f->evidence, sizeof(f->evidence), "; %u more process%s", total - nq,
+		       total - nq == 1 ? "" : "es");
+	top = &in->procs[idx[0]];
+	if (top->hard > top->soft)
+		snprintf(f->fix, sizeof(f->fix), "start %s with its soft limit at the hard limit (ulimit -n %s; c1m programs "
+			 "do it themselves), or more processes (--workers)", top->comm, limit_str(top->hard, a, sizeof(a)));
+	else
+		snprintf(f->fix, sizeof(f->fix), "raise the hard limit: '* hard nofile 1048576' in /etc/security/"
+			 "limits.conf or LimitNOFILE=1048576; where it is fixed, more processes (--workers)");
+}
+
+static const char *addr_str(unsigned family, const unsigned char *a, char *buf, size_t len)
+{
+	if (inet_ntop(family == 4 ? AF_INET : AF_INET6, a, buf, (socklen_t)len) == NULL)
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+/* EADDRNOTAVAIL: connect() found no free local port for its (source, destination, port). Every socket
+ * of that tuple with a port from ip_local_port_range holds one, whatever its state, so a tuple whose
+ * count is at 95% of the range's width is the evidence. Ports taken by bind() to a fixed port also
+ * block every tuple; that rare case is not modelled. */
+static void analyze_local_ports(const struct explain_input *in, struct explain_result *out)
+{
+	const struct explain_tuples *t = in->tuples;
+	unsigned idx[EXPLAIN_QUOTE_MAX], nq = 0, total = 0, i;
+	double key[EXPLAIN_QUOTE_MAX];
+	uint64_t width, tw = 0, socks = 0;
+	struct explain_finding *f;
+	char s1[INET6_ADDRSTRLEN], s2[INET6_ADDRSTRLEN];
+
+	if (t == NULL || t->slots == NULL || t->port_hi < t->port_lo)
+		return;
+	width = (uint64_t)t->port_hi - t->port_lo + 1;
+	for (i = 0; i < t->cap; i++) {
+		const struct explain_tuple *e = &t->slots[i];
+
+		if (e->family == 0 || !near_limit(e->sockets, width))
+			continue;
+		total++;
+		top_insert(idx, key, &nq, i, (double)e->sockets);
+	}
+	if (total == 0)
+		return;
+	f = add(out, EXPLAIN_LOCAL_PORTS);
+	for (i = 0; i < nq; i++) {
+		const struct explain_tuple *e = &t->slots[idx[i]];
+		bool v6 = e->family == 6;
+
+		socks += e->sockets;
+		tw += e->time_wait;
+		append(f->evidence, sizeof(f->evidence), "%s%s -> %s%s%s:%u has %" PRIu64 " sockets (%" PRIu64
+		       " in TIME_WAIT)", i ? "; " : "", addr_str(e->family, e->src, s1, sizeof(s1)), v6 ? "[" : "",
+		       addr_str(e->family, e->dst, s2, sizeof(s2)), v6 ? "]" : "", e->dport, e->sockets, e->time_wait);
+	}
+	append(f->evidence, sizeof(f->evidence), "%s of the %" PRIu64 " local ports in ip_local_port_range %u-%u",
+	       nq == 1 ? "" : " each", width, t->port_lo, t->port_hi);
+	if (total > nq)
+		append(f->evidence, sizeof(f->evidence), "; %u more pair%s", total - nq, total - nq == 1 ? "" : "s");
+	if (t->dropped > 0)
+		append(f->evidence, sizeof(f->evidence), "; %" PRIu64 " sockets not counted (over %u destinations)",
+		       t->dropped, t->cap);
+	if (tw * 2 >= socks)
+		append(f->fix, sizeof(f->fix), "; TIME_WAIT keeps ports 60 s: sysctl -w net.ipv4.tcp_tw_reuse=1");
+}
+
+/* ---------- the client's report ---------- */
+
+/* Causes whose findings would show a failure kind's reason on this machine. */
+static unsigned backing_causes(enum diag_kind k, enum explain_cause *c)
+{
+	switch (k) {
+	case DIAG_EMFILE:
+		c[0] = EXPLAIN_FD_LIMIT;
+		return 1;
+	case DIAG_ENFILE:
+		c[0] = EXPLAIN_FILE_MAX;
+		return 1;
+	case DIAG_EADDRNOTAVAIL:
+		c[0] = EXPLAIN_LOCAL_PORTS;
+		return 1;
+	case DIAG_ETIMEDOUT:
+	case DIAG_CONNECT_TIMEOUT:
+		c[0] = EXPLAIN_CONNTRACK_FULL;
+		c[1] = EXPLAIN_LISTEN_OVERFLOW;
+		return 2;
+	case DIAG_ENOMEM:
+	case DIAG_ENOBUFS:
+		c[0] = EXPLAIN_TCP_OOM;
+		c[1] = EXPLAIN_TCP_MEM_PRESSURE;
+		c[2] = EXPLAIN_OOM_KILL;
+		return 3;
+	case DIAG_ECONNRESET:
+		c[0] = EXPLAIN_TCP_OOM;
+		c[1] = EXPLAIN_LISTEN_OVERFLOW;
+		return 2;
+	case DIAG_PEER_CLOSED:
+	case DIAG_EPIPE:
+		c[0] = EXPLAIN_OOM_KILL;     /* a server worker killed mid-run closes its connections */
+		return 1;
+	case DIAG_ECHO_TIMEOUT:
+		/* a server at its fd limit completes handshakes in the kernel but never accepts them */
+		c[0] = EXPLAIN_FD_LIMIT;
+		c[1] = EXPLAIN_LISTEN_OVERFLOW;
+		c[2] = EXPLAIN_TCP_MEM_PRESSURE;
+		return 3;
+	default:
+		return 0;
+	}
+}
+
+static void analyze_client(const struct explain_input *in, struct explain_result *out)
+{
+	static const struct diag_context none;   /* diag_explain then leaves out the numbers */
+	const struct explain_client *cl = in->client;
+	const struct diag_context *ctx = in->ctx != NULL ? in->ctx : &none;
+	bool used[DIAG_KIND_COUNT] = { false };
+	unsigned n, i, j, b;
+
+	for (n = 0; n < DIAG_KIND_COUNT; n++) {
+		int best = -1;
+
+		/* the client's first cause, then by count; ties in enum order */
+		for (i = 0; i < DIAG_KIND_COUNT; i++) {
+			if (used[i] || cl->failures[i] == 0)
+				continue;
+			if (best < 0 || (i == (unsigned)cl->first_cause && (unsigned)best != (unsigned)cl->first_cause) ||
+			    ((unsigned)best != (unsigned)cl->first_cause && cl->failures[i] > cl->failures[best]))
+				best = (int)i;
+		}
+		if (best < 0)
+			break;
+		used[best] = true;
+		{
+			struct explain_kind *k = &out->kinds[out->n_kinds++];
+			enum explain_cause c[3];
+			unsigned nc = backing_causes((enum diag_kind)best, c);
+
+			memset(k, 0, sizeof(*k));
+			k->kind = (enum diag_kind)best;
+			k->count = cl->failures[best];
+			k->first = best == (int)cl->first_cause;
+			/* -1 only when the text did not fit: it is still a cut, NUL-terminated paragraph */
+			(void)diag_explain(k->kind, ctx, k->text, sizeof(k->text));
+			for (j = 0; j < nc; j++)
+				for (b = 0; b < out->n; b++)
+					if (out->findings[b].cause == c[j] && k->n_backed < 3)
+						k->backed[k->n_backed++] = c[j];
+		}
+	}
+}
+
+/* ---------- /proc/net/tcp tuples ---------- */
+
+void explain_tuples_init(struct explain_tuples *t, struct explain_tuple *slots, unsigned cap,
+			 unsigned port_lo, unsigned port_hi)
+{
+	memset(t, 0, sizeof(*t));
+	t->slots = slots;
+	t->cap = slots != NULL ? cap : 0;
+	t->port_lo = port_lo;
+	t->port_hi = port_hi;
+	if (t->cap > 0)
+		memset(slots, 0, (size_t)cap * sizeof(*slots));
+}
+
+static uint64_t tuple_hash(const struct procfs_tcp_sock *s)
+{
+	uint64_t h = UINT64_C(1469598103934665603);
+	unsigned i;
+
+	for (i = 0; i < 16; i++)
+		h = (h ^ s->local[i]) * UINT64_C(1099511628211);
+	for (i = 0; i < 16; i++)
+		h = (h ^ s->remote[i]) * UINT64_C(1099511628211);
+	h = (h ^ s->remote_port) * UINT64_C(1099511628211);
+	return h ^ s->family;
+}
+
+static void tuple_count(struct explain_tuples *t, const struct procfs_tcp_sock *s)
+{
+	uint64_t h = tuple_hash(s);
+	unsigned i, slot;
+
+	for (i = 0; i < t->cap; i++) {
+		struct explain_tuple *e;
+
+		slot = (unsigned)((h + i) % t->cap);
+		e = &t->slots[slot];
+		if (e->family == 0) {
+			/* keep a free slot so every probe ends: the table counts as full one early */
+			if (t->used + 1 >= t->cap)
+				break;
+			e->family = s->family;
+			memcpy(e->src, s->local, 16);
+			memcpy(e->dst, s->remote, 16);
+			e->dport = s->remote_port;
+			t->used++;
+		} else if (e->family != s->family || e->dport != s->remote_port ||
+			   memcmp(e->src, s->local, 16) != 0 || memcmp(e->dst, s->remote, 16) != 0) {
+			continue;
+		}
+		e->sockets++;
+		if (s->state == PROCFS_TCP_TIME_WAIT)
+			e->time_wait++;
+		t->sockets++;
+		return;
+	}
+	t->dropped++;
+}
+
+void explain_tuples_scan(struct explain_tuples *t, const char *text, size_t len)
+{
+	const char *p = text, *end = text + len;
+
+	if (text == NULL)
+		return;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t llen = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
+		struct procfs_tcp_sock s;
+
+		if (procfs_tcp_parse_line(p, llen, &s) == 0) {
+			t->rows++;
+			if (s.state != PROCFS_TCP_LISTEN && s.remote_port != 0 && s.local_port >= t->port_lo &&
+			    s.local_port <= t->port_hi)
+				tuple_count(t, &s);
+		}
+		p = nl != NULL ? nl + 1 : end;
+	}
+}
+
+/* ---------- the client's JSON report: a small validating parser ---------- */
+
+#define JSON_MAX_DEPTH 32
+
+struct jp {
+	const char *start, *p, *end;
+	char *err;
+	size_t errlen;
+};
+
+static int jp_fail(struct jp *j, const char *what)
+{
+	snprintf(j->err, j->errlen, "client report: %s at byte %zu", what, (size_t)(j->p - j->start));
+	return -1;
+}
+
+static void jp_ws(struct jp *j)
+{
+	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
+		j->p++;
+}
+
+static bool jp_peek(struct jp *j, char c)
+{
+	return j->p < j->end && *j->p == c;
+}
+
+/* A string at j->p, decoded into out (may be NULL) and cut to outlen - 1 bytes; *full is the decoded
+ * length, so the caller can tell a cut. \u escapes outside ASCII become '?': no key or value the
+ * doctor compares needs them. */
+static int jp_string(struct jp *j, char *out, size_t outlen, size_t *full)
+{
+	size_t n = 0;
+
+	if (!jp_peek(j, '"'))
+		return jp_fail(j, "expected a string");
+	j->p++;
+	for (;;) {
+		unsigned char c;
+
+		if (j->p >= j->end)
+			return jp_fail(j, "unterminated string");
+		c = (unsigned char)*j->p++;
+		if (c == '"')
+			break;
+		if (c < 0x20)
+			return jp_fail(j, "control character in a string");
+		if (c == '\\') {
+			if (j->p >= j->end)
+				return jp_fail(j, "unterminated string");
+			c = (unsigned char)*j->p++;
+			switch (c) {
+			case '"': case '\\': case '/': break;
+			case 'b': c = '\b'; break;
+			case 'f': c = '\f'; break;
+			case 'n': c = '\n'; break;
+			case 'r': c = '\r'; break;
+			case 't': c = '\t'; break;
+			case 'u': {
+				unsigned v = 0, i;
+
+				if (j->end - j->p < 4)
+					return jp_fail(j, "short \\u escape");
+				for (i = 0; i < 4; i++) {
+					char h = j->p[i];
+					unsigned d = h >= '0' && h <= '9' ? (unsigned)(h - '0') :
+						     h >= 'a' && h <= 'f' ? (unsigned)(h - 'a' + 10) :
+						     h >= 'A' && h <= 'F' ? (unsigned)(h - 'A' + 10) : 16;
+
+					if (d == 16)
+						return jp_fail(j, "bad \\u escape");
+					v = v << 4 | d;
+				}
+				j->p += 4;
+				c = v >= 0x20 && v < 0x80 ? (unsigned char)v : '?';
+				break;
+			}
+			default:
+				return jp_fail(j, "bad escape in a string");
+			}
+		}
+		if (out != NULL && n + 1 < outlen)
+			out[n] = (char)c;
+		n++;
+	}
+	if (out != NULL && outlen > 0)
+		out[n < outlen ? n : outlen - 1] = '\0';
+	if (full != NULL)
+		*full = n;
+	return 0;
+}
+
+/* A number by JSON's grammar; *whole and *v when it is a non-negative integer that fits 64 bits. */
+static int jp_number(struct jp *j, uint64_t *v, bool *whole)
+{
+	bool neg = false, frac = false, fits = true;
+	uint64_t x = 0;
+
+	if (jp_peek(j, '-')) {
+		neg = true;
+		j->p++;
+	}
+	if (j->p >= j->end || *j->p < '0' || *j->p > '9')
+		return jp_fail(j, "bad number");
+	if (*j->p == '0' && j->end - j->p > 1 && j->p[1] >= '0' && j->p[1] <= '9')
+		return jp_fail(j, "number with a leading zero");
+	while (j->p < j->end && *j->p >= '0' && *j->p <= '9') {
+		unsigned d = (unsigned)(*j->p - '0');
+
+		if (x > (UINT64_MAX - d) / 10)
+			fits = false;
+		else
+			x = x * 10 + d;
+		j->p++;
+	}
+	if (jp_peek(j, '.')) {
+		frac = true;
+		j->p++;
+		if (j->p >= j->end || *j->p < '0' || *j->p > '9')
+			return jp_fail(j, "bad number");
+		while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
+			j->p++;
+	}
+	if (jp_peek(j, 'e') || jp_peek(j, 'E')) {
+		frac = true;
+		j->p++;
+		if (jp_peek(j, '+') || jp_peek(j, '-'))
+			j->p++;
+		if (j->p >= j->end || *j->p < '0' || *j->p > '9')
+			return jp_fail(j, "bad number");
+		while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
+			j->p++;
+	}
+	*whole = !neg && !frac && fits;
+	*v = *whole ? x : 0;
+	return 0;
+}
+
+static int jp_literal(struct jp *j)
+{
+	static const char *const words[] = { "true", "false", "null" };
+	unsigned i;
+
+	for (i = 0; i < 3; i++) {
+		size_t n = strlen(words[i]);
+
+		if ((size_t)(j->end - j->p) >= n && memcmp(j->p, words[i], n) == 0) {
+			j->p += n;
+			return 0;
+		}
+	}
+	return jp_fail(j, "unexpected character");
+}
+
+/* Skips one value of any type, validating it, with an explicit stack instead of recursion. */
+static int jp_skip(struct jp *j)
+{
+	char stack[JSON_MAX_DEPTH];
+	unsigned depth = 0;
+	uint64_t v;
+	bool whole;
+
+	for (;;) {
+		/* a value */
+		jp_ws(j);
+		if (j->p >= j->end)
+			return jp_fail(j, "unexpected end");
+		if (*j->p == '{' || *j->p == '[') {
+			char close = *j->p == '{' ? '}' : ']';
+
+			if (depth == JSON_MAX_DEPTH)
+				return jp_fail(j, "nested too deep");
+			stack[depth++] = close;
+			j->p++;
+			jp_ws(j);
+			if (jp_peek(j, close)) {
+				j->p++;
+				depth--;
+			} else {
+				if (close == '}') {
+					if (jp_string(j, NULL, 0, NULL) < 0)
+						return -1;
+					jp_ws(j);
+					if (!jp_peek(j, ':'))
+						return jp_fail(j, "expected ':'");
+					j->p++;
+				}
+				continue;
+			}
+		} else if (*j->p == '"') {
+			if (jp_string(j, NULL, 0, NULL) < 0)
+				return -1;
+		} else if (*j->p == '-' || (*j->p >= '0' && *j->p <= '9')) {
+			if (jp_number(j, &v, &whole) < 0)
+				return -1;
+		} else if (jp_literal(j) < 0) {
+			return -1;
+		}
+		/* after a value: close containers, or a comma and the next member */
+		for (;;) {
+			if (depth == 0)
+				return 0;
+			jp_ws(j);
+			if (jp_peek(j, stack[depth - 1])) {
+				j->p++;
+				depth--;
+				continue;
+			}
+			if (!jp_peek(j, ','))
+				return jp_fail(j, "expected ',' or a closing bracket");
+			j->p++;
+			if (stack[depth - 1] == '}') {
+				jp_ws(j);
+				if (jp_string(j, NULL, 0, NULL) < 0)
+					return -1;
+				jp_ws(j);
+				if (!jp_peek(j, ':'))
+					return jp_fail(j, "expected ':'");
+				j->p++;
+			}
+			break;
+		}
+	}
+}
+
+typedef int (*jp_member_fn)(struct jp *j, const char *key, void *arg);
+
+/* Walks an object's members; member() must consume the value (jp_skip when it is not wanted). A key
+ * too long for the buffer is passed as "" so it matches nothing. */
+static int jp_object(struct jp *j, jp_member_fn member, void *arg)
+{
+	char key[64];
+	size_t full;
+
+	jp_ws(j);
+	if (!jp_peek(j, '{'))
+		return jp_fail(j, "expected an object");
+	j->p++;
+	jp_ws(j);
+	if (jp_peek(j, '}')) {
+		j->p++;
+		return 0;
+	}
+	for (;;) {
+		jp_ws(j);
+		if (jp_string(j, key, sizeof(key), &full) < 0)
+			return -1;
+		if (full >= sizeof(key))
+			key[0] = '\0';
+		jp_ws(j);
+		if (!jp_peek(j, ':'))
+			return jp_fail(j, "expected ':'");
+		j->p++;
+		jp_ws(j);
+		if (member(j, key, arg) < 0)
+			return -1;
+		jp_ws(j);
+		if (jp_peek(j, ',')) {
+			j->p++;
+			continue;
+		}
+		if (jp_peek(j, '}')) {
+			j->p++;
+			return 0;
+		}
+		return jp_fail(j, "expected ',' or '}'");
+	}
+}
+
+/* An optional number: set when it is a whole number, skipped (left alone) when it is anything else. */
+static int jp_opt_u64(struct jp *j, uint64_t *out)
+{
+	uint64_t v;
+	bool whole;
+
+	if (j->p < j->end && (*j->p == '-' || (*j->p >= '0' && *j->p <= '9'))) {
+		if (jp_number(j, &v, &whole) < 0)
+			return -1;
+		if (whole)
+			*out = v;
+		return 0;
+	}
+	return jp_skip(j);
+}
+
+static unsigned clamp_uint(uint64_t v)
+{
+	return v > UINT32_MAX ? UINT32_MAX : (unsigned)v;
+}
+
+static int failures_member(struct jp *j, const char *key, void *arg)
+{
+	struct explain_client *c = arg;
+	enum diag_kind k = diag_kind_from_name(key);
+	uint64_t v, *dst;
+	bool whole;
+
+	if (j->p >= j->end || !(*j->p == '-' || (*j->p >= '0' && *j->p <= '9')))
+		return jp_fail(j, "a failure count is not a number");
+	if (jp_number(j, &v, &whole) < 0)
+		return -1;
+	if (!whole)
+		return jp_fail(j, "a failure count is not a whole number");
+	dst = k < DIAG_KIND_COUNT ? &c->failures[k] : &c->failures_other;
+	*dst = *dst > UINT64_MAX - v ? UINT64_MAX : *dst + v;
+	return 0;
+}
+
+static int sources_member(struct jp *j, const char *key, void *arg)
+{
+	struct explain_client *c = arg;
+	uint64_t v = 0;
+
+	if (strcmp(key, "count") != 0)
+		return jp_skip(j);
+	if (jp_opt_u64(j, &v) < 0)
+		return -1;
+	c->sources = clamp_uint(v);
+	return 0;
+}
+
+struct top_state {
+	struct explain_client *c;
+	bool has_failures;
+};
+
+static int top_member(struct jp *j, const char *key, void *arg)
+{
+	struct top_state *st = arg;
+	struct explain_client *c = st->c;
+	uint64_t v = 0;
+
+	if (strcmp(key, "failures") == 0) {
+		st->has_failures = true;
+		return jp_object(j, failures_member, c);
+	}
+	if (strcmp(key, "first_cause") == 0 || strcmp(key, "host") == 0) {
+		char buf[64];
+		size_t full;
+
+		if (!jp_peek(j, '"'))
+			return jp_skip(j);
+		if (jp_string(j, buf, sizeof(buf), &full) < 0)
+			return -1;
+		if (strcmp(key, "first_cause") == 0)
+			c->first_cause = full < sizeof(buf) ? diag_kind_from_name(buf) : DIAG_KIND_COUNT;
+		else
+			snprintf(c->host, sizeof(c->host), "%s", buf);
+		return 0;
+	}
+	if (strcmp(key, "sources") == 0)
+		return jp_peek(j, '{') ? jp_object(j, sources_member, c) : jp_skip(j);
+	if (strcmp(key, "target") == 0)
+		return jp_opt_u64(j, &c->target);
+	if (strcmp(key, "established") == 0)
+		return jp_opt_u64(j, &c->established);
+	if (strcmp(key, "echoed") == 0)
+		return jp_opt_u64(j, &c->echoed);
+	if (strcmp(key, "failed") == 0)
+		return jp_opt_u64(j, &c->failed);
+	if (strcmp(key, "ports") == 0) {
+		if (jp_opt_u64(j, &v) < 0)
+			return -1;
+		c->ports = clamp_uint(v);
+		return 0;
+	}
+	return jp_skip(j);
+}
+
+int explain_client_parse(const char *text, size_t len, struct explain_client *c, char *err, size_t errlen)
+{
+	struct top_state st = { c, false };
+	struct jp j;
+
+	memset(c, 0, sizeof(*c));
+	c->first_cause = DIAG_KIND_COUNT;
+	if (text == NULL) {
+		snprintf(err, errlen, "client report: no text");
+		return -1;
+	}
+	j.start = j.p = text;
+	j.end = text + len;
+	j.err = err;
+	j.errlen = errlen;
+	if (jp_object(&j, top_member, &st) < 0)
+		return -1;
+	jp_ws(&j);
+	if (j.p != j.end)
+		return jp_fail(&j, "text after the report");
+	if (!st.has_failures) {
+		snprintf(err, errlen, "client report: no \"failures\" object (not a c1m-client --json report?)");
+		return -1;
+	}
+	return 0;
+}
+
 void explain_analyze(const struct explain_input *in, struct explain_result *out)
 {
 	struct tally t[EXPLAIN_CAUSE_COUNT];
@@ -269,6 +983,10 @@ void explain_analyze(const struct explain_input *in, struct explain_result *out)
 
 	add_log_evidence(out, t, EXPLAIN_OOM_KILL);
 	add_log_evidence(out, t, EXPLAIN_FILE_MAX);
+	analyze_fd_limit(in, out);
+	analyze_local_ports(in, out);
+	if (in->client != NULL)
+		analyze_client(in, out);
 }
 
 struct sbuf {
@@ -315,7 +1033,45 @@ static const char *const cause_titles[EXPLAIN_CAUSE_COUNT] = {
 	[EXPLAIN_TCP_MEM_PRESSURE] = "TCP memory pressure: the stack shrank buffers, which adds latency",
 	[EXPLAIN_OOM_KILL] = "the OOM killer ended a process: the machine ran out of memory",
 	[EXPLAIN_FILE_MAX] = "fs.file-max reached: the whole system ran out of file descriptors (ENFILE)",
+	[EXPLAIN_FD_LIMIT] = "a process is at its open-file limit: its accept() and connect() fail with EMFILE "
+			     "(Too many open files)",
+	[EXPLAIN_LOCAL_PORTS] = "local ports used up for a (source, destination) pair: connect() fails with "
+				"EADDRNOTAVAIL (Cannot assign requested address)",
 };
+
+static void format_kinds(struct sbuf *sb, const struct explain_result *r, const struct explain_client *cl)
+{
+	unsigned i, j;
+
+	sb_printf(sb, "%sThe client's report: %" PRIu64 " of %" PRIu64 " connections failed", r->n ? "\n" : "",
+		  cl->failed, cl->target);
+	if (cl->host[0] != '\0')
+		sb_printf(sb, " (server %s)", cl->host);
+	if (r->n_kinds == 0)
+		sb_printf(sb, "; it counted no failures.\n");
+	else
+		sb_printf(sb, ". By kind, with this machine's numbers now:\n");
+	for (i = 0; i < r->n_kinds; i++) {
+		const struct explain_kind *k = &r->kinds[i];
+
+		sb_printf(sb, "- %s x %" PRIu64 "%s: %s\n", diag_kind_name(k->kind), k->count,
+			  k->first ? " (first cause)" : "", k->text);
+		if (k->n_backed > 0) {
+			sb_printf(sb, "  shown now by:");
+			for (j = 0; j < k->n_backed; j++) {
+				unsigned f;
+
+				for (f = 0; f < r->n && r->findings[f].cause != k->backed[j]; f++)
+					;
+				sb_printf(sb, "%s %s (finding %u)", j ? "," : "", cause_names[k->backed[j]], f + 1);
+			}
+			sb_printf(sb, "\n");
+		}
+	}
+	if (cl->failures_other > 0)
+		sb_printf(sb, "- %" PRIu64 " failure%s under kind names this doctor does not know (a newer client?)\n",
+			  cl->failures_other, cl->failures_other == 1 ? "" : "s");
+}
 
 int explain_format(const struct explain_result *r, const struct explain_input *in, char *buf, size_t len)
 {
@@ -329,15 +1085,29 @@ int explain_format(const struct explain_result *r, const struct explain_input *i
 		sb_printf(&sb, "%u. %s.\n   evidence: %s\n   fix: %s\n", i + 1, cause_titles[f->cause],
 			  f->evidence, f->fix);
 	}
-	if (r->n == 0) {
+	if (in->client != NULL)
+		format_kinds(&sb, r, in->client);
+	if (r->n == 0 && r->n_kinds == 0) {
 		sb_printf(&sb, "Cannot tell: none of the known causes shows in the evidence.\n");
-		sb_printf(&sb, "Checked: %s; %s; %s; %s.\n",
+		sb_printf(&sb, "Checked: %s; %s; %s; %s; ",
 			  r->kmsg_checked ? "kernel log" : "kernel log NOT readable",
 			  in->now.present ? "TcpExt counters" : "TcpExt counters NOT readable",
 			  in->conntrack_present ? "nf_conntrack fill" : "nf_conntrack not loaded",
-			  in->sockstat_present ? "TCP socket memory" : "sockstat NOT readable");
+			  !in->sockstat_present ? "sockstat NOT readable" :
+			  in->tcp_mem_present ? "TCP socket memory" :
+			  "TCP socket memory (tcp_mem is machine-wide, not visible in this network namespace)");
+		if (in->procs_checked)
+			sb_printf(&sb, "open files of %u process%s; ", in->n_procs, in->n_procs == 1 ? "" : "es");
+		else
+			sb_printf(&sb, "open files of processes NOT readable; ");
+		if (in->tuples != NULL)
+			sb_printf(&sb, "local ports of %" PRIu64 " TCP socket%s.\n", in->tuples->rows,
+				  in->tuples->rows == 1 ? "" : "s");
+		else
+			sb_printf(&sb, "/proc/net/tcp NOT readable.\n");
 		sb_printf(&sb, "Look at the failing program's own errors (c1m-client reports each kind with an "
-			       "explanation) and the server's worker exits.\n");
+			       "explanation; c1m-doctor --explain --from CLIENT_JSON explains them with the numbers "
+			       "now) and the server's worker exits.\n");
 	}
 	if (!in->has_base && in->now.present)
 		sb_printf(&sb, "Note: counters are totals since boot; save a baseline before the run "
@@ -366,7 +1136,7 @@ static void json_str(struct sbuf *sb, const char *s)
 int explain_format_json(const struct explain_result *r, char *buf, size_t len)
 {
 	struct sbuf sb;
-	unsigned i;
+	unsigned i, j;
 
 	sb_init(&sb, buf, len);
 	sb_printf(&sb, "{\"kmsg_checked\":%s,\"kmsg_lines\":%u,\"findings\":[",
@@ -379,6 +1149,20 @@ int explain_format_json(const struct explain_result *r, char *buf, size_t len)
 		sb_printf(&sb, ",\"fix\":");
 		json_str(&sb, f->fix);
 		sb_printf(&sb, "}");
+	}
+	sb_printf(&sb, "],\"client_kinds\":[");
+	for (i = 0; i < r->n_kinds; i++) {
+		const struct explain_kind *k = &r->kinds[i];
+
+		sb_printf(&sb, "%s{\"kind\":", i ? "," : "");
+		json_str(&sb, diag_kind_name(k->kind));
+		sb_printf(&sb, ",\"count\":%" PRIu64 ",\"first\":%s,\"explanation\":", k->count,
+			  k->first ? "true" : "false");
+		json_str(&sb, k->text);
+		sb_printf(&sb, ",\"shown_by\":[");
+		for (j = 0; j < k->n_backed; j++)
+			sb_printf(&sb, "%s\"%s\"", j ? "," : "", cause_names[k->backed[j]]);
+		sb_printf(&sb, "]}");
 	}
 	sb_printf(&sb, "]}\n");
 	return sb.overflow ? -1 : (int)sb.used;

@@ -4,7 +4,15 @@
  * binding limit. Checks that cap nothing directly (backlogs, systemd defaults, listener migration)
  * only warn. Every fix is one line a person can paste: a sysctl, a limits.conf line, a systemd
  * directive or a c1m flag. The reader treats absent optional files (conntrack not loaded, no cgroup,
- * no systemd) as valid states, never as errors. */
+ * no systemd, machine-wide sysctls hidden in a child network namespace or a container) as valid
+ * states, never as errors; a check whose value is absent says so and caps nothing.
+ *
+ * Whether conntrack is in use is judged by its entry count alone. Since 4.15 its hooks register in a
+ * namespace only when a rule needs them, but no /proc file says whether they are registered, and
+ * telling from the nftables or iptables ruleset would mean netlink or running nft; the per-namespace
+ * counters in /proc/net/stat/nf_conntrack keep counting after a rule is gone. A ruleset that tracks
+ * connections but has seen no flow yet therefore reads as idle, and the check's note says what to set
+ * when it starts tracking. */
 #include "limits.h"
 #include "procfs.h"
 
@@ -87,16 +95,24 @@ static int read_vec(const char *path, uint64_t *out, size_t n, char *err, size_t
 		return -1;
 	if (procfs_parse_u64_vec(buf, out, n, perr, sizeof(perr)) < 0) {
 		snprintf(err, errlen, "%s: %s", path, perr);
+		errno = EINVAL;   /* a present but malformed file must not look absent */
 		return -1;
 	}
 	return 0;
+}
+
+/* A key that is missing (machine-wide key in a child network namespace, module not loaded) or that a
+ * container denies reading is absent, not an error. */
+static bool absent_errno(int e)
+{
+	return e == ENOENT || e == EACCES || e == EPERM;
 }
 
 /* Optional single value: absent file -> *present = false and success. */
 static int read_optional(const char *path, uint64_t *out, bool *present, char *err, size_t errlen)
 {
 	if (procfs_read_u64(path, out, err, errlen) < 0) {
-		if (errno == ENOENT) {
+		if (absent_errno(errno)) {
 			*present = false;
 			*out = 0;
 			return 0;
@@ -105,6 +121,67 @@ static int read_optional(const char *path, uint64_t *out, bool *present, char *e
 	}
 	*present = true;
 	return 0;
+}
+
+/* Optional row of n values, same rules. A file that exists but does not parse is an error. */
+static int read_vec_optional(const char *path, uint64_t *out, size_t n, bool *present, char *err,
+			     size_t errlen)
+{
+	if (read_vec(path, out, n, err, errlen) < 0) {
+		if (absent_errno(errno)) {
+			*present = false;
+			memset(out, 0, n * sizeof(*out));
+			return 0;
+		}
+		return -1;
+	}
+	*present = true;
+	return 0;
+}
+
+/* The sysctls a fix may write and their bit in sysctl_readonly. */
+static const struct {
+	const char *key;             /* dotted name, as in a fix line */
+	unsigned bit;
+} writable_keys[] = {
+	{ "fs.file-max", LIMITS_RO_FILE_MAX },
+	{ "fs.nr_open", LIMITS_RO_NR_OPEN },
+	{ "net.ipv4.ip_local_port_range", LIMITS_RO_PORT_RANGE },
+	{ "net.netfilter.nf_conntrack_max", LIMITS_RO_CT_MAX },
+	{ "net.netfilter.nf_conntrack_buckets", LIMITS_RO_CT_BUCKETS },
+	{ "net.core.somaxconn", LIMITS_RO_SOMAXCONN },
+	{ "net.ipv4.tcp_max_syn_backlog", LIMITS_RO_SYN_BACKLOG },
+	{ "net.ipv4.tcp_mem", LIMITS_RO_TCP_MEM },
+	{ "net.ipv4.tcp_migrate_req", LIMITS_RO_MIGRATE_REQ },
+};
+
+static unsigned readonly_bit(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(writable_keys) / sizeof(writable_keys[0]); i++)
+		if (strcmp(writable_keys[i].key, key) == 0)
+			return writable_keys[i].bit;
+	return 0;
+}
+
+/* access(W_OK) asks the sysctl's own permission hook, so it is right for root too: a machine-wide key
+ * seen from a child network namespace is mode 0444 there, and a read-only /proc/sys gives EROFS. */
+static unsigned read_readonly_keys(void)
+{
+	char path[128];
+	unsigned ro = 0;
+	size_t i, k;
+
+	for (i = 0; i < sizeof(writable_keys) / sizeof(writable_keys[0]); i++) {
+		snprintf(path, sizeof(path), SYS "%s", writable_keys[i].key);
+		for (k = strlen(SYS); path[k] != '\0'; k++)
+			if (path[k] == '.')
+				path[k] = '/';
+		if (access(path, F_OK) == 0 && access(path, W_OK) < 0)
+			ro |= writable_keys[i].bit;
+	}
+	return ro;
 }
 
 static int parse_nofile_value(const char *s, size_t n, uint64_t *out)
@@ -409,11 +486,12 @@ int limits_read(struct limits_values *v, char *err, size_t errlen)
 		v->conntrack_in_use = v->conntrack_count > 0;
 	}
 
-	if (procfs_read_u64(SYS "net/core/somaxconn", &v->somaxconn, err, errlen) < 0 ||
-	    procfs_read_u64(SYS "net/ipv4/tcp_max_syn_backlog", &v->syn_backlog, err, errlen) < 0 ||
-	    read_vec(SYS "net/ipv4/tcp_mem", v->tcp_mem, 3, err, errlen) < 0 ||
-	    read_vec(SYS "net/ipv4/tcp_rmem", v->tcp_rmem, 3, err, errlen) < 0 ||
-	    read_vec(SYS "net/ipv4/tcp_wmem", v->tcp_wmem, 3, err, errlen) < 0)
+	if (read_optional(SYS "net/core/somaxconn", &v->somaxconn, &v->somaxconn_present, err, errlen) < 0 ||
+	    read_optional(SYS "net/ipv4/tcp_max_syn_backlog", &v->syn_backlog, &v->syn_backlog_present,
+			  err, errlen) < 0 ||
+	    read_vec_optional(SYS "net/ipv4/tcp_mem", v->tcp_mem, 3, &v->tcp_mem_present, err, errlen) < 0 ||
+	    read_vec_optional(SYS "net/ipv4/tcp_rmem", v->tcp_rmem, 3, &v->tcp_rmem_present, err, errlen) < 0 ||
+	    read_vec_optional(SYS "net/ipv4/tcp_wmem", v->tcp_wmem, 3, &v->tcp_wmem_present, err, errlen) < 0)
 		return -1;
 
 	if (read_optional(SYS "net/ipv4/tcp_migrate_req", &one, &present, err, errlen) < 0)
@@ -437,6 +515,7 @@ int limits_read(struct limits_values *v, char *err, size_t errlen)
 	read_sockstat(v);
 	read_systemd(v);
 	read_cgroup(v);
+	v->sysctl_readonly = read_readonly_keys();
 	return 0;
 }
 
@@ -547,7 +626,13 @@ static struct limits_check *add_check(struct limits_report *r, const char *name)
 	snprintf(c->name, sizeof(c->name), "%s", name);
 	c->verdict = LIMITS_OK;
 	c->capacity = LIMITS_UNLIMITED;
+	c->needed_value = LIMITS_NO_VALUE;
 	return c;
+}
+
+static void set_sysctl(struct limits_check *c, const char *key)
+{
+	snprintf(c->sysctl, sizeof(c->sysctl), "%s", key);
 }
 
 #if defined(__GNUC__)
@@ -613,6 +698,7 @@ static void check_nofile(const struct limits_plan *p, const struct limits_values
 	char a[32], b[32];
 
 	c = add_check(r, "nofile.soft");
+	c->needed_value = m->pp_need;
 	setf(c->current, sizeof(c->current), "%s", commas(v->nofile_soft, a, sizeof(a)));
 	setf(c->needed, sizeof(c->needed), "%s per process", commas(m->pp_need, a, sizeof(a)));
 	if (v->nofile_soft < m->pp_need) {
@@ -626,6 +712,7 @@ static void check_nofile(const struct limits_plan *p, const struct limits_values
 	}
 
 	c = add_check(r, "nofile.hard");
+	c->needed_value = m->pp_need;
 	setf(c->current, sizeof(c->current), "%s%s", commas(v->nofile_hard, a, sizeof(a)),
 	     v->nofile_hard_raisable ? "" : " (fixed)");
 	if (p->workers == 0) {
@@ -636,6 +723,7 @@ static void check_nofile(const struct limits_plan *p, const struct limits_values
 		if (w == UINT32_MAX) {
 			c->verdict = LIMITS_FAIL;
 			c->capacity = 0;
+			c->needed_value = m->n + m->ports + LIMITS_FD_RESERVE;
 			setf(c->needed, sizeof(c->needed), "> %u fds per process", m->ports + LIMITS_FD_RESERVE);
 			setf(c->fix, sizeof(c->fix), "* hard nofile %" PRIu64,
 			     round_pow2(m->n + m->ports + LIMITS_FD_RESERVE));
@@ -696,6 +784,8 @@ static void check_nr_open(const struct limits_values *v, const struct model *m, 
 	struct limits_check *c = add_check(r, "fs.nr_open");
 	char a[32];
 
+	set_sysctl(c, "fs.nr_open");
+	c->needed_value = m->pp_need;
 	setf(c->current, sizeof(c->current), "%s", commas(v->nr_open, a, sizeof(a)));
 	setf(c->needed, sizeof(c->needed), "%s per process", commas(m->pp_need, a, sizeof(a)));
 	if (v->nr_open < m->pp_need) {
@@ -721,6 +811,8 @@ static void check_file_max(const struct limits_values *v, const struct model *m,
 	uint64_t used = sat_add(v->file_nr_used, listeners);
 	char a[32], b[32];
 
+	set_sysctl(c, "fs.file-max");
+	c->needed_value = need;
 	setf(c->current, sizeof(c->current), "%s (%s in use)", commas(v->file_max, a, sizeof(a)),
 	     commas(v->file_nr_used, b, sizeof(b)));
 	setf(c->needed, sizeof(c->needed), "%s", commas(need, a, sizeof(a)));
@@ -745,6 +837,9 @@ static void check_ports(const struct limits_plan *p, const struct limits_values 
 	if (!m->client)
 		return;
 	c = add_check(r, "ports.4tuple");
+	set_sysctl(c, "net.ipv4.ip_local_port_range");
+	/* In the range's own unit: local ports each (source, destination address, port) must offer. */
+	c->needed_value = div_ceil(m->n, sat_mul(sat_mul(src, dst), m->ports));
 	setf(c->current, sizeof(c->current), "%s (%ux%ux%ux%s)", commas(cap, a, sizeof(a)), src, dst,
 	     m->ports, commas(width, b, sizeof(b)));
 	setf(c->needed, sizeof(c->needed), "%s", commas(m->n, a, sizeof(a)));
@@ -763,6 +858,8 @@ static void check_conntrack(const struct limits_values *v, const struct model *m
 	struct limits_check *c = add_check(r, "nf_conntrack_max");
 	char a[32], b[32];
 
+	set_sysctl(c, "net.netfilter.nf_conntrack_max");
+	c->needed_value = m->n;
 	setf(c->needed, sizeof(c->needed), "%s", commas(m->n, a, sizeof(a)));
 	if (!v->conntrack_present) {
 		setf(c->current, sizeof(c->current), "not loaded");
@@ -788,6 +885,8 @@ static void check_conntrack(const struct limits_values *v, const struct model *m
 	}
 
 	c = add_check(r, "nf_conntrack_buckets");
+	set_sysctl(c, "net.netfilter.nf_conntrack_buckets");
+	c->needed_value = div_ceil(m->n, BUCKET_CHAIN_WARN);
 	setf(c->current, sizeof(c->current), "%s", commas(v->conntrack_buckets, a, sizeof(a)));
 	setf(c->needed, sizeof(c->needed), ">= %s", commas(div_ceil(m->n, BUCKET_CHAIN_WARN), a, sizeof(a)));
 	if (!v->conntrack_in_use) {
@@ -816,10 +915,18 @@ static void check_backlog(const struct limits_plan *p, const struct limits_value
 		need = div_ceil(div_ceil(sat_mul(p->connect_rate, LIMITS_BACKLOG_WINDOW_MS), 1000), listeners);
 
 	c = add_check(r, "somaxconn");
+	set_sysctl(c, "net.core.somaxconn");
+	if (p->connect_rate > 0)
+		c->needed_value = need;
 	setf(c->current, sizeof(c->current), "%s", commas(v->somaxconn, a, sizeof(a)));
+	if (!v->somaxconn_present)
+		setf(c->current, sizeof(c->current), "not readable here");
 	if (p->connect_rate == 0) {
 		setf(c->needed, sizeof(c->needed), "rate unknown");
 		setf(c->note, sizeof(c->note), "give --rate to check the accept queue against the connect rate");
+	} else if (!v->somaxconn_present) {
+		setf(c->needed, sizeof(c->needed), "%s per listener", commas(need, a, sizeof(a)));
+		setf(c->note, sizeof(c->note), "net.core.somaxconn is hidden in this namespace or container: not checked");
 	} else {
 		setf(c->needed, sizeof(c->needed), "%s per listener", commas(need, a, sizeof(a)));
 		if (v->somaxconn < need) {
@@ -831,9 +938,18 @@ static void check_backlog(const struct limits_plan *p, const struct limits_value
 	}
 
 	c = add_check(r, "tcp_max_syn_backlog");
+	set_sysctl(c, "net.ipv4.tcp_max_syn_backlog");
+	if (p->connect_rate > 0)
+		c->needed_value = need;
 	setf(c->current, sizeof(c->current), "%s", commas(v->syn_backlog, a, sizeof(a)));
+	if (!v->syn_backlog_present)
+		setf(c->current, sizeof(c->current), "not readable here");
 	if (p->connect_rate == 0) {
 		setf(c->needed, sizeof(c->needed), "rate unknown");
+	} else if (!v->syn_backlog_present) {
+		setf(c->needed, sizeof(c->needed), "%s per listener", commas(need, a, sizeof(a)));
+		setf(c->note, sizeof(c->note),
+		     "net.ipv4.tcp_max_syn_backlog is hidden in this namespace or container: not checked");
 	} else {
 		setf(c->needed, sizeof(c->needed), "%s per listener", commas(need, a, sizeof(a)));
 		if (v->syn_backlog < need) {
@@ -865,6 +981,33 @@ static uint64_t active_sockets(const struct limits_plan *p, const struct model *
 	return sat_mul(inflight, m->sockets_per_conn);
 }
 
+/* tcp_mem is machine-wide: the kernel registers it only in the machine's first network namespace, so
+ * inside any other (a container, ip netns exec) it cannot be read and caps nothing here. What can be
+ * said is whether the need fits the kernel's boot-time default, tcp_mem[1] = free pages / 16, which
+ * MemAvailable approximates from below; a warning when it does not, since someone must look at the
+ * value from the root namespace. */
+static void check_tcp_mem_absent(const struct limits_values *v, struct limits_check *c, uint64_t need,
+				 uint64_t active, uint64_t per)
+{
+	uint64_t page = v->page_size ? v->page_size : 4096;
+	uint64_t dflt = v->mem_available / page / 16;
+	char a[32], b[32];
+
+	setf(c->current, sizeof(c->current), "not visible here");
+	setf(c->needed, sizeof(c->needed), "%s pages (%s active x %" PRIu64 ")", commas(need, a, sizeof(a)),
+	     commas(active, b, sizeof(b)), per);
+	if (need > dflt) {
+		c->verdict = LIMITS_WARN;
+		setf(c->note, sizeof(c->note), "machine-wide, not visible in this network namespace; the need passes the"
+		     " default for this memory (~%s pages at tcp_mem[1]): check it in the root namespace",
+		     commas(dflt, a, sizeof(a)));
+	} else {
+		setf(c->note, sizeof(c->note), "machine-wide, not visible in this network namespace; the need fits the"
+		     " default for this memory (~%s pages at tcp_mem[1]) unless it was lowered",
+		     commas(dflt, a, sizeof(a)));
+	}
+}
+
 /* FAIL past tcp_mem[2], where the stack drops packets and aborts sockets ("TCP: out of memory"); WARN
  * past tcp_mem[1], where it shrinks buffers. Only a failure caps connections, and then in connections
  * whose sockets can hold data at once: idle holding is never capped by tcp_mem. */
@@ -883,6 +1026,12 @@ static void check_tcp_mem(const struct limits_plan *p, const struct limits_value
 	if (per == 0)
 		per = 1;
 	need = sat_mul(active, per);
+	set_sysctl(c, "net.ipv4.tcp_mem");
+	c->needed_value = need;
+	if (!v->tcp_mem_present) {
+		check_tcp_mem_absent(v, c, need, active, per);
+		return;
+	}
 	fits = v->tcp_mem[2] / per;
 	setf(c->current, sizeof(c->current), "%s %s %s pages", commas(v->tcp_mem[0], a, sizeof(a)),
 	     commas(v->tcp_mem[1], b, sizeof(b)), commas(v->tcp_mem[2], c2, sizeof(c2)));
@@ -953,6 +1102,7 @@ static void check_memory(const struct limits_values *v, const struct model *m, s
 	uint64_t need = sat_mul(m->n, per);
 	char a[32], b[32];
 
+	c->needed_value = need;
 	setf(c->current, sizeof(c->current), "%s available", human_bytes(v->mem_available, a, sizeof(a)));
 	setf(c->needed, sizeof(c->needed), "%s (%" PRIu64 " B/conn)", human_bytes(need, b, sizeof(b)), per);
 	c->capacity = v->mem_available / per;
@@ -976,6 +1126,7 @@ static void check_cgroup(const struct limits_values *v, const struct model *m, s
 	char a[32], b[32];
 
 	setf(c->needed, sizeof(c->needed), "%s", human_bytes(need, a, sizeof(a)));
+	c->needed_value = need;
 	if (!v->cgroup_mem_present) {
 		setf(c->current, sizeof(c->current), "none");
 		setf(c->note, sizeof(c->note), "no memory cgroup found for this process");
@@ -985,6 +1136,8 @@ static void check_cgroup(const struct limits_values *v, const struct model *m, s
 		setf(c->current, sizeof(c->current), "unlimited (v%u)", v->cgroup_version);
 		return;
 	}
+	/* The limit itself must cover what the cgroup already uses plus the connections. */
+	c->needed_value = sat_add(v->cgroup_mem_usage, need);
 	room = v->cgroup_mem_limit > v->cgroup_mem_usage ? v->cgroup_mem_limit - v->cgroup_mem_usage : 0;
 	setf(c->current, sizeof(c->current), "%s free of %s", human_bytes(room, a, sizeof(a)),
 	     human_bytes(v->cgroup_mem_limit, b, sizeof(b)));
@@ -1006,6 +1159,7 @@ static void check_systemd(const struct limits_values *v, const struct model *m, 
 	char a[32];
 
 	setf(c->needed, sizeof(c->needed), "%s per process", commas(m->pp_need, a, sizeof(a)));
+	c->needed_value = m->pp_need;
 	if (!v->systemd_running) {
 		setf(c->current, sizeof(c->current), "not running");
 		setf(c->note, sizeof(c->note), "PID 1 is not systemd: services get no DefaultLimitNOFILE");
@@ -1030,6 +1184,9 @@ static void check_migrate(const struct limits_values *v, const struct model *m, 
 	if (!m->server)
 		return;
 	c = add_check(r, "tcp_migrate_req");
+	set_sysctl(c, "net.ipv4.tcp_migrate_req");
+	if (m->w_srv > 1)
+		c->needed_value = 1;
 	setf(c->needed, sizeof(c->needed), "%s", m->w_srv > 1 ? "1 (workers > 1)" : "any (1 worker)");
 	if (!v->tcp_migrate_req_present) {
 		setf(c->current, sizeof(c->current), "absent");
@@ -1044,6 +1201,25 @@ static void check_migrate(const struct limits_values *v, const struct model *m, 
 		setf(c->fix, sizeof(c->fix), "sysctl -w net.ipv4.tcp_migrate_req=1");
 		setf(c->note, sizeof(c->note),
 		     "when a full worker closes its listeners, their queued connections are reset, not migrated");
+	}
+}
+
+/* A sysctl fix that cannot be written here (machine-wide key seen from a child network namespace, a
+ * container's read-only /proc/sys) must be run elsewhere; say so first, the note's reason follows. */
+static void note_readonly(const struct limits_values *v, struct limits_report *r)
+{
+	unsigned i;
+
+	for (i = 0; i < r->n_checks; i++) {
+		struct limits_check *c = &r->checks[i];
+		char old[sizeof(c->note)];
+
+		if (c->sysctl[0] == '\0' || strncmp(c->fix, "sysctl -w ", 10) != 0 ||
+		    (v->sysctl_readonly & readonly_bit(c->sysctl)) == 0)
+			continue;
+		memcpy(old, c->note, sizeof(old));
+		setf(c->note, sizeof(c->note), "read-only here: run the fix in the root namespace or on the host%s%s",
+		     old[0] ? "; " : "", old);
 	}
 }
 
@@ -1068,6 +1244,7 @@ void limits_evaluate(const struct limits_plan *p, const struct limits_values *v,
 	check_systemd(v, &m, r);
 	check_migrate(v, &m, r);
 
+	note_readonly(v, r);
 	r->ceiling = LIMITS_UNLIMITED;
 	for (i = 0; i < r->n_checks; i++) {
 		const struct limits_check *c = &r->checks[i];
@@ -1246,6 +1423,13 @@ int limits_format_json(const struct limits_report *r, char *buf, size_t len)
 		json_str(&sb, c->fix);
 		sb_printf(&sb, ",\"note\":");
 		json_str(&sb, c->note);
+		sb_printf(&sb, ",\"needed_value\":");
+		json_u64_or_null(&sb, c->needed_value);
+		sb_printf(&sb, ",\"sysctl\":");
+		if (c->sysctl[0] != '\0')
+			json_str(&sb, c->sysctl);
+		else
+			sb_printf(&sb, "null");
 		sb_printf(&sb, "}");
 	}
 	sb_printf(&sb, "]}\n");

@@ -24,8 +24,23 @@
 					     * echo line costs one page (measured: 3,000 sockets x 64 B
 					     * queued raised sockstat TCP mem by 3,072 pages) */
 #define LIMITS_CGROUP_UNLIMITED (UINT64_C(1) << 62) /* memory limits above this mean "no limit" */
+#define LIMITS_NO_VALUE         UINT64_MAX  /* limits_check.needed_value when the need is not one number */
 
-/* Everything read from the system. Absent files leave the matching *_present flag false. */
+/* Sysctls a fix may write, as bits of limits_values.sysctl_readonly. */
+#define LIMITS_RO_FILE_MAX      (1u << 0)   /* fs.file-max */
+#define LIMITS_RO_NR_OPEN       (1u << 1)   /* fs.nr_open */
+#define LIMITS_RO_PORT_RANGE    (1u << 2)   /* net.ipv4.ip_local_port_range */
+#define LIMITS_RO_CT_MAX        (1u << 3)   /* net.netfilter.nf_conntrack_max */
+#define LIMITS_RO_CT_BUCKETS    (1u << 4)   /* net.netfilter.nf_conntrack_buckets */
+#define LIMITS_RO_SOMAXCONN     (1u << 5)   /* net.core.somaxconn */
+#define LIMITS_RO_SYN_BACKLOG   (1u << 6)   /* net.ipv4.tcp_max_syn_backlog */
+#define LIMITS_RO_TCP_MEM       (1u << 7)   /* net.ipv4.tcp_mem */
+#define LIMITS_RO_MIGRATE_REQ   (1u << 8)   /* net.ipv4.tcp_migrate_req */
+
+/* Everything read from the system. Absent files leave the matching *_present flag false: inside a
+ * network namespace other than the machine's first one, machine-wide keys such as net.ipv4.tcp_mem do
+ * not exist, and a container may hide or deny any of the net.* keys. Only the fd limits, fs.*,
+ * ip_local_port_range and MemAvailable are required. */
 struct limits_values {
 	uint64_t nofile_soft;        /* RLIMIT_NOFILE soft, fds */
 	uint64_t nofile_hard;        /* RLIMIT_NOFILE hard, fds */
@@ -36,15 +51,23 @@ struct limits_values {
 	unsigned port_lo;            /* net.ipv4.ip_local_port_range low end */
 	unsigned port_hi;            /* net.ipv4.ip_local_port_range high end (inclusive) */
 	bool conntrack_present;      /* nf_conntrack module loaded (sysctls exist) */
-	bool conntrack_in_use;       /* conntrack_count > 0: some hook is tracking flows */
+	bool conntrack_in_use;       /* conntrack_count > 0: some hook is tracking flows (see limits.c) */
 	uint64_t conntrack_max;      /* net.netfilter.nf_conntrack_max, entries */
 	uint64_t conntrack_count;    /* net.netfilter.nf_conntrack_count, entries now */
 	uint64_t conntrack_buckets;  /* net.netfilter.nf_conntrack_buckets, hash buckets */
+	bool somaxconn_present;      /* net.core.somaxconn was readable */
 	uint64_t somaxconn;          /* net.core.somaxconn, accept queue cap per listener */
+	bool syn_backlog_present;    /* net.ipv4.tcp_max_syn_backlog was readable */
 	uint64_t syn_backlog;        /* net.ipv4.tcp_max_syn_backlog, SYN queue per listener */
-	uint64_t tcp_mem[3];         /* net.ipv4.tcp_mem: low, pressure, high; pages */
+	bool tcp_mem_present;        /* net.ipv4.tcp_mem was readable: machine-wide, so it exists only in
+				      * the machine's initial network namespace */
+	uint64_t tcp_mem[3];         /* net.ipv4.tcp_mem: low, pressure, high; pages (0 when absent) */
+	bool tcp_rmem_present;       /* net.ipv4.tcp_rmem was readable */
 	uint64_t tcp_rmem[3];        /* net.ipv4.tcp_rmem: min, default, max; bytes */
+	bool tcp_wmem_present;       /* net.ipv4.tcp_wmem was readable */
 	uint64_t tcp_wmem[3];        /* net.ipv4.tcp_wmem: min, default, max; bytes */
+	unsigned sysctl_readonly;    /* LIMITS_RO_* bits: the key exists but this process cannot write it
+				      * (machine-wide key in a child network namespace, read-only /proc/sys) */
 	uint64_t mem_available;      /* MemAvailable, bytes */
 	uint64_t page_size;          /* bytes */
 	bool tcp_migrate_req_present;/* kernel >= 5.14 has the sysctl */
@@ -100,7 +123,11 @@ struct limits_check {
 	enum limits_verdict verdict;
 	uint64_t capacity;           /* connections this limit allows, LIMITS_UNLIMITED if it caps none */
 	char fix[160];               /* exact line that fixes it, empty when nothing to do */
-	char note[200];              /* one sentence of why, may be empty */
+	char note[256];              /* one sentence of why, may be empty */
+	uint64_t needed_value;       /* the need as one number in the unit of the limit itself: fds per
+				      * process, entries, pages (tcp_mem[1] must reach it), bytes, ports in
+				      * ip_local_port_range per (source, destination); LIMITS_NO_VALUE if none */
+	char sysctl[48];             /* the sysctl this check is about ("net.ipv4.tcp_mem"), "" if none */
 };
 
 struct limits_report {
@@ -150,6 +177,7 @@ const char *limits_role_name(enum limits_role r);         /* "server", "client",
 
 /* Render the report. Return the length written (like snprintf) or -1 if buf was too small. */
 int limits_format_table(const struct limits_report *r, char *buf, size_t len);
+/* JSON: per check also "needed_value" (number or null) and "sysctl" (key or null). */
 int limits_format_json(const struct limits_report *r, char *buf, size_t len);
 
 #endif

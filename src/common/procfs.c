@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -278,6 +279,152 @@ int procfs_sockstat_get(const char *text, const char *proto, const char *key, ui
 	}
 	snprintf(err, errlen, "sockstat: no %s line", proto);
 	return -1;
+}
+
+int procfs_limits_nofile(const char *text, uint64_t *soft, uint64_t *hard, char *err, size_t errlen)
+{
+	static const char label[] = "Max open files";
+	const char *line = text;
+
+	if (text == NULL) {
+		snprintf(err, errlen, "limits: no text");
+		return -1;
+	}
+	/* "Max open files            1024                 4096                 files     " */
+	for (; line != NULL; line = next_line(line)) {
+		const char *p = line;
+		uint64_t v[2];
+		unsigned i;
+
+		if (strncmp(p, label, sizeof(label) - 1) != 0 || !is_blank(p[sizeof(label) - 1]))
+			continue;
+		p += sizeof(label) - 1;
+		for (i = 0; i < 2; i++) {
+			while (is_blank(*p))
+				p++;
+			if (strncmp(p, "unlimited", 9) == 0) {
+				v[i] = UINT64_MAX;
+				p += 9;
+			} else if (parse_digits(&p, &v[i], err, errlen) < 0) {
+				return -1;
+			}
+			if (!is_blank(*p) && *p != '\n' && *p != '\0') {
+				snprintf(err, errlen, "limits: Max open files: bad value");
+				return -1;
+			}
+		}
+		*soft = v[0];
+		*hard = v[1];
+		return 0;
+	}
+	snprintf(err, errlen, "limits: no Max open files line");
+	return -1;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Exactly n hex digits at *pp (n <= 8), advancing it. */
+static int parse_hex(const char **pp, const char *end, unsigned n, uint32_t *out)
+{
+	const char *p = *pp;
+	uint32_t v = 0;
+	unsigned i;
+
+	if ((size_t)(end - p) < n)
+		return -1;
+	for (i = 0; i < n; i++) {
+		int d = hex_digit(p[i]);
+
+		if (d < 0)
+			return -1;
+		v = v << 4 | (uint32_t)d;
+	}
+	*pp = p + n;
+	*out = v;
+	return 0;
+}
+
+/* "ADDR:PORT" where ADDR is 8 (IPv4) or 32 (IPv6) hex digits: one or four 32-bit words as the kernel
+ * holds them in memory, printed with %08X. Copying each word's native value back into memory gives
+ * the original bytes, which are in network order. */
+static int parse_endpoint(const char **pp, const char *end, unsigned family, unsigned char *addr,
+			  unsigned *port)
+{
+	unsigned words = family == 4 ? 1 : 4, i;
+	uint32_t w, pv;
+
+	memset(addr, 0, 16);
+	for (i = 0; i < words; i++) {
+		if (parse_hex(pp, end, 8, &w) < 0)
+			return -1;
+		memcpy(addr + 4 * i, &w, 4);
+	}
+	if (*pp >= end || **pp != ':')
+		return -1;
+	(*pp)++;
+	if (parse_hex(pp, end, 4, &pv) < 0)
+		return -1;
+	*port = (unsigned)pv;
+	return 0;
+}
+
+int procfs_tcp_parse_line(const char *line, size_t len, struct procfs_tcp_sock *s)
+{
+	const char *p = line, *end = line + len, *q;
+	uint32_t st;
+	size_t alen;
+
+	if (line == NULL || s == NULL)
+		return -1;
+	while (p < end && is_blank(*p))
+		p++;
+	/* "sl" is a decimal slot number followed by ':' */
+	q = p;
+	while (p < end && *p >= '0' && *p <= '9')
+		p++;
+	if (p == q || p >= end || *p != ':')
+		return -1;
+	p++;
+	while (p < end && is_blank(*p))
+		p++;
+	/* The local address's length tells the family: 8 hex digits or 32. */
+	q = p;
+	while (q < end && hex_digit(*q) >= 0)
+		q++;
+	alen = (size_t)(q - p);
+	if (alen == 8)
+		s->family = 4;
+	else if (alen == 32)
+		s->family = 6;
+	else
+		return -1;
+	if (parse_endpoint(&p, end, s->family, s->local, &s->local_port) < 0)
+		return -1;
+	if (p >= end || !is_blank(*p))
+		return -1;
+	while (p < end && is_blank(*p))
+		p++;
+	if (parse_endpoint(&p, end, s->family, s->remote, &s->remote_port) < 0)
+		return -1;
+	if (p >= end || !is_blank(*p))
+		return -1;
+	while (p < end && is_blank(*p))
+		p++;
+	if (parse_hex(&p, end, 2, &st) < 0)
+		return -1;
+	if (p < end && !is_space(*p))
+		return -1;
+	s->state = (unsigned)st;
+	return 0;
 }
 
 int procfs_read_file(const char *path, char *buf, size_t len, char *err, size_t errlen)

@@ -30,6 +30,27 @@ int procfs_netstat_get(const char *text, const char *section, const char *key, u
 int procfs_sockstat_get(const char *text, const char *proto, const char *key, uint64_t *out,
 			char *err, size_t errlen);
 
+/* /proc/PID/limits: the "Max open files" row, soft and hard; "unlimited" reads as UINT64_MAX. */
+int procfs_limits_nofile(const char *text, uint64_t *soft, uint64_t *hard, char *err, size_t errlen);
+
+#define PROCFS_TCP_LISTEN 10  /* st column of a listening socket (TCP_LISTEN) */
+#define PROCFS_TCP_TIME_WAIT 6 /* st column of a TIME_WAIT socket */
+
+/* One socket row of /proc/net/tcp or /proc/net/tcp6. */
+struct procfs_tcp_sock {
+	unsigned family;             /* 4 or 6 */
+	unsigned char local[16];     /* local address, network byte order; IPv4 fills the first 4 bytes */
+	unsigned local_port;         /* host order */
+	unsigned char remote[16];    /* remote address, network byte order */
+	unsigned remote_port;        /* host order */
+	unsigned state;              /* kernel TCP state: 1 ESTABLISHED ... 6 TIME_WAIT ... 10 LISTEN */
+};
+
+/* Parses one row, "  12: 0100007F:1F91 0100007F:9C40 01 ...", from line[0..len) (no NUL needed, a
+ * trailing newline is fine). The addresses are the kernel's raw 32-bit words in hex, so the bytes come
+ * out in network order on any host. Returns -1 for the header line and anything malformed. */
+int procfs_tcp_parse_line(const char *line, size_t len, struct procfs_tcp_sock *s);
+
 /* Reads a whole small file into buf (NUL-terminated, at most len - 1 bytes). On failure returns -1,
  * fills err and leaves errno set, so a caller can treat ENOENT as "feature absent". A file that does
  * not fit is an error (E2BIG), never silently truncated. */

@@ -2,14 +2,19 @@
  * connections, evaluates them against the plan given on the command line and prints a table with the
  * predicted ceiling, the binding limit, the worker processes needed and the exact fix for each problem
  * (exit 0 all ok or only warnings, 1 some check fails, 2 bad usage). After a failed run, --explain reads
- * the kernel log, the TcpExt counters, conntrack fill and TCP socket memory and names which known cause
- * happened (exit 0 none found, 1 a cause found, 2 bad usage). All reading happens here; the decisions
- * live in limits.c and explain.c. */
+ * the kernel log, the TcpExt counters, conntrack fill, TCP socket memory, every process's open files
+ * against its limit and the local ports held per (source, destination) in /proc/net/tcp, and names
+ * which known cause happened; with --from it also explains each failure kind in c1m-client's JSON
+ * report with the numbers now (exit 0 none found, 1 a cause found, 2 bad usage). All reading happens
+ * here; the decisions live in limits.c and explain.c. */
 #include "addr.h"
+#include "diag.h"
 #include "explain.h"
 #include "limits.h"
 #include "procfs.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -23,6 +28,8 @@
 #define KMSG_MAX        (1u << 20) /* the kernel's ring buffer is 256 KiB by default; leave room */
 #define DEFAULT_PORTS   100        /* c1m-server listens on 8081..8180 */
 #define MAX_TARGET      UINT64_C(1000000000)
+#define TUPLES_CAP      65536      /* distinct (source, destination, port) counted from /proc/net/tcp */
+#define CLIENT_JSON_MAX (1u << 20) /* a c1m-client report is a few KiB; explanations make it longer */
 
 enum mode { MODE_CHECK, MODE_EXPLAIN };
 
@@ -34,6 +41,7 @@ struct doctor_options {
 	double since_s;             /* --explain: kernel log window, seconds; 0 = whole log */
 	const char *baseline;       /* --explain: counters file saved before the run */
 	const char *save_baseline;  /* write current counters to this file and exit */
+	const char *from;           /* --explain: c1m-client's JSON report */
 };
 
 static void usage(FILE *f)
@@ -42,7 +50,7 @@ static void usage(FILE *f)
 		"usage: c1m-doctor --role server|client|both -n N [--ports P] [--sources RANGE|COUNT]\n"
 		"                  [--dst-addrs D] [--workers W|auto] [--rate CONN_PER_S]\n"
 		"                  [--user-bytes B] [--active S] [--bytes-per-active B] [--json]\n"
-		"       c1m-doctor --explain [--since SECONDS] [--baseline FILE] [--json]\n"
+		"       c1m-doctor --explain [--since SECONDS] [--baseline FILE] [--from CLIENT_JSON] [--json]\n"
 		"       c1m-doctor --save-baseline FILE\n"
 		"\n"
 		"Checks every limit that caps concurrent TCP connections on this machine against a plan:\n"
@@ -66,8 +74,11 @@ static void usage(FILE *f)
 		"\n"
 		"After a failed run, --explain names the known cause from the kernel log (conntrack full, TCP out\n"
 		"of memory, OOM killer, file-max), TcpExt counters (ListenOverflows, TCPMemoryPressures,\n"
-		"TCPAbortOnMemory), conntrack fill and TCP socket memory:\n"
+		"TCPAbortOnMemory), conntrack fill, TCP socket memory, processes at their open-file limit (EMFILE)\n"
+		"and local ports used up per source/destination in /proc/net/tcp (EADDRNOTAVAIL). Run it in the\n"
+		"network namespace of the program that failed, soon after the failure:\n"
 		"  --since         only kernel log lines from the last SECONDS\n"
+		"  --from          FILE  c1m-client --json report: explain each failure kind it counted\n"
 		"  --save-baseline FILE  save the cumulative counters before a run\n"
 		"  --baseline      FILE  compare with them, so counters show only the run's share\n"
 		"Exit status: 0 no known cause found, 1 a cause found, 2 bad usage.\n",
@@ -131,7 +142,7 @@ static int parse_since(const char *s, double *out)
 static int parse_args(int argc, char **argv, struct doctor_options *o)
 {
 	enum { OPT_ROLE = 256, OPT_PORTS, OPT_SOURCES, OPT_DST, OPT_WORKERS, OPT_RATE, OPT_USER, OPT_ACTIVE,
-	       OPT_ACTIVE_BYTES, OPT_JSON, OPT_EXPLAIN, OPT_SINCE, OPT_BASELINE, OPT_SAVE, OPT_HELP };
+	       OPT_ACTIVE_BYTES, OPT_JSON, OPT_EXPLAIN, OPT_SINCE, OPT_BASELINE, OPT_SAVE, OPT_FROM, OPT_HELP };
 	static const struct option longopts[] = {
 		{ "role", required_argument, NULL, OPT_ROLE },
 		{ "ports", required_argument, NULL, OPT_PORTS },
@@ -147,6 +158,7 @@ static int parse_args(int argc, char **argv, struct doctor_options *o)
 		{ "since", required_argument, NULL, OPT_SINCE },
 		{ "baseline", required_argument, NULL, OPT_BASELINE },
 		{ "save-baseline", required_argument, NULL, OPT_SAVE },
+		{ "from", required_argument, NULL, OPT_FROM },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -237,6 +249,9 @@ static int parse_args(int argc, char **argv, struct doctor_options *o)
 		case OPT_SAVE:
 			o->save_baseline = optarg;
 			break;
+		case OPT_FROM:
+			o->from = optarg;
+			break;
 		case OPT_HELP:
 		case 'h':
 			usage(stdout);
@@ -260,7 +275,7 @@ static int parse_args(int argc, char **argv, struct doctor_options *o)
 		return -1;
 	}
 	if (o->save_baseline != NULL) {
-		if (o->mode == MODE_EXPLAIN || o->role_set || target_set) {
+		if (o->mode == MODE_EXPLAIN || o->role_set || target_set || o->from != NULL) {
 			fprintf(stderr, "c1m-doctor: --save-baseline '%s' takes no other mode\n", o->save_baseline);
 			return -1;
 		}
@@ -273,8 +288,9 @@ static int parse_args(int argc, char **argv, struct doctor_options *o)
 		}
 		return 0;
 	}
-	if (since_set || o->baseline != NULL) {
-		fprintf(stderr, "c1m-doctor: %s only goes with --explain\n", since_set ? "--since" : "--baseline");
+	if (since_set || o->baseline != NULL || o->from != NULL) {
+		fprintf(stderr, "c1m-doctor: %s only goes with --explain\n",
+			since_set ? "--since" : o->baseline != NULL ? "--baseline" : "--from");
 		return -1;
 	}
 	if (!o->role_set) {
@@ -415,11 +431,128 @@ static int save_baseline(const char *path)
 	return 0;
 }
 
+/* Every process's open files against its soft limit. Other users' processes need root; what cannot be
+ * read is left out. Counting /proc/PID/fd costs one readdir entry per descriptor, which is seconds at
+ * most even beside a server holding a million connections. */
+static struct explain_proc *read_procs(unsigned *n, bool *checked)
+{
+	struct explain_proc *v = NULL;
+	unsigned cap = 0;
+	char path[64], text[4096], err[PROCFS_ERR_LEN];
+	struct dirent *de;
+	DIR *proc = opendir("/proc");
+	pid_t self = getpid();
+
+	*n = 0;
+	*checked = proc != NULL;
+	if (proc == NULL)
+		return NULL;
+	while ((de = readdir(proc)) != NULL) {
+		struct explain_proc p;
+		struct dirent *fe;
+		DIR *fd;
+		char *end;
+		long pid;
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		pid = strtol(de->d_name, &end, 10);
+		if (*end != '\0' || pid <= 0 || pid > INT32_MAX || pid == (long)self)
+			continue;
+		memset(&p, 0, sizeof(p));
+		p.pid = (int)pid;
+		snprintf(path, sizeof(path), "/proc/%ld/limits", pid);
+		if (procfs_read_file(path, text, sizeof(text), err, sizeof(err)) < 0 ||
+		    procfs_limits_nofile(text, &p.soft, &p.hard, err, sizeof(err)) < 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/fd", pid);
+		if ((fd = opendir(path)) == NULL)
+			continue;
+		while ((fe = readdir(fd)) != NULL)
+			if (fe->d_name[0] != '.')
+				p.fds++;
+		closedir(fd);
+		snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+		if (procfs_read_file(path, text, sizeof(text), err, sizeof(err)) == 0) {
+			size_t l = strcspn(text, "\n");
+
+			if (l >= sizeof(p.comm))
+				l = sizeof(p.comm) - 1;   /* the kernel's comm is 15 bytes; cut anything longer */
+			memcpy(p.comm, text, l);
+			p.comm[l] = '\0';
+		} else {
+			snprintf(p.comm, sizeof(p.comm), "?");
+		}
+		if (*n == cap) {
+			unsigned ncap = cap ? cap * 2 : 256;
+			struct explain_proc *nv = realloc(v, ncap * sizeof(*v));
+
+			if (nv == NULL)
+				break;   /* judge what was read so far */
+			v = nv;
+			cap = ncap;
+		}
+		v[(*n)++] = p;
+	}
+	closedir(proc);
+	return v;
+}
+
+/* /proc/net/tcp and tcp6 of this network namespace, line by line: with a million sockets the files
+ * are over 100 MB, so they are never read whole. Returns false if neither could be opened. */
+static bool read_tuples(struct explain_tuples *t)
+{
+	static const char *const files[] = { "/proc/net/tcp", "/proc/net/tcp6" };
+	bool any = false;
+	char *line = NULL;
+	size_t cap = 0;
+	unsigned i;
+
+	for (i = 0; i < 2; i++) {
+		FILE *f = fopen(files[i], "re");
+		ssize_t n;
+
+		if (f == NULL)
+			continue;
+		any = true;
+		while ((n = getline(&line, &cap, f)) > 0)
+			explain_tuples_scan(t, line, (size_t)n);
+		fclose(f);
+	}
+	free(line);
+	return any;
+}
+
+/* --from: the client's report, and the numbers diag_explain quotes, read with the run's ports and
+ * sources so its capacity sums match. */
+static int read_client(const char *path, struct explain_client *cl, struct diag_context *ctx)
+{
+	static char text[CLIENT_JSON_MAX];
+	char err[LIMITS_ERR_LEN];
+
+	if (procfs_read_file(path, text, sizeof(text), err, sizeof(err)) < 0) {
+		fprintf(stderr, "c1m-doctor: --from '%s': %s\n", path, err);
+		return -1;
+	}
+	if (explain_client_parse(text, strlen(text), cl, err, sizeof(err)) < 0) {
+		fprintf(stderr, "c1m-doctor: --from '%s': %s\n", path, err);
+		return -1;
+	}
+	if (diag_context_read(ctx, cl->ports ? cl->ports : 1, cl->sources ? cl->sources : 1, err, sizeof(err)) < 0)
+		fprintf(stderr, "c1m-doctor: warning: %s; explanations without this machine's numbers\n", err);
+	return 0;
+}
+
 static int run_explain(const struct doctor_options *o)
 {
-	static char kmsg[KMSG_MAX], out[16384];
+	static char kmsg[KMSG_MAX], out[65536];
+	static struct explain_result r;
+	static struct explain_client client;
+	static struct diag_context ctx;
 	struct explain_input in;
-	struct explain_result r;
+	struct explain_tuples tuples;
+	struct explain_tuple *slots;
+	struct explain_proc *procs;
 	struct limits_values v;
 	char err[LIMITS_ERR_LEN], text[256];
 	size_t klen;
@@ -449,24 +582,39 @@ static int run_explain(const struct doctor_options *o)
 		}
 		in.has_base = true;
 	}
+	if (o->from != NULL) {
+		if (read_client(o->from, &client, &ctx) < 0)
+			return 2;
+		in.client = &client;
+		in.ctx = &ctx;
+	}
+	slots = calloc(TUPLES_CAP, sizeof(*slots));
 	if (limits_read(&v, err, sizeof(err)) == 0) {
 		in.conntrack_present = v.conntrack_present;
 		in.conntrack_count = v.conntrack_count;
 		in.conntrack_max = v.conntrack_max;
 		in.sockstat_present = v.sockstat_present;
 		in.tcp_mem_used = v.tcp_mem_used;
+		in.tcp_mem_present = v.tcp_mem_present;
 		memcpy(in.tcp_mem, v.tcp_mem, sizeof(in.tcp_mem));
+		explain_tuples_init(&tuples, slots, slots != NULL ? TUPLES_CAP : 0, v.port_lo, v.port_hi);
+		if (slots != NULL && read_tuples(&tuples))
+			in.tuples = &tuples;
 	} else {
-		fprintf(stderr, "c1m-doctor: warning: %s; conntrack and socket memory not checked\n", err);
+		fprintf(stderr, "c1m-doctor: warning: %s; conntrack, socket memory and local ports not checked\n", err);
 	}
+	procs = read_procs(&in.n_procs, &in.procs_checked);
+	in.procs = procs;
 	explain_analyze(&in, &r);
 	n = o->json ? explain_format_json(&r, out, sizeof(out)) : explain_format(&r, &in, out, sizeof(out));
+	free(procs);
+	free(slots);
 	if (n < 0) {
 		fprintf(stderr, "c1m-doctor: explanation larger than %zu bytes\n", sizeof(out));
 		return 2;
 	}
 	fputs(out, stdout);
-	return r.n > 0 ? 1 : 0;
+	return r.n > 0 || r.n_kinds > 0 ? 1 : 0;
 }
 
 int main(int argc, char **argv)

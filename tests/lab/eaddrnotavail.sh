@@ -7,8 +7,9 @@
 # network namespace, so nothing outside the host changes) and asks for 800 connections to one
 # server port. The doctor must predict the 4-tuple limit, the client must say "Cannot assign
 # requested address", --explain must name it afterwards (the client's 500 ports sit in TIME_WAIT for
-# 60 s), and after `tuning/apply --for 800` in that host the same run succeeds. Finally
-# `tuning/apply --revert` must bring back exactly 40000-40499.
+# 60 s) and, given the client's JSON report (--from), explain its EADDRNOTAVAIL count; after
+# `tuning/apply --for 800` in that host the same run succeeds. Finally `tuning/apply --revert` must
+# bring back exactly 40000-40499.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 lab_init eaddrnotavail
@@ -32,6 +33,11 @@ if [ "$n" -gt 0 ]; then lab_ok "client JSON counts $n EADDRNOTAVAIL"; else lab_c
 lab_explain explain "$LAB_CL1"
 lab_check_match "$LAB_DIR/explain.log" 'EADDRNOTAVAIL|Cannot assign requested address|local port|ip_local_port_range' \
 	"c1m-doctor --explain names the local port range"
+lab_check_match "$LAB_DIR/explain.log" "$LAB_CL1_ADDR -> $LAB_SRV_ADDR:$LAB_PORT has [0-9]+ sockets" \
+	"c1m-doctor --explain names the exhausted (source, destination) pair"
+lab_explain explain-from "$LAB_CL1" --from "$LAB_DIR/fail.json"
+lab_check_match "$LAB_DIR/explain-from.log" 'EADDRNOTAVAIL x [0-9]+' \
+	"c1m-doctor --explain --from explains the client's EADDRNOTAVAIL"
 
 state=$LAB_DIR/cl1-tuning.saved
 lab_log "fix: tuning/apply --for $N in client host 1"

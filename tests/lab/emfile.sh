@@ -5,8 +5,11 @@
 # 1600 connections, and both client hosts open 800 each. The doctor must predict the open-file limit,
 # the server must say "Too many open files" when accept() hits it (the clients then see their echo
 # time out: the kernel finished the handshakes, nobody accepted them), and --explain must name it
-# while the server sits at its limit. Fix: the server's limit from tuning/ (LimitNOFILE=, limits.d),
-# which in this sandbox is capped at the hard limit 20000 -- still enough for 1600.
+# while the server sits at its limit, that is while the clients still wait for their echoes: once
+# they give up and close, the server accepts and closes the rest and no trace is left. Afterwards
+# --explain --from the client's JSON must explain the client's echo timeouts. Fix: the server's
+# limit from tuning/ (LimitNOFILE=, limits.d), which in this sandbox is capped at the hard limit
+# 20000 -- still enough for 1600.
 #
 # Client half: c1m-client under `ulimit -n 1024` asked for 1500 connections in one process. It
 # checks its descriptor budget before opening anything and refuses, naming the open-file limit,
@@ -32,6 +35,18 @@ lab_client_cmd cl1-fail "$PER_CLIENT" --ports 1
 lab_start cl1-fail "$LAB_CL1" "${LAB_CMD[@]}"; p1=$LAB_PID
 lab_client_cmd cl2-fail "$PER_CLIENT" --ports 1
 lab_start cl2-fail "$LAB_CL2" "${LAB_CMD[@]}"; p2=$LAB_PID
+
+# --- server: diagnosis while it sits at its limit (the clients wait 3 s for their echoes) ---
+if lab_wait_match "$LAB_DIR/srv1.log" 'Too many open files' 20; then
+	lab_explain explain-server "$LAB_SRV"
+	lab_check_match "$LAB_DIR/explain-server.log" 'EMFILE|too many open files|open-file limit|RLIMIT_NOFILE|nofile' \
+		"c1m-doctor --explain names the open-file limit"
+	lab_check_match "$LAB_DIR/explain-server.log" 'pid [0-9]+ \(c1m-server\) holds [0-9]+ of its 1024 open files' \
+		"c1m-doctor --explain names the server process at its limit"
+else
+	lab_check_fail "the server never said 'Too many open files' (see srv1.log)"
+fi
+
 lab_wait cl1-fail "$p1" 45; s1=$LAB_STATUS
 lab_wait cl2-fail "$p2" 45; s2=$LAB_STATUS
 echoed=$(( $(jq -r '.echoed // 0' "$LAB_DIR/cl1-fail.json" 2>/dev/null || echo 0) +
@@ -44,10 +59,10 @@ else
 fi
 lab_check_match "$LAB_DIR/srv1.log" 'Too many open files|EMFILE' "server's own message names the cause"
 
-# --- server: diagnosis afterwards, while it sits at its limit ---
-lab_explain explain-server "$LAB_SRV"
-lab_check_match "$LAB_DIR/explain-server.log" 'EMFILE|too many open files|open-file limit|RLIMIT_NOFILE|nofile' \
-	"c1m-doctor --explain names the open-file limit"
+# --- client: its report explained afterwards ---
+lab_explain explain-client "$LAB_CL1" --from "$LAB_DIR/cl1-fail.json"
+lab_check_match "$LAB_DIR/explain-client.log" 'echo_timeout x [0-9]+' \
+	"c1m-doctor --explain --from explains the client's echo timeouts"
 lab_stop "$srv1"
 
 # --- server: the fix ---

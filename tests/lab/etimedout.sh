@@ -51,7 +51,7 @@ lab_check_doctor "$LAB_DIR/doctor.json" "$LAB_STATUS" nf_conntrack_max
 lab_client fail "$LAB_CL1" "$N" --ports 1
 lab_check_status "$LAB_STATUS" 1 "the run fails"
 lab_check_match "$LAB_DIR/fail.log" 'Connection timed out' "client's own message names the cause"
-lab_check_match "$LAB_DIR/fail.log" 'conntrack' "client's explanation points at conntrack"
+lab_check_match "$LAB_DIR/fail.log" 'numbers point at conntrack' "client's explanation points at conntrack"
 # The per-namespace statistics count the SYNs conntrack dropped (hex, one row per CPU).
 drops=0
 while read -r -a col; do
@@ -65,6 +65,11 @@ line=$(dmesg 2>/dev/null | tail -n 400 | grep -E 'nf_conntrack: table full' | ta
 
 lab_explain explain "$LAB_CL1"
 lab_check_match "$LAB_DIR/explain.log" 'conntrack table full' "c1m-doctor --explain names the conntrack table"
+lab_explain explain-from "$LAB_CL1" --from "$LAB_DIR/fail.json"
+lab_check_match "$LAB_DIR/explain-from.log" '(ETIMEDOUT|connect_timeout) x [0-9]+' \
+	"c1m-doctor --explain --from explains the client's timeouts"
+lab_check_match "$LAB_DIR/explain-from.log" 'shown now by: conntrack_full' \
+	"c1m-doctor --explain --from ties them to the full conntrack table"
 
 state=$LAB_DIR/root-tuning.saved
 lab_log "fix: tuning/apply --for $N in the root namespace (nf_conntrack_max is machine-wide)"

@@ -309,12 +309,24 @@ lab_doctor() {
 	fi
 }
 
-# lab_explain NAME HOST: c1m-doctor --explain in HOST over the kernel log since this case began;
-# text in $LAB_DIR/NAME.log.
+# lab_explain NAME HOST [ARGS...]: c1m-doctor --explain in HOST over the kernel log since this case
+# began (ARGS e.g. --from CLIENT_JSON); text in $LAB_DIR/NAME.log.
 lab_explain() {
 	local name=$1 ns=$2 since
+	shift 2
 	since=$(awk -v t0="$LAB_T0" -v t1="$(date +%s.%N)" 'BEGIN { printf "%d", t1 - t0 + 2 }')
-	lab_in "$ns" "$LAB_DOCTOR" --explain --since "$since" > "$LAB_DIR/$name.log" 2>&1 || true
+	lab_in "$ns" "$LAB_DOCTOR" --explain --since "$since" "$@" > "$LAB_DIR/$name.log" 2>&1 || true
+}
+
+# lab_wait_match FILE REGEX TIMEOUT: until FILE contains REGEX (extended); returns 1 after TIMEOUT
+# seconds without it.
+lab_wait_match() {
+	local file=$1 re=$2 limit=$3 t=0
+	until grep -Eq -- "$re" "$file" 2>/dev/null; do
+		[ "$t" -lt $(( limit * 10 )) ] || return 1
+		sleep 0.1
+		t=$(( t + 1 ))
+	done
 }
 
 # ---- assertions ---------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@
 #
 # Checks: the doctor, run inside that cgroup, predicts cgroup.memory as the binding limit; the
 # client's supervisor reports its worker killed by signal 9; --explain finds the OOM kill in the
-# kernel log. Fix: the memory the doctor says N needs (its cgroup.memory fix line) -- the analogue
+# kernel log. Fix: the memory the doctor says N needs (its cgroup.memory needed_value) -- the analogue
 # of the original's bigger client VMs. No sysctl in tuning/ shrinks idle connections: with
 # tcp_rmem/tcp_wmem at 4096 4096 the same run is killed just the same (measured).
 set -euo pipefail
@@ -47,10 +47,11 @@ line=$(dmesg 2>/dev/null | tail -n 400 | grep -E 'Memory cgroup out of memory: K
 lab_explain explain "$LAB_CL1"
 lab_check_match "$LAB_DIR/explain.log" 'OOM killer' "c1m-doctor --explain names the OOM killer"
 
-# The doctor's fix line for cgroup.memory is "echo BYTES > .../memory.limit_in_bytes".
-need=$(jq -r '.checks[] | select(.name == "cgroup.memory") | .fix' "$LAB_DIR/doctor.json" 2>/dev/null |
-	grep -Eo '[0-9]{6,}' | head -n1 || true)
-if [ -z "$need" ]; then
+# The doctor's needed_value for cgroup.memory is the limit the cgroup needs, in bytes (what it uses
+# now plus what N connections take): the number its fix line writes.
+need=$(jq -r '.checks[] | select(.name == "cgroup.memory") | .needed_value // empty' "$LAB_DIR/doctor.json" \
+	2>/dev/null || true)
+if ! [[ $need =~ ^[0-9]+$ ]]; then
 	lab_check_fail "the doctor gave no memory figure for the cgroup; using 4x the limit for the fix"
 	need=$(( 4 * LIMIT ))
 fi

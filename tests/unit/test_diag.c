@@ -1,6 +1,7 @@
 /* Unit tests for failure diagnosis: errno mapping and stable names, and that each explanation names the
  * cause the fabricated numbers point at (conntrack full vs listen queue overflow for a timed-out
- * connect, port exhaustion arithmetic, the fixed hard fd limit) with the line that fixes it. */
+ * connect, port exhaustion arithmetic, the fixed hard fd limit) with the line that fixes it; and that
+ * tcp_mem hidden in a child network namespace is said to be so rather than quoted as zeros. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -30,6 +31,7 @@ static void ctx_init(struct diag_context *c)
 	c->lim.conntrack_max = 131072;
 	c->lim.conntrack_count = 10;
 	c->lim.somaxconn = 4096;
+	c->lim.tcp_mem_present = true;
 	c->lim.tcp_mem[0] = 287901;
 	c->lim.tcp_mem[1] = 383869;
 	c->lim.tcp_mem[2] = 575802;
@@ -210,6 +212,25 @@ static void test_reset_and_memory(void **state)
 	assert_null(strstr(buf, "memory pressure"));
 }
 
+/* In a child network namespace tcp_mem cannot be read: say so, never quote zeros or claim pressure. */
+static void test_tcp_mem_absent(void **state)
+{
+	struct diag_context c;
+
+	(void)state;
+	ctx_init(&c);
+	c.lim.tcp_mem_present = false;
+	memset(c.lim.tcp_mem, 0, sizeof(c.lim.tcp_mem));
+	c.lim.tcp_mem_used = 600000;
+	assert_int_equal(diag_explain(DIAG_ENOMEM, &c, buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "TCP uses 600000 pages now; tcp_mem is machine-wide, not visible in this "
+				    "network namespace"));
+	assert_null(strstr(buf, "tcp_mem is 0"));
+	assert_int_equal(diag_explain(DIAG_ECHO_TIMEOUT, &c, buf, sizeof(buf)), 0);
+	assert_null(strstr(buf, "memory pressure"));
+	assert_non_null(strstr(buf, "open-file limit"));
+}
+
 static void test_context_read(void **state)
 {
 	struct diag_context c;
@@ -235,6 +256,7 @@ int main(void)
 		cmocka_unit_test(test_eaddrnotavail),
 		cmocka_unit_test(test_timeout_cause),
 		cmocka_unit_test(test_reset_and_memory),
+		cmocka_unit_test(test_tcp_mem_absent),
 		cmocka_unit_test(test_context_read),
 	};
 

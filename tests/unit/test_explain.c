@@ -1,6 +1,9 @@
 /* Unit tests for the --explain decision logic with fabricated kernel logs and counters: each known cause
  * is found from its log line or its numbers, old log lines outside --since are ignored, a baseline turns
- * cumulative counters into per-run deltas, and with no evidence the result says it cannot tell. */
+ * cumulative counters into per-run deltas, and with no evidence the result says it cannot tell. EMFILE
+ * and EADDRNOTAVAIL from fabricated process limits and /proc/net/tcp rows; c1m-client's JSON report
+ * parsed, and refused when cut or garbled; each failure kind it counted explained and tied to the
+ * findings that show it. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -11,8 +14,9 @@
 #include <cmocka.h>
 
 #include "explain.h"
+#include "procfs.h"
 
-static char out[8192];
+static char out[16384];
 
 static void input_init(struct explain_input *in)
 {
@@ -26,6 +30,7 @@ static void input_init(struct explain_input *in)
 	in->conntrack_max = 262144;
 	in->sockstat_present = true;
 	in->tcp_mem_used = 300;
+	in->tcp_mem_present = true;
 	in->tcp_mem[0] = 287901;
 	in->tcp_mem[1] = 383869;
 	in->tcp_mem[2] = 575802;
@@ -283,6 +288,456 @@ static void test_garbage_log(void **state)
 	assert_true(has(&r, EXPLAIN_TCP_OOM));            /* far-future stamp counts as recent */
 }
 
+/* ---------- EMFILE: processes at their open-file limit ---------- */
+
+static void test_fd_limit(void **state)
+{
+	struct explain_proc procs[] = {
+		{ 1, "systemd", 120, 1024, 524288 },
+		{ 1720, "c1m-server", 1017, 1024, 1024 },
+		{ 88, "bash", 3, 1024, 1024 },
+		{ 90, "nolimit", 5000000, UINT64_MAX, UINT64_MAX },
+		{ 91, "zero", 0, 0, 0 },
+	};
+	struct explain_input in;
+	struct explain_result r;
+	const struct explain_finding *f;
+
+	(void)state;
+	input_init(&in);
+	in.procs = procs;
+	in.n_procs = sizeof(procs) / sizeof(procs[0]);
+	in.procs_checked = true;
+	explain_analyze(&in, &r);
+	assert_int_equal(r.n, 1);
+	f = get(&r, EXPLAIN_FD_LIMIT);
+	assert_string_equal(f->evidence, "pid 1720 (c1m-server) holds 1017 of its 1024 open files (hard limit 1024)");
+	assert_non_null(strstr(f->fix, "raise the hard limit"));
+	assert_string_equal(explain_cause_name(EXPLAIN_FD_LIMIT), "fd_limit");
+	assert_true(explain_format(&r, &in, out, sizeof(out)) > 0);
+	assert_non_null(strstr(out, "open-file limit"));
+	assert_non_null(strstr(out, "EMFILE"));
+	/* 95% is the line: 972 of 1024 is below it, 973 at it */
+	procs[1].fds = 972;
+	explain_analyze(&in, &r);
+	assert_false(has(&r, EXPLAIN_FD_LIMIT));
+	procs[1].fds = 973;
+	explain_analyze(&in, &r);
+	assert_true(has(&r, EXPLAIN_FD_LIMIT));
+	/* a soft limit below the hard one: the process can raise it itself */
+	procs[1].hard = 4096;
+	explain_analyze(&in, &r);
+	assert_non_null(strstr(get(&r, EXPLAIN_FD_LIMIT)->fix, "ulimit -n 4096"));
+	assert_non_null(strstr(get(&r, EXPLAIN_FD_LIMIT)->evidence, "(hard limit 4096)"));
+	/* no process list: nothing said */
+	in.procs = NULL;
+	explain_analyze(&in, &r);
+	assert_false(has(&r, EXPLAIN_FD_LIMIT));
+}
+
+static void test_fd_limit_many(void **state)
+{
+	struct explain_proc procs[6];
+	struct explain_input in;
+	struct explain_result r;
+	const struct explain_finding *f;
+	unsigned i;
+
+	(void)state;
+	for (i = 0; i < 6; i++) {
+		procs[i].pid = (int)(100 + i);
+		snprintf(procs[i].comm, sizeof(procs[i].comm), "w%u", i);
+		procs[i].soft = procs[i].hard = 1000;
+		procs[i].fds = 950 + i * 10;   /* 950 .. 1000 */
+	}
+	input_init(&in);
+	in.procs = procs;
+	in.n_procs = 6;
+	explain_analyze(&in, &r);
+	f = get(&r, EXPLAIN_FD_LIMIT);
+	/* the fullest first, three quoted, the rest counted */
+	assert_non_null(strstr(f->evidence, "pid 105 (w5) holds 1000 of its 1000"));
+	assert_true(strstr(f->evidence, "pid 105") < strstr(f->evidence, "pid 104"));
+	assert_true(strstr(f->evidence, "pid 104") < strstr(f->evidence, "pid 103"));
+	assert_null(strstr(f->evidence, "pid 102"));
+	assert_non_null(strstr(f->evidence, "; 3 more processes"));
+}
+
+/* ---------- EADDRNOTAVAIL: /proc/net/tcp tuples ---------- */
+
+/* A row as the kernel prints it: each address as its raw 32-bit word in hex. */
+static int tcp_row(char *buf, size_t len, unsigned sl, const unsigned char *src, unsigned sport,
+		   const unsigned char *dst, unsigned dport, unsigned st)
+{
+	uint32_t a, b;
+
+	memcpy(&a, src, 4);
+	memcpy(&b, dst, 4);
+	return snprintf(buf, len, "%4u: %08X:%04X %08X:%04X %02X 00000000:00000000 00:00000000 00000000     0"
+			"        0 0 3 00000000abfc8714\n", sl, a, sport, b, dport, st);
+}
+
+static const unsigned char cl1[4] = { 198, 18, 0, 2 }, cl2[4] = { 198, 18, 0, 3 };
+static const unsigned char srv[4] = { 198, 18, 0, 1 }, any4[4] = { 0, 0, 0, 0 };
+
+/* The lab's failure: 500 ports (40000-40499), all held by TIME_WAIT sockets to one server port. */
+static size_t lab_tcp_text(char *text, size_t len, unsigned n_tw)
+{
+	size_t used = 0;
+	unsigned i;
+
+	used += (size_t)snprintf(text, len, "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when "
+				 "retrnsmt   uid  timeout inode\n");
+	used += (size_t)tcp_row(text + used, len - used, 0, any4, 22, any4, 0, PROCFS_TCP_LISTEN);
+	for (i = 0; i < n_tw; i++)
+		used += (size_t)tcp_row(text + used, len - used, i + 1, cl1, 40000 + i, srv, 8081, PROCFS_TCP_TIME_WAIT);
+	/* another destination, a port outside the range, a server-side socket, garbage */
+	used += (size_t)tcp_row(text + used, len - used, 900, cl1, 40100, srv, 8082, 1);
+	used += (size_t)tcp_row(text + used, len - used, 901, cl1, 39999, srv, 8081, 1);
+	used += (size_t)tcp_row(text + used, len - used, 902, srv, 8081, cl2, 40200, 1);
+	used += (size_t)snprintf(text + used, len - used, "garbage line\n 903: 0100007F:XXXX\n");
+	return used;
+}
+
+static void test_tuples(void **state)
+{
+	static char text[120000];
+	static struct explain_tuple slots[64];
+	struct explain_tuples t;
+	struct explain_input in;
+	struct explain_result r;
+	const struct explain_finding *f;
+	size_t len = lab_tcp_text(text, sizeof(text), 500);
+
+	(void)state;
+	assert_true(len < sizeof(text) - 1);
+	explain_tuples_init(&t, slots, 64, 40000, 40499);
+	explain_tuples_scan(&t, text, len);
+	assert_int_equal(t.rows, 504);          /* listener + 500 + 3 */
+	/* 500 TIME_WAIT + the one to 8082; local port 39999 is outside the range and the server's
+	 * socket holds 8081 as its local port (its peer's port 40200 is not ours) */
+	assert_int_equal(t.sockets, 501);
+	assert_int_equal(t.used, 2);
+	assert_int_equal(t.dropped, 0);
+	input_init(&in);
+	in.tuples = &t;
+	explain_analyze(&in, &r);
+	assert_int_equal(r.n, 1);
+	f = get(&r, EXPLAIN_LOCAL_PORTS);
+	assert_string_equal(f->evidence, "198.18.0.2 -> 198.18.0.1:8081 has 500 sockets (500 in TIME_WAIT) of the "
+			    "500 local ports in ip_local_port_range 40000-40499");
+	assert_non_null(strstr(f->fix, "ip_local_port_range=\"1024 65535\""));
+	assert_non_null(strstr(f->fix, "tcp_tw_reuse=1"));
+	assert_true(explain_format(&r, &in, out, sizeof(out)) > 0);
+	assert_non_null(strstr(out, "EADDRNOTAVAIL"));
+
+	/* line by line gives the same counts */
+	{
+		struct explain_tuples t2;
+		const char *p = text;
+
+		explain_tuples_init(&t2, slots, 64, 40000, 40499);
+		while (p < text + len) {
+			const char *nl = strchr(p, '\n');
+
+			explain_tuples_scan(&t2, p, (size_t)(nl - p + 1));
+			p = nl + 1;
+		}
+		assert_int_equal(t2.rows, 504);
+		assert_int_equal(t2.sockets, 501);
+		assert_int_equal(t2.used, 2);
+	}
+	/* 474 of 500 is under 95%: no finding; 475 is at it */
+	len = lab_tcp_text(text, sizeof(text), 474);
+	explain_tuples_init(&t, slots, 64, 40000, 40499);
+	explain_tuples_scan(&t, text, len);
+	explain_analyze(&in, &r);
+	assert_false(has(&r, EXPLAIN_LOCAL_PORTS));
+	len = lab_tcp_text(text, sizeof(text), 475);
+	explain_tuples_init(&t, slots, 64, 40000, 40499);
+	explain_tuples_scan(&t, text, len);
+	explain_analyze(&in, &r);
+	assert_true(has(&r, EXPLAIN_LOCAL_PORTS));
+	/* the same sockets against the default range are nowhere near it */
+	explain_tuples_init(&t, slots, 64, 32768, 60999);
+	explain_tuples_scan(&t, text, len);
+	explain_analyze(&in, &r);
+	assert_false(has(&r, EXPLAIN_LOCAL_PORTS));
+}
+
+static void test_tuples_full_and_v6(void **state)
+{
+	static struct explain_tuple slots[4];
+	struct explain_tuples t;
+	struct explain_input in;
+	struct explain_result r;
+	char row[256];
+	unsigned i;
+
+	(void)state;
+	/* a table of 4 keeps one slot free: three tuples, the rest dropped and said so */
+	explain_tuples_init(&t, slots, 4, 1, 4);
+	for (i = 0; i < 4; i++) {
+		unsigned char dst[4] = { 10, 0, 0, (unsigned char)(1 + i) };
+		int n = tcp_row(row, sizeof(row), i, cl1, 1 + (i % 4), dst, 80, 1);
+
+		explain_tuples_scan(&t, row, (size_t)n);
+	}
+	assert_int_equal(t.used, 3);
+	assert_int_equal(t.dropped, 1);
+	explain_tuples_scan(&t, row, strlen(row));   /* a known tuple still counts when full? no: new one */
+	assert_int_equal(t.dropped, 2);
+	/* IPv6 ::1 -> ::1 port 8081, range of 4 ports, all 4 in use */
+	explain_tuples_init(&t, slots, 4, 1, 4);
+	for (i = 0; i < 4; i++) {
+		snprintf(row, sizeof(row), "%4u: 00000000000000000000000001000000:%04X 00000000000000000000000001000000:"
+			 "1F91 01 00000000:00000000 00:00000000 00000000 0 0 0\n", i, 1 + i);
+		explain_tuples_scan(&t, row, strlen(row));
+	}
+	assert_int_equal(t.sockets, 4);
+	input_init(&in);
+	in.tuples = &t;
+	explain_analyze(&in, &r);
+	if (*(const unsigned char *)&(const uint32_t){ 1 } == 1)   /* rows written as a little-endian host */
+		assert_non_null(strstr(get(&r, EXPLAIN_LOCAL_PORTS)->evidence, "::1 -> [::1]:8081 has 4 sockets (0 in"));
+	assert_null(strstr(get(&r, EXPLAIN_LOCAL_PORTS)->fix, "tcp_tw_reuse"));
+	/* an empty table and no text: nothing, no crash */
+	explain_tuples_init(&t, NULL, 0, 1, 4);
+	explain_tuples_scan(&t, row, strlen(row));
+	explain_tuples_scan(&t, NULL, 0);
+	assert_int_equal(t.sockets, 0);
+	assert_int_equal(t.dropped, 1);
+}
+
+/* ---------- the client's JSON report ---------- */
+
+/* What c1m-client --json writes (abridged), with the escapes its writer uses. */
+static const char client_json[] =
+	"{\"host\":\"198.18.0.1\",\"port_base\":8081,\"ports\":1,\"target\":800,\"started\":800,"
+	"\"established\":500,\"echoed\":500,\"failed\":300,\"failed_immediate\":300,"
+	"\"failures\":{\"EADDRNOTAVAIL\":297,\"echo_timeout\":3,\"from_the_future\":2},"
+	"\"elapsed_s\":1.250,\"connect_ms\":{\"p50\":0.5,\"p90\":1.0e0,\"p99\":-2,\"max\":3},"
+	"\"workers\":1,\"sources\":{\"count\":4,\"first\":\"127.0.0.2\",\"default\":false},"
+	"\"stop_signal\":\"\",\"problems\":\"a\\tb\\u0041\\u00e9\\\"q\\\\\",\"first_cause\":\"EADDRNOTAVAIL\","
+	"\"explanations\":{\"EADDRNOTAVAIL\":\"Cannot assign requested address [x] {y}\"},"
+	"\"list\":[1,[2,[]],{},null,true,false,\"s\"],\"pass\":false,\"verdict\":\"FAIL 500/800\"}\n";
+
+static struct explain_client parsed;
+static char parse_err[256];
+
+static int parse(const char *text)
+{
+	return explain_client_parse(text, strlen(text), &parsed, parse_err, sizeof(parse_err));
+}
+
+static void test_client_parse(void **state)
+{
+	struct explain_client c;
+	char e[256];
+
+	(void)state;
+	assert_int_equal(explain_client_parse(client_json, strlen(client_json), &c, e, sizeof(e)), 0);
+	assert_int_equal(c.failures[DIAG_EADDRNOTAVAIL], 297);
+	assert_int_equal(c.failures[DIAG_ECHO_TIMEOUT], 3);
+	assert_int_equal(c.failures[DIAG_EMFILE], 0);
+	assert_int_equal(c.failures_other, 2);
+	assert_int_equal(c.first_cause, DIAG_EADDRNOTAVAIL);
+	assert_int_equal(c.target, 800);
+	assert_int_equal(c.established, 500);
+	assert_int_equal(c.echoed, 500);
+	assert_int_equal(c.failed, 300);
+	assert_int_equal(c.ports, 1);
+	assert_int_equal(c.sources, 4);
+	assert_string_equal(c.host, "198.18.0.1");
+	/* the smallest report, whitespace everywhere, empty first cause */
+	assert_int_equal(parse(" { \"failures\" : { } , \"first_cause\" : \"\" } "), 0);
+	assert_int_equal(parsed.first_cause, DIAG_KIND_COUNT);
+	/* only len bytes are read: the same text cut short is refused */
+	assert_int_equal(explain_client_parse("{\"failures\":{}}XXXX", 15, &c, e, sizeof(e)), 0);
+	assert_int_equal(explain_client_parse("{\"failures\":{}}XXXX", 14, &c, e, sizeof(e)), -1);
+	/* types the doctor relies on */
+	assert_int_equal(parse("{\"failures\":{\"EMFILE\":1.5}}"), -1);
+	assert_non_null(strstr(parse_err, "not a whole number"));
+	assert_int_equal(parse("{\"failures\":{\"EMFILE\":-1}}"), -1);
+	assert_int_equal(parse("{\"failures\":{\"EMFILE\":\"1\"}}"), -1);
+	assert_int_equal(parse("{\"failures\":{\"EMFILE\":99999999999999999999}}"), -1);
+	assert_int_equal(parse("{\"failures\":[]}"), -1);
+	assert_int_equal(parse("{\"target\":5}"), -1);
+	assert_non_null(strstr(parse_err, "no \"failures\""));
+	assert_int_equal(parse("[]"), -1);
+	assert_int_equal(parse(""), -1);
+	assert_int_equal(explain_client_parse(NULL, 0, &c, e, sizeof(e)), -1);
+	/* optional values of another type are skipped, not trusted */
+	assert_int_equal(parse("{\"failures\":{},\"target\":\"800\",\"ports\":1.5,\"host\":7,\"sources\":[4]}"), 0);
+	assert_int_equal(parsed.target, 0);
+	assert_int_equal(parsed.ports, 0);
+	assert_int_equal(parsed.sources, 0);
+	assert_string_equal(parsed.host, "");
+	/* bad JSON anywhere, even in keys nobody reads */
+	assert_int_equal(parse("{\"failures\":{},\"x\":[1,}"), -1);
+	assert_int_equal(parse("{\"failures\":{},\"x\":\"\\q\"}"), -1);
+	assert_int_equal(parse("{\"failures\":{},\"x\":01}"), -1);
+	assert_int_equal(parse("{\"failures\":{},\"x\":tru}"), -1);
+	assert_int_equal(parse("{\"failures\":{},\"x\":[1 2]}"), -1);
+	assert_int_equal(parse("{\"failures\":{}} {}"), -1);
+	assert_non_null(strstr(parse_err, "text after the report"));
+}
+
+/* Every cut of a valid report is refused, and nesting is bounded. */
+static void test_client_parse_garbage(void **state)
+{
+	static char deep[256];
+	struct explain_client c;
+	char e[256];
+	size_t n, len = strlen(client_json) - 1;   /* without the newline */
+	unsigned i, seed = 12345;
+
+	(void)state;
+	for (n = 0; n < len; n++) {
+		char *cut = malloc(n + 1);   /* exactly n bytes (+1 so malloc(0) is not special): reads past them are bugs */
+
+		assert_non_null(cut);
+		memcpy(cut, client_json, n);
+		assert_int_equal(explain_client_parse(cut, n, &c, e, sizeof(e)), -1);
+		assert_true(e[0] != '\0');
+		free(cut);
+	}
+	/* 32 levels in an ignored key are fine, 33 are not */
+	for (i = 0; i < 2; i++) {
+		unsigned depth = 32 + i, k;
+		size_t used = (size_t)snprintf(deep, sizeof(deep), "{\"failures\":{},\"x\":");
+
+		for (k = 0; k < depth; k++)
+			deep[used++] = '[';
+		for (k = 0; k < depth; k++)
+			deep[used++] = ']';
+		deep[used++] = '}';
+		assert_int_equal(explain_client_parse(deep, used, &c, e, sizeof(e)), i == 0 ? 0 : -1);
+	}
+	assert_non_null(strstr(e, "nested too deep"));
+	/* random bytes from JSON's alphabet: an answer, never a crash (run under ASan for reads) */
+	for (i = 0; i < 5000; i++) {
+		static const char alpha[] = "{}[]\":,\\u0123456789.eE-+ tfnrlsa\"\"failures";
+		size_t l, k;
+		char *buf;
+		int rc;
+
+		seed = seed * 1103515245u + 12345u;
+		l = (seed >> 16) % 64;
+		buf = malloc(l + 1);
+		assert_non_null(buf);
+		for (k = 0; k < l; k++) {
+			seed = seed * 1103515245u + 12345u;
+			buf[k] = alpha[(seed >> 16) % (sizeof(alpha) - 1)];
+		}
+		rc = explain_client_parse(buf, l, &c, e, sizeof(e));
+		assert_true(rc == 0 || rc == -1);
+		if (rc == 0)
+			assert_true(c.first_cause <= DIAG_KIND_COUNT);
+		free(buf);
+	}
+}
+
+/* --from: each kind explained with this machine's numbers, first cause first, tied to the findings. */
+static void test_client_kinds(void **state)
+{
+	static char text[120000];
+	static struct explain_tuple slots[64];
+	static struct diag_context ctx;
+	static struct explain_result r;
+	struct explain_client c;
+	struct explain_tuples t;
+	struct explain_input in;
+	char e[256];
+	size_t len;
+
+	(void)state;
+	assert_int_equal(explain_client_parse(client_json, strlen(client_json), &c, e, sizeof(e)), 0);
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.lim_valid = true;
+	ctx.lim.port_lo = 40000;
+	ctx.lim.port_hi = 40499;
+	ctx.ports = c.ports;
+	ctx.sources = 1;
+	input_init(&in);
+	in.client = &c;
+	in.ctx = &ctx;
+	explain_analyze(&in, &r);
+	assert_int_equal(r.n, 0);
+	assert_int_equal(r.n_kinds, 2);
+	assert_int_equal(r.kinds[0].kind, DIAG_EADDRNOTAVAIL);
+	assert_true(r.kinds[0].first);
+	assert_int_equal(r.kinds[0].count, 297);
+	assert_non_null(strstr(r.kinds[0].text, "ip_local_port_range 40000-40499 gives 500 ports"));
+	assert_int_equal(r.kinds[0].n_backed, 0);
+	assert_int_equal(r.kinds[1].kind, DIAG_ECHO_TIMEOUT);
+	assert_false(r.kinds[1].first);
+	assert_true(explain_format(&r, &in, out, sizeof(out)) > 0);
+	assert_null(strstr(out, "Cannot tell"));
+	assert_non_null(strstr(out, "300 of 800 connections failed (server 198.18.0.1)"));
+	assert_non_null(strstr(out, "- EADDRNOTAVAIL x 297 (first cause): Cannot assign requested address"));
+	assert_non_null(strstr(out, "- echo_timeout x 3: "));
+	assert_non_null(strstr(out, "2 failures under kind names this doctor does not know"));
+	/* with the sockets still holding their ports, the finding backs the kind up */
+	len = lab_tcp_text(text, sizeof(text), 500);
+	explain_tuples_init(&t, slots, 64, 40000, 40499);
+	explain_tuples_scan(&t, text, len);
+	in.tuples = &t;
+	explain_analyze(&in, &r);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.kinds[0].n_backed, 1);
+	assert_int_equal(r.kinds[0].backed[0], EXPLAIN_LOCAL_PORTS);
+	assert_int_equal(r.kinds[1].n_backed, 0);
+	assert_true(explain_format(&r, &in, out, sizeof(out)) > 0);
+	assert_non_null(strstr(out, "  shown now by: local_ports (finding 1)\n"));
+	assert_true(explain_format_json(&r, out, sizeof(out)) > 0);
+	assert_non_null(strstr(out, "\"client_kinds\":[{\"kind\":\"EADDRNOTAVAIL\",\"count\":297,\"first\":true,"));
+	assert_non_null(strstr(out, "\"shown_by\":[\"local_ports\"]"));
+	/* no first cause: by count */
+	c.first_cause = DIAG_KIND_COUNT;
+	c.failures[DIAG_ECHO_TIMEOUT] = 400;
+	explain_analyze(&in, &r);
+	assert_int_equal(r.kinds[0].kind, DIAG_ECHO_TIMEOUT);
+	assert_int_equal(r.kinds[1].kind, DIAG_EADDRNOTAVAIL);
+	/* a clean report: nothing to explain from it, and the text says it counted none */
+	memset(c.failures, 0, sizeof(c.failures));
+	c.failures_other = 0;
+	in.tuples = NULL;
+	explain_analyze(&in, &r);
+	assert_int_equal(r.n_kinds, 0);
+	assert_true(explain_format(&r, &in, out, sizeof(out)) > 0);
+	assert_non_null(strstr(out, "it counted no failures"));
+	assert_non_null(strstr(out, "Cannot tell"));
+}
+
+/* With nothing found, the text lists what was looked at, processes and sockets included. */
+static void test_checked_line(void **state)
+{
+	static struct explain_tuple slots[8];
+	struct explain_proc p = { 7, "idle", 3, 1024, 1024 };
+	struct explain_tuples t;
+	struct explain_input in;
+	struct explain_result r;
+
+	(void)state;
+	input_init(&in);
+	in.tcp_mem_present = false;
+	explain_analyze(&in, &r);
+	assert_true(explain_format(&r, &in, out, sizeof(out)) > 0);
+	assert_non_null(strstr(out, "tcp_mem is machine-wide, not visible in this network namespace"));
+	assert_non_null(strstr(out, "open files of processes NOT readable"));
+	assert_non_null(strstr(out, "/proc/net/tcp NOT readable"));
+	explain_tuples_init(&t, slots, 8, 32768, 60999);
+	in.tuples = &t;
+	in.procs = &p;
+	in.n_procs = 1;
+	in.procs_checked = true;
+	explain_analyze(&in, &r);
+	assert_int_equal(r.n, 0);
+	assert_true(explain_format(&r, &in, out, sizeof(out)) > 0);
+	assert_non_null(strstr(out, "open files of 1 process; local ports of 0 TCP sockets."));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -296,6 +751,14 @@ int main(void)
 		cmocka_unit_test(test_counters_parse),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_garbage_log),
+		cmocka_unit_test(test_fd_limit),
+		cmocka_unit_test(test_fd_limit_many),
+		cmocka_unit_test(test_tuples),
+		cmocka_unit_test(test_tuples_full_and_v6),
+		cmocka_unit_test(test_client_parse),
+		cmocka_unit_test(test_client_parse_garbage),
+		cmocka_unit_test(test_client_kinds),
+		cmocka_unit_test(test_checked_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

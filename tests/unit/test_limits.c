@@ -1,8 +1,11 @@
 /* Unit tests for the limits model with fabricated machines: a hard fd limit of 20,000 that forces
  * 51 worker processes per side for a million connections, one server port and one source that run out
  * of 4-tuples at 28,232, a conntrack table that binds at 131,072 only when something uses it, tcp_mem
- * that idle connections never reach but in-flight traffic can, and memory and cgroup limits. Also the systemd and cgroup parsers, the
- * formatters, and limits_read on this machine (which must at least succeed and be self-consistent). */
+ * that idle connections never reach but in-flight traffic can, and memory and cgroup limits. Also the
+ * machine-wide sysctls a child network namespace cannot see (tcp_mem absent: no failure, no ceiling),
+ * fixes for read-only keys, the numeric needed_value and sysctl key per check, the systemd and cgroup
+ * parsers, the formatters, and limits_read on this machine (which must at least succeed and be
+ * self-consistent). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -32,8 +35,13 @@ static void roomy(struct limits_values *v)
 	v->conntrack_max = 262144;
 	v->conntrack_count = 0;
 	v->conntrack_buckets = 262144;
+	v->somaxconn_present = true;
 	v->somaxconn = 4096;
+	v->syn_backlog_present = true;
 	v->syn_backlog = 2048;
+	v->tcp_mem_present = true;
+	v->tcp_rmem_present = true;
+	v->tcp_wmem_present = true;
 	v->tcp_mem[0] = 10000000;
 	v->tcp_mem[1] = 20000000;
 	v->tcp_mem[2] = 30000000;
@@ -624,6 +632,167 @@ static void test_format(void **state)
 	assert_int_equal(limits_format_json(&r, small, sizeof(small)), -1);
 }
 
+
+/* Inside a child network namespace (ip netns exec, a container) net.ipv4.tcp_mem does not exist. The
+ * check must say so, never fail and never set the ceiling; it warns only when the need passes the
+ * kernel's default for this memory (MemAvailable / page / 16 = 1,048,576 pages for 64 GiB). Hidden
+ * backlogs are reported, not checked. */
+static void test_absent_netns(void **state)
+{
+	struct limits_values v, full;
+	struct limits_plan p;
+	struct limits_report r, rf;
+	const struct limits_check *c;
+
+	(void)state;
+	roomy(&v);
+	v.tcp_mem_present = false;
+	memset(v.tcp_mem, 0, sizeof(v.tcp_mem));
+	v.somaxconn_present = false;
+	v.somaxconn = 0;
+	v.syn_backlog_present = false;
+	v.syn_backlog = 0;
+	plan_init(&p, LIMITS_ROLE_BOTH, 1000000);
+	p.connect_rate = 100000;
+	limits_evaluate(&p, &v, &r);
+	c = find(&r, "tcp_mem");
+	assert_string_equal(c->current, "not visible here");
+	assert_int_equal(c->verdict, LIMITS_OK);
+	assert_true(c->capacity == LIMITS_UNLIMITED);
+	assert_string_equal(c->fix, "");
+	assert_non_null(strstr(c->note, "machine-wide, not visible in this network namespace"));
+	assert_non_null(strstr(c->note, "1,048,576 pages"));
+	assert_int_equal(c->needed_value, 2048);
+	assert_string_equal(c->sysctl, "net.ipv4.tcp_mem");
+	c = find(&r, "somaxconn");
+	assert_string_equal(c->current, "not readable here");
+	assert_int_equal(c->verdict, LIMITS_OK);
+	assert_string_equal(c->fix, "");
+	assert_int_equal(c->needed_value, 2);    /* 100,000/s x 100 ms = 10,000 over 100 ports x 51 workers */
+	c = find(&r, "tcp_max_syn_backlog");
+	assert_string_equal(c->current, "not readable here");
+	assert_int_equal(c->verdict, LIMITS_OK);
+	/* the ceiling is what it is with every value present and roomy */
+	roomy(&full);
+	limits_evaluate(&p, &full, &rf);
+	assert_true(r.ceiling == rf.ceiling);
+	assert_string_equal(r.binding, rf.binding);
+	assert_int_equal(r.n_fail, rf.n_fail);
+
+	/* 2,000,000 sockets x 4 pages holding data at once: past the default, a warning, still no cap */
+	p.active_sockets = 2000000;
+	p.bytes_per_active_socket = 16384;
+	limits_evaluate(&p, &v, &r);
+	c = find(&r, "tcp_mem");
+	assert_int_equal(c->verdict, LIMITS_WARN);
+	assert_true(c->capacity == LIMITS_UNLIMITED);
+	assert_int_equal(c->needed_value, 8000000);
+	assert_non_null(strstr(c->note, "check it in the root namespace"));
+	assert_string_not_equal(r.binding, "tcp_mem");
+	/* the same plan with tcp_mem visible at the default fails on it */
+	v.tcp_mem_present = true;
+	v.tcp_mem[0] = 786432;
+	v.tcp_mem[1] = 1048576;
+	v.tcp_mem[2] = 1572864;
+	limits_evaluate(&p, &v, &r);
+	assert_int_equal(find(&r, "tcp_mem")->verdict, LIMITS_FAIL);
+}
+
+/* A sysctl fix for a key that is read-only here (conntrack from a child namespace, a container's
+ * read-only /proc/sys) tells the user to run it elsewhere; writable keys get no such note. */
+static void test_readonly_fix(void **state)
+{
+	struct limits_values v;
+	struct limits_plan p;
+	struct limits_report r;
+	const struct limits_check *c;
+
+	(void)state;
+	roomy(&v);
+	v.conntrack_in_use = true;
+	v.conntrack_count = 10;
+	v.conntrack_max = 300;
+	plan_init(&p, LIMITS_ROLE_CLIENT, 400);
+	limits_evaluate(&p, &v, &r);
+	c = find(&r, "nf_conntrack_max");
+	assert_int_equal(c->verdict, LIMITS_FAIL);
+	assert_string_equal(c->fix, "sysctl -w net.netfilter.nf_conntrack_max=512");
+	assert_null(strstr(c->note, "read-only"));
+	v.sysctl_readonly = LIMITS_RO_CT_MAX | LIMITS_RO_CT_BUCKETS;
+	limits_evaluate(&p, &v, &r);
+	c = find(&r, "nf_conntrack_max");
+	assert_int_equal(c->verdict, LIMITS_FAIL);
+	assert_string_equal(c->fix, "sysctl -w net.netfilter.nf_conntrack_max=512");
+	assert_non_null(strstr(c->note, "read-only here: run the fix in the root namespace or on the host; "));
+	assert_non_null(strstr(c->note, "table full"));
+	/* a check without a fix gets no note */
+	assert_null(strstr(find(&r, "nf_conntrack_buckets")->note, "read-only"));
+}
+
+/* needed_value and sysctl: the numbers tuning/apply uses, in each key's own unit. */
+static void test_needed_value(void **state)
+{
+	struct limits_values v;
+	struct limits_plan p;
+	struct limits_report r;
+	const struct limits_check *c;
+	char buf[8192];
+
+	(void)state;
+	roomy(&v);
+	v.port_lo = 40000;
+	v.port_hi = 40499;
+	v.conntrack_in_use = true;
+	plan_init(&p, LIMITS_ROLE_CLIENT, 800);
+	p.ports = 1;
+	limits_evaluate(&p, &v, &r);
+	c = find(&r, "ports.4tuple");
+	assert_string_equal(c->sysctl, "net.ipv4.ip_local_port_range");
+	assert_int_equal(c->needed_value, 800);        /* ports one (source, destination) must offer */
+	p.sources = 3;
+	limits_evaluate(&p, &v, &r);
+	assert_int_equal(find(&r, "ports.4tuple")->needed_value, 267);   /* ceil(800 / 3) */
+	c = find(&r, "nf_conntrack_max");
+	assert_string_equal(c->sysctl, "net.netfilter.nf_conntrack_max");
+	assert_int_equal(c->needed_value, 800);
+	assert_int_equal(find(&r, "nf_conntrack_buckets")->needed_value, 100);
+	c = find(&r, "nofile.soft");
+	assert_string_equal(c->sysctl, "");
+	assert_int_equal(c->needed_value, 820);        /* 800 + LIMITS_FD_RESERVE */
+	c = find(&r, "fs.file-max");
+	assert_string_equal(c->sysctl, "fs.file-max");
+	assert_int_equal(c->needed_value, 1300);       /* 500 in use + 800 */
+	assert_string_equal(find(&r, "fs.nr_open")->sysctl, "fs.nr_open");
+	assert_int_equal(find(&r, "memory")->needed_value, 800 * (LIMITS_KERNEL_SOCK_BYTES + LIMITS_USER_CONN_BYTES));
+	/* cgroup: the limit must cover what is used plus the need */
+	v.cgroup_mem_limit = UINT64_C(1) << 20;
+	v.cgroup_mem_usage = 1000;
+	limits_evaluate(&p, &v, &r);
+	assert_int_equal(find(&r, "cgroup.memory")->needed_value,
+			 1000 + 800 * (LIMITS_KERNEL_SOCK_BYTES + LIMITS_USER_CONN_BYTES));
+	assert_true(limits_format_json(&r, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "\"needed_value\":267,\"sysctl\":\"net.ipv4.ip_local_port_range\""));
+	assert_non_null(strstr(buf, "\"name\":\"nofile.soft\""));
+	assert_non_null(strstr(buf, "\"needed_value\":820,\"sysctl\":null"));
+
+	/* server: backlogs have a number only with a connect rate; migrate_req 1 only with workers > 1 */
+	plan_init(&p, LIMITS_ROLE_SERVER, 1000000);
+	limits_evaluate(&p, &v, &r);
+	c = find(&r, "somaxconn");
+	assert_string_equal(c->sysctl, "net.core.somaxconn");
+	assert_true(c->needed_value == LIMITS_NO_VALUE);
+	assert_int_equal(find(&r, "tcp_migrate_req")->needed_value, 1);
+	assert_true(limits_format_json(&r, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "\"needed_value\":null,\"sysctl\":\"net.core.somaxconn\""));
+	p.connect_rate = 50000;
+	limits_evaluate(&p, &v, &r);
+	assert_int_equal(find(&r, "somaxconn")->needed_value, 1);  /* 5,000 over 100 ports x 51 workers */
+	assert_int_equal(find(&r, "tcp_max_syn_backlog")->needed_value, 1);
+	plan_init(&p, LIMITS_ROLE_SERVER, 1000);
+	limits_evaluate(&p, &v, &r);
+	assert_true(find(&r, "tcp_migrate_req")->needed_value == LIMITS_NO_VALUE);
+}
+
 /* On this machine: the reader must succeed and the numbers must make sense together. */
 static void test_read_here(void **state)
 {
@@ -634,7 +803,10 @@ static void test_read_here(void **state)
 	assert_true(v.nofile_soft <= v.nofile_hard);
 	assert_true(v.nofile_hard <= v.nr_open || v.nofile_hard == LIMITS_UNLIMITED);
 	assert_true(v.port_lo <= v.port_hi);
-	assert_true(v.tcp_mem[0] <= v.tcp_mem[1] && v.tcp_mem[1] <= v.tcp_mem[2]);
+	if (v.tcp_mem_present)
+		assert_true(v.tcp_mem[0] <= v.tcp_mem[1] && v.tcp_mem[1] <= v.tcp_mem[2]);
+	else
+		assert_true(v.tcp_mem[0] == 0 && v.tcp_mem[2] == 0);
 	assert_true(v.mem_available > 0);
 	assert_true(v.page_size >= 4096);
 	if (v.conntrack_present)
@@ -662,6 +834,9 @@ int main(void)
 		cmocka_unit_test(test_parse_systemd),
 		cmocka_unit_test(test_parse_cgroup),
 		cmocka_unit_test(test_format),
+		cmocka_unit_test(test_absent_netns),
+		cmocka_unit_test(test_readonly_fix),
+		cmocka_unit_test(test_needed_value),
 		cmocka_unit_test(test_read_here),
 	};
 

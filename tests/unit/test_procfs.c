@@ -1,6 +1,7 @@
 /* Unit tests for the /proc text parsers: well-formed input from this kernel's formats, and the garbage a
  * fuzzer will feed them (overflow, truncated lines, wrong separators, missing values) which must be
- * rejected with a message rather than half-parsed. */
+ * rejected with a message rather than half-parsed. Also /proc/PID/limits' open-file row and the socket
+ * rows of /proc/net/tcp and tcp6, whose addresses must come out in network byte order. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -211,6 +212,104 @@ static void test_truncations(void **state)
 	assert_int_equal(procfs_netstat_get(buf, "TcpExt", "TCPAbortOnMemory", &v, err, sizeof(err)), -1);
 }
 
+static const char limits_text[] =
+	"Limit                     Soft Limit           Hard Limit           Units     \n"
+	"Max cpu time              unlimited            unlimited            seconds   \n"
+	"Max processes             96365                96365                processes \n"
+	"Max open files            1024                 20000                files     \n"
+	"Max locked memory         8388608              8388608              bytes     \n";
+
+static void test_limits_nofile(void **state)
+{
+	uint64_t soft = 0, hard = 0;
+
+	(void)state;
+	assert_int_equal(procfs_limits_nofile(limits_text, &soft, &hard, err, sizeof(err)), 0);
+	assert_int_equal(soft, 1024);
+	assert_int_equal(hard, 20000);
+	assert_int_equal(procfs_limits_nofile("Max open files            unlimited            unlimited            files\n",
+					      &soft, &hard, err, sizeof(err)), 0);
+	assert_true(soft == UINT64_MAX && hard == UINT64_MAX);
+	/* no trailing newline, no units */
+	assert_int_equal(procfs_limits_nofile("Max open files 5 6", &soft, &hard, err, sizeof(err)), 0);
+	assert_int_equal(soft, 5);
+	assert_int_equal(hard, 6);
+	/* garbage */
+	assert_int_equal(procfs_limits_nofile("Max cpu time unlimited unlimited\n", &soft, &hard, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "no Max open files"));
+	assert_int_equal(procfs_limits_nofile("Max open files  12x 5 files\n", &soft, &hard, err, sizeof(err)), -1);
+	assert_int_equal(procfs_limits_nofile("Max open files  1024\n", &soft, &hard, err, sizeof(err)), -1);
+	assert_int_equal(procfs_limits_nofile("Max open files\n", &soft, &hard, err, sizeof(err)), -1);
+	assert_int_equal(procfs_limits_nofile("Max open filesX 1 2\n", &soft, &hard, err, sizeof(err)), -1);
+	assert_int_equal(procfs_limits_nofile("Max open files 99999999999999999999 1\n", &soft, &hard, err,
+					      sizeof(err)), -1);
+	assert_int_equal(procfs_limits_nofile("", &soft, &hard, err, sizeof(err)), -1);
+	assert_int_equal(procfs_limits_nofile(NULL, &soft, &hard, err, sizeof(err)), -1);
+}
+
+static int tcp_line(const char *line, struct procfs_tcp_sock *s)
+{
+	return procfs_tcp_parse_line(line, strlen(line), s);
+}
+
+static void test_tcp_line(void **state)
+{
+	static const unsigned char lo4[4] = { 127, 0, 0, 1 };
+	static const unsigned char cl1[4] = { 198, 18, 0, 2 }, srv[4] = { 198, 18, 0, 1 };
+	static const unsigned char lo6[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
+	struct procfs_tcp_sock s;
+
+	(void)state;
+	/* as this kernel prints them: the raw 32-bit words, so 127.0.0.1 reads 0100007F on x86 */
+	assert_int_equal(tcp_line("   1: 0100007F:E7A0 0100007F:A9CB 06 00000000:00000000 03:00000000 "
+				  "00000000     0        0 0 3 00000000abfc8714\n", &s), 0);
+	assert_int_equal(s.family, 4);
+	if (*(const unsigned char *)&(const uint32_t){ 1 } == 1) {   /* little-endian host */
+		assert_memory_equal(s.local, lo4, 4);
+		assert_memory_equal(s.remote, lo4, 4);
+	}
+	assert_int_equal(s.local_port, 0xE7A0);
+	assert_int_equal(s.remote_port, 0xA9CB);
+	assert_int_equal(s.state, PROCFS_TCP_TIME_WAIT);
+	assert_int_equal(tcp_line("  12: 020012C6:9C40 010012C6:1F91 01 00000000:00000000 00:00000000 00000000 0 0 77 1",
+				  &s), 0);
+	if (*(const unsigned char *)&(const uint32_t){ 1 } == 1) {
+		assert_memory_equal(s.local, cl1, 4);
+		assert_memory_equal(s.remote, srv, 4);
+	}
+	assert_int_equal(s.local_port, 40000);
+	assert_int_equal(s.remote_port, 8081);
+	assert_int_equal(s.state, 1);
+	assert_int_equal(tcp_line("   0: 00000000000000000000000001000000:1F91 00000000000000000000000001000000:C000 0A "
+				  "00000000:00000000 00:00000000 00000000     0        0 1 1\n", &s), 0);
+	assert_int_equal(s.family, 6);
+	if (*(const unsigned char *)&(const uint32_t){ 1 } == 1)
+		assert_memory_equal(s.local, lo6, 16);
+	assert_int_equal(s.state, PROCFS_TCP_LISTEN);
+	/* only len bytes are read: the row cut after the state still parses, cut inside it does not */
+	{
+		const char *row = "   1: 0100007F:E7A0 0100007F:A9CB 06 00000000:00000000";
+		size_t cut = strlen("   1: 0100007F:E7A0 0100007F:A9CB 06");
+
+		assert_int_equal(procfs_tcp_parse_line(row, cut, &s), 0);
+		assert_int_equal(procfs_tcp_parse_line(row, cut - 1, &s), -1);
+		assert_int_equal(procfs_tcp_parse_line(row, 10, &s), -1);
+		assert_int_equal(procfs_tcp_parse_line(row, 0, &s), -1);
+	}
+	/* the header and garbage */
+	assert_int_equal(tcp_line("  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid\n",
+				  &s), -1);
+	assert_int_equal(tcp_line("", &s), -1);
+	assert_int_equal(tcp_line("1: 0100007F:E7A0 0100007F:A9CB\n", &s), -1);           /* no state */
+	assert_int_equal(tcp_line("1: 0100007G:E7A0 0100007F:A9CB 06\n", &s), -1);        /* not hex */
+	assert_int_equal(tcp_line("1: 0100007F:E7A 0100007F:A9CB 06\n", &s), -1);         /* short port */
+	assert_int_equal(tcp_line("1: 0100007F:E7A0 00000000000000000000000001000000:A9CB 06\n", &s), -1); /* mixed */
+	assert_int_equal(tcp_line("1: 0100007F E7A0 0100007F:A9CB 06\n", &s), -1);
+	assert_int_equal(tcp_line("1: 0100007F:E7A0 0100007F:A9CB 06X\n", &s), -1);
+	assert_int_equal(tcp_line(": 0100007F:E7A0 0100007F:A9CB 06\n", &s), -1);
+	assert_int_equal(procfs_tcp_parse_line(NULL, 5, &s), -1);
+}
+
 static void test_read_file(void **state)
 {
 	char path[] = "/tmp/c1m_test_procfs_XXXXXX";
@@ -251,6 +350,8 @@ int main(void)
 		cmocka_unit_test(test_netstat_garbage),
 		cmocka_unit_test(test_sockstat),
 		cmocka_unit_test(test_truncations),
+		cmocka_unit_test(test_limits_nofile),
+		cmocka_unit_test(test_tcp_line),
 		cmocka_unit_test(test_read_file),
 	};
 
