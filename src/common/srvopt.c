@@ -1,0 +1,356 @@
+/* Option parsing for c1m-server and c1m-epoll. srvopt_parse() only turns strings into numbers and rejects what
+ * cannot be meant (port ranges past 65535, zero ports, unknown flags); srvopt_resolve() then applies the
+ * machine-dependent defaults from a fabricated or real struct srvopt_env. Both are pure so the unit tests can
+ * drive every branch without touching /proc or the fd limit. */
+#include "srvopt.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void srvopt_defaults(struct server_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	snprintf(o->bind_addr, sizeof(o->bind_addr), "%s", SRVOPT_DEFAULT_BIND);
+	o->port_base = SRVOPT_DEFAULT_PORT;
+	o->ports = SRVOPT_DEFAULT_PORTS;
+	o->high_watermark = SRVOPT_DEFAULT_HIGH_WATERMARK;
+}
+
+/* Strict unsigned decimal: no sign, no trailing garbage, no overflow past max. */
+static int srvopt_parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Byte counts accept a k/K (1024) or m/M (1048576) suffix: --high-watermark 64k. */
+static int srvopt_parse_bytes(const char *s, uint64_t max, uint64_t *out)
+{
+	char buf[32];
+	size_t n = strlen(s);
+	uint64_t mult = 1, v;
+
+	if (n == 0 || n >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, n + 1);
+	if (buf[n - 1] == 'k' || buf[n - 1] == 'K')
+		mult = 1024;
+	else if (buf[n - 1] == 'm' || buf[n - 1] == 'M')
+		mult = 1024 * 1024;
+	if (mult != 1)
+		buf[n - 1] = '\0';
+	if (srvopt_parse_u64(buf, max / mult, &v) < 0)
+		return -1;
+	*out = v * mult;
+	return 0;
+}
+
+/* Seconds with up to three decimals ("0.5", "10"), returned in milliseconds. */
+static int srvopt_parse_seconds_ms(const char *s, uint64_t max_ms, uint64_t *out_ms)
+{
+	char ipart[24];
+	const char *dot = strchr(s, '.');
+	uint64_t whole, frac = 0;
+	size_t n;
+
+	if (dot == NULL)
+		n = strlen(s);
+	else
+		n = (size_t)(dot - s);
+	if (n == 0 || n >= sizeof(ipart))
+		return -1;
+	memcpy(ipart, s, n);
+	ipart[n] = '\0';
+	if (srvopt_parse_u64(ipart, max_ms / 1000, &whole) < 0)
+		return -1;
+	if (dot != NULL) {
+		const char *p = dot + 1;
+		uint64_t scale = 100;
+
+		if (*p == '\0')
+			return -1;
+		for (; *p != '\0'; p++) {
+			if (*p < '0' || *p > '9' || scale == 0)
+				return -1;
+			frac += (uint64_t)(*p - '0') * scale;
+			scale /= 10;
+		}
+	}
+	if (whole * 1000 + frac > max_ms)
+		return -1;
+	*out_ms = whole * 1000 + frac;
+	return 0;
+}
+
+enum srvopt_id {
+	OPT_BIND, OPT_PORT, OPT_PORTS, OPT_BACKLOG, OPT_MAXCONN, OPT_WORKERS, OPT_STATS, OPT_CHECK, OPT_IDLE,
+	OPT_HIGHWM, OPT_HELP
+};
+
+struct srvopt_flag {
+	const char *name;
+	enum srvopt_id id;
+	bool has_arg;
+};
+
+static const struct srvopt_flag srvopt_flags[] = {
+	{ "--bind", OPT_BIND, true },
+	{ "--port", OPT_PORT, true },
+	{ "--ports", OPT_PORTS, true },
+	{ "--backlog", OPT_BACKLOG, true },
+	{ "--max-connections", OPT_MAXCONN, true },
+	{ "--workers", OPT_WORKERS, true },
+	{ "--stats-interval", OPT_STATS, true },
+	{ "--check", OPT_CHECK, false },
+	{ "--idle-timeout", OPT_IDLE, true },
+	{ "--high-watermark", OPT_HIGHWM, true },
+	{ "--help", OPT_HELP, false },
+	{ "-h", OPT_HELP, false },
+};
+
+/* Matches "--flag" or "--flag=value"; *inline_val points after '=' or is NULL. */
+static const struct srvopt_flag *srvopt_lookup(const char *arg, const char **inline_val)
+{
+	size_t i;
+
+	*inline_val = NULL;
+	for (i = 0; i < sizeof(srvopt_flags) / sizeof(srvopt_flags[0]); i++) {
+		size_t n = strlen(srvopt_flags[i].name);
+
+		if (strncmp(arg, srvopt_flags[i].name, n) != 0)
+			continue;
+		if (arg[n] == '\0')
+			return &srvopt_flags[i];
+		if (arg[n] == '=') {
+			*inline_val = arg + n + 1;
+			return &srvopt_flags[i];
+		}
+	}
+	return NULL;
+}
+
+static int srvopt_apply(struct server_options *o, const struct srvopt_flag *f, const char *val, char *err,
+			size_t errlen)
+{
+	uint64_t v;
+	unsigned char addrbuf[16];
+
+	switch (f->id) {
+	case OPT_BIND:
+		if (strlen(val) >= sizeof(o->bind_addr) ||
+		    (inet_pton(AF_INET, val, addrbuf) != 1 && inet_pton(AF_INET6, val, addrbuf) != 1)) {
+			snprintf(err, errlen, "--bind '%s': not a numeric IPv4 or IPv6 address", val);
+			return -1;
+		}
+		snprintf(o->bind_addr, sizeof(o->bind_addr), "%s", val);
+		return 0;
+	case OPT_PORT:
+		if (srvopt_parse_u64(val, 65535, &v) < 0 || v == 0) {
+			snprintf(err, errlen, "--port '%s': expected a port number 1..65535", val);
+			return -1;
+		}
+		o->port_base = (uint16_t)v;
+		return 0;
+	case OPT_PORTS:
+		if (srvopt_parse_u64(val, 65535, &v) < 0 || v == 0) {
+			snprintf(err, errlen, "--ports '%s': expected a count 1..65535", val);
+			return -1;
+		}
+		o->ports = (unsigned)v;
+		return 0;
+	case OPT_BACKLOG:
+		/* The kernel caps the backlog at net.core.somaxconn (an int), so larger values are typos. */
+		if (srvopt_parse_u64(val, 2147483647, &v) < 0 || v == 0) {
+			snprintf(err, errlen, "--backlog '%s': expected a positive integer", val);
+			return -1;
+		}
+		o->backlog = (int)v;
+		return 0;
+	case OPT_MAXCONN:
+		if (srvopt_parse_u64(val, UINT64_C(100000000), &v) < 0 || v == 0) {
+			snprintf(err, errlen, "--max-connections '%s': expected an integer 1..100000000", val);
+			return -1;
+		}
+		o->max_connections = v;
+		o->max_conn_given = true;
+		return 0;
+	case OPT_WORKERS:
+		if (strcmp(val, "auto") == 0) {
+			o->workers_auto = true;
+			o->workers = 0;
+			return 0;
+		}
+		if (srvopt_parse_u64(val, SRVOPT_MAX_WORKERS, &v) < 0 || v == 0) {
+			snprintf(err, errlen, "--workers '%s': expected 'auto' or an integer 1..%u", val,
+				 SRVOPT_MAX_WORKERS);
+			return -1;
+		}
+		o->workers = (unsigned)v;
+		o->workers_auto = false;
+		return 0;
+	case OPT_STATS:
+		if (srvopt_parse_seconds_ms(val, 86400000, &v) < 0 || v < 100) {
+			snprintf(err, errlen, "--stats-interval '%s': expected seconds between 0.1 and 86400", val);
+			return -1;
+		}
+		o->stats_interval_ms = (unsigned)v;
+		return 0;
+	case OPT_IDLE:
+		if (srvopt_parse_u64(val, 86400 * 365, &v) < 0) {
+			snprintf(err, errlen, "--idle-timeout '%s': expected whole seconds (0 = never)", val);
+			return -1;
+		}
+		o->idle_timeout_s = (unsigned)v;
+		return 0;
+	case OPT_HIGHWM:
+		if (srvopt_parse_bytes(val, UINT64_C(1) << 30, &v) < 0 || v < SRVOPT_MIN_HIGH_WATERMARK) {
+			snprintf(err, errlen, "--high-watermark '%s': expected bytes %u..1G (suffix k or M allowed)", val,
+				 SRVOPT_MIN_HIGH_WATERMARK);
+			return -1;
+		}
+		o->high_watermark = (size_t)v;
+		o->high_watermark_given = true;
+		return 0;
+	case OPT_CHECK:
+		o->check = true;
+		return 0;
+	case OPT_HELP:
+		o->help = true;
+		return 0;
+	}
+	snprintf(err, errlen, "internal: unhandled option %s", f->name);
+	return -1;
+}
+
+int srvopt_parse(int argc, char **argv, struct server_options *o, char *err, size_t errlen)
+{
+	int i;
+
+	srvopt_defaults(o);
+	for (i = 1; i < argc; i++) {
+		const char *arg = argv[i], *val;
+		const struct srvopt_flag *f = srvopt_lookup(arg, &val);
+
+		if (f == NULL) {
+			if (arg[0] == '-')
+				snprintf(err, errlen, "unknown option '%s' (see --help)", arg);
+			else
+				snprintf(err, errlen, "unexpected argument '%s' (see --help)", arg);
+			return -1;
+		}
+		if (!f->has_arg && val != NULL) {
+			snprintf(err, errlen, "%s takes no value (got '%s')", f->name, val);
+			return -1;
+		}
+		if (f->has_arg && val == NULL) {
+			if (i + 1 >= argc) {
+				snprintf(err, errlen, "%s: missing value", f->name);
+				return -1;
+			}
+			val = argv[++i];
+		}
+		if (srvopt_apply(o, f, val, err, errlen) < 0)
+			return -1;
+	}
+	if ((unsigned long)o->port_base + o->ports - 1 > 65535) {
+		snprintf(err, errlen, "--port %u --ports %u: last port %lu is past 65535", (unsigned)o->port_base,
+			 o->ports, (unsigned long)o->port_base + o->ports - 1);
+		return -1;
+	}
+	return 0;
+}
+
+static uint64_t srvopt_div_ceil(uint64_t a, uint64_t b)
+{
+	return (a + b - 1) / b;
+}
+
+int srvopt_resolve(struct server_options *o, const struct srvopt_env *env, char *err, size_t errlen)
+{
+	uint64_t fds;
+
+	if (o->backlog == 0) {
+		if (env->somaxconn <= 0) {
+			snprintf(err, errlen, "net.core.somaxconn could not be read; pass --backlog N");
+			return -1;
+		}
+		o->backlog = env->somaxconn;
+	}
+	if (env->nofile <= (uint64_t)o->ports + SRVOPT_FD_RESERVE) {
+		snprintf(err, errlen, "open-file limit %" PRIu64 " leaves no descriptors for connections after %u "
+			 "listening sockets and %u reserved; raise 'ulimit -n' above %u or use fewer --ports",
+			 env->nofile, o->ports, SRVOPT_FD_RESERVE, o->ports + SRVOPT_FD_RESERVE);
+		return -1;
+	}
+	fds = env->nofile - o->ports - SRVOPT_FD_RESERVE;
+	o->fds_per_worker = fds > UINT32_MAX ? UINT32_MAX : (unsigned)fds;
+
+	if (o->workers_auto) {
+		/* Fill each process to at most SRVOPT_AUTO_HEADROOM_PCT of its fds, so a worker that is a little
+		 * over its share (SO_REUSEPORT hashing is not load-aware) still has room before EMFILE. */
+		uint64_t per = fds * SRVOPT_AUTO_HEADROOM_PCT / 100;
+
+		if (per == 0)
+			per = 1;
+		o->workers = o->max_conn_given ? (unsigned)srvopt_div_ceil(o->max_connections, per) : 1;
+		if (o->workers == 0)
+			o->workers = 1;
+		if (o->workers > SRVOPT_MAX_WORKERS) {
+			snprintf(err, errlen, "--workers auto: %" PRIu64 " connections at %" PRIu64 " per process "
+				 "need more than %u workers", o->max_connections, per, SRVOPT_MAX_WORKERS);
+			return -1;
+		}
+	} else if (o->workers == 0) {
+		o->workers = 1;
+	}
+	if (!o->max_conn_given)
+		o->max_connections = (uint64_t)o->workers * fds;
+	/* An explicit --max-connections beyond the fd limit is honoured: the limits check reports it and the
+	 * workers fall back to the EMFILE pause instead of a clean cap. */
+	o->per_worker_max = srvopt_div_ceil(o->max_connections, o->workers);
+	if (o->stats_interval_ms == 0)
+		o->stats_interval_ms = env->stderr_tty ? 1000 : 10000;
+	return 0;
+}
+
+int srvopt_usage(const char *prog, size_t fixed_buffer, char *buf, size_t len)
+{
+	char hwm[160];
+
+	if (fixed_buffer != 0)
+		snprintf(hwm, sizeof(hwm), "  --high-watermark       not accepted: the echo buffer is the fixed %zu-byte "
+			 "slot\n", fixed_buffer);
+	else
+		snprintf(hwm, sizeof(hwm), "  --high-watermark BYTES unsent echo per connection before reading pauses "
+			 "(default %u; k, M)\n", SRVOPT_DEFAULT_HIGH_WATERMARK);
+	return snprintf(buf, len,
+		"usage: %s [options]\n"
+		"  --bind ADDR            numeric address to listen on (default %s)\n"
+		"  --port N               first port (default %u)\n"
+		"  --ports N              number of consecutive ports (default %u)\n"
+		"  --backlog N            listen backlog per port (default: net.core.somaxconn)\n"
+		"  --max-connections N    connections for the whole server (default: what the fd limit allows,\n"
+		"                         hard RLIMIT_NOFILE minus listeners minus %u, times the workers)\n"
+		"  --workers N|auto       worker processes (default 1; auto = enough for --max-connections\n"
+		"                         at %u%% of the per-process fd limit; 1 without it)\n"
+		"  --stats-interval SEC   status line period (default 1 on a terminal, else 10)\n"
+		"  --idle-timeout SEC     close connections idle this long (default 0 = never)\n"
+		"%s"
+		"  --check                print the limits table for this configuration and exit (0 = all ok)\n"
+		"  -h, --help             this text\n",
+		prog, SRVOPT_DEFAULT_BIND, SRVOPT_DEFAULT_PORT, SRVOPT_DEFAULT_PORTS, SRVOPT_FD_RESERVE,
+		SRVOPT_AUTO_HEADROOM_PCT, hwm);
+}

@@ -1,0 +1,437 @@
+/* The c1m-server worker process: an echo server on one libevent event_base with one evconnlistener per port.
+ *
+ * Accept policy. The decisions (when to disable, close, re-open or re-enable the listeners, and when to say
+ * so) are the shared acceptctl module's, identical in c1m-epoll; this file supplies the libevent mechanics:
+ * evconnlistener_disable/enable, evconnlistener_free, re-creating the listeners, and a one-shot retry timer.
+ *
+ * Connections. One struct echo_conn per connection owns one bufferevent; it is created in echo_conn_new()
+ * and freed only in echo_conn_free(), from the event callback on EOF, error or idle timeout (or at shutdown).
+ * Echo moves the input chains to the output with evbuffer_add_buffer() (no copy). Backpressure as in
+ * libevent's le-proxy sample: when unsent output reaches the high watermark, reading stops and a write
+ * low-watermark callback turns it back on at half, so a peer that never reads costs at most one watermark
+ * plus one read of user memory. */
+#include "echo.h"
+
+#include "acceptctl.h"
+#include "net.h"
+#include "procfs.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <event2/util.h>
+
+enum echo_conn_state {
+	ECHO_CONN_ECHOING,  /* reading and echoing */
+	ECHO_CONN_BLOCKED,  /* output at the high watermark: reading disabled until it drains to the low one */
+	ECHO_CONN_DRAINING, /* peer sent EOF: flush what is left, then free */
+};
+
+struct echo_worker;
+
+struct echo_conn {
+	struct echo_conn   *prev, *next; /* worker's list of open connections, for shutdown */
+	struct bufferevent *bev;         /* owns the socket (BEV_OPT_CLOSE_ON_FREE) */
+	struct echo_worker *w;
+	enum echo_conn_state state;
+};
+
+struct echo_worker {
+	const struct srvmain_config *cfg;
+	const struct server_options *opt;
+	unsigned index;
+	struct stats_slot *st;             /* our slot in shared memory; we are its only writer */
+	struct acceptctl ac;               /* accept policy state and the connection count */
+	struct event_base *base;
+	struct evconnlistener **lev;       /* opt->ports listeners; all NULL while closed */
+	struct echo_conn *head;            /* open connections */
+	struct event *retry_ev;            /* one-shot ACCEPTCTL_RETRY_MS while not accepting */
+	struct event *housekeep_ev;        /* ECHO_HOUSEKEEP_MS persistent: RSS */
+	struct event *sig_ev[2];           /* SIGINT, SIGTERM */
+	const struct timeval *idle_tv;     /* libevent common timeout, NULL without --idle-timeout */
+	size_t high_wm, low_wm;            /* bytes of unsent output: stop reading at high, resume at low */
+	long page_size;
+};
+
+static void echo_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int socklen,
+			   void *arg);
+static void echo_accept_error_cb(struct evconnlistener *l, void *arg);
+
+/* --- connection ------------------------------------------------------------------------------------------ */
+
+static const char *echo_conn_state_str(enum echo_conn_state s)
+{
+	switch (s) {
+	case ECHO_CONN_ECHOING:
+		return "echoing";
+	case ECHO_CONN_BLOCKED:
+		return "blocked";
+	case ECHO_CONN_DRAINING:
+		return "draining";
+	}
+	return "?";
+}
+
+/* The only place a connection changes state; a transition not in the table is a bug. */
+static void echo_conn_set_state(struct echo_conn *c, enum echo_conn_state to)
+{
+	bool ok = false;
+
+	switch (c->state) {
+	case ECHO_CONN_ECHOING:
+		ok = to == ECHO_CONN_BLOCKED || to == ECHO_CONN_DRAINING;
+		break;
+	case ECHO_CONN_BLOCKED:
+		ok = to == ECHO_CONN_ECHOING || to == ECHO_CONN_DRAINING;
+		break;
+	case ECHO_CONN_DRAINING:
+		break;
+	}
+	if (!ok) {
+		fprintf(stderr, "c1m-server: internal error: connection state %s -> %s\n",
+			echo_conn_state_str(c->state), echo_conn_state_str(to));
+		abort();
+	}
+	c->state = to;
+}
+
+
+static void echo_conn_free(struct echo_conn **cp)
+{
+	struct echo_conn *c = *cp;
+	struct echo_worker *w = c->w;
+
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		w->head = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	bufferevent_free(c->bev); /* closes the socket; safe inside the bev's own callback */
+	free(c);
+	*cp = NULL;
+	acceptctl_conn_closed(&w->ac);
+	if (!acceptctl_accepting(&w->ac)) /* a close can only change something for a worker not accepting */
+		srvmain_accept_event(w->cfg, w->index, &w->ac, ACCEPTCTL_EV_CLOSED, 0);
+}
+
+static void echo_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct echo_conn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	struct evbuffer *out = bufferevent_get_output(bev);
+	size_t n = evbuffer_get_length(in);
+
+	stats_add(&c->w->st->bytes_in, n);
+	stats_add(&c->w->st->bytes_out, n);
+	evbuffer_add_buffer(out, in);
+	if (evbuffer_get_length(out) >= c->w->high_wm) {
+		bufferevent_disable(bev, EV_READ);
+		bufferevent_setwatermark(bev, EV_WRITE, c->w->low_wm, 0);
+		echo_conn_set_state(c, ECHO_CONN_BLOCKED);
+	}
+}
+
+/* Runs when the output fell to the write low watermark (0 unless blocked or draining). */
+static void echo_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct echo_conn *c = arg;
+
+	if (c->state == ECHO_CONN_BLOCKED) {
+		bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+		echo_conn_set_state(c, ECHO_CONN_ECHOING);
+		bufferevent_enable(bev, EV_READ);
+	} else if (c->state == ECHO_CONN_DRAINING && evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+		echo_conn_free(&c);
+	}
+}
+
+static void echo_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct echo_conn *c = arg;
+	struct stats_slot *st = c->w->st;
+
+	if (what & BEV_EVENT_ERROR) {
+		int e = EVUTIL_SOCKET_ERROR();
+
+		if (e == ECONNRESET)
+			stats_add(&st->err_reset, 1);
+		else if (what & BEV_EVENT_READING)
+			stats_add(&st->err_read, 1);
+		else
+			stats_add(&st->err_write, 1);
+	} else if (what & BEV_EVENT_TIMEOUT) {
+		stats_add(&st->idle_closed, 1);
+	} else if ((what & BEV_EVENT_EOF) && c->state != ECHO_CONN_DRAINING &&
+		   evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
+		/* Half-close: the peer may still read what it sent. */
+		bufferevent_disable(bev, EV_READ);
+		bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+		echo_conn_set_state(c, ECHO_CONN_DRAINING);
+		return;
+	}
+	echo_conn_free(&c);
+}
+
+static int echo_conn_new(struct echo_worker *w, evutil_socket_t fd)
+{
+	struct echo_conn *c;
+	char err[128];
+
+	(void)net_tune_accepted(fd, err, sizeof(err)); /* only latency depends on it; a dead socket fails later */
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		evutil_closesocket(fd);
+		return -1;
+	}
+	c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		evutil_closesocket(fd);
+		free(c);
+		return -1;
+	}
+	c->w = w;
+	c->state = ECHO_CONN_ECHOING;
+	bufferevent_setcb(c->bev, echo_read_cb, echo_write_cb, echo_event_cb, c);
+	if (w->idle_tv != NULL)
+		bufferevent_set_timeouts(c->bev, w->idle_tv, w->idle_tv);
+	if (bufferevent_enable(c->bev, EV_READ) < 0) {
+		bufferevent_free(c->bev);
+		free(c);
+		return -1;
+	}
+	c->next = w->head;
+	if (w->head != NULL)
+		w->head->prev = c;
+	w->head = c;
+	acceptctl_conn_opened(&w->ac);
+	return 0;
+}
+
+/* --- listeners: the mechanics behind acceptctl ------------------------------------------------------------ */
+
+static void echo_listeners_close(void *arg)
+{
+	struct echo_worker *w = arg;
+	unsigned i;
+
+	if (w->lev == NULL)
+		return;
+	for (i = 0; i < w->opt->ports; i++) {
+		if (w->lev[i] != NULL) {
+			evconnlistener_free(w->lev[i]); /* safe from inside its own callback: libevent refcounts */
+			w->lev[i] = NULL;
+		}
+	}
+}
+
+static int echo_listeners_open(void *arg, char *err, size_t errlen)
+{
+	struct echo_worker *w = arg;
+	const struct server_options *o = w->opt;
+	int *fds;
+	unsigned i;
+
+	fds = calloc(o->ports, sizeof(*fds));
+	if (fds == NULL) {
+		snprintf(err, errlen, "out of memory for %u listeners", o->ports);
+		return -1;
+	}
+	if (net_listen_range(o->bind_addr, o->port_base, o->ports, o->backlog, true, fds, err, errlen) < 0) {
+		free(fds);
+		return -1;
+	}
+	for (i = 0; i < o->ports; i++) {
+		/* backlog 0: the socket is already listening with our explicit backlog. */
+		w->lev[i] = evconnlistener_new(w->base, echo_accept_cb, w, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
+					       0, fds[i]);
+		if (w->lev[i] == NULL) {
+			snprintf(err, errlen, "evconnlistener_new port %u failed", (unsigned)(o->port_base + i));
+			echo_listeners_close(w);
+			net_close_range(fds + i, o->ports - i);
+			free(fds);
+			return -1;
+		}
+		fds[i] = -1;
+		evconnlistener_set_error_cb(w->lev[i], echo_accept_error_cb);
+	}
+	free(fds);
+	return 0;
+}
+
+static void echo_listeners_enable(void *arg, bool on)
+{
+	struct echo_worker *w = arg;
+	unsigned i;
+
+	for (i = 0; i < w->opt->ports; i++) {
+		if (w->lev[i] == NULL)
+			continue;
+		if (on)
+			evconnlistener_enable(w->lev[i]);
+		else
+			evconnlistener_disable(w->lev[i]);
+	}
+}
+
+static void echo_arm_retry(void *arg)
+{
+	struct echo_worker *w = arg;
+	struct timeval tv = { 0, (suseconds_t)ACCEPTCTL_RETRY_MS * 1000 };
+
+	if (!evtimer_pending(w->retry_ev, NULL))
+		evtimer_add(w->retry_ev, &tv);
+}
+
+static const struct acceptctl_mech echo_mech = {
+	.enable = echo_listeners_enable,
+	.close = echo_listeners_close,
+	.open = echo_listeners_open,
+	.arm_retry = echo_arm_retry,
+};
+
+static void echo_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct echo_worker *w = arg;
+
+	srvmain_accept_event(w->cfg, w->index, &w->ac, ACCEPTCTL_EV_TIMER, 0);
+}
+
+static void echo_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int socklen,
+			   void *arg)
+{
+	struct echo_worker *w = arg;
+
+	if (echo_conn_new(w, fd) < 0) {
+		stats_add(&w->st->err_accept, 1);
+		return;
+	}
+	srvmain_accept_event(w->cfg, w->index, &w->ac, ACCEPTCTL_EV_OPENED, 0);
+}
+
+/* libevent calls this for errors it does not retry itself (EINTR, EAGAIN and ECONNABORTED are retried). On
+ * EMFILE the pending connection stays queued, so without disabling the listener level-triggered epoll would
+ * call us again at once, forever. */
+static void echo_accept_error_cb(struct evconnlistener *l, void *arg)
+{
+	struct echo_worker *w = arg;
+
+	srvmain_accept_event(w->cfg, w->index, &w->ac, ACCEPTCTL_EV_ERROR, EVUTIL_SOCKET_ERROR());
+}
+
+/* --- worker ---------------------------------------------------------------------------------------------- */
+
+static void echo_housekeep_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct echo_worker *w = arg;
+	char buf[256], err[128];
+	uint64_t f[2];
+
+	/* statm's first two fields are size and resident, in pages. Fails harmlessly at EMFILE. */
+	if (procfs_read_file("/proc/self/statm", buf, sizeof(buf), err, sizeof(err)) == 0) {
+		char *sp = strchr(buf, ' ');
+
+		if (sp != NULL) {
+			sp = strchr(sp + 1, ' ');
+			if (sp != NULL)
+				*sp = '\0';
+		}
+		if (procfs_parse_u64_vec(buf, f, 2, err, sizeof(err)) == 0)
+			stats_set(&w->st->rss_bytes, f[1] * (uint64_t)w->page_size);
+	}
+}
+
+/* SIGINT/SIGTERM: stop accepting, close every connection, leave the loop. A second signal finds nothing left. */
+static void echo_signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct echo_worker *w = arg;
+
+	acceptctl_stop(&w->ac);
+	while (w->head != NULL) {
+		struct echo_conn *c = w->head;
+
+		echo_conn_free(&c);
+	}
+	event_base_loopbreak(w->base);
+}
+
+static void echo_worker_teardown(struct echo_worker *w)
+{
+	unsigned i;
+
+	for (i = 0; i < 2; i++)
+		if (w->sig_ev[i] != NULL)
+			event_free(w->sig_ev[i]);
+	if (w->housekeep_ev != NULL)
+		event_free(w->housekeep_ev);
+	if (w->retry_ev != NULL)
+		event_free(w->retry_ev);
+	echo_listeners_close(w);
+	free(w->lev);
+	if (w->base != NULL)
+		event_base_free(w->base);
+}
+
+int echo_worker_main(unsigned index, void *slotp, const struct srvmain_config *cfg)
+{
+	struct echo_worker w;
+	struct timeval tv;
+	bool first;
+	int rc = 0;
+
+	memset(&w, 0, sizeof(w));
+	w.cfg = cfg;
+	w.opt = cfg->opt;
+	w.index = index;
+	w.st = slotp;
+	w.high_wm = w.opt->high_watermark;
+	w.low_wm = w.high_wm / 2;
+	w.page_size = sysconf(_SC_PAGESIZE);
+	first = srvmain_worker_init(cfg, w.st, &echo_mech, &w, &w.ac);
+
+	w.base = event_base_new();
+	w.lev = calloc(w.opt->ports, sizeof(*w.lev));
+	if (w.base == NULL || w.lev == NULL) {
+		fprintf(stderr, "%s: worker %u: cannot create the event loop\n", cfg->prog, index);
+		rc = 1;
+		goto out;
+	}
+	if (w.opt->idle_timeout_s != 0) {
+		tv.tv_sec = (time_t)w.opt->idle_timeout_s;
+		tv.tv_usec = 0;
+		/* A common timeout: one queue instead of a heap insert per connection. */
+		w.idle_tv = event_base_init_common_timeout(w.base, &tv);
+	}
+	w.sig_ev[0] = evsignal_new(w.base, SIGINT, echo_signal_cb, &w);
+	w.sig_ev[1] = evsignal_new(w.base, SIGTERM, echo_signal_cb, &w);
+	w.retry_ev = evtimer_new(w.base, echo_retry_cb, &w);
+	w.housekeep_ev = event_new(w.base, -1, EV_PERSIST, echo_housekeep_cb, &w);
+	if (w.sig_ev[0] == NULL || w.sig_ev[1] == NULL || w.retry_ev == NULL || w.housekeep_ev == NULL) {
+		fprintf(stderr, "%s: worker %u: cannot create events\n", cfg->prog, index);
+		rc = 1;
+		goto out;
+	}
+	tv.tv_sec = ECHO_HOUSEKEEP_MS / 1000;
+	tv.tv_usec = (suseconds_t)(ECHO_HOUSEKEEP_MS % 1000) * 1000;
+	event_add(w.sig_ev[0], NULL);
+	event_add(w.sig_ev[1], NULL);
+	event_add(w.housekeep_ev, &tv);
+	echo_housekeep_cb(-1, 0, &w);
+
+	rc = srvmain_worker_listen(cfg, index, first, &w.ac);
+	if (rc != 0)
+		goto out;
+	event_base_dispatch(w.base);
+out:
+	acceptctl_stop(&w.ac);
+	echo_worker_teardown(&w);
+	return rc;
+}
