@@ -319,8 +319,15 @@ int srvopt_resolve(struct server_options *o, const struct srvopt_env *env, char 
 	if (!o->max_conn_given)
 		o->max_connections = (uint64_t)o->workers * fds;
 	/* An explicit --max-connections beyond the fd limit is honoured: the limits check reports it and the
-	 * workers fall back to the EMFILE pause instead of a clean cap. */
-	o->per_worker_max = srvopt_div_ceil(o->max_connections, o->workers);
+	 * workers fall back to the EMFILE pause instead of a clean cap.
+	 * With --workers auto, --max-connections sized the workers with SRVOPT_AUTO_HEADROOM_PCT to spare, and
+	 * each worker may use its whole fd budget: SO_REUSEPORT hashing gives some workers more than their
+	 * share, and a cap at exactly N / workers would make every worker close its listeners near the end of
+	 * each ramp, turning the migration path (rare by design) into the normal one. */
+	if (o->workers_auto && o->max_conn_given)
+		o->per_worker_max = fds;
+	else
+		o->per_worker_max = srvopt_div_ceil(o->max_connections, o->workers);
 	if (o->stats_interval_ms == 0)
 		o->stats_interval_ms = env->stderr_tty ? 1000 : 10000;
 	return 0;
@@ -345,7 +352,8 @@ int srvopt_usage(const char *prog, size_t fixed_buffer, char *buf, size_t len)
 		"  --max-connections N    connections for the whole server (default: what the fd limit allows,\n"
 		"                         hard RLIMIT_NOFILE minus listeners minus %u, times the workers)\n"
 		"  --workers N|auto       worker processes (default 1; auto = enough for --max-connections\n"
-		"                         at %u%% of the per-process fd limit; 1 without it)\n"
+		"                         at %u%% of the per-process fd limit, each then free to use all of\n"
+		"                         its fds; 1 without --max-connections)\n"
 		"  --stats-interval SEC   status line period (default 1 on a terminal, else 10)\n"
 		"  --idle-timeout SEC     close connections idle this long (default 0 = never)\n"
 		"%s"
