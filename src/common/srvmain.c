@@ -4,6 +4,7 @@
 
 #include "clock.h"
 #include "limits.h"
+#include "metrics.h"
 #include "net.h"
 #include "stats.h"
 #include "workers.h"
@@ -14,6 +15,8 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <event2/event.h>
 
 #define SRVMAIN_TABLE_LEN 16384
 
@@ -30,6 +33,8 @@ struct srvmain_run {
 	uint64_t start_ns;               /* clock_now_ns() when the workers were started */
 	unsigned *starts;                /* per worker: times the supervisor started it */
 	int *pids;                       /* per worker: pid of its last start (the slot's is cleared when reaped) */
+	struct event_base *base;         /* the supervisor's loop when --metrics serves on it; else NULL */
+	struct metrics_server *metrics;  /* --metrics endpoint; NULL without the flag */
 };
 
 static struct stats_slot *srvmain_slot(struct srvmain_run *r, unsigned index)
@@ -172,6 +177,31 @@ static void srvmain_summary(struct srvmain_run *r)
 	}
 }
 
+/* The endpoint is opened before any worker exists, so a taken port is a startup error, and its descriptors
+ * are close-on-exec, which is what lets workers_run() keep them out of the workers. */
+static int srvmain_metrics_open(struct srvmain_run *r)
+{
+	const struct server_options *o = &r->opt;
+	bool v6 = strchr(o->metrics_addr, ':') != NULL;
+	char err[512];
+
+	r->base = event_base_new();
+	if (r->base == NULL) {
+		fprintf(stderr, "%s: --metrics: cannot create the supervisor's event loop\n", r->ops->prog);
+		return -1;
+	}
+	r->metrics = metrics_server_new(r->base, o->metrics_addr, o->metrics_port, r->slots,
+					workers_slots_size(1, r->ops->slot_size), o->workers, err, sizeof(err));
+	if (r->metrics == NULL) {
+		fprintf(stderr, "%s: --metrics %s%s%s:%u: %s\n", r->ops->prog, v6 ? "[" : "", o->metrics_addr,
+			v6 ? "]" : "", (unsigned)o->metrics_port, err);
+		return -1;
+	}
+	fprintf(stderr, "%s: metrics on http://%s%s%s:%u%s\n", r->ops->prog, v6 ? "[" : "", o->metrics_addr,
+		v6 ? "]" : "", (unsigned)metrics_server_port(r->metrics), METRICS_PATH);
+	return 0;
+}
+
 static void srvmain_banner(const struct srvmain_run *r)
 {
 	const struct server_options *o = &r->opt;
@@ -184,6 +214,23 @@ static void srvmain_banner(const struct srvmain_run *r)
 		(unsigned)o->port_base, (unsigned)(o->port_base + o->ports - 1), o->backlog, o->workers,
 		o->workers == 1 ? "" : "s", (unsigned long long)o->per_worker_max, o->fds_per_worker,
 		(unsigned long long)o->max_connections, slot, o->stats_interval_ms / 1000.0);
+}
+
+/* Frees what srvmain_run() set up, in the reverse order; safe on a partly set-up run. */
+static void srvmain_release(struct srvmain_run *r)
+{
+	metrics_server_free(&r->metrics);
+	if (r->base != NULL)
+		event_base_free(r->base);
+	r->base = NULL;
+	free(r->pids);
+	free(r->starts);
+	r->pids = NULL;
+	r->starts = NULL;
+	workers_shm_free(r->slots, r->slots_size);
+	workers_shm_free(r->shared, sizeof(*r->shared));
+	r->slots = NULL;
+	r->shared = NULL;
 }
 
 bool srvmain_worker_init(const struct srvmain_config *cfg, struct stats_slot *st, const struct acceptctl_mech *mech,
@@ -268,6 +315,7 @@ int srvmain_run(int argc, char **argv, const struct srvmain_ops *ops)
 	r.pids = calloc(r.opt.workers, sizeof(*r.pids));
 	if (r.slots == NULL || r.starts == NULL || r.pids == NULL) {
 		fprintf(stderr, "%s: %s\n", ops->prog, r.slots == NULL ? err : "out of memory");
+		srvmain_release(&r);
 		return 1;
 	}
 	r.cfg.prog = ops->prog;
@@ -275,6 +323,10 @@ int srvmain_run(int argc, char **argv, const struct srvmain_ops *ops)
 	r.cfg.shared = r.shared;
 	r.cfg.migrate_req = lv.tcp_migrate_req_present && lv.tcp_migrate_req == 1;
 	srvmain_banner(&r);
+	if (r.opt.metrics && srvmain_metrics_open(&r) < 0) {
+		srvmain_release(&r);
+		return 1;
+	}
 
 	memset(&spec, 0, sizeof(spec));
 	spec.count = r.opt.workers;
@@ -287,14 +339,13 @@ int srvmain_run(int argc, char **argv, const struct srvmain_ops *ops)
 	spec.on_start = srvmain_on_start;
 	spec.arg = &r;
 	spec.slots = r.slots;
+	spec.base = r.base;
 	r.start_ns = clock_now_ns();
 
 	rc = workers_run(&spec, err, sizeof(err));
+	metrics_server_free(&r.metrics); /* no scrape once the summary is out */
 	srvmain_summary(&r);
-	workers_shm_free(r.slots, r.slots_size);
-	workers_shm_free(r.shared, sizeof(*r.shared));
-	free(r.starts);
-	free(r.pids);
+	srvmain_release(&r);
 	if (rc < 0) {
 		fprintf(stderr, "%s: %s\n", ops->prog, err);
 		return 1;

@@ -3,8 +3,9 @@
  * program, its worker and the numbers that really differ. srvmain_run() parses the options, reads and raises
  * the limits, checks them for the server role (or prints the table for --check), makes sure the ports are
  * free, sets up the shared memory, and supervises the workers through workers_run(): a status line every
- * --stats-interval, a line for each worker that dies (it is restarted), and after SIGINT/SIGTERM a summary
- * with one line per worker. It is the program's main, so unlike the rest of src/common it prints. */
+ * --stats-interval, a line for each worker that dies (it is restarted), with --metrics a Prometheus endpoint
+ * on the supervisor's event loop (metrics.h), and after SIGINT/SIGTERM a summary with one line per worker.
+ * It is the program's main, so unlike the rest of src/common it prints. */
 #ifndef C1M_SRVMAIN_H
 #define C1M_SRVMAIN_H
 

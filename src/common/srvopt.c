@@ -97,7 +97,7 @@ static int srvopt_parse_seconds_ms(const char *s, uint64_t max_ms, uint64_t *out
 
 enum srvopt_id {
 	OPT_BIND, OPT_PORT, OPT_PORTS, OPT_BACKLOG, OPT_MAXCONN, OPT_WORKERS, OPT_STATS, OPT_CHECK, OPT_IDLE,
-	OPT_HIGHWM, OPT_HELP
+	OPT_HIGHWM, OPT_METRICS, OPT_HELP
 };
 
 struct srvopt_flag {
@@ -117,6 +117,7 @@ static const struct srvopt_flag srvopt_flags[] = {
 	{ "--check", OPT_CHECK, false },
 	{ "--idle-timeout", OPT_IDLE, true },
 	{ "--high-watermark", OPT_HIGHWM, true },
+	{ "--metrics", OPT_METRICS, true },
 	{ "--help", OPT_HELP, false },
 	{ "-h", OPT_HELP, false },
 };
@@ -140,6 +141,42 @@ static const struct srvopt_flag *srvopt_lookup(const char *arg, const char **inl
 		}
 	}
 	return NULL;
+}
+
+/* ADDR:PORT with a numeric address; IPv6 in brackets ([::1]:9100), as in a URL. */
+static int srvopt_parse_hostport(const char *s, char *addr, size_t addrlen, uint16_t *port)
+{
+	unsigned char ab[16];
+	const char *colon;
+	size_t n;
+	uint64_t v;
+	int af = AF_INET;
+
+	if (s == NULL)
+		return -1;
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+
+		if (close == NULL || close[1] != ':')
+			return -1;
+		n = (size_t)(close - s - 1);
+		s++;
+		colon = close + 1;
+		af = AF_INET6;
+	} else {
+		colon = strrchr(s, ':');
+		if (colon == NULL)
+			return -1;
+		n = (size_t)(colon - s);
+	}
+	if (n == 0 || n >= addrlen)
+		return -1;
+	memcpy(addr, s, n);
+	addr[n] = '\0';
+	if (inet_pton(af, addr, ab) != 1 || srvopt_parse_u64(colon + 1, 65535, &v) < 0)
+		return -1;
+	*port = (uint16_t)v;
+	return 0;
 }
 
 static int srvopt_apply(struct server_options *o, const struct srvopt_flag *f, const char *val, char *err,
@@ -224,6 +261,14 @@ static int srvopt_apply(struct server_options *o, const struct srvopt_flag *f, c
 		o->high_watermark = (size_t)v;
 		o->high_watermark_given = true;
 		return 0;
+	case OPT_METRICS:
+		if (srvopt_parse_hostport(val, o->metrics_addr, sizeof(o->metrics_addr), &o->metrics_port) < 0) {
+			snprintf(err, errlen, "--metrics '%s': expected ADDR:PORT with a numeric address, e.g. "
+				 "127.0.0.1:9100 or [::1]:9100", val);
+			return -1;
+		}
+		o->metrics = true;
+		return 0;
 	case OPT_CHECK:
 		o->check = true;
 		return 0;
@@ -268,6 +313,15 @@ int srvopt_parse(int argc, char **argv, struct server_options *o, char *err, siz
 	if ((unsigned long)o->port_base + o->ports - 1 > 65535) {
 		snprintf(err, errlen, "--port %u --ports %u: last port %lu is past 65535", (unsigned)o->port_base,
 			 o->ports, (unsigned long)o->port_base + o->ports - 1);
+		return -1;
+	}
+	/* The supervisor binds the metrics port before the workers bind theirs with SO_REUSEPORT, so an overlap
+	 * would surface as a worker failing to listen; say what is wrong instead. */
+	if (o->metrics && o->metrics_port >= o->port_base && o->metrics_port != 0 &&
+	    (unsigned long)o->metrics_port <= (unsigned long)o->port_base + o->ports - 1) {
+		snprintf(err, errlen, "--metrics port %u is one of the echo ports %u..%lu (--port %u --ports %u)",
+			 (unsigned)o->metrics_port, (unsigned)o->port_base, (unsigned long)o->port_base + o->ports - 1,
+			 (unsigned)o->port_base, o->ports);
 		return -1;
 	}
 	return 0;
@@ -357,8 +411,12 @@ int srvopt_usage(const char *prog, size_t fixed_buffer, char *buf, size_t len)
 		"  --stats-interval SEC   status line period (default 1 on a terminal, else 10)\n"
 		"  --idle-timeout SEC     close connections idle this long (default 0 = never)\n"
 		"%s"
+		"  --metrics ADDR:PORT    serve Prometheus metrics at http://ADDR:PORT/metrics from the supervisor\n"
+		"                         (numeric address, [::1]:PORT for IPv6; port 0 = any free port; the\n"
+		"                         workers never touch it: connections, accepts, closes, errors by kind,\n"
+		"                         bytes, accept pauses, memory and descriptors per worker)\n"
 		"  --check                print the limits table for this configuration and exit (0 = all ok)\n"
 		"  -h, --help             this text\n",
-		prog, SRVOPT_DEFAULT_BIND, SRVOPT_DEFAULT_PORT, SRVOPT_DEFAULT_PORTS, SRVOPT_FD_RESERVE,
+		prog, SRVOPT_DEFAULT_BIND, (unsigned)SRVOPT_DEFAULT_PORT, (unsigned)SRVOPT_DEFAULT_PORTS, SRVOPT_FD_RESERVE,
 		SRVOPT_AUTO_HEADROOM_PCT, hwm);
 }

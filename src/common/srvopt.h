@@ -37,6 +37,9 @@ struct server_options {
 	size_t   high_watermark;    /* bytes; reading stops while this much echo is unsent, resumes at half */
 	bool     high_watermark_given; /* --high-watermark was on the command line */
 	bool     help;              /* --help was given */
+	bool     metrics;           /* --metrics was given: the supervisor serves GET /metrics */
+	char     metrics_addr[SRVOPT_ADDR_LEN]; /* numeric IPv4 or IPv6 address of the metrics endpoint */
+	uint16_t metrics_port;      /* its port; 0 = any free port (the startup line names it) */
 	/* Filled by srvopt_resolve(): */
 	uint64_t per_worker_max;    /* connections one worker accepts before it stops accepting */
 	unsigned fds_per_worker;    /* usable connection fds per process: nofile - ports - SRVOPT_FD_RESERVE */

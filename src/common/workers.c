@@ -1,13 +1,19 @@
 /* Supervisor/worker process machinery shared by c1m-server (restart = true) and c1m-client (restart = false).
- * The supervisor never runs an event loop: it blocks SIGINT, SIGTERM and SIGCHLD and sleeps in sigtimedwait()
- * until the next tick, a signal or a restart is due, so there is no async signal handler and no race between
- * a child ending and the loop noticing it. Workers get the original signal mask and default dispositions back
- * before worker_main() runs, and install whatever handlers they want (libevent evsignal in the server). */
+ * The supervisor keeps SIGINT, SIGTERM and SIGCHLD blocked and reads them from a signalfd watched by a libevent
+ * event_base, together with a one-shot timer for the next tick, restart or SIGKILL. There is no async signal
+ * handler (libevent's evsignal would install one, plus process-wide state a forked worker inherits and its
+ * own base would then warn about), so no race between a child ending and the loop noticing it, and a worker
+ * forked at any moment cannot run a handler of ours. The bookkeeping after every wake-up is the same straight
+ * loop whatever woke it; the caller can put its own events (the metrics endpoint) on the same base. Workers
+ * get the original signal mask and default dispositions back before worker_main() runs, close what they
+ * inherited of the supervisor's loop, and install whatever handlers they want (evsignal in the server). */
 #include "workers.h"
 
 #include "clock.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -15,10 +21,14 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <event2/event.h>
 
 #define WORKERS_SLOT_ALIGN      64u   /* a cache line: slots of different workers never share one */
 #define WORKERS_QUICK_DEATH_NS  (1000ULL * CLOCK_NS_PER_MS) /* a worker dying sooner than this backs off */
@@ -46,6 +56,12 @@ struct workers_state {
 	uint64_t kill_ns;      /* SIGKILL the rest at this time; 0 = not armed */
 	bool     fatal;        /* a worker exited with WORKERS_EXIT_FATAL */
 	unsigned fatal_index;
+	sigset_t set;          /* SIGINT, SIGTERM, SIGCHLD: blocked while workers_run() runs */
+	struct event_base *base; /* the loop we wait in: spec->base or own_base */
+	struct event_base *own_base; /* created here when spec->base is NULL */
+	int      sigfd;        /* signalfd for set; -1 = none */
+	struct event *sig_ev;  /* reads sigfd */
+	struct event *wake_ev; /* one-shot: the next tick, restart or SIGKILL is due */
 };
 
 static size_t workers_stride(size_t slot_size)
@@ -93,6 +109,51 @@ int workers_describe_status(int wstatus, char *buf, size_t len)
 	return snprintf(buf, len, "ended with wait status 0x%x", (unsigned)wstatus);
 }
 
+static void workers_close_if_cloexec(int fd)
+{
+	int fl = fcntl(fd, F_GETFD);
+
+	if (fl >= 0 && (fl & FD_CLOEXEC) != 0)
+		close(fd);
+}
+
+/* A worker must not keep the supervisor's descriptors: a copy of a metrics connection the supervisor closed
+ * would keep it open (the scraper would wait for an EOF), and a copy of a descriptor registered in the
+ * supervisor's epoll instance, which the child shares, would keep the registration alive after the
+ * supervisor closed its own. The loop's and the caller's descriptors are all close-on-exec (libevent's are,
+ * and a caller adding events to spec->base must make its own so), so the child closes exactly those, as if it
+ * had exec'd. Only descriptors below the open-file limit are looked at: a tool such as valgrind keeps its own
+ * above it. */
+static void workers_close_inherited(void)
+{
+	struct rlimit rl;
+	struct dirent *de;
+	long limit = 0x7fffffffL; /* <limits.h> is shadowed by our own limits.h on the include path */
+	DIR *d;
+	int fd;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)limit)
+		limit = (long)rl.rlim_cur;
+	d = opendir("/proc/self/fd");
+	if (d == NULL) {
+		/* No /proc: ask every possible descriptor (a few thousand cheap fcntl calls, once per fork). */
+		if (limit > 65536)
+			limit = 65536;
+		for (fd = 3; fd < limit; fd++)
+			workers_close_if_cloexec(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		char *end;
+		long v = strtol(de->d_name, &end, 10);
+
+		if (*end != '\0' || end == de->d_name || v < 3 || v >= limit || v == dirfd(d))
+			continue;
+		workers_close_if_cloexec((int)v);
+	}
+	closedir(d);
+}
+
 /* Child side of fork(): never returns. */
 static void workers_child_main(struct workers_state *w, unsigned index)
 {
@@ -103,6 +164,7 @@ static void workers_child_main(struct workers_state *w, unsigned index)
 	 * fork() and prctl(), in which case we were already re-parented and would never get the signal. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != w->self)
 		_exit(1);
+	workers_close_inherited();
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGCHLD, SIG_DFL);
@@ -234,10 +296,82 @@ static uint64_t workers_min_ns(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
+/* Every pending SIGINT/SIGTERM begins (or, the second time, hurries) the stop. SIGCHLD needs nothing here:
+ * the loop reaps after every wake-up, whatever woke it. */
+static void workers_sigfd_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct workers_state *w = arg;
+	struct signalfd_siginfo si;
+
+	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM)
+			workers_begin_stop(w, (int)si.ssi_signo);
+}
+
+/* The timer only ends the wait; what was due is found by the loop. */
+static void workers_wake_cb(evutil_socket_t fd, short what, void *arg)
+{
+}
+
+static int workers_loop_open(struct workers_state *w, char *err, size_t errlen)
+{
+	w->sigfd = signalfd(-1, &w->set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (w->sigfd < 0) {
+		snprintf(err, errlen, "workers: signalfd: %s", strerror(errno));
+		return -1;
+	}
+	w->base = w->spec->base;
+	if (w->base == NULL)
+		w->base = w->own_base = event_base_new();
+	if (w->base == NULL) {
+		snprintf(err, errlen, "workers: cannot create the supervisor's event loop");
+		return -1;
+	}
+	w->sig_ev = event_new(w->base, w->sigfd, EV_READ | EV_PERSIST, workers_sigfd_cb, w);
+	w->wake_ev = evtimer_new(w->base, workers_wake_cb, w);
+	if (w->sig_ev == NULL || w->wake_ev == NULL || event_add(w->sig_ev, NULL) < 0) {
+		snprintf(err, errlen, "workers: cannot add the supervisor's events");
+		return -1;
+	}
+	return 0;
+}
+
+static void workers_loop_close(struct workers_state *w)
+{
+	if (w->sig_ev != NULL)
+		event_free(w->sig_ev);
+	if (w->wake_ev != NULL)
+		event_free(w->wake_ev);
+	if (w->own_base != NULL)
+		event_base_free(w->own_base);
+	if (w->sigfd >= 0)
+		close(w->sigfd);
+}
+
+/* Waits up to ns nanoseconds for a signal, the timer or one of the caller's events. Should the loop itself
+ * fail (epoll_wait erroring), supervision goes on by waiting for the signals directly; only the caller's
+ * events starve. */
+static void workers_wait(struct workers_state *w, uint64_t ns)
+{
+	struct timeval tv;
+	struct timespec ts;
+	siginfo_t info;
+	int sig;
+
+	tv.tv_sec = (time_t)(ns / CLOCK_NS_PER_S);
+	tv.tv_usec = (suseconds_t)(ns % CLOCK_NS_PER_S / 1000);
+	if (evtimer_add(w->wake_ev, &tv) == 0 && event_base_loop(w->base, EVLOOP_ONCE) >= 0)
+		return;
+	ts.tv_sec = (time_t)(ns / CLOCK_NS_PER_S);
+	ts.tv_nsec = (long)(ns % CLOCK_NS_PER_S);
+	sig = sigtimedwait(&w->set, &info, &ts);
+	if (sig == SIGINT || sig == SIGTERM)
+		workers_begin_stop(w, sig);
+}
+
 int workers_run(const struct workers_spec *spec, char *err, size_t errlen)
 {
 	struct workers_state w;
-	sigset_t set;
 	uint64_t next_tick = 0, interval_ns;
 	size_t shm_size = 0;
 	unsigned i;
@@ -245,13 +379,14 @@ int workers_run(const struct workers_spec *spec, char *err, size_t errlen)
 
 	if (spec->count == 0 || spec->count > WORKERS_MAX || spec->worker_main == NULL || spec->slot_size == 0) {
 		snprintf(err, errlen, "workers: need 1..%u workers, a worker_main and a slot size (got %u)",
-			 WORKERS_MAX, spec->count);
+			 (unsigned)WORKERS_MAX, spec->count);
 		return -1;
 	}
 	memset(&w, 0, sizeof(w));
 	w.spec = spec;
 	w.stride = workers_stride(spec->slot_size);
 	w.self = getpid();
+	w.sigfd = -1;
 	w.slots = spec->slots;
 	if (w.slots == NULL) {
 		shm_size = workers_slots_size(spec->count, spec->slot_size);
@@ -266,11 +401,18 @@ int workers_run(const struct workers_spec *spec, char *err, size_t errlen)
 		return -1;
 	}
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &set, &w.oldmask);
+	sigemptyset(&w.set);
+	sigaddset(&w.set, SIGINT);
+	sigaddset(&w.set, SIGTERM);
+	sigaddset(&w.set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &w.set, &w.oldmask);
+	if (workers_loop_open(&w, err, errlen) < 0) {
+		workers_loop_close(&w);
+		sigprocmask(SIG_SETMASK, &w.oldmask, NULL);
+		free(w.child);
+		workers_shm_free(shm_size != 0 ? w.slots : NULL, shm_size);
+		return -1;
+	}
 
 	for (i = 0; i < spec->count; i++) {
 		if (workers_spawn(&w, i, err, errlen) < 0) {
@@ -287,9 +429,6 @@ int workers_run(const struct workers_spec *spec, char *err, size_t errlen)
 
 	for (;;) {
 		uint64_t now = clock_now_ns(), due = 0;
-		struct timespec ts;
-		siginfo_t info;
-		int sig;
 
 		for (i = 0; i < spec->count; i++)
 			due = workers_min_ns(due, w.child[i].restart_ns);
@@ -299,13 +438,8 @@ int workers_run(const struct workers_spec *spec, char *err, size_t errlen)
 			due = now + 1000 * CLOCK_NS_PER_MS;
 		if (due < now)
 			due = now;
-		ts.tv_sec = (time_t)((due - now) / CLOCK_NS_PER_S);
-		ts.tv_nsec = (long)((due - now) % CLOCK_NS_PER_S);
-
-		sig = sigtimedwait(&set, &info, &ts);
-		if (sig == SIGINT || sig == SIGTERM)
-			workers_begin_stop(&w, sig);
-		workers_reap(&w); /* also after a timeout: SIGCHLD can coalesce */
+		workers_wait(&w, due - now);
+		workers_reap(&w); /* after every wake-up: SIGCHLD can coalesce */
 
 		now = clock_now_ns();
 		if (!w.stopping)
@@ -337,6 +471,7 @@ int workers_run(const struct workers_spec *spec, char *err, size_t errlen)
 			 w.fatal_index, WORKERS_EXIT_FATAL);
 		rc = -1;
 	}
+	workers_loop_close(&w);
 	sigprocmask(SIG_SETMASK, &w.oldmask, NULL);
 	free(w.child);
 	if (shm_size != 0)

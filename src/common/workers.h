@@ -8,12 +8,19 @@
  * and started again in its slot (backing off when it dies quickly); workers_run() returns after a SIGINT or
  * SIGTERM has been forwarded and every worker has ended. A worker exiting with WORKERS_EXIT_FATAL (e.g. it
  * cannot bind) stops the whole run instead: workers_run() returns -1.
- * Client mode (restart = false): a worker's end is final; workers_run() returns when all have ended. */
+ * Client mode (restart = false): a worker's end is final; workers_run() returns when all have ended.
+ *
+ * The supervisor waits in a libevent event_base (its own, or the caller's through spec.base, so the caller can
+ * serve other events such as the metrics endpoint on the same loop). A worker closes every inherited
+ * descriptor marked close-on-exec before worker_main() runs: the supervisor's loop and whatever the caller
+ * attached to it must not live on in the workers. Descriptors meant for the workers must not be close-on-exec. */
 #ifndef C1M_WORKERS_H
 #define C1M_WORKERS_H
 
 #include <stdbool.h>
 #include <stddef.h>
+
+struct event_base;
 
 #define WORKERS_EXIT_FATAL      78   /* worker exit status: configuration error, do not restart (EX_CONFIG) */
 #define WORKERS_STOP_GRACE_MS   5000 /* after forwarding SIGINT/SIGTERM, SIGKILL workers still alive after this */
@@ -34,6 +41,8 @@ struct workers_spec {
 	void (*done)(void *slots, unsigned count, void *arg); /* supervisor, once, after the last worker ended
 	                                                         and before internal slots are unmapped; may be NULL */
 	void (*on_start)(unsigned index, int pid, void *arg); /* supervisor: a worker was (re)started; may be NULL */
+	struct event_base *base; /* optional caller-owned event loop the supervisor waits in; the callbacks above
+	                            run between its events. NULL = an internal one. Not freed by workers_run */
 };
 
 /* See the file comment. Returns 0, or -1 with err (fork/mmap failure before any worker ran, or a worker

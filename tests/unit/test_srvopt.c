@@ -147,6 +147,40 @@ static void test_bad_input(void **state)
 	expect_bad(ARGV("--high-watermark", "10"), "--high-watermark", "'10'");
 	expect_bad(ARGV("--high-watermark", "2G"), "--high-watermark", "2G");
 	expect_bad(ARGV("--high-watermark", "k"), "--high-watermark", "'k'");
+	expect_bad(ARGV("--metrics", "9100"), "--metrics", "'9100'");
+	expect_bad(ARGV("--metrics", "localhost:9100"), "--metrics", "localhost:9100");
+	expect_bad(ARGV("--metrics", "127.0.0.1:"), "--metrics", "127.0.0.1:");
+	expect_bad(ARGV("--metrics", "127.0.0.1:65536"), "--metrics", "65536");
+	expect_bad(ARGV("--metrics", ":9100"), "--metrics", "':9100'");
+	expect_bad(ARGV("--metrics", "::1:9100"), "--metrics", "::1:9100");    /* IPv6 needs brackets */
+	expect_bad(ARGV("--metrics", "[::1]9100"), "--metrics", "[::1]9100");
+	expect_bad(ARGV("--metrics", "[127.0.0.1]:9100"), "--metrics", "[127.0.0.1]");
+	expect_bad(ARGV("--metrics"), "--metrics", "missing value");
+	/* The metrics port must not be one of the echo ports (the workers could not bind it). */
+	expect_bad(ARGV("--port", "9000", "--ports", "10", "--metrics", "127.0.0.1:9009"), "--metrics port 9009",
+		   "9000..9009");
+}
+
+static void test_metrics_flag(void **state)
+{
+	struct server_options o;
+	char err[256] = "", usage[4096];
+
+	(void)state;
+	assert_int_equal(parse(ARGV("--port", "9000"), &o, err, sizeof(err)), 0);
+	assert_false(o.metrics);
+	assert_int_equal(parse(ARGV("--metrics", "127.0.0.1:9100"), &o, err, sizeof(err)), 0);
+	assert_true(o.metrics);
+	assert_string_equal(o.metrics_addr, "127.0.0.1");
+	assert_int_equal(o.metrics_port, 9100);
+	assert_int_equal(parse(ARGV("--metrics=[::1]:0"), &o, err, sizeof(err)), 0);
+	assert_string_equal(o.metrics_addr, "::1");
+	assert_int_equal(o.metrics_port, 0);
+	assert_int_equal(parse(ARGV("--port", "9000", "--ports", "10", "--metrics", "0.0.0.0:9010"), &o, err,
+				    sizeof(err)), 0);
+	assert_int_equal(o.metrics_port, 9010);
+	assert_true(srvopt_usage("c1m-epoll", 4096, usage, sizeof(usage)) < (int)sizeof(usage));
+	assert_non_null(strstr(usage, "--metrics ADDR:PORT"));
 }
 
 static void resolve_ok(struct server_options *o, uint64_t nofile, int somaxconn, bool tty)
@@ -260,6 +294,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6_auto_and_suffix),
 		cmocka_unit_test(test_help),
 		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_metrics_flag),
 		cmocka_unit_test(test_resolve_defaults),
 		cmocka_unit_test(test_resolve_workers),
 		cmocka_unit_test(test_resolve_errors),

@@ -13,6 +13,14 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include <event2/event.h>
+
 #include "workers.h"
 
 struct tslot {
@@ -229,6 +237,108 @@ static void test_describe_and_layout(void **state)
 	assert_int_equal(workers_slots_size(3, 100), 3 * 128);
 }
 
+/* A caller-owned base: its events run while workers_run() waits, and the workers inherit none of the
+ * supervisor's close-on-exec descriptors (the loop's own included) but keep the others. */
+struct fdslot {
+	_Atomic int32_t kept_ok;     /* the plain descriptor is still open in the worker */
+	_Atomic int32_t cloexec_gone; /* the close-on-exec one is closed */
+	_Atomic int32_t cloexec_left; /* close-on-exec descriptors still open (the loop's would show here) */
+};
+
+/* What the fd test shares with its workers; the event lives here too so that it stays reachable in the
+ * forked workers, which end without returning to the test (valgrind checks their leaks as well). */
+struct fdctx {
+	int fds[2];         /* a plain descriptor, a close-on-exec one */
+	struct event *ev;   /* the caller's timer on the caller's base */
+};
+
+static int w_fds(unsigned index, void *slot, void *arg)
+{
+	struct fdslot *s = slot;
+	const int *fds = ((const struct fdctx *)arg)->fds;
+	struct timespec ts = { 0, 200 * 1000 * 1000 };
+	struct dirent *de;
+	struct rlimit rl;
+	int n = 0;
+	DIR *d;
+
+	/* valgrind keeps descriptors of its own above the limit it shows the program. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		rl.rlim_cur = RLIM_INFINITY;
+	s->kept_ok = fcntl(fds[0], F_GETFD) >= 0;
+	s->cloexec_gone = fcntl(fds[1], F_GETFD) < 0;
+	d = opendir("/proc/self/fd");
+	if (d != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			int fd = atoi(de->d_name);
+
+			if (de->d_name[0] != '.' && fd >= 3 && fd != dirfd(d) && (rlim_t)fd < rl.rlim_cur &&
+			    (fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0)
+				n++;
+		}
+		closedir(d);
+	}
+	s->cloexec_left = d != NULL ? n : -1;
+	nanosleep(&ts, NULL); /* long enough for the caller's 20 ms timer to fire in the supervisor */
+	return 0;
+}
+
+static void caller_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	*(bool *)arg = true;
+}
+
+static void test_caller_base(void **state)
+{
+	struct workers_spec spec;
+	struct event_base *base = event_base_new();
+	struct fdctx ctx;
+	struct timeval tv = { 0, 20 * 1000 };
+	char err[256] = "";
+	void *slots;
+	bool fired = false;
+	int p1[2], p2[2];
+	unsigned i;
+
+	(void)state;
+	assert_non_null(base);
+	ctx.ev = evtimer_new(base, caller_timer_cb, &fired);
+	assert_non_null(ctx.ev);
+	assert_int_equal(evtimer_add(ctx.ev, &tv), 0);
+	assert_int_equal(pipe(p1), 0);
+	assert_int_equal(pipe2(p2, O_CLOEXEC), 0);
+	ctx.fds[0] = p1[0];
+	ctx.fds[1] = p2[0];
+	slots = workers_shm_alloc(workers_slots_size(2, sizeof(struct fdslot)), err, sizeof(err));
+	assert_non_null(slots);
+	memset(&spec, 0, sizeof(spec));
+	spec.count = 2;
+	spec.slot_size = sizeof(struct fdslot);
+	spec.worker_main = w_fds;
+	spec.arg = &ctx;
+	spec.slots = slots;
+	spec.base = base;
+	assert_int_equal(workers_run(&spec, err, sizeof(err)), 0);
+	assert_true(fired);
+	for (i = 0; i < 2; i++) {
+		struct fdslot *s = workers_slot(slots, sizeof(struct fdslot), i);
+
+		assert_int_equal(s->kept_ok, 1);
+		assert_int_equal(s->cloexec_gone, 1);
+		/* libevent's epoll instance and pipe and the signalfd are close-on-exec: all gone. */
+		assert_int_equal(s->cloexec_left, 0);
+	}
+	/* The caller's descriptors are untouched in the supervisor. */
+	assert_true(fcntl(p2[0], F_GETFD) >= 0);
+	workers_shm_free(slots, workers_slots_size(2, sizeof(struct fdslot)));
+	close(p1[0]);
+	close(p1[1]);
+	close(p2[0]);
+	close(p2[1]);
+	event_free(ctx.ev);
+	event_base_free(base);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -236,6 +346,7 @@ int main(void)
 		cmocka_unit_test(test_server_restart),
 		cmocka_unit_test(test_fatal),
 		cmocka_unit_test(test_bad_spec),
+		cmocka_unit_test(test_caller_base),
 		cmocka_unit_test(test_describe_and_layout),
 	};
 
