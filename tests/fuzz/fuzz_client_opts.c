@@ -1,0 +1,39 @@
+/* libFuzzer target: c1m-client's command line. The input is an argv, arguments separated by NUL bytes.
+ * A successful parse is also laid out by client_opts_plan with a few process sizes, because the parsed
+ * numbers (-n, --workers, --sources) flow straight into that arithmetic. */
+#include "fuzz_util.h"
+
+#include "client_opts.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const unsigned per_process[] = { 0, 1, 19000, 1000000 };
+	char *argv[FUZZ_MAX_ARGS + 2], *block;
+	char err[FUZZ_ERR_LEN] = "";
+	struct client_options o;
+	struct client_plan p;
+	bool nl = memchr(data, '\n', size) != NULL;
+	int argc = fuzz_argv(data, size, "c1m-client", argv, &block);
+	unsigned i;
+
+	if (client_opts_parse(argc, argv, &o, err, sizeof(err)) < 0) {
+		fuzz_check_err("client_opts_parse", err, sizeof(err), nl);
+	} else if (!o.help) {
+		if (o.ports == 0 || o.port_base == 0 || (uint64_t)o.port_base + o.ports - 1 > 65535)
+			fuzz_fail("client_opts_parse", "accepted a port range outside 1..65535");
+		if (o.target == 0 || o.target > CLIENT_MAX_TARGET)
+			fuzz_fail("client_opts_parse", "accepted -n outside 1..CLIENT_MAX_TARGET");
+		for (i = 0; i < sizeof(per_process) / sizeof(per_process[0]); i++) {
+			err[0] = '\0';
+			if (client_opts_plan(&o, per_process[i], 1 + i * 7, &p, err, sizeof(err)) < 0)
+				fuzz_check_err("client_opts_plan", err, sizeof(err), nl);
+			else if (p.workers == 0 || p.workers < p.workers_needed)
+				fuzz_fail("client_opts_plan", "planned fewer processes than -n needs");
+		}
+	}
+	free(block);
+	return 0;
+}
