@@ -10,6 +10,7 @@
 #include "acceptctl.h"
 #include "clock.h"
 #include "net.h"
+#include "procfs.h"
 #include "reactor.h"
 
 #include <errno.h>
@@ -290,7 +291,7 @@ static void epecho_accept_cb(struct reactor *r, struct reactor_event *ev, uint32
 static void epecho_refresh_rss(struct epecho_worker *w)
 {
 	char buf[128];
-	unsigned long long size, resident;
+	uint64_t resident;
 	ssize_t n;
 
 	if (w->statm_fd < 0)
@@ -299,8 +300,8 @@ static void epecho_refresh_rss(struct epecho_worker *w)
 	if (n <= 0)
 		return;
 	buf[n] = '\0';
-	if (sscanf(buf, "%llu %llu", &size, &resident) == 2)
-		stats_set(&w->st->rss_bytes, (uint64_t)resident * (uint64_t)w->page_size);
+	if (procfs_parse_statm_resident(buf, &resident) == 0)
+		stats_set(&w->st->rss_bytes, resident * (uint64_t)w->page_size);
 }
 
 /* Closes connections idle for --idle-timeout. The idle list is in activity order, so this stops at the first

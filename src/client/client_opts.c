@@ -234,7 +234,7 @@ static int apply(struct client_options *o, enum opt_id id, const char *flag, con
 	case OPT_MSG_RATE:
 		return parse_u64(flag, v, 1, SCHED_MAX_RATE, &o->msg_rate, err, errlen);
 	case OPT_DURATION:
-		if (parse_seconds(flag, v, (double)(SCHED_MAX_DURATION_MS / 1000), &o->duration_ms, err, errlen) < 0)
+		if (parse_seconds(flag, v, (double)SCHED_MAX_DURATION_MS / 1000.0, &o->duration_ms, err, errlen) < 0)
 			return -1;
 		if (o->duration_ms == 0) {
 			snprintf(err, errlen, "%s: %s is too short (at least 0.001 seconds)", flag, v);

@@ -39,6 +39,7 @@
 #include <event2/util.h>
 
 #include "clock.h"
+#include "procfs.h"
 #include "tbucket.h"
 
 #ifndef IP_BIND_ADDRESS_NO_PORT
@@ -360,15 +361,15 @@ static void publish_state(struct loadgen *lg, enum loadgen_step_state s)
 static uint64_t read_rss_bytes(void)
 {
 	char buf[256];
-	unsigned long long size = 0, resident = 0;
+	uint64_t resident = 0;
 	FILE *f = fopen("/proc/self/statm", "re");
 	long page = sysconf(_SC_PAGESIZE);
 
 	if (!f)
 		return 0;
-	if (!fgets(buf, sizeof(buf), f) || sscanf(buf, "%llu %llu", &size, &resident) != 2)
+	if (!fgets(buf, sizeof(buf), f) || procfs_parse_statm_resident(buf, &resident) < 0)
 		resident = 0;
-	fclose(f);
+	(void)fclose(f);
 	return page > 0 ? resident * (uint64_t)page : 0;
 }
 

@@ -506,7 +506,7 @@ int main(int argc, char **argv)
 	char *text = NULL;
 	unsigned per_process, sources_needed;
 	uint64_t width;
-	bool pass;
+	bool pass = false;
 	int rc;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -578,7 +578,7 @@ int main(int argc, char **argv)
 	text = malloc(REPORT_TEXT_LEN);
 	if (!r.cur || !r.prev || !r.own || !text) {
 		fprintf(stderr, "c1m-client: out of memory\n");
-		return 1;
+		goto out;
 	}
 	if (o.progress_ms)
 		fprintf(stderr, "c1m-client: %llu connections to %s:%u-%u, %u process%s, sources %u%s\n",
@@ -609,7 +609,7 @@ int main(int argc, char **argv)
 	if (rc < 0) {
 		fprintf(stderr, "c1m-client: %s\n", err);
 		if (plan.workers == 1)
-			return 1;
+			goto out;
 		/* a fatal worker: still report what the others did */
 		snprintf(r.meta.problems + strlen(r.meta.problems),
 			 sizeof(r.meta.problems) - strlen(r.meta.problems), "%s%s", r.meta.problems[0] ? "; " : "",
@@ -643,6 +643,7 @@ int main(int argc, char **argv)
 		report_summarize(&r.meta, r.own, &s);
 		pass = s.pass;
 	}
+out:
 	free(text);
 	coord_free(&r);
 	free(r.cur);

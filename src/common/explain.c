@@ -497,10 +497,12 @@ static void tuple_count(struct explain_tuples *t, const struct procfs_tcp_sock *
 
 void explain_tuples_scan(struct explain_tuples *t, const char *text, size_t len)
 {
-	const char *p = text, *end = text + len;
+	const char *p, *end;
 
 	if (text == NULL)
 		return;
+	p = text;
+	end = text + len;
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t llen = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);

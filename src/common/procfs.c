@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -81,6 +82,30 @@ static int parse_vec_pass(const char *text, uint64_t *out, size_t n, bool store,
 		snprintf(err, errlen, "more than %zu value%s", n, n == 1 ? "" : "s");
 		return -1;
 	}
+	return 0;
+}
+
+int procfs_parse_statm_resident(const char *text, uint64_t *pages)
+{
+	const char *p = text;
+	char *end;
+	unsigned long long v;
+	int field;
+
+	if (text == NULL || pages == NULL)
+		return -1;
+	for (field = 0; field < 2; field++) {
+		while (*p == ' ')
+			p++;
+		if (*p < '0' || *p > '9')
+			return -1;
+		errno = 0;
+		v = strtoull(p, &end, 10);
+		if (errno != 0)
+			return -1;
+		p = end;
+	}
+	*pages = v;
 	return 0;
 }
 
@@ -379,12 +404,14 @@ static int parse_endpoint(const char **pp, const char *end, unsigned family, uns
 
 int procfs_tcp_parse_line(const char *line, size_t len, struct procfs_tcp_sock *s)
 {
-	const char *p = line, *end = line + len, *q;
+	const char *p, *end, *q;
 	uint32_t st;
 	size_t alen;
 
 	if (line == NULL || s == NULL)
 		return -1;
+	p = line;
+	end = line + len;
 	while (p < end && is_blank(*p))
 		p++;
 	/* "sl" is a decimal slot number followed by ':' */

@@ -18,6 +18,9 @@ int procfs_parse_u64(const char *text, uint64_t *out, char *err, size_t errlen);
 /* Exactly n integers separated by blanks or tabs: "32768\t60999\n", "287901 383869 575802". */
 int procfs_parse_u64_vec(const char *text, uint64_t *out, size_t n, char *err, size_t errlen);
 
+/* /proc/<pid>/statm: the resident set (second field), in pages. Pure; -1 on garbage or overflow. */
+int procfs_parse_statm_resident(const char *text, uint64_t *pages);
+
 /* A /proc/meminfo line "MemAvailable:   24431252 kB"; the value is returned in bytes. */
 int procfs_meminfo_get(const char *text, const char *key, uint64_t *bytes, char *err, size_t errlen);
 

@@ -343,6 +343,26 @@ static int run_check(const struct doctor_options *o)
 
 /* /dev/kmsg records are "prio,seq,usec,flags;text" plus continuation lines starting with a space.
  * Converting to dmesg's "[sec.usec] text" keeps explain.c independent of where the log came from. */
+/* The timestamp of a /dev/kmsg record "prio,seq,usec,flags;text": the third field, in microseconds. */
+static int kmsg_usec(const char *rec, unsigned long long *usec)
+{
+	const char *p = rec;
+	char *end;
+	int comma;
+
+	for (comma = 0; comma < 2; comma++) {
+		p = strchr(p, ',');
+		if (p == NULL)
+			return -1;
+		p++;
+	}
+	if (*p < '0' || *p > '9')
+		return -1;
+	errno = 0;
+	*usec = strtoull(p, &end, 10);
+	return errno == 0 && (*end == ',' || *end == ';') ? 0 : -1;
+}
+
 static size_t read_kmsg_device(char *buf, size_t len)
 {
 	char rec[8192];
@@ -368,7 +388,7 @@ static size_t read_kmsg_device(char *buf, size_t len)
 			break;
 		rec[n] = '\0';
 		semi = strchr(rec, ';');
-		if (semi == NULL || sscanf(rec, "%*u,%*u,%llu", &usec) != 1)
+		if (semi == NULL || kmsg_usec(rec, &usec) < 0)
 			continue;
 		nl = strchr(semi + 1, '\n');
 		if (nl != NULL)
@@ -517,7 +537,7 @@ static bool read_tuples(struct explain_tuples *t)
 		any = true;
 		while ((n = getline(&line, &cap, f)) > 0)
 			explain_tuples_scan(t, line, (size_t)n);
-		fclose(f);
+		(void)fclose(f);
 	}
 	free(line);
 	return any;

@@ -50,6 +50,24 @@ static void test_u64_garbage(void **state)
 	assert_int_equal(procfs_parse_u64(NULL, &v, err, sizeof(err)), -1);
 }
 
+static void test_statm_resident(void **state)
+{
+	uint64_t pages = 7;
+
+	(void)state;
+	assert_int_equal(procfs_parse_statm_resident("2695 1834 1076 253 0 459 0\n", &pages), 0);
+	assert_int_equal(pages, 1834);
+	assert_int_equal(procfs_parse_statm_resident("1 18446744073709551615 0", &pages), 0);
+	assert_int_equal(pages, UINT64_MAX);
+	pages = 7;
+	assert_int_equal(procfs_parse_statm_resident("1 18446744073709551616 0", &pages), -1);
+	assert_int_equal(procfs_parse_statm_resident("2695", &pages), -1);
+	assert_int_equal(procfs_parse_statm_resident("2695 -1", &pages), -1);
+	assert_int_equal(procfs_parse_statm_resident("", &pages), -1);
+	assert_int_equal(procfs_parse_statm_resident(NULL, &pages), -1);
+	assert_int_equal(pages, 7);
+}
+
 static void test_vec(void **state)
 {
 	uint64_t v[3];
@@ -344,6 +362,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_u64),
 		cmocka_unit_test(test_u64_garbage),
+		cmocka_unit_test(test_statm_resident),
 		cmocka_unit_test(test_vec),
 		cmocka_unit_test(test_meminfo),
 		cmocka_unit_test(test_netstat),
