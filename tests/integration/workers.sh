@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # 3 server workers and 3 client workers hold 45,000 connections (above one process's fd limit), every one
 # echoed. The supervisor's total equals the sum of what each worker process really holds (counted by ss,
-# not by the server). A worker killed with SIGKILL is restarted; the other workers' connections stay.
+# not by the server). A worker is killed with SIGKILL during a latency phase that sends messages over all
+# held connections: it is restarted, and the other workers' connections stay established and keep echoing
+# (every message the phase sent to them is answered).
 # usage: workers.sh server|epoll [CONNECTIONS]
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -21,8 +23,11 @@ server_pid=$T_PID
 t_wait_listen "$base"
 t_wait_listen "$last"
 
+# The phase: rate messages per second over all held connections for phase_s seconds, then hold.
+rate=$(( n / 10 ))
+phase_s=10
 t_start client "$CLIENT" 127.0.0.1 --port "$base" --ports 100 -n "$n" --workers 3 --hold 60 \
-	--json "$T_DIR/client.json"
+	--msg-rate "$rate" --duration "$phase_s" --timeout 2000 --slo 1000 --json "$T_DIR/client.json"
 client_pid=$T_PID
 
 # The supervisor's status line: "conns N | ...".
@@ -33,6 +38,7 @@ for i in $(seq 1 600); do
 	sleep 0.1
 done
 [ "$(status_conns)" = "$n" ] || t_fail "server status never reached conns $n (last: $(status_conns))"
+phase_end=$(( SECONDS + phase_s + 3 ))   # the phase starts once all are echoed; +2 s reply timeout
 
 # Established server-side sockets per worker pid, as the kernel sees them.
 per_pid() {
@@ -82,13 +88,29 @@ status=0
 	>"$T_DIR/after.log" 2>&1 || status=$?
 [ "$status" -eq 0 ] || t_fail "a 3000-connection run after the restart failed (exit $status)"
 
-# The client saw exactly the killed worker's connections go, and no other.
+# Let the phase end (the client then holds), and stop the client.
+[ "$SECONDS" -ge "$phase_end" ] || sleep $(( phase_end - SECONDS ))
 kill -TERM "$client_pid"
 wait "$client_pid" || true
+
+# The client saw exactly the killed worker's connections go, and no other ...
 failed=$(t_json "$T_DIR/client.json" .failed)
 [ "$(t_json "$T_DIR/client.json" .established)" = "$n" ] || t_fail "client established != $n"
 [ "$failed" = "$lost" ] || t_fail "client counted $failed failures, the killed worker held $lost"
 t_log "client: $n established, $failed failed (= the killed worker's $lost)"
+# ... and every message sent to the surviving connections was answered: the phase spreads messages evenly
+# over connections, so the survivors got at least (n - lost) / n of them, and the killed worker's share
+# before the kill was answered too.
+sent=$(t_json "$T_DIR/client.json" .latency.sent)
+answered=$(t_json "$T_DIR/client.json" .latency.answered)
+mismatched=$(t_json "$T_DIR/client.json" .latency.mismatched)
+[ "$sent" -gt 0 ] || t_fail "the latency phase sent nothing (did it end before the kill?)"
+[ "$mismatched" = 0 ] || t_fail "$mismatched echoes did not match"
+need=$(( sent * (n - lost) / n ))
+[ "$answered" -ge "$need" ] ||
+	t_fail "answered $answered of $sent messages: the surviving connections' share alone is $need"
+[ "$answered" -lt "$sent" ] || t_fail "all $sent messages answered although a worker was killed mid-phase"
+t_log "latency phase: $answered of $sent answered (survivors' share $need), 0 mismatched"
 
 t_stop "$server_pid" 20
 [ "$T_STATUS" -eq 0 ] || t_fail "server exited $T_STATUS after SIGTERM"
