@@ -6,10 +6,10 @@
  * text says which one the numbers point at, or that neither does. */
 #include "diag.h"
 #include "procfs.h"
+#include "sbuf.h"
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -92,32 +92,6 @@ int diag_context_read(struct diag_context *c, unsigned ports, unsigned sources, 
 	return 0;
 }
 
-struct out {
-	char *buf;
-	size_t len, used;
-	bool overflow;
-};
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
-static void say(struct out *o, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (o->overflow)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(o->buf + o->used, o->len - o->used, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= o->len - o->used) {
-		o->overflow = true;
-		o->used = o->len - 1;
-		return;
-	}
-	o->used += (size_t)n;
-}
 
 /* conntrack is "near full" from 90%: entries of closing flows linger, so it drops before 100%. */
 static bool conntrack_full(const struct limits_values *l)
@@ -126,48 +100,48 @@ static bool conntrack_full(const struct limits_values *l)
 	       l->conntrack_count >= l->conntrack_max / 10 * 9;
 }
 
-static void explain_timeout(struct out *o, const struct diag_context *c, bool own_deadline)
+static void explain_timeout(struct sbuf *o, const struct diag_context *c, bool own_deadline)
 {
 	const struct limits_values *l = &c->lim;
 	bool ct = c->lim_valid && conntrack_full(l);
 	bool lq = c->netstat_present && c->listen_overflows > 0;
 
 	if (own_deadline)
-		say(o, "Connect deadline expired: the SYN was never answered, so the handshake did not complete. ");
+		sbuf_printf(o, "Connect deadline expired: the SYN was never answered, so the handshake did not complete. ");
 	else
-		say(o, "Connection timed out (ETIMEDOUT): during connect this means the SYN was never answered "
+		sbuf_printf(o, "Connection timed out (ETIMEDOUT): during connect this means the SYN was never answered "
 		    "(on an established connection, that sent data was never acknowledged). ");
-	say(o, "Two known causes drop SYNs silently: a full conntrack table or an overflowing listen queue. ");
+	sbuf_printf(o, "Two known causes drop SYNs silently: a full conntrack table or an overflowing listen queue. ");
 	if (c->lim_valid && l->conntrack_present)
-		say(o, "nf_conntrack: %" PRIu64 " of %" PRIu64 " entries in use%s. ", l->conntrack_count,
+		sbuf_printf(o, "nf_conntrack: %" PRIu64 " of %" PRIu64 " entries in use%s. ", l->conntrack_count,
 		    l->conntrack_max, ct ? " (full)" : "");
 	else if (c->lim_valid)
-		say(o, "nf_conntrack is not loaded, so it cannot be the cause. ");
+		sbuf_printf(o, "nf_conntrack is not loaded, so it cannot be the cause. ");
 	if (c->netstat_present)
-		say(o, "ListenOverflows %" PRIu64 ", ListenDrops %" PRIu64 " (since boot). ",
+		sbuf_printf(o, "ListenOverflows %" PRIu64 ", ListenDrops %" PRIu64 " (since boot). ",
 		    c->listen_overflows, c->listen_drops);
 	if (ct)
-		say(o, "The numbers point at conntrack: every new connection needs an entry and the table is full "
+		sbuf_printf(o, "The numbers point at conntrack: every new connection needs an entry and the table is full "
 		    "(dmesg says 'nf_conntrack: table full, dropping packet'). Fix: "
 		    "sysctl -w net.netfilter.nf_conntrack_max=%" PRIu64 "%s",
 		    l->conntrack_max * 2 > 1048576 ? l->conntrack_max * 2 : 1048576,
 		    lq ? ". Listen queues also overflowed since boot; if that counter grew during the run, "
 			 "raise net.core.somaxconn and accept faster (more workers)." : ".");
 	else if (lq)
-		say(o, "The numbers point at the listen queue: the server accepts slower than clients connect, so "
+		sbuf_printf(o, "The numbers point at the listen queue: the server accepts slower than clients connect, so "
 		    "the kernel drops SYNs when a listener's accept queue is full. Fix: "
 		    "sysctl -w net.core.somaxconn=%" PRIu64 " and more server workers, or a lower --rate. "
 		    "The counter is cumulative since boot: compare it before and after a run "
 		    "(c1m-doctor --explain --baseline).",
 		    (uint64_t)65535);
 	else
-		say(o, "Neither counter shows a drop, so the cause is elsewhere: a server that stopped reading "
+		sbuf_printf(o, "Neither counter shows a drop, so the cause is elsewhere: a server that stopped reading "
 		    "(paused listeners), a firewall rule, or a machine too busy to answer within the deadline.");
 }
 
 int diag_explain(enum diag_kind k, const struct diag_context *c, char *buf, size_t len)
 {
-	struct out o = { buf, len, 0, false };
+	struct sbuf o;
 	const struct limits_values *l = &c->lim;
 	uint64_t width, cap;
 	unsigned ports = c->ports ? c->ports : 1, sources = c->sources ? c->sources : 1;
@@ -175,44 +149,44 @@ int diag_explain(enum diag_kind k, const struct diag_context *c, char *buf, size
 
 	if (buf == NULL || len == 0)
 		return -1;
-	buf[0] = '\0';
+	sbuf_init(&o, buf, len);
 	switch (k) {
 	case DIAG_EMFILE:
-		say(&o, "Too many open files (EMFILE): this process reached its own file-descriptor limit. ");
+		sbuf_printf(&o, "Too many open files (EMFILE): this process reached its own file-descriptor limit. ");
 		if (c->lim_valid)
-			say(&o, "Soft limit %" PRIu64 ", hard limit %" PRIu64 "; one process can hold about %u "
+			sbuf_printf(&o, "Soft limit %" PRIu64 ", hard limit %" PRIu64 "; one process can hold about %u "
 			    "sockets. ", l->nofile_soft, l->nofile_hard, limits_fds_per_process(l));
-		say(&o, "Raise the soft limit with 'ulimit -n <hard>' (c1m does this itself at start); raise the hard "
+		sbuf_printf(&o, "Raise the soft limit with 'ulimit -n <hard>' (c1m does this itself at start); raise the hard "
 		    "limit with '* hard nofile 1048576' in /etc/security/limits.conf, or LimitNOFILE=1048576 "
 		    "in the systemd unit. ");
 		if (c->lim_valid && !l->nofile_hard_raisable)
-			say(&o, "Here the hard limit cannot be raised (no CAP_SYS_RESOURCE), so spread the "
+			sbuf_printf(&o, "Here the hard limit cannot be raised (no CAP_SYS_RESOURCE), so spread the "
 			    "connections over more worker processes (--workers).");
 		else
-			say(&o, "Or spread the connections over more worker processes (--workers).");
+			sbuf_printf(&o, "Or spread the connections over more worker processes (--workers).");
 		break;
 	case DIAG_ENFILE:
-		say(&o, "Too many open files in system (ENFILE): the whole machine reached fs.file-max. ");
+		sbuf_printf(&o, "Too many open files in system (ENFILE): the whole machine reached fs.file-max. ");
 		if (c->lim_valid)
-			say(&o, "fs.file-max is %" PRIu64 " and %" PRIu64 " are in use. Fix: "
+			sbuf_printf(&o, "fs.file-max is %" PRIu64 " and %" PRIu64 " are in use. Fix: "
 			    "sysctl -w fs.file-max=%" PRIu64 ".", l->file_max, l->file_nr_used,
 			    l->file_max * 2 > 2097152 ? l->file_max * 2 : 2097152);
 		else
-			say(&o, "Fix: sysctl -w fs.file-max=2097152.");
+			sbuf_printf(&o, "Fix: sysctl -w fs.file-max=2097152.");
 		break;
 	case DIAG_EADDRNOTAVAIL:
-		say(&o, "Cannot assign requested address (EADDRNOTAVAIL): the local ports for one source/destination "
+		sbuf_printf(&o, "Cannot assign requested address (EADDRNOTAVAIL): the local ports for one source/destination "
 		    "pair are used up. Each connection needs a unique (source address, source port, destination "
 		    "address, destination port). ");
 		if (c->lim_valid) {
 			width = limits_port_range_width(l);
 			cap = (uint64_t)sources * dst * ports * width;
-			say(&o, "ip_local_port_range %u-%u gives %" PRIu64 " ports per pair; with %u source%s, %u "
+			sbuf_printf(&o, "ip_local_port_range %u-%u gives %" PRIu64 " ports per pair; with %u source%s, %u "
 			    "destination address%s and %u server port%s the capacity is %" PRIu64 " connections. ",
 			    l->port_lo, l->port_hi, width, sources, sources == 1 ? "" : "s", dst,
 			    dst == 1 ? "" : "es", ports, ports == 1 ? "" : "s", cap);
 		}
-		say(&o, "Fix: more server ports (--ports), more client source addresses (--sources "
+		sbuf_printf(&o, "Fix: more server ports (--ports), more client source addresses (--sources "
 		    "127.0.0.2-127.0.0.9), or a wider range: sysctl -w net.ipv4.ip_local_port_range=\"1024 65535\".");
 		break;
 	case DIAG_ETIMEDOUT:
@@ -222,69 +196,69 @@ int diag_explain(enum diag_kind k, const struct diag_context *c, char *buf, size
 		explain_timeout(&o, c, true);
 		break;
 	case DIAG_ECONNREFUSED:
-		say(&o, "Connection refused (ECONNREFUSED): the server host answered the SYN with a reset, so nothing "
+		sbuf_printf(&o, "Connection refused (ECONNREFUSED): the server host answered the SYN with a reset, so nothing "
 		    "was listening on that port: the server is down, was not started with that port, or its "
 		    "listeners were closed or paused. Check that c1m-server runs and listens on every port the "
 		    "client uses (ss -ltn).");
 		break;
 	case DIAG_ECONNRESET:
-		say(&o, "Connection reset by peer (ECONNRESET): the other end aborted the connection. Usually the "
+		sbuf_printf(&o, "Connection reset by peer (ECONNRESET): the other end aborted the connection. Usually the "
 		    "server closed it or crashed (check that its workers are alive), ");
 		if (c->lim_valid && c->lim.tcp_abort_on_overflow)
-			say(&o, "or, since net.ipv4.tcp_abort_on_overflow is 1 here, its accept queue overflowed and "
+			sbuf_printf(&o, "or, since net.ipv4.tcp_abort_on_overflow is 1 here, its accept queue overflowed and "
 			    "the kernel answered with a reset (ListenOverflows %" PRIu64 "); fix: "
 			    "sysctl -w net.core.somaxconn=65535 and accept faster. ", c->listen_overflows);
 		else
-			say(&o, "or the kernel reset it for lack of memory (TCPAbortOnMemory %" PRIu64 "). ",
+			sbuf_printf(&o, "or the kernel reset it for lack of memory (TCPAbortOnMemory %" PRIu64 "). ",
 			    c->abort_on_memory);
-		say(&o, "The server's own log and exit status say which.");
+		sbuf_printf(&o, "The server's own log and exit status say which.");
 		break;
 	case DIAG_EPIPE:
-		say(&o, "Broken pipe (EPIPE): we wrote to a connection the peer had already closed. The server closed "
+		sbuf_printf(&o, "Broken pipe (EPIPE): we wrote to a connection the peer had already closed. The server closed "
 		    "or lost the connection first; look at why the server side ended it (its errors, restarts).");
 		break;
 	case DIAG_ENOMEM:
 	case DIAG_ENOBUFS:
-		say(&o, "%s: the kernel could not allocate memory for socket buffers. ",
+		sbuf_printf(&o, "%s: the kernel could not allocate memory for socket buffers. ",
 		    k == DIAG_ENOMEM ? "Out of memory (ENOMEM)" : "No buffer space available (ENOBUFS)");
 		if (c->lim_valid) {
 			if (l->sockstat_present && l->tcp_mem_present)
-				say(&o, "TCP uses %" PRIu64 " pages now; tcp_mem is %" PRIu64 " %" PRIu64 " %" PRIu64
+				sbuf_printf(&o, "TCP uses %" PRIu64 " pages now; tcp_mem is %" PRIu64 " %" PRIu64 " %" PRIu64
 				    " pages (low, pressure, hard). ", l->tcp_mem_used, l->tcp_mem[0], l->tcp_mem[1],
 				    l->tcp_mem[2]);
 			else if (l->sockstat_present)
-				say(&o, "TCP uses %" PRIu64 " pages now; tcp_mem is machine-wide, not visible in this "
+				sbuf_printf(&o, "TCP uses %" PRIu64 " pages now; tcp_mem is machine-wide, not visible in this "
 				    "network namespace (read it in the root namespace). ", l->tcp_mem_used);
-			say(&o, "MemAvailable %" PRIu64 " MiB. ", l->mem_available >> 20);
+			sbuf_printf(&o, "MemAvailable %" PRIu64 " MiB. ", l->mem_available >> 20);
 		}
 		if (c->netstat_present)
-			say(&o, "TCPMemoryPressures %" PRIu64 ", TCPAbortOnMemory %" PRIu64 " (since boot). ",
+			sbuf_printf(&o, "TCPMemoryPressures %" PRIu64 ", TCPAbortOnMemory %" PRIu64 " (since boot). ",
 			    c->memory_pressures, c->abort_on_memory);
-		say(&o, "Fix: raise net.ipv4.tcp_mem if memory is free, or shrink per-socket buffers "
+		sbuf_printf(&o, "Fix: raise net.ipv4.tcp_mem if memory is free, or shrink per-socket buffers "
 		    "(sysctl -w net.ipv4.tcp_rmem=\"1024 4096 16384\" and the same for tcp_wmem); if the OOM killer "
 		    "acted (dmesg: 'Out of memory: Killed process'), the box needs more memory for this many "
 		    "connections.");
 		break;
 	case DIAG_PEER_CLOSED:
-		say(&o, "The peer closed the connection (EOF) while we still expected data: the server closed it "
+		sbuf_printf(&o, "The peer closed the connection (EOF) while we still expected data: the server closed it "
 		    "(idle timeout, shutdown, or a worker exiting). Check the server's log and whether a worker "
 		    "ended.");
 		break;
 	case DIAG_ECHO_MISMATCH:
-		say(&o, "Echo mismatch: the bytes that came back differ from the bytes sent. This is a bug in the "
+		sbuf_printf(&o, "Echo mismatch: the bytes that came back differ from the bytes sent. This is a bug in the "
 		    "server or client (buffer reuse, partial write handling), not a system limit.");
 		break;
 	case DIAG_ECHO_TIMEOUT:
-		say(&o, "Echo timeout: the connection is open but the reply did not arrive within the deadline. "
+		sbuf_printf(&o, "Echo timeout: the connection is open but the reply did not arrive within the deadline. "
 		    "The server is overloaded (CPU, too few workers), a worker stalled, or the server stopped "
 		    "accepting (at its open-file limit the kernel completes handshakes nobody accepts). ");
 		if (c->lim_valid && l->sockstat_present && l->tcp_mem_present && l->tcp_mem_used > l->tcp_mem[1])
-			say(&o, "TCP is in memory pressure (%" PRIu64 " pages > tcp_mem[1] %" PRIu64 "), which "
+			sbuf_printf(&o, "TCP is in memory pressure (%" PRIu64 " pages > tcp_mem[1] %" PRIu64 "), which "
 			    "shrinks buffers and delays data. ", l->tcp_mem_used, l->tcp_mem[1]);
-		say(&o, "Compare the server's per-worker counters and CPU use during the run.");
+		sbuf_printf(&o, "Compare the server's per-worker counters and CPU use during the run.");
 		break;
 	case DIAG_OTHER:
-		say(&o, "Another error, not one of the known limits; the errno text in the report names it.");
+		sbuf_printf(&o, "Another error, not one of the known limits; the errno text in the report names it.");
 		break;
 	default:
 		return -1;

@@ -10,6 +10,7 @@
  * bounds and never recurses, so garbage input ends in an error, not a crash. */
 #include "explain.h"
 #include "procfs.h"
+#include "sbuf.h"
 
 #include <arpa/inet.h>
 #include <inttypes.h>
@@ -991,41 +992,7 @@ void explain_analyze(const struct explain_input *in, struct explain_result *out)
 		analyze_client(in, out);
 }
 
-struct sbuf {
-	char *buf;
-	size_t len, used;
-	bool overflow;
-};
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
-static void sb_printf(struct sbuf *sb, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (sb->overflow)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(sb->buf + sb->used, sb->len - sb->used, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sb->len - sb->used) {
-		sb->overflow = true;
-		return;
-	}
-	sb->used += (size_t)n;
-}
-
-static void sb_init(struct sbuf *sb, char *buf, size_t len)
-{
-	sb->buf = buf;
-	sb->len = len;
-	sb->used = 0;
-	sb->overflow = len == 0;
-	if (len > 0)
-		buf[0] = '\0';
-}
 
 static const char *const cause_titles[EXPLAIN_CAUSE_COUNT] = {
 	[EXPLAIN_CONNTRACK_FULL] = "conntrack table full: new SYNs were dropped, so connects timed out",
@@ -1045,33 +1012,33 @@ static void format_kinds(struct sbuf *sb, const struct explain_result *r, const 
 {
 	unsigned i, j;
 
-	sb_printf(sb, "%sThe client's report: %" PRIu64 " of %" PRIu64 " connections failed", r->n ? "\n" : "",
+	sbuf_printf(sb, "%sThe client's report: %" PRIu64 " of %" PRIu64 " connections failed", r->n ? "\n" : "",
 		  cl->failed, cl->target);
 	if (cl->host[0] != '\0')
-		sb_printf(sb, " (server %s)", cl->host);
+		sbuf_printf(sb, " (server %s)", cl->host);
 	if (r->n_kinds == 0)
-		sb_printf(sb, "; it counted no failures.\n");
+		sbuf_printf(sb, "; it counted no failures.\n");
 	else
-		sb_printf(sb, ". By kind, with this machine's numbers now:\n");
+		sbuf_printf(sb, ". By kind, with this machine's numbers now:\n");
 	for (i = 0; i < r->n_kinds; i++) {
 		const struct explain_kind *k = &r->kinds[i];
 
-		sb_printf(sb, "- %s x %" PRIu64 "%s: %s\n", diag_kind_name(k->kind), k->count,
+		sbuf_printf(sb, "- %s x %" PRIu64 "%s: %s\n", diag_kind_name(k->kind), k->count,
 			  k->first ? " (first cause)" : "", k->text);
 		if (k->n_backed > 0) {
-			sb_printf(sb, "  shown now by:");
+			sbuf_printf(sb, "  shown now by:");
 			for (j = 0; j < k->n_backed; j++) {
 				unsigned f;
 
 				for (f = 0; f < r->n && r->findings[f].cause != k->backed[j]; f++)
 					;
-				sb_printf(sb, "%s %s (finding %u)", j ? "," : "", cause_names[k->backed[j]], f + 1);
+				sbuf_printf(sb, "%s %s (finding %u)", j ? "," : "", cause_names[k->backed[j]], f + 1);
 			}
-			sb_printf(sb, "\n");
+			sbuf_printf(sb, "\n");
 		}
 	}
 	if (cl->failures_other > 0)
-		sb_printf(sb, "- %" PRIu64 " failure%s under kind names this doctor does not know (a newer client?)\n",
+		sbuf_printf(sb, "- %" PRIu64 " failure%s under kind names this doctor does not know (a newer client?)\n",
 			  cl->failures_other, cl->failures_other == 1 ? "" : "s");
 }
 
@@ -1080,18 +1047,18 @@ int explain_format(const struct explain_result *r, const struct explain_input *i
 	struct sbuf sb;
 	unsigned i;
 
-	sb_init(&sb, buf, len);
+	sbuf_init(&sb, buf, len);
 	for (i = 0; i < r->n; i++) {
 		const struct explain_finding *f = &r->findings[i];
 
-		sb_printf(&sb, "%u. %s.\n   evidence: %s\n   fix: %s\n", i + 1, cause_titles[f->cause],
+		sbuf_printf(&sb, "%u. %s.\n   evidence: %s\n   fix: %s\n", i + 1, cause_titles[f->cause],
 			  f->evidence, f->fix);
 	}
 	if (in->client != NULL)
 		format_kinds(&sb, r, in->client);
 	if (r->n == 0 && r->n_kinds == 0) {
-		sb_printf(&sb, "Cannot tell: none of the known causes shows in the evidence.\n");
-		sb_printf(&sb, "Checked: %s; %s; %s; %s; ",
+		sbuf_printf(&sb, "Cannot tell: none of the known causes shows in the evidence.\n");
+		sbuf_printf(&sb, "Checked: %s; %s; %s; %s; ",
 			  r->kmsg_checked ? "kernel log" : "kernel log NOT readable",
 			  in->now.present ? "TcpExt counters" : "TcpExt counters NOT readable",
 			  in->conntrack_present ? "nf_conntrack fill" : "nf_conntrack not loaded",
@@ -1099,40 +1066,40 @@ int explain_format(const struct explain_result *r, const struct explain_input *i
 			  in->tcp_mem_present ? "TCP socket memory" :
 			  "TCP socket memory (tcp_mem is machine-wide, not visible in this network namespace)");
 		if (in->procs_checked)
-			sb_printf(&sb, "open files of %u process%s; ", in->n_procs, in->n_procs == 1 ? "" : "es");
+			sbuf_printf(&sb, "open files of %u process%s; ", in->n_procs, in->n_procs == 1 ? "" : "es");
 		else
-			sb_printf(&sb, "open files of processes NOT readable; ");
+			sbuf_printf(&sb, "open files of processes NOT readable; ");
 		if (in->tuples != NULL)
-			sb_printf(&sb, "local ports of %" PRIu64 " TCP socket%s.\n", in->tuples->rows,
+			sbuf_printf(&sb, "local ports of %" PRIu64 " TCP socket%s.\n", in->tuples->rows,
 				  in->tuples->rows == 1 ? "" : "s");
 		else
-			sb_printf(&sb, "/proc/net/tcp NOT readable.\n");
-		sb_printf(&sb, "Look at the failing program's own errors (c1m-client reports each kind with an "
+			sbuf_printf(&sb, "/proc/net/tcp NOT readable.\n");
+		sbuf_printf(&sb, "Look at the failing program's own errors (c1m-client reports each kind with an "
 			       "explanation; c1m-doctor --explain --from CLIENT_JSON explains them with the numbers "
 			       "now) and the server's worker exits.\n");
 	}
 	if (!in->has_base && in->now.present)
-		sb_printf(&sb, "Note: counters are totals since boot; save a baseline before the run "
+		sbuf_printf(&sb, "Note: counters are totals since boot; save a baseline before the run "
 			       "(--save-baseline FILE, then --baseline FILE) to see only the run's share.\n");
 	if (r->kmsg_checked && in->since_s > 0)
-		sb_printf(&sb, "Kernel log: %u lines from the last %.0f s examined.\n", r->kmsg_lines, in->since_s);
+		sbuf_printf(&sb, "Kernel log: %u lines from the last %.0f s examined.\n", r->kmsg_lines, in->since_s);
 	return sb.overflow ? -1 : (int)sb.used;
 }
 
 static void json_str(struct sbuf *sb, const char *s)
 {
-	sb_printf(sb, "\"");
+	sbuf_printf(sb, "\"");
 	for (; *s != '\0'; s++) {
 		unsigned char ch = (unsigned char)*s;
 
 		if (ch == '"' || ch == '\\')
-			sb_printf(sb, "\\%c", ch);
+			sbuf_printf(sb, "\\%c", ch);
 		else if (ch < 0x20)
-			sb_printf(sb, "\\u%04x", ch);
+			sbuf_printf(sb, "\\u%04x", ch);
 		else
-			sb_printf(sb, "%c", ch);
+			sbuf_printf(sb, "%c", ch);
 	}
-	sb_printf(sb, "\"");
+	sbuf_printf(sb, "\"");
 }
 
 int explain_format_json(const struct explain_result *r, char *buf, size_t len)
@@ -1140,33 +1107,33 @@ int explain_format_json(const struct explain_result *r, char *buf, size_t len)
 	struct sbuf sb;
 	unsigned i, j;
 
-	sb_init(&sb, buf, len);
-	sb_printf(&sb, "{\"kmsg_checked\":%s,\"kmsg_lines\":%u,\"findings\":[",
+	sbuf_init(&sb, buf, len);
+	sbuf_printf(&sb, "{\"kmsg_checked\":%s,\"kmsg_lines\":%u,\"findings\":[",
 		  r->kmsg_checked ? "true" : "false", r->kmsg_lines);
 	for (i = 0; i < r->n; i++) {
 		const struct explain_finding *f = &r->findings[i];
 
-		sb_printf(&sb, "%s{\"cause\":\"%s\",\"evidence\":", i ? "," : "", cause_names[f->cause]);
+		sbuf_printf(&sb, "%s{\"cause\":\"%s\",\"evidence\":", i ? "," : "", cause_names[f->cause]);
 		json_str(&sb, f->evidence);
-		sb_printf(&sb, ",\"fix\":");
+		sbuf_printf(&sb, ",\"fix\":");
 		json_str(&sb, f->fix);
-		sb_printf(&sb, "}");
+		sbuf_printf(&sb, "}");
 	}
-	sb_printf(&sb, "],\"client_kinds\":[");
+	sbuf_printf(&sb, "],\"client_kinds\":[");
 	for (i = 0; i < r->n_kinds; i++) {
 		const struct explain_kind *k = &r->kinds[i];
 
-		sb_printf(&sb, "%s{\"kind\":", i ? "," : "");
+		sbuf_printf(&sb, "%s{\"kind\":", i ? "," : "");
 		json_str(&sb, diag_kind_name(k->kind));
-		sb_printf(&sb, ",\"count\":%" PRIu64 ",\"first\":%s,\"explanation\":", k->count,
+		sbuf_printf(&sb, ",\"count\":%" PRIu64 ",\"first\":%s,\"explanation\":", k->count,
 			  k->first ? "true" : "false");
 		json_str(&sb, k->text);
-		sb_printf(&sb, ",\"shown_by\":[");
+		sbuf_printf(&sb, ",\"shown_by\":[");
 		for (j = 0; j < k->n_backed; j++)
-			sb_printf(&sb, "%s\"%s\"", j ? "," : "", cause_names[k->backed[j]]);
-		sb_printf(&sb, "]}");
+			sbuf_printf(&sb, "%s\"%s\"", j ? "," : "", cause_names[k->backed[j]]);
+		sbuf_printf(&sb, "]}");
 	}
-	sb_printf(&sb, "]}\n");
+	sbuf_printf(&sb, "]}\n");
 	return sb.overflow ? -1 : (int)sb.used;
 }
 
@@ -1190,9 +1157,9 @@ int explain_format_baseline(const struct explain_counters *c, char *buf, size_t 
 	struct explain_counters copy = *c;
 	unsigned i;
 
-	sb_init(&sb, buf, len);
+	sbuf_init(&sb, buf, len);
 	for (i = 0; i < 4; i++)
-		sb_printf(&sb, "%s %" PRIu64 "\n", counter_keys[i], *counter_field(&copy, i));
+		sbuf_printf(&sb, "%s %" PRIu64 "\n", counter_keys[i], *counter_field(&copy, i));
 	return sb.overflow ? -1 : (int)sb.used;
 }
 

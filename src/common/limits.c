@@ -15,6 +15,7 @@
  * when it starts tracking. */
 #include "limits.h"
 #include "procfs.h"
+#include "sbuf.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -1263,46 +1264,8 @@ void limits_evaluate(const struct limits_plan *p, const struct limits_values *v,
 
 /* ---------- formatters ---------- */
 
-struct sbuf {
-	char *buf;
-	size_t len, used;
-	bool overflow;
-};
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
-static void sb_printf(struct sbuf *sb, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
 
-	if (sb->overflow)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(sb->buf + sb->used, sb->len - sb->used, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sb->len - sb->used) {
-		sb->overflow = true;
-		return;
-	}
-	sb->used += (size_t)n;
-}
-
-static int sb_done(struct sbuf *sb)
-{
-	return sb->overflow ? -1 : (int)sb->used;
-}
-
-static void sb_init(struct sbuf *sb, char *buf, size_t len)
-{
-	sb->buf = buf;
-	sb->len = len;
-	sb->used = 0;
-	sb->overflow = len == 0;
-	if (len > 0)
-		buf[0] = '\0';
-}
 
 int limits_format_table(const struct limits_report *r, char *buf, size_t len)
 {
@@ -1312,7 +1275,7 @@ int limits_format_table(const struct limits_report *r, char *buf, size_t len)
 	unsigned i;
 	char a[32], b[32];
 
-	sb_init(&sb, buf, len);
+	sbuf_init(&sb, buf, len);
 	for (i = 0; i < 4; i++)
 		w[i] = strlen(hdr[i]);
 	for (i = 0; i < r->n_checks; i++) {
@@ -1325,12 +1288,12 @@ int limits_format_table(const struct limits_report *r, char *buf, size_t len)
 		if ((l = strlen(c->needed)) > w[2])
 			w[2] = l;
 	}
-	sb_printf(&sb, "%-*s  %-*s  %-*s  %-*s  %s\n", (int)w[0], hdr[0], (int)w[1], hdr[1],
+	sbuf_printf(&sb, "%-*s  %-*s  %-*s  %-*s  %s\n", (int)w[0], hdr[0], (int)w[1], hdr[1],
 		  (int)w[2], hdr[2], (int)w[3], hdr[3], "fix");
 	for (i = 0; i < r->n_checks; i++) {
 		const struct limits_check *c = &r->checks[i];
 
-		sb_printf(&sb, "%-*s  %-*s  %-*s  %-*s  %s\n", (int)w[0], c->name, (int)w[1], c->current,
+		sbuf_printf(&sb, "%-*s  %-*s  %-*s  %-*s  %s\n", (int)w[0], c->name, (int)w[1], c->current,
 			  (int)w[2], c->needed, (int)w[3], limits_verdict_name(c->verdict), c->fix);
 	}
 	/* Notes go below the table so the columns stay readable. */
@@ -1338,56 +1301,56 @@ int limits_format_table(const struct limits_report *r, char *buf, size_t len)
 		const struct limits_check *c = &r->checks[i];
 
 		if (c->note[0] != '\0' && c->verdict != LIMITS_OK)
-			sb_printf(&sb, "  %s: %s\n", c->name, c->note);
+			sbuf_printf(&sb, "  %s: %s\n", c->name, c->note);
 	}
 	for (i = 0; i < r->n_checks; i++) {
 		const struct limits_check *c = &r->checks[i];
 
 		if (c->note[0] != '\0' && c->verdict == LIMITS_OK)
-			sb_printf(&sb, "  %s: %s\n", c->name, c->note);
+			sbuf_printf(&sb, "  %s: %s\n", c->name, c->note);
 	}
 	if (r->ceiling == LIMITS_UNLIMITED)
-		sb_printf(&sb, "ceiling: none of these limits caps the connection count\n");
+		sbuf_printf(&sb, "ceiling: none of these limits caps the connection count\n");
 	else
-		sb_printf(&sb, "ceiling: %s (binding: %s%s)%s\n", commas(r->ceiling, a, sizeof(a)), r->binding,
+		sbuf_printf(&sb, "ceiling: %s (binding: %s%s)%s\n", commas(r->ceiling, a, sizeof(a)), r->binding,
 			  /* the one check whose capacity counts traffic, not idle connections */
 			  strcmp(r->binding, "tcp_mem") == 0 ? ", connections whose sockets can hold data at once" : "",
 			  r->ceiling >= r->target ? "" : " < target");
 	if (r->workers_server && r->workers_client)
-		sb_printf(&sb, "workers needed: %u server + %u client processes for %s connections\n",
+		sbuf_printf(&sb, "workers needed: %u server + %u client processes for %s connections\n",
 			  r->workers_server, r->workers_client, commas(r->target, b, sizeof(b)));
 	else
-		sb_printf(&sb, "workers needed: %u %s process%s for %s connections\n", r->workers_needed,
+		sbuf_printf(&sb, "workers needed: %u %s process%s for %s connections\n", r->workers_needed,
 			  r->workers_server ? "server" : "client", r->workers_needed == 1 ? "" : "es",
 			  commas(r->target, b, sizeof(b)));
 	if (r->workers_client)
-		sb_printf(&sb, "client sources needed: %u (so no source/destination pair runs out of ports)\n",
+		sbuf_printf(&sb, "client sources needed: %u (so no source/destination pair runs out of ports)\n",
 			  r->sources_needed);
-	return sb_done(&sb);
+	return sbuf_done(&sb);
 }
 
 static void json_str(struct sbuf *sb, const char *s)
 {
-	sb_printf(sb, "\"");
+	sbuf_printf(sb, "\"");
 	for (; *s != '\0'; s++) {
 		unsigned char ch = (unsigned char)*s;
 
 		if (ch == '"' || ch == '\\')
-			sb_printf(sb, "\\%c", ch);
+			sbuf_printf(sb, "\\%c", ch);
 		else if (ch < 0x20)
-			sb_printf(sb, "\\u%04x", ch);
+			sbuf_printf(sb, "\\u%04x", ch);
 		else
-			sb_printf(sb, "%c", ch);
+			sbuf_printf(sb, "%c", ch);
 	}
-	sb_printf(sb, "\"");
+	sbuf_printf(sb, "\"");
 }
 
 static void json_u64_or_null(struct sbuf *sb, uint64_t v)
 {
 	if (v == LIMITS_UNLIMITED)
-		sb_printf(sb, "null");
+		sbuf_printf(sb, "null");
 	else
-		sb_printf(sb, "%" PRIu64, v);
+		sbuf_printf(sb, "%" PRIu64, v);
 }
 
 int limits_format_json(const struct limits_report *r, char *buf, size_t len)
@@ -1395,43 +1358,43 @@ int limits_format_json(const struct limits_report *r, char *buf, size_t len)
 	struct sbuf sb;
 	unsigned i;
 
-	sb_init(&sb, buf, len);
-	sb_printf(&sb, "{\"target\":%" PRIu64 ",\"ceiling\":", r->target);
+	sbuf_init(&sb, buf, len);
+	sbuf_printf(&sb, "{\"target\":%" PRIu64 ",\"ceiling\":", r->target);
 	json_u64_or_null(&sb, r->ceiling);
-	sb_printf(&sb, ",\"binding\":");
+	sbuf_printf(&sb, ",\"binding\":");
 	if (r->binding[0] != '\0')
 		json_str(&sb, r->binding);
 	else
-		sb_printf(&sb, "null");
-	sb_printf(&sb, ",\"workers_needed\":%u,\"workers_server\":%u,\"workers_client\":%u,"
+		sbuf_printf(&sb, "null");
+	sbuf_printf(&sb, ",\"workers_needed\":%u,\"workers_server\":%u,\"workers_client\":%u,"
 		  "\"sources_needed\":%u,\"fail\":%u,\"warn\":%u,\"checks\":[",
 		  r->workers_needed, r->workers_server, r->workers_client, r->sources_needed,
 		  r->n_fail, r->n_warn);
 	for (i = 0; i < r->n_checks; i++) {
 		const struct limits_check *c = &r->checks[i];
 
-		sb_printf(&sb, "%s{\"name\":", i ? "," : "");
+		sbuf_printf(&sb, "%s{\"name\":", i ? "," : "");
 		json_str(&sb, c->name);
-		sb_printf(&sb, ",\"current\":");
+		sbuf_printf(&sb, ",\"current\":");
 		json_str(&sb, c->current);
-		sb_printf(&sb, ",\"needed\":");
+		sbuf_printf(&sb, ",\"needed\":");
 		json_str(&sb, c->needed);
-		sb_printf(&sb, ",\"verdict\":\"%s\",\"capacity\":",
+		sbuf_printf(&sb, ",\"verdict\":\"%s\",\"capacity\":",
 			  c->verdict == LIMITS_OK ? "ok" : c->verdict == LIMITS_WARN ? "warn" : "fail");
 		json_u64_or_null(&sb, c->capacity);
-		sb_printf(&sb, ",\"fix\":");
+		sbuf_printf(&sb, ",\"fix\":");
 		json_str(&sb, c->fix);
-		sb_printf(&sb, ",\"note\":");
+		sbuf_printf(&sb, ",\"note\":");
 		json_str(&sb, c->note);
-		sb_printf(&sb, ",\"needed_value\":");
+		sbuf_printf(&sb, ",\"needed_value\":");
 		json_u64_or_null(&sb, c->needed_value);
-		sb_printf(&sb, ",\"sysctl\":");
+		sbuf_printf(&sb, ",\"sysctl\":");
 		if (c->sysctl[0] != '\0')
 			json_str(&sb, c->sysctl);
 		else
-			sb_printf(&sb, "null");
-		sb_printf(&sb, "}");
+			sbuf_printf(&sb, "null");
+		sbuf_printf(&sb, "}");
 	}
-	sb_printf(&sb, "]}\n");
-	return sb_done(&sb);
+	sbuf_printf(&sb, "]}\n");
+	return sbuf_done(&sb);
 }

@@ -1,0 +1,37 @@
+/* Bounded string builder: see sbuf.h. After the first truncation every further append is ignored. */
+#include "sbuf.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+void sbuf_init(struct sbuf *sb, char *buf, size_t len)
+{
+	sb->buf = buf;
+	sb->len = len;
+	sb->used = 0;
+	sb->overflow = len == 0;
+	if (len > 0)
+		buf[0] = '\0';
+}
+
+void sbuf_printf(struct sbuf *sb, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (sb->overflow)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(sb->buf + sb->used, sb->len - sb->used, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sb->len - sb->used) {
+		sb->overflow = true;
+		return;
+	}
+	sb->used += (size_t)n;
+}
+
+int sbuf_done(const struct sbuf *sb)
+{
+	return sb->overflow ? -1 : (int)sb->used;
+}

@@ -1,0 +1,26 @@
+/* A bounded string builder over a caller's buffer: printf-style appends that never overrun, and one
+ * truncation flag checked at the end, so a formatter can append freely and fail once. */
+#ifndef C1M_SBUF_H
+#define C1M_SBUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct sbuf {
+	char  *buf;      /* caller's buffer, always NUL-terminated once initialised with len > 0 */
+	size_t len;      /* its size, bytes */
+	size_t used;     /* bytes written, without the NUL */
+	bool   overflow; /* an append did not fit: the text is truncated */
+};
+
+void sbuf_init(struct sbuf *sb, char *buf, size_t len);
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+void sbuf_printf(struct sbuf *sb, const char *fmt, ...);
+
+/* Bytes written, or -1 when anything was truncated. */
+int sbuf_done(const struct sbuf *sb);
+
+#endif
