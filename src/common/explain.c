@@ -1086,22 +1086,6 @@ int explain_format(const struct explain_result *r, const struct explain_input *i
 	return sb.overflow ? -1 : (int)sb.used;
 }
 
-static void json_str(struct sbuf *sb, const char *s)
-{
-	sbuf_printf(sb, "\"");
-	for (; *s != '\0'; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			sbuf_printf(sb, "\\%c", ch);
-		else if (ch < 0x20)
-			sbuf_printf(sb, "\\u%04x", ch);
-		else
-			sbuf_printf(sb, "%c", ch);
-	}
-	sbuf_printf(sb, "\"");
-}
-
 int explain_format_json(const struct explain_result *r, char *buf, size_t len)
 {
 	struct sbuf sb;
@@ -1114,9 +1098,9 @@ int explain_format_json(const struct explain_result *r, char *buf, size_t len)
 		const struct explain_finding *f = &r->findings[i];
 
 		sbuf_printf(&sb, "%s{\"cause\":\"%s\",\"evidence\":", i ? "," : "", cause_names[f->cause]);
-		json_str(&sb, f->evidence);
+		sbuf_json_string(&sb, f->evidence);
 		sbuf_printf(&sb, ",\"fix\":");
-		json_str(&sb, f->fix);
+		sbuf_json_string(&sb, f->fix);
 		sbuf_printf(&sb, "}");
 	}
 	sbuf_printf(&sb, "],\"client_kinds\":[");
@@ -1124,10 +1108,10 @@ int explain_format_json(const struct explain_result *r, char *buf, size_t len)
 		const struct explain_kind *k = &r->kinds[i];
 
 		sbuf_printf(&sb, "%s{\"kind\":", i ? "," : "");
-		json_str(&sb, diag_kind_name(k->kind));
+		sbuf_json_string(&sb, diag_kind_name(k->kind));
 		sbuf_printf(&sb, ",\"count\":%" PRIu64 ",\"first\":%s,\"explanation\":", k->count,
 			  k->first ? "true" : "false");
-		json_str(&sb, k->text);
+		sbuf_json_string(&sb, k->text);
 		sbuf_printf(&sb, ",\"shown_by\":[");
 		for (j = 0; j < k->n_backed; j++)
 			sbuf_printf(&sb, "%s\"%s\"", j ? "," : "", cause_names[k->backed[j]]);

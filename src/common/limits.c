@@ -1329,22 +1329,6 @@ int limits_format_table(const struct limits_report *r, char *buf, size_t len)
 	return sbuf_done(&sb);
 }
 
-static void json_str(struct sbuf *sb, const char *s)
-{
-	sbuf_printf(sb, "\"");
-	for (; *s != '\0'; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			sbuf_printf(sb, "\\%c", ch);
-		else if (ch < 0x20)
-			sbuf_printf(sb, "\\u%04x", ch);
-		else
-			sbuf_printf(sb, "%c", ch);
-	}
-	sbuf_printf(sb, "\"");
-}
-
 static void json_u64_or_null(struct sbuf *sb, uint64_t v)
 {
 	if (v == LIMITS_UNLIMITED)
@@ -1363,7 +1347,7 @@ int limits_format_json(const struct limits_report *r, char *buf, size_t len)
 	json_u64_or_null(&sb, r->ceiling);
 	sbuf_printf(&sb, ",\"binding\":");
 	if (r->binding[0] != '\0')
-		json_str(&sb, r->binding);
+		sbuf_json_string(&sb, r->binding);
 	else
 		sbuf_printf(&sb, "null");
 	sbuf_printf(&sb, ",\"workers_needed\":%u,\"workers_server\":%u,\"workers_client\":%u,"
@@ -1374,23 +1358,23 @@ int limits_format_json(const struct limits_report *r, char *buf, size_t len)
 		const struct limits_check *c = &r->checks[i];
 
 		sbuf_printf(&sb, "%s{\"name\":", i ? "," : "");
-		json_str(&sb, c->name);
+		sbuf_json_string(&sb, c->name);
 		sbuf_printf(&sb, ",\"current\":");
-		json_str(&sb, c->current);
+		sbuf_json_string(&sb, c->current);
 		sbuf_printf(&sb, ",\"needed\":");
-		json_str(&sb, c->needed);
+		sbuf_json_string(&sb, c->needed);
 		sbuf_printf(&sb, ",\"verdict\":\"%s\",\"capacity\":",
 			  c->verdict == LIMITS_OK ? "ok" : c->verdict == LIMITS_WARN ? "warn" : "fail");
 		json_u64_or_null(&sb, c->capacity);
 		sbuf_printf(&sb, ",\"fix\":");
-		json_str(&sb, c->fix);
+		sbuf_json_string(&sb, c->fix);
 		sbuf_printf(&sb, ",\"note\":");
-		json_str(&sb, c->note);
+		sbuf_json_string(&sb, c->note);
 		sbuf_printf(&sb, ",\"needed_value\":");
 		json_u64_or_null(&sb, c->needed_value);
 		sbuf_printf(&sb, ",\"sysctl\":");
 		if (c->sysctl[0] != '\0')
-			json_str(&sb, c->sysctl);
+			sbuf_json_string(&sb, c->sysctl);
 		else
 			sbuf_printf(&sb, "null");
 		sbuf_printf(&sb, "}");

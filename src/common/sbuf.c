@@ -31,6 +31,22 @@ void sbuf_printf(struct sbuf *sb, const char *fmt, ...)
 	sb->used += (size_t)n;
 }
 
+void sbuf_json_string(struct sbuf *sb, const char *s)
+{
+	sbuf_printf(sb, "\"");
+	for (; *s != '\0'; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			sbuf_printf(sb, "\\%c", ch);
+		else if (ch < 0x20)
+			sbuf_printf(sb, "\\u%04x", ch);
+		else
+			sbuf_printf(sb, "%c", ch);
+	}
+	sbuf_printf(sb, "\"");
+}
+
 int sbuf_done(const struct sbuf *sb)
 {
 	return sb->overflow ? -1 : (int)sb->used;

@@ -20,6 +20,9 @@ __attribute__((format(printf, 2, 3)))
 #endif
 void sbuf_printf(struct sbuf *sb, const char *fmt, ...);
 
+/* Appends s as a JSON string literal: quotes, backslash escapes, control characters as \u00XX. */
+void sbuf_json_string(struct sbuf *sb, const char *s);
+
 /* Bytes written, or -1 when anything was truncated. */
 int sbuf_done(const struct sbuf *sb);
 

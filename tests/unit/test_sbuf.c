@@ -41,11 +41,24 @@ static void test_truncation(void **state)
 	assert_int_equal(sbuf_done(&sb), -1);
 }
 
+static void test_json_string(void **state)
+{
+	char buf[64];
+	struct sbuf sb;
+
+	(void)state;
+	sbuf_init(&sb, buf, sizeof(buf));
+	sbuf_json_string(&sb, "a\"b\\c\nd\x01");
+	assert_string_equal(buf, "\"a\\\"b\\\\c\\u000ad\\u0001\"");
+	assert_true(sbuf_done(&sb) > 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_appends),
 		cmocka_unit_test(test_truncation),
+		cmocka_unit_test(test_json_string),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
