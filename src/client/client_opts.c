@@ -33,6 +33,8 @@ static const char usage[] =
 	"latency phase (after the ramp; the run ends after it unless --hold is given):\n"
 	"  --msg-rate MSG_PER_S    send fixed-size messages over all held connections at this total rate,\n"
 	"                          open loop, RTT measured from each message's scheduled send time\n"
+	"  --msg-rate R1,R2,...    rate sweep: one phase per rate (increasing) over all -n connections; report\n"
+	"                          the highest rate that met the SLO (stops at the first that misses it)\n"
 	"  --duration SECONDS      length of the phase (default 10)\n"
 	"  --timeout MS            a reply later than this is lost; also the wait for stragglers at the end\n"
 	"                          (default 1000, at least twice --slo)\n"
@@ -43,7 +45,7 @@ static const char usage[] =
 	"  -q, --quiet             no progress lines\n"
 	"  -h, --help              this text\n"
 	"exit status: 0 all N established and echoed (and, with --msg-rate, p99 within --slo and no message\n"
-	"lost; with --find-max, at every step up to -n), 1 otherwise, 2 bad usage\n";
+	"lost; with --find-max, at every step up to -n; with a sweep, at every rate), 1 otherwise, 2 bad usage\n";
 
 const char *client_opts_usage(void)
 {
@@ -160,6 +162,46 @@ static const struct {
 	{ "--help", OPT_HELP, false },
 };
 
+/* --msg-rate R or R1,R2,...: whole rates, strictly increasing, at most FINDMAX_MAX_STEPS of them. */
+static int parse_rates(const char *flag, const char *v, struct client_options *o, char *err, size_t errlen)
+{
+	char tok[32];
+	const char *p = v, *comma;
+	size_t len;
+	unsigned n = 0;
+	uint64_t r;
+
+	for (;;) {
+		comma = strchr(p, ',');
+		len = comma ? (size_t)(comma - p) : strlen(p);
+		if (len == 0 || len >= sizeof(tok)) {
+			snprintf(err, errlen, "%s: '%s' is not a rate or a comma-separated list of rates (%s)", flag, v,
+				 len == 0 ? "empty entry" : "entry too long");
+			return -1;
+		}
+		if (n == FINDMAX_MAX_STEPS) {
+			snprintf(err, errlen, "%s: more than %d rates in '%s'", flag, FINDMAX_MAX_STEPS, v);
+			return -1;
+		}
+		memcpy(tok, p, len);
+		tok[len] = '\0';
+		if (parse_u64(flag, tok, 1, SCHED_MAX_RATE, &r, err, errlen) < 0)
+			return -1;
+		if (n > 0 && r <= o->msg_rates[n - 1]) {
+			snprintf(err, errlen, "%s: rates must increase, but %llu follows %llu in '%s'", flag,
+				 (unsigned long long)r, (unsigned long long)o->msg_rates[n - 1], v);
+			return -1;
+		}
+		o->msg_rates[n++] = r;
+		if (!comma)
+			break;
+		p = comma + 1;
+	}
+	o->n_rates = n;
+	o->msg_rate = o->msg_rates[0];
+	return 0;
+}
+
 static int apply(struct client_options *o, enum opt_id id, const char *flag, const char *v, char *err,
 		 size_t errlen)
 {
@@ -232,7 +274,7 @@ static int apply(struct client_options *o, enum opt_id id, const char *flag, con
 		o->help = true;
 		return 0;
 	case OPT_MSG_RATE:
-		return parse_u64(flag, v, 1, SCHED_MAX_RATE, &o->msg_rate, err, errlen);
+		return parse_rates(flag, v, o, err, errlen);
 	case OPT_DURATION:
 		if (parse_seconds(flag, v, (double)SCHED_MAX_DURATION_MS / 1000.0, &o->duration_ms, err, errlen) < 0)
 			return -1;
@@ -293,6 +335,11 @@ static int check_latency(struct client_options *o, char *err, size_t errlen)
 		snprintf(err, errlen, "--step %llu needs --find-max", (unsigned long long)o->step);
 		return -1;
 	}
+	if (o->find_max && o->n_rates > 1) {
+		snprintf(err, errlen, "--find-max steps the connections at one --msg-rate, and a list of rates sweeps "
+			 "the rate at -n connections: give one or the other");
+		return -1;
+	}
 	if (!o->reply_timeout_set && o->reply_timeout_ms < 2ULL * o->slo_ms)
 		o->reply_timeout_ms = 2 * o->slo_ms;
 	total = sched_total(o->msg_rate, o->duration_ms);
@@ -313,11 +360,13 @@ static int check_latency(struct client_options *o, char *err, size_t errlen)
 			return -1;
 		}
 	}
-	/* per-connection sequence numbers are 32 bits (the frame's and the connection's) */
+	/* per-connection sequence numbers are 32 bits (the frame's and the connection's); the sweep's
+	 * highest rate has the most messages */
+	total = sched_total(o->msg_rates[o->n_rates ? o->n_rates - 1 : 0], o->duration_ms);
 	smallest = o->find_max ? findmax_first(o->target, o->step) : o->target;
 	if ((total + smallest - 1) / smallest > UINT32_MAX) {
 		snprintf(err, errlen, "--msg-rate %llu --duration %.3f: more than 2^32 messages per connection over %llu "
-			 "connections", (unsigned long long)o->msg_rate, (double)o->duration_ms / 1000.0,
+			 "connections", (unsigned long long)o->msg_rates[o->n_rates ? o->n_rates - 1 : 0], (double)o->duration_ms / 1000.0,
 			 (unsigned long long)smallest);
 		return -1;
 	}

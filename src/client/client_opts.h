@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "findmax.h"
 
 #define CLIENT_DEFAULT_PORT          8081
 #define CLIENT_DEFAULT_PORTS         100
@@ -39,7 +40,10 @@ struct client_options {
 	bool workers_set;            /* --workers given (a number or "auto") */
 	unsigned progress_ms;        /* progress line period, milliseconds; 0 = none */
 	bool quiet;                  /* no progress lines */
-	uint64_t msg_rate;           /* --msg-rate: messages per second, all workers; 0 = no latency phase */
+	uint64_t msg_rate;           /* --msg-rate: messages per second, all workers (a sweep's first rate);
+	                                0 = no latency phase */
+	uint64_t msg_rates[FINDMAX_MAX_STEPS]; /* --msg-rate R1,R2,...: the sweep's rates, increasing */
+	unsigned n_rates;            /* entries of msg_rates; > 1 = a rate sweep at -n connections */
 	uint64_t duration_ms;        /* --duration: length of the latency phase, milliseconds */
 	unsigned reply_timeout_ms;   /* --timeout: reply deadline from the scheduled send, milliseconds */
 	unsigned slo_ms;             /* --slo: p99 bound of the verdict, milliseconds */

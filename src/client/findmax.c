@@ -1,4 +1,4 @@
-/* --find-max step decisions (see findmax.h). */
+/* --find-max and rate-sweep step decisions (see findmax.h). */
 #include "findmax.h"
 
 uint64_t findmax_default_step(uint64_t target)
@@ -39,6 +39,31 @@ uint64_t findmax_best(const struct findmax_row *rows, unsigned n)
 	for (i = 0; i < n; i++)
 		if (rows[i].pass && rows[i].conns > best)
 			best = rows[i].conns;
+	return best;
+}
+
+enum findmax_stop findmax_rate_next(const uint64_t *rates, unsigned n_rates, unsigned done,
+				    const struct findmax_row *last, uint64_t *next)
+{
+	*next = 0;
+	if (last->conn_failures > 0 || last->held < last->conns)
+		return FINDMAX_STOP_CONN_FAILED;
+	if (!last->slo_met)
+		return FINDMAX_STOP_SLO;
+	if (done >= n_rates)
+		return FINDMAX_STOP_TARGET;
+	*next = rates[done];
+	return FINDMAX_CONTINUE;
+}
+
+uint64_t findmax_best_rate(const struct findmax_row *rows, unsigned n)
+{
+	uint64_t best = 0;
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		if (rows[i].pass && rows[i].msg_rate > best)
+			best = rows[i].msg_rate;
 	return best;
 }
 

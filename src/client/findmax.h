@@ -1,6 +1,8 @@
-/* Step logic of --find-max: ramp the connections in steps, run the same latency phase at each step, stop
- * at the first step that misses the SLO or loses connections (or at -n), and report the largest step that
- * met it. Pure functions over the table of steps so far; the coordinator in main.c only runs the steps. */
+/* Step logic of the multi-step latency phases. --find-max ramps the connections in steps, runs the same
+ * latency phase at each step, stops at the first step that misses the SLO or loses connections (or at -n),
+ * and reports the largest step that met it. A rate sweep (--msg-rate R1,R2,...) holds all -n connections
+ * and runs one phase per rate, in increasing order, with the same stop rule, and reports the highest rate
+ * that met the SLO. Pure functions over the table of steps so far; main.c only runs the steps. */
 #ifndef C1M_FINDMAX_H
 #define C1M_FINDMAX_H
 
@@ -13,6 +15,7 @@
 /* One step's outcome (a row of the report's table). */
 struct findmax_row {
 	uint64_t conns;          /* connections asked for in this step, all workers */
+	uint64_t msg_rate;       /* messages per second of this step's phase, all workers */
 	uint64_t held;           /* of those, open when the phase began */
 	uint64_t conn_failures;  /* connection failures during the step (its ramp and its phase) */
 	uint64_t sent;           /* messages scheduled */
@@ -30,7 +33,7 @@ enum findmax_stop {
 	FINDMAX_CONTINUE,        /* run another step */
 	FINDMAX_STOP_CONN_FAILED,/* connections failed or were not all held */
 	FINDMAX_STOP_SLO,        /* the SLO was missed (p99 too high, or messages lost) */
-	FINDMAX_STOP_TARGET,     /* the step reached -n and passed */
+	FINDMAX_STOP_TARGET,     /* the step reached -n (a sweep: the last rate) and passed */
 };
 
 /* Default --step for -n target: FINDMAX_DEFAULT_STEP_PCT % of it, rounded up, at least 1. */
@@ -45,6 +48,12 @@ uint64_t findmax_first(uint64_t target, uint64_t step);
 enum findmax_stop findmax_next(uint64_t target, uint64_t step, const struct findmax_row *last, uint64_t *next);
 /* Largest conns among passing rows, 0 if none passed. */
 uint64_t findmax_best(const struct findmax_row *rows, unsigned n);
+/* Rate sweep: after the row of rates[done - 1], stop (with the reason) or continue with *next =
+ * rates[done]. Same order of checks as findmax_next; *next is 0 when stopping. */
+enum findmax_stop findmax_rate_next(const uint64_t *rates, unsigned n_rates, unsigned done,
+				    const struct findmax_row *last, uint64_t *next);
+/* Highest msg_rate among passing rows, 0 if none passed. */
+uint64_t findmax_best_rate(const struct findmax_row *rows, unsigned n);
 /* Stable name ("continue", "connection_failures", "slo_missed", "reached_target"). */
 const char *findmax_stop_name(enum findmax_stop s);
 

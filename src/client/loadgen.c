@@ -682,10 +682,12 @@ static void phase_begin(struct loadgen *lg, uint64_t t0)
 {
 	struct loadgen_lat *lat = &lg->st->lat;
 	uint64_t conns = __atomic_load_n(&lg->cfg.ctl->step_conns, __ATOMIC_RELAXED), i, held = 0;
+	uint64_t rate = __atomic_load_n(&lg->cfg.ctl->msg_rate, __ATOMIC_RELAXED);
 	unsigned workers = lg->cfg.workers ? lg->cfg.workers : 1;
 	struct timeval tv = { 0, LOADGEN_TICK_MS * 1000 };
 
-	if (sched_init(&lg->sched, lg->cfg.msg_rate, lg->cfg.duration_ms, conns, workers, lg->cfg.index) < 0)
+	if (sched_init(&lg->sched, rate ? rate : lg->cfg.msg_rate, lg->cfg.duration_ms, conns, workers,
+		       lg->cfg.index) < 0)
 		memset(&lg->sched, 0, sizeof(lg->sched));  /* refused by the options already; sends nothing */
 	lg->t0 = t0;
 	lg->next_msg = 0;

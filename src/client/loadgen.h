@@ -41,6 +41,8 @@
 /* Control of the latency phase in memory shared by the coordinator (its only writer) and the workers. */
 struct loadgen_ctl {
 	uint64_t step_conns;         /* connections of the current step, all workers */
+	uint64_t msg_rate;           /* messages per second of the current step's phase, all workers
+	                                (a rate sweep changes it per step; 0 = cfg.msg_rate) */
 	uint64_t start_ns;           /* clock_now_ns() t0 of the step's phase; 0 = not yet */
 	uint32_t step;               /* current step, from 1; stored last, with release ordering */
 	uint32_t end;                /* 1 = no more steps: hold until *hold_until_ns, then finish */

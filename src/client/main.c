@@ -74,12 +74,13 @@ static const struct loadgen_stats *slot_at(void *slots, unsigned i)
 static void fill_row(struct run *r, const struct loadgen_lat *l, uint64_t conns, uint64_t failures,
 		     struct findmax_row *row)
 {
-	uint64_t total = sched_total(r->o->msg_rate, r->o->duration_ms);
+	uint64_t rate = r->co.ctl->msg_rate, total = sched_total(rate, r->o->duration_ms);
 	double ms[5];
 
 	report_latency_ms(l, ms);
 	memset(row, 0, sizeof(*row));
 	row->conns = conns;
+	row->msg_rate = rate;
 	row->held = l->held;
 	row->conn_failures = failures;
 	row->sent = l->sent;
@@ -94,7 +95,8 @@ static void fill_row(struct run *r, const struct loadgen_lat *l, uint64_t conns,
 }
 
 /* Runs the steps: once every live worker has ramped to the step (READY), publishes one start time for
- * all; once every live worker is DONE, merges the step's results, asks findmax_next what follows, and
+ * all; once every live worker is DONE, merges the step's results, asks findmax_next (connections) or
+ * findmax_rate_next (a rate sweep: same connections, the next rate) what follows, and
  * publishes either the next step or the end (with the hold deadline). Dead workers are skipped; their
  * last numbers are still merged. Workers poll ctl every LOADGEN_CTL_POLL_MS, hence the start margin. */
 static void coord_tick(struct run *r, void *slots, unsigned count, const bool *dead)
@@ -136,10 +138,18 @@ static void coord_tick(struct run *r, void *slots, unsigned count, const bool *d
 	co->have_last = true;
 	row = &co->rows[co->n_rows < FINDMAX_MAX_STEPS ? co->n_rows++ : FINDMAX_MAX_STEPS - 1];
 	fill_row(r, co->sum, ctl->step_conns, failed - co->failed_before, row);
-	co->stop = r->o->find_max ? findmax_next(r->o->target, r->o->step, row, &next) : FINDMAX_STOP_TARGET;
+	if (r->o->find_max)
+		co->stop = findmax_next(r->o->target, r->o->step, row, &next);
+	else if (r->o->n_rates > 1)
+		co->stop = findmax_rate_next(r->o->msg_rates, r->o->n_rates, co->n_rows, row, &next);
+	else
+		co->stop = FINDMAX_STOP_TARGET;
 	if (co->stop == FINDMAX_CONTINUE && co->n_rows < FINDMAX_MAX_STEPS) {
 		co->failed_before = failed;
-		ctl->step_conns = next;
+		if (r->o->find_max)
+			ctl->step_conns = next;
+		else
+			ctl->msg_rate = next;
 		__atomic_store_n(&ctl->start_ns, 0, __ATOMIC_RELAXED);
 		__atomic_store_n(&ctl->step, step + 1, __ATOMIC_RELEASE);
 		return;
@@ -164,6 +174,7 @@ static int coord_init(struct run *r, struct loadgen_ctl *ctl, uint64_t *hold_unt
 	}
 	memset(ctl, 0, sizeof(*ctl));
 	ctl->step_conns = r->o->find_max ? findmax_first(r->o->target, r->o->step) : r->o->target;
+	ctl->msg_rate = r->o->msg_rate;
 	ctl->step = 1;
 	r->all.ctl = ctl;
 	return 0;
@@ -571,6 +582,9 @@ int main(int argc, char **argv)
 	r.meta.slo_ms = o.slo_ms;
 	r.meta.find_max = o.find_max;
 	r.meta.step = o.step;
+	r.meta.sweep = o.n_rates > 1;
+	r.meta.rates = o.msg_rates;
+	r.meta.n_rates = o.n_rates;
 	describe_system(&r.meta, &lv);
 	r.cur = malloc(sizeof(*r.cur));
 	r.prev = malloc(sizeof(*r.prev));
@@ -584,7 +598,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "c1m-client: %llu connections to %s:%u-%u, %u process%s, sources %u%s\n",
 			(unsigned long long)o.target, o.host, o.port_base, o.port_base + o.ports - 1, plan.workers,
 			plan.workers == 1 ? "" : "es", plan.sources.count, plan.sources.count ? "" : " (kernel)");
-	if (o.progress_ms && o.msg_rate)
+	if (o.progress_ms && o.msg_rate && o.n_rates > 1)
+		fprintf(stderr, "c1m-client: then a sweep of %u rates from %llu to %llu msg/s, %.3f s each, reply "
+			"timeout %u ms, SLO p99 <= %u ms\n", o.n_rates, (unsigned long long)o.msg_rates[0],
+			(unsigned long long)o.msg_rates[o.n_rates - 1], (double)o.duration_ms / 1000.0,
+			o.reply_timeout_ms, o.slo_ms);
+	else if (o.progress_ms && o.msg_rate)
 		fprintf(stderr, "c1m-client: then %s%llu msg/s for %.3f s, reply timeout %u ms, SLO p99 <= %u ms\n",
 			o.find_max ? "in steps of +connections, each step " : "", (unsigned long long)o.msg_rate,
 			(double)o.duration_ms / 1000.0, o.reply_timeout_ms, o.slo_ms);
@@ -624,6 +643,9 @@ int main(int argc, char **argv)
 		r.meta.steps = r.co.rows;
 		r.meta.n_steps = r.co.n_rows;
 		r.meta.stop = r.co.stop;
+		/* the last phase's numbers are judged against the rate it ran at */
+		if (r.co.have_last && r.co.n_rows > 0)
+			r.meta.msg_rate = r.co.rows[r.co.n_rows - 1].msg_rate;
 	}
 
 	if (report_format_text(&r.meta, r.own, text, REPORT_TEXT_LEN) < 0)

@@ -241,6 +241,7 @@ void report_summarize(const struct report_meta *m, const struct loadgen_stats *t
 		return;
 	s->lat_total = sched_total(m->msg_rate, m->duration_ms);
 	s->max_conns = m->find_max ? findmax_best(m->steps, m->n_steps) : 0;
+	s->max_rate = m->sweep ? findmax_best_rate(m->steps, m->n_steps) : 0;
 	if (!m->lat) {
 		s->pass = false;
 		return;
@@ -255,7 +256,7 @@ void report_summarize(const struct report_meta *m, const struct loadgen_stats *t
 		s->bytes_per_conn = (double)(m->lat->rss_bytes - m->lat->rss_base_bytes) / (double)m->lat->held;
 	s->lat_pass = report_latency_pass(m->lat, s->lat_total, m->slo_ms);
 	s->pass = s->conn_pass && s->lat_pass;
-	if (m->find_max)
+	if (m->find_max || m->sweep)
 		s->pass = s->pass && m->stop == FINDMAX_STOP_TARGET;
 }
 
@@ -344,7 +345,7 @@ static void conn_tail(struct out *o, const struct report_meta *m, const struct l
 		say(o, "; %s", m->problems);
 }
 
-/* Why a --find-max step did not pass, in a few words. */
+/* Why a --find-max or sweep step did not pass, in a few words. */
 static void row_reason(struct out *o, const struct findmax_row *r, unsigned slo_ms)
 {
 	if (r->conn_failures || r->held < r->conns)
@@ -363,6 +364,27 @@ static void latency_verdict(struct out *o, const struct report_meta *m, const st
 	const struct findmax_row *last = m->n_steps ? &m->steps[m->n_steps - 1] : NULL;
 	unsigned i;
 
+	if (m->sweep && last) {
+		if (s->pass) {
+			say(o, "VERDICT: concurrency %" PRIu64 " held, p99 <= SLO %u ms at every rate up to %" PRIu64
+			    " msg/s (p99 %.3f ms there)", last->held, m->slo_ms, last->msg_rate, last->p99_ms);
+		} else {
+			for (i = m->n_steps; i > 0 && !(m->steps[i - 1].pass && m->steps[i - 1].msg_rate == s->max_rate); i--)
+				;
+			if (i > 0)
+				say(o, "VERDICT: max %" PRIu64 " msg/s within SLO %u ms over %" PRIu64 " connections (p99 %.3f ms)",
+				    s->max_rate, m->slo_ms, m->steps[i - 1].held, m->steps[i - 1].p99_ms);
+			else
+				say(o, "VERDICT: no rate met the SLO %u ms", m->slo_ms);
+			if (!last->pass) {
+				say(o, "; at %" PRIu64 " msg/s ", last->msg_rate);
+				row_reason(o, last, m->slo_ms);
+			}
+			conn_tail(o, m, t, s);
+		}
+		say(o, ": %s\n", s->pass ? "PASS" : "FAIL");
+		return;
+	}
 	if (m->find_max && last) {
 		if (s->pass) {
 			say(o, "VERDICT: concurrency %" PRIu64 " held, p99 %.3f ms <= SLO %u ms at every step up to -n",
@@ -473,15 +495,20 @@ static void findmax_text(struct out *o, const struct report_meta *m, const struc
 	const struct findmax_row *r;
 	unsigned i;
 
-	say(o, "  find-max      +%" PRIu64 " connections per step, stopped: %s; most connections within the SLO: %" PRIu64
-	    "\n", m->step, findmax_stop_name(m->stop), s->max_conns);
-	say(o, "    %11s %10s %9s %10s %10s %8s %9s %9s %9s  %s\n", "connections", "held", "failures", "sent", "answered",
-	    "lost", "p50 ms", "p99 ms", "p99.9 ms", "result");
+	if (m->sweep)
+		say(o, "  rate sweep    %u rates, %" PRIu64 "..%" PRIu64 " msg/s, stopped: %s; highest rate within the SLO: %"
+		    PRIu64 " msg/s\n", m->n_rates, m->rates[0], m->rates[m->n_rates - 1], findmax_stop_name(m->stop),
+		    s->max_rate);
+	else
+		say(o, "  find-max      +%" PRIu64 " connections per step, stopped: %s; most connections within the SLO: %"
+		    PRIu64 "\n", m->step, findmax_stop_name(m->stop), s->max_conns);
+	say(o, "    %11s %10s %9s %9s %10s %10s %8s %9s %9s %9s  %s\n", "connections", "held", "failures", "msg/s", "sent",
+	    "answered", "lost", "p50 ms", "p99 ms", "p99.9 ms", "result");
 	for (i = 0; i < m->n_steps; i++) {
 		r = &m->steps[i];
-		say(o, "    %11" PRIu64 " %10" PRIu64 " %9" PRIu64 " %10" PRIu64 " %10" PRIu64 " %8" PRIu64
-		    " %9.3f %9.3f %9.3f  %s\n", r->conns, r->held, r->conn_failures, r->sent, r->answered, r->lost,
-		    r->p50_ms, r->p99_ms, r->p999_ms, r->pass ? "pass" : "FAIL");
+		say(o, "    %11" PRIu64 " %10" PRIu64 " %9" PRIu64 " %9" PRIu64 " %10" PRIu64 " %10" PRIu64 " %8" PRIu64
+		    " %9.3f %9.3f %9.3f  %s\n", r->conns, r->held, r->conn_failures, r->msg_rate, r->sent, r->answered,
+		    r->lost, r->p50_ms, r->p99_ms, r->p999_ms, r->pass ? "pass" : "FAIL");
 	}
 }
 
@@ -536,7 +563,7 @@ int report_format_text(const struct report_meta *m, const struct loadgen_stats *
 	    s.rtt_ms[0], s.rtt_ms[1], s.rtt_ms[2], s.rtt_ms[3], hist_count(&t->rtt_us));
 	if (m->latency)
 		latency_text(&o, m, &s);
-	if (m->find_max)
+	if (m->find_max || m->sweep)
 		findmax_text(&o, m, &s);
 	if (m->kernel[0] || m->cpus || m->limits)
 		environment_text(&o, m);
@@ -615,9 +642,18 @@ static void json_findmax(struct report_json *w, const struct report_meta *m, con
 	const struct findmax_row *r;
 	unsigned i;
 
-	report_json_object_begin(w, "find_max");
-	report_json_u64(w, "step", m->step);
-	report_json_u64(w, "max_connections", s->max_conns);
+	if (m->sweep) {
+		report_json_object_begin(w, "rate_sweep");
+		report_json_array_begin(w, "rates");
+		for (i = 0; i < m->n_rates; i++)
+			report_json_u64(w, NULL, m->rates[i]);
+		report_json_array_end(w);
+		report_json_u64(w, "max_rate", s->max_rate);
+	} else {
+		report_json_object_begin(w, "find_max");
+		report_json_u64(w, "step", m->step);
+		report_json_u64(w, "max_connections", s->max_conns);
+	}
 	report_json_string(w, "stop_reason", findmax_stop_name(m->stop));
 	report_json_array_begin(w, "steps");
 	for (i = 0; i < m->n_steps; i++) {
@@ -626,6 +662,7 @@ static void json_findmax(struct report_json *w, const struct report_meta *m, con
 		report_json_u64(w, "connections", r->conns);
 		report_json_u64(w, "held", r->held);
 		report_json_u64(w, "conn_failures", r->conn_failures);
+		report_json_u64(w, "msg_rate", r->msg_rate);
 		report_json_u64(w, "sent", r->sent);
 		report_json_u64(w, "answered", r->answered);
 		report_json_u64(w, "lost", r->lost);
@@ -740,7 +777,7 @@ int report_format_json(const struct report_meta *m, const struct loadgen_stats *
 	report_json_object_end(&w);
 	if (m->latency)
 		json_latency(&w, m, &s);
-	if (m->find_max)
+	if (m->find_max || m->sweep)
 		json_findmax(&w, m, &s);
 	json_environment(&w, m);
 	report_json_bool(&w, "pass", s.pass);

@@ -36,12 +36,16 @@ struct report_meta {
 	uint64_t duration_ms;          /* phase length */
 	unsigned reply_timeout_ms;     /* reply deadline from the scheduled send */
 	unsigned slo_ms;               /* the verdict's p99 bound */
-	const struct loadgen_lat *lat; /* merged results of the last phase that ran, NULL if none did */
+	const struct loadgen_lat *lat; /* merged results of the last phase that ran, NULL if none did
+	                                  (msg_rate is then the rate that phase ran at) */
 	bool find_max;                 /* --find-max */
 	uint64_t step;                 /* connections added per step */
 	const struct findmax_row *steps; /* one row per step run */
 	unsigned n_steps;
-	enum findmax_stop stop;        /* why the steps ended */
+	bool sweep;                    /* --msg-rate R1,R2,...: one phase per rate at -n connections */
+	const uint64_t *rates;         /* the sweep's rates, increasing (n_rates of them) */
+	unsigned n_rates;
+	enum findmax_stop stop;        /* why the steps (of --find-max or the sweep) ended */
 	/* environment */
 	char kernel[280];              /* uname: sysname, release, version, machine; "" = unknown */
 	unsigned cpus;                 /* online CPUs, 0 = unknown */
@@ -58,7 +62,7 @@ struct report_summary {
 	bool conn_pass;                /* all N established and echoed, nothing failed, no worker problem
 	                                  (a signal after that is the normal end of an open-ended hold) */
 	bool pass;                     /* conn_pass and, with a latency phase, lat_pass (with --find-max:
-	                                  every step up to -n passed) */
+	                                  every step up to -n passed; with a sweep: every rate passed) */
 	enum diag_kind first_cause;    /* kind of the earliest failure, DIAG_KIND_COUNT if none */
 	/* latency phase */
 	bool lat_ran;                  /* meta->lat is set */
@@ -70,6 +74,7 @@ struct report_summary {
 	double achieved_rate;          /* answered within the timeout per second of the phase */
 	double bytes_per_conn;         /* client resident memory growth per held connection; 0 = unknown */
 	uint64_t max_conns;            /* --find-max: most connections of a passing step, 0 = none */
+	uint64_t max_rate;             /* sweep: highest msg rate of a passing step, 0 = none */
 };
 
 /* The SLO rule, shared by the verdict and the --find-max steps: every scheduled message (total) was

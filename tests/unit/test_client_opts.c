@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -234,6 +235,45 @@ static void test_latency_rejections(void **state)
 	expect_error(ARGC(seq), seq, "2^32", NULL);
 }
 
+/* --msg-rate R1,R2,...: a sweep of increasing rates; the first is the phase's msg_rate. */
+static void test_rate_sweep(void **state)
+{
+	char *sw[] = { "c1m-client", "127.0.0.1", "-n", "1000", "--msg-rate", "1000,5000,20000" };
+	char *one[] = { "c1m-client", "127.0.0.1", "-n", "1000", "--msg-rate", "7" };
+	char *down[] = { "c1m-client", "127.0.0.1", "-n", "5", "--msg-rate", "100,50" };
+	char *same[] = { "c1m-client", "127.0.0.1", "-n", "5", "--msg-rate", "100,100" };
+	char *empty[] = { "c1m-client", "127.0.0.1", "-n", "5", "--msg-rate", "100,,200" };
+	char *trail[] = { "c1m-client", "127.0.0.1", "-n", "5", "--msg-rate", "100," };
+	char *junk[] = { "c1m-client", "127.0.0.1", "-n", "5", "--msg-rate", "100,2k" };
+	char *fm[] = { "c1m-client", "127.0.0.1", "-n", "5", "--msg-rate", "10,20", "--find-max" };
+	char *seq[] = { "c1m-client", "127.0.0.1", "-n", "1", "--msg-rate", "1,100000000", "--duration", "86400" };
+	char many[2048], *lots[] = { "c1m-client", "127.0.0.1", "-n", "5", "--msg-rate", many };
+	struct client_options o;
+	char err[256];
+	size_t used = 0;
+	unsigned i;
+
+	(void)state;
+	assert_int_equal(client_opts_parse(ARGC(sw), sw, &o, err, sizeof(err)), 0);
+	assert_int_equal(o.n_rates, 3);
+	assert_int_equal(o.msg_rate, 1000);
+	assert_int_equal(o.msg_rates[2], 20000);
+	assert_int_equal(client_opts_parse(ARGC(one), one, &o, err, sizeof(err)), 0);
+	assert_int_equal(o.n_rates, 1);
+	assert_int_equal(o.msg_rate, 7);
+	expect_error(ARGC(down), down, "--msg-rate", "must increase, but 50 follows 100");
+	expect_error(ARGC(same), same, "--msg-rate", "must increase");
+	expect_error(ARGC(empty), empty, "--msg-rate", "empty entry");
+	expect_error(ARGC(trail), trail, "--msg-rate", "empty entry");
+	expect_error(ARGC(junk), junk, "--msg-rate", "2k");
+	expect_error(ARGC(fm), fm, "--find-max", "one or the other");
+	expect_error(ARGC(seq), seq, "2^32", "100000000");
+	for (i = 1; i <= FINDMAX_MAX_STEPS + 1; i++)
+		used += (size_t)snprintf(many + used, sizeof(many) - used, "%s%u", i > 1 ? "," : "", i);
+	expect_error(ARGC(lots), lots, "--msg-rate", "more than 100 rates");
+	assert_non_null(strstr(client_opts_usage(), "R1,R2"));
+}
+
 static void test_plan_workers(void **state)
 {
 	char *small[] = { "c1m-client", "127.0.0.1", "-n", "19000" };
@@ -312,6 +352,7 @@ int main(void)
 		cmocka_unit_test(test_rejections),
 		cmocka_unit_test(test_latency_flags),
 		cmocka_unit_test(test_latency_rejections),
+		cmocka_unit_test(test_rate_sweep),
 		cmocka_unit_test(test_plan_workers),
 		cmocka_unit_test(test_plan_sources),
 		cmocka_unit_test(test_plan_concurrency_floor),

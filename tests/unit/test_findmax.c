@@ -109,6 +109,44 @@ static void test_best_none(void **state)
 	assert_int_equal(findmax_best(&r, 0), 0);
 }
 
+/* A sweep runs the rates in order at the same connections, stops like --find-max, and the best rate is the
+ * highest passing one. */
+static void test_rate_sweep(void **state)
+{
+	const uint64_t rates[] = { 1000, 2000, 4000 };
+	struct findmax_row rows[3];
+	uint64_t next = 99;
+	unsigned i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		rows[i] = ok_row(500);
+		rows[i].msg_rate = rates[i];
+	}
+	assert_int_equal(findmax_rate_next(rates, 3, 1, &rows[0], &next), FINDMAX_CONTINUE);
+	assert_int_equal(next, 2000);
+	assert_int_equal(findmax_rate_next(rates, 3, 2, &rows[1], &next), FINDMAX_CONTINUE);
+	assert_int_equal(next, 4000);
+	assert_int_equal(findmax_rate_next(rates, 3, 3, &rows[2], &next), FINDMAX_STOP_TARGET);
+	assert_int_equal(next, 0);
+	assert_int_equal(findmax_best_rate(rows, 3), 4000);
+	/* the second rate misses the SLO: stop there, the best is the first */
+	rows[1].slo_met = rows[1].pass = false;
+	assert_int_equal(findmax_rate_next(rates, 3, 2, &rows[1], &next), FINDMAX_STOP_SLO);
+	assert_int_equal(findmax_best_rate(rows, 2), 1000);
+	/* connection failures win over the SLO miss */
+	rows[1].conn_failures = 1;
+	assert_int_equal(findmax_rate_next(rates, 3, 2, &rows[1], &next), FINDMAX_STOP_CONN_FAILED);
+	rows[1] = ok_row(500);
+	rows[1].held = 499;
+	rows[1].pass = false;
+	assert_int_equal(findmax_rate_next(rates, 3, 2, &rows[1], &next), FINDMAX_STOP_CONN_FAILED);
+	/* nothing passed */
+	rows[0].pass = false;
+	assert_int_equal(findmax_best_rate(rows, 1), 0);
+	assert_int_equal(findmax_best_rate(rows, 0), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -117,6 +155,7 @@ int main(void)
 		cmocka_unit_test(test_stop_on_slo),
 		cmocka_unit_test(test_stop_on_connection_failures),
 		cmocka_unit_test(test_best_none),
+		cmocka_unit_test(test_rate_sweep),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

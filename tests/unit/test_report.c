@@ -422,6 +422,7 @@ static void test_findmax_report(void **state)
 	memset(rows, 0, sizeof(rows));
 	for (i = 0; i < 3; i++) {
 		rows[i].conns = rows[i].held = 1000 * (i + 1);
+		rows[i].msg_rate = 1000;
 		rows[i].sent = rows[i].answered = 1000;
 		rows[i].p50_ms = 1;
 		rows[i].p99_ms = 1 + i * 150;    /* 1, 151, 301 */
@@ -438,7 +439,7 @@ static void test_findmax_report(void **state)
 	assert_non_null(strstr(buf, "VERDICT: max concurrency 2000 within SLO 200 ms (p99 151.000 ms); at 3000 "
 				    "connections p99 301.000 ms > SLO 200 ms, 0 of 1000 messages lost: FAIL\n"));
 	assert_non_null(strstr(buf, "stopped: slo_missed; most connections within the SLO: 2000"));
-	assert_non_null(strstr(buf, "        3000       3000         0       1000       1000        0     1.000   301.000"));
+	assert_non_null(strstr(buf, "        3000       3000         0      1000       1000       1000        0     1.000   301.000"));
 	assert_true(report_format_json(&m, t, buf, REPORT_TEXT_LEN) > 0);
 	assert_non_null(strstr(buf, "\"find_max\":{\"step\":1000,\"max_connections\":2000,\"stop_reason\":\"slo_missed\","
 				    "\"steps\":[{\"connections\":1000,"));
@@ -462,6 +463,72 @@ static void test_findmax_report(void **state)
 	assert_true(report_format_text(&m, t, buf, REPORT_TEXT_LEN) > 0);
 	assert_non_null(strstr(buf, "VERDICT: no step met the SLO 200 ms; at 1000 connections 990 of 1000 held, 10 "
 				    "connection failures: FAIL\n"));
+	free(buf);
+	free(l);
+	free(t);
+}
+
+/* A rate sweep: the rows differ by rate at the same connections; the verdict names the highest passing
+ * rate and why the next one failed; the JSON has a rate_sweep object instead of find_max. */
+static void test_sweep_report(void **state)
+{
+	static const uint64_t rates[] = { 1000, 2000, 4000 };
+	struct report_meta m;
+	struct loadgen_stats *t = stats_new(1000);
+	struct loadgen_lat *l = malloc(sizeof(*l));
+	char *buf = malloc(REPORT_TEXT_LEN);
+	struct findmax_row rows[3];
+	struct report_summary s;
+	unsigned i;
+
+	(void)state;
+	t->started = t->established = t->echoed = 1000;
+	lat_fill(l, 150);
+	lat_meta(&m, l);
+	m.target = 1000;
+	m.sweep = true;
+	m.rates = rates;
+	m.n_rates = 3;
+	memset(rows, 0, sizeof(rows));
+	for (i = 0; i < 3; i++) {
+		rows[i].conns = rows[i].held = 1000;
+		rows[i].msg_rate = rates[i];
+		rows[i].sent = rows[i].answered = rates[i];
+		rows[i].p99_ms = 10 + i * 150;    /* 10, 160, 310 */
+		rows[i].slo_met = rows[i].pass = i < 2;
+	}
+	rows[2].answered = 3990;
+	rows[2].lost = 10;
+	m.steps = rows;
+	m.n_steps = 3;
+	m.stop = FINDMAX_STOP_SLO;
+	m.msg_rate = 4000;      /* the last phase ran at 4000 msg/s: 1000 messages (lat_fill) in 0.25 s */
+	m.duration_ms = 250;
+	report_summarize(&m, t, &s);
+	assert_int_equal(s.max_rate, 2000);
+	assert_int_equal(s.max_conns, 0);
+	assert_false(s.pass);
+	assert_true(report_format_text(&m, t, buf, REPORT_TEXT_LEN) > 0);
+	assert_non_null(strstr(buf, "VERDICT: max 2000 msg/s within SLO 200 ms over 1000 connections (p99 160.000 ms); "
+				    "at 4000 msg/s p99 310.000 ms > SLO 200 ms, 10 of 4000 messages lost: FAIL\n"));
+	assert_non_null(strstr(buf, "rate sweep    3 rates, 1000..4000 msg/s, stopped: slo_missed; highest rate within "
+				    "the SLO: 2000 msg/s"));
+	assert_true(report_format_json(&m, t, buf, REPORT_TEXT_LEN) > 0);
+	assert_null(strstr(buf, "\"find_max\""));
+	assert_non_null(strstr(buf, "\"rate_sweep\":{\"rates\":[1000,2000,4000],\"max_rate\":2000,"
+				    "\"stop_reason\":\"slo_missed\",\"steps\":[{\"connections\":1000,\"held\":1000,"
+				    "\"conn_failures\":0,\"msg_rate\":1000,"));
+	/* every rate passed */
+	rows[2].p99_ms = 20;
+	rows[2].answered = 4000;
+	rows[2].lost = 0;
+	rows[2].slo_met = rows[2].pass = true;
+	m.stop = FINDMAX_STOP_TARGET;
+	report_summarize(&m, t, &s);
+	assert_int_equal(s.max_rate, 4000);
+	assert_true(report_format_text(&m, t, buf, REPORT_TEXT_LEN) > 0);
+	assert_non_null(strstr(buf, "VERDICT: concurrency 1000 held, p99 <= SLO 200 ms at every rate up to 4000 msg/s "
+				    "(p99 20.000 ms there)"));
 	free(buf);
 	free(l);
 	free(t);
@@ -625,6 +692,7 @@ int main(void)
 		cmocka_unit_test(test_latency_pass),
 		cmocka_unit_test(test_latency_fail),
 		cmocka_unit_test(test_findmax_report),
+		cmocka_unit_test(test_sweep_report),
 		cmocka_unit_test(test_environment),
 		cmocka_unit_test(test_progress_latency),
 		cmocka_unit_test(test_merge_is_exact),
