@@ -32,7 +32,8 @@
 #define LOADGEN_LINE_MAX   64    /* longest line sent: "Hello Server: client --> <n>\n" */
 #define LOADGEN_BATCH      256   /* connects started per loop iteration at most, so replies are not starved */
 #define LOADGEN_HOLD_POLL_MS 50  /* how often a worker looks for the supervisor's shared hold deadline */
-#define LOADGEN_TICK_MS      1   /* latency phase: period of the one send timer of a process */
+#define LOADGEN_TICK_MS      1   /* latency phase: shortest wait of the send timer (sends batch within it) */
+#define LOADGEN_TAIL_POLL_MS 5   /* latency phase: after the last send, how often replies are checked */
 #define LOADGEN_CTL_POLL_MS  10  /* latency phase: how often a worker looks at the shared control */
 #define LOADGEN_START_MARGIN_MS 50 /* the coordinator sets t0 this far ahead, so every worker has seen it */
 #define LOADGEN_SEND_BATCH   4096 /* messages scheduled per tick at most, so replies are read in between */
