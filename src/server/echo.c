@@ -132,7 +132,16 @@ static void echo_read_cb(struct bufferevent *bev, void *arg)
 
 	stats_add(&c->w->st->bytes_in, n);
 	stats_add(&c->w->st->bytes_out, n);
-	evbuffer_add_buffer(out, in);
+	/* Echo at once when nothing is queued: handing the bytes to the output buffer instead would make the
+	 * bufferevent add its write event (epoll_ctl), wait a loop iteration for EPOLLOUT, write, and remove
+	 * the event again (epoll_ctl): twice the system calls of c1m-epoll per message, which halved the
+	 * message rate this server sustained at 1M connections. Only what the socket does not take now (or
+	 * anything, on an error, so the bufferevent reports it) goes through the output buffer, after what is
+	 * already queued there, so the order is kept. */
+	if (evbuffer_get_length(out) == 0)
+		(void)evbuffer_write(in, bufferevent_getfd(bev));
+	if (evbuffer_get_length(in) > 0)
+		evbuffer_add_buffer(out, in);
 	if (evbuffer_get_length(out) >= c->w->high_wm) {
 		bufferevent_disable(bev, EV_READ);
 		bufferevent_setwatermark(bev, EV_WRITE, c->w->low_wm, 0);
