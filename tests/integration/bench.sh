@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# The benchmark script at CI size: both servers reach N with zero failures, and the JSON, table and plot exist.
+# The benchmark script at CI size: both servers reach N with zero failures, and the JSON, table and plot exist;
+# then a small rate sweep and a small find-max, whose steps, ratio line and PNGs must come out, and the TCP
+# sysctls a latency run raises must be back afterwards.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -20,4 +22,29 @@ for srv in c1m-server c1m-epoll; do
 	[ "$per_conn" -gt 0 ] || t_fail "$srv: user bytes per connection '$per_conn' not measured"
 	t_log "$srv: $est held, $per_conn B/conn user memory"
 done
+
+tcp_before=$(sysctl -n net.ipv4.tcp_mem net.ipv4.tcp_rmem | tr -s ' \t' ' ')
+"$C1M_SOURCE/bench/c1m-bench" -n 4000 --hold 0 --msg-rate 1000,2000 --duration 2 --name ci-sweep \
+	--build "$C1M_BUILD" --results "$T_DIR/results" >"$T_DIR/bench-sweep.log" 2>&1 || t_fail "c1m-bench sweep exited non-zero"
+json="$T_DIR/results/ci-sweep.json"
+[ -s "$T_DIR/results/ci-sweep-rates.png" ] || t_fail "no RTT-against-rate plot"
+for srv in c1m-server c1m-epoll; do
+	steps=$(jq --arg s "$srv" '[.runs[] | select(.server == $s) | .rate_sweep.steps[] | select(.pass)] | length' "$json")
+	max=$(jq --arg s "$srv" '.runs[] | select(.server == $s) | .rate_sweep.max_rate' "$json")
+	[ "$steps" = 2 ] && [ "$max" = 2000 ] || t_fail "$srv: sweep passed $steps of 2 rates, max $max msg/s"
+done
+grep -q '^- ratio c1m-server / c1m-epoll: both met every rate' "$T_DIR/results/ci-sweep.md" ||
+	t_fail "no ratio line in ci-sweep.md"
+tcp_after=$(sysctl -n net.ipv4.tcp_mem net.ipv4.tcp_rmem | tr -s ' \t' ' ')
+[ "$tcp_before" = "$tcp_after" ] || t_fail "tcp_mem/tcp_rmem not restored: '$tcp_before' became '$tcp_after'"
+t_log "sweep: both servers met 1000 and 2000 msg/s over 4000 connections; tcp sysctls restored"
+
+"$C1M_SOURCE/bench/c1m-bench" -n 4000 --hold 0 --msg-rate 1000 --find-max --step 2000 --duration 1 --name ci-fm \
+	--build "$C1M_BUILD" --results "$T_DIR/results" >"$T_DIR/bench-fm.log" 2>&1 || t_fail "c1m-bench find-max exited non-zero"
+[ -s "$T_DIR/results/ci-fm-findmax.png" ] || t_fail "no find-max plot"
+for srv in c1m-server c1m-epoll; do
+	conns=$(jq -c --arg s "$srv" '[.runs[] | select(.server == $s) | .find_max.steps[].connections]' "$T_DIR/results/ci-fm.json")
+	[ "$conns" = "[2000,4000]" ] || t_fail "$srv: find-max steps $conns, want [2000,4000]"
+done
+t_log "find-max: steps of 2000 up to 4000 for both servers"
 echo "1 passed, 0 failed"
