@@ -18,13 +18,24 @@ uint64_t findmax_first(uint64_t target, uint64_t step)
 	return step < target ? step : target;
 }
 
-enum findmax_stop findmax_next(uint64_t target, uint64_t step, const struct findmax_row *last, uint64_t *next)
+/* The stop rule both kinds of steps share: connection failures first (they also lose messages, so they would
+ * read as an SLO miss), then the SLO. */
+static enum findmax_stop step_verdict(const struct findmax_row *last)
 {
-	*next = 0;
 	if (last->conn_failures > 0 || last->held < last->conns)
 		return FINDMAX_STOP_CONN_FAILED;
 	if (!last->slo_met)
 		return FINDMAX_STOP_SLO;
+	return FINDMAX_CONTINUE;
+}
+
+enum findmax_stop findmax_next(uint64_t target, uint64_t step, const struct findmax_row *last, uint64_t *next)
+{
+	enum findmax_stop v = step_verdict(last);
+
+	*next = 0;
+	if (v != FINDMAX_CONTINUE)
+		return v;
 	if (last->conns >= target || step == 0)
 		return FINDMAX_STOP_TARGET;
 	*next = target - last->conns > step ? last->conns + step : target;
@@ -45,11 +56,11 @@ uint64_t findmax_best(const struct findmax_row *rows, unsigned n)
 enum findmax_stop findmax_rate_next(const uint64_t *rates, unsigned n_rates, unsigned done,
 				    const struct findmax_row *last, uint64_t *next)
 {
+	enum findmax_stop v = step_verdict(last);
+
 	*next = 0;
-	if (last->conn_failures > 0 || last->held < last->conns)
-		return FINDMAX_STOP_CONN_FAILED;
-	if (!last->slo_met)
-		return FINDMAX_STOP_SLO;
+	if (v != FINDMAX_CONTINUE)
+		return v;
 	if (done >= n_rates)
 		return FINDMAX_STOP_TARGET;
 	*next = rates[done];

@@ -357,53 +357,51 @@ static void row_reason(struct out *o, const struct findmax_row *r, unsigned slo_
 		    r->sent);
 }
 
+/* The verdict of --find-max or a sweep: the steps only go up (connections or rate), so the best step is the
+ * last one that passed. */
+static void steps_verdict(struct out *o, const struct report_meta *m, const struct loadgen_stats *t,
+			  const struct report_summary *s)
+{
+	const struct findmax_row *last = &m->steps[m->n_steps - 1], *best = NULL;
+	unsigned i;
+
+	for (i = 0; i < m->n_steps; i++)
+		if (m->steps[i].pass)
+			best = &m->steps[i];
+	if (s->pass && m->sweep)
+		say(o, "VERDICT: concurrency %" PRIu64 " held, p99 <= SLO %u ms at every rate up to %" PRIu64
+		    " msg/s (p99 %.3f ms there)", last->held, m->slo_ms, last->msg_rate, last->p99_ms);
+	else if (s->pass)
+		say(o, "VERDICT: concurrency %" PRIu64 " held, p99 %.3f ms <= SLO %u ms at every step up to -n",
+		    last->held, last->p99_ms, m->slo_ms);
+	else if (!best)
+		say(o, "VERDICT: no %s met the SLO %u ms", m->sweep ? "rate" : "step", m->slo_ms);
+	else if (m->sweep)
+		say(o, "VERDICT: max %" PRIu64 " msg/s within SLO %u ms over %" PRIu64 " connections (p99 %.3f ms)",
+		    best->msg_rate, m->slo_ms, best->held, best->p99_ms);
+	else
+		say(o, "VERDICT: max concurrency %" PRIu64 " within SLO %u ms (p99 %.3f ms)", best->conns, m->slo_ms,
+		    best->p99_ms);
+	if (!s->pass) {
+		if (!last->pass) {
+			if (m->sweep)
+				say(o, "; at %" PRIu64 " msg/s ", last->msg_rate);
+			else
+				say(o, "; at %" PRIu64 " connections ", last->conns);
+			row_reason(o, last, m->slo_ms);
+		}
+		conn_tail(o, m, t, s);
+	}
+	say(o, ": %s\n", s->pass ? "PASS" : "FAIL");
+}
+
 static void latency_verdict(struct out *o, const struct report_meta *m, const struct loadgen_stats *t,
 			    const struct report_summary *s)
 {
 	const struct loadgen_lat *l = m->lat;
-	const struct findmax_row *last = m->n_steps ? &m->steps[m->n_steps - 1] : NULL;
-	unsigned i;
 
-	if (m->sweep && last) {
-		if (s->pass) {
-			say(o, "VERDICT: concurrency %" PRIu64 " held, p99 <= SLO %u ms at every rate up to %" PRIu64
-			    " msg/s (p99 %.3f ms there)", last->held, m->slo_ms, last->msg_rate, last->p99_ms);
-		} else {
-			for (i = m->n_steps; i > 0 && !(m->steps[i - 1].pass && m->steps[i - 1].msg_rate == s->max_rate); i--)
-				;
-			if (i > 0)
-				say(o, "VERDICT: max %" PRIu64 " msg/s within SLO %u ms over %" PRIu64 " connections (p99 %.3f ms)",
-				    s->max_rate, m->slo_ms, m->steps[i - 1].held, m->steps[i - 1].p99_ms);
-			else
-				say(o, "VERDICT: no rate met the SLO %u ms", m->slo_ms);
-			if (!last->pass) {
-				say(o, "; at %" PRIu64 " msg/s ", last->msg_rate);
-				row_reason(o, last, m->slo_ms);
-			}
-			conn_tail(o, m, t, s);
-		}
-		say(o, ": %s\n", s->pass ? "PASS" : "FAIL");
-		return;
-	}
-	if (m->find_max && last) {
-		if (s->pass) {
-			say(o, "VERDICT: concurrency %" PRIu64 " held, p99 %.3f ms <= SLO %u ms at every step up to -n",
-			    last->held, last->p99_ms, m->slo_ms);
-		} else {
-			for (i = m->n_steps; i > 0 && !(m->steps[i - 1].pass && m->steps[i - 1].conns == s->max_conns); i--)
-				;
-			if (i > 0)
-				say(o, "VERDICT: max concurrency %" PRIu64 " within SLO %u ms (p99 %.3f ms)", s->max_conns,
-				    m->slo_ms, m->steps[i - 1].p99_ms);
-			else
-				say(o, "VERDICT: no step met the SLO %u ms", m->slo_ms);
-			if (!last->pass) {
-				say(o, "; at %" PRIu64 " connections ", last->conns);
-				row_reason(o, last, m->slo_ms);
-			}
-			conn_tail(o, m, t, s);
-		}
-		say(o, ": %s\n", s->pass ? "PASS" : "FAIL");
+	if ((m->sweep || m->find_max) && m->n_steps > 0) {
+		steps_verdict(o, m, t, s);
 		return;
 	}
 	if (!l) {
