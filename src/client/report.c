@@ -5,7 +5,6 @@
 
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,80 +13,32 @@
 
 /* ---- JSON writer ---- */
 
-static void jw_raw(struct report_json *w, const char *s, size_t n)
-{
-	if (w->bad)
-		return;
-	if (w->pos + n + 1 > w->len) {
-		w->bad = true;
-		return;
-	}
-	memcpy(w->buf + w->pos, s, n);
-	w->pos += n;
-	w->buf[w->pos] = '\0';
-}
-
-static void jw_str(struct report_json *w, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-	char esc[7];
-	const unsigned char *p;
-
-	jw_raw(w, "\"", 1);
-	for (p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
-		case '"':  jw_raw(w, "\\\"", 2); break;
-		case '\\': jw_raw(w, "\\\\", 2); break;
-		case '\n': jw_raw(w, "\\n", 2); break;
-		case '\r': jw_raw(w, "\\r", 2); break;
-		case '\t': jw_raw(w, "\\t", 2); break;
-		case '\b': jw_raw(w, "\\b", 2); break;
-		case '\f': jw_raw(w, "\\f", 2); break;
-		default:
-			if (*p < 0x20) {
-				memcpy(esc, "\\u00", 4);
-				esc[4] = hex[*p >> 4];
-				esc[5] = hex[*p & 15];
-				jw_raw(w, esc, 6);
-			} else {
-				jw_raw(w, (const char *)p, 1);
-			}
-		}
-	}
-	jw_raw(w, "\"", 1);
-}
-
 /* Comma and key before a value; a key outside an object (or none inside one) is misuse. */
 static void jw_member(struct report_json *w, const char *key)
 {
 	if (w->depth > 0) {
 		if (w->need_comma[w->depth - 1])
-			jw_raw(w, ",", 1);
+			sbuf_printf(&w->sb, ",");
 		w->need_comma[w->depth - 1] = true;
-	} else if (w->pos > 0) {
+	} else if (w->sb.used > 0) {
 		w->bad = true;  /* a second top-level value */
 	}
 	if (key) {
-		jw_str(w, key);
-		jw_raw(w, ":", 1);
+		sbuf_json_string(&w->sb, key);
+		sbuf_printf(&w->sb, ":");
 	}
 }
 
 void report_json_init(struct report_json *w, char *buf, size_t len)
 {
 	memset(w, 0, sizeof(*w));
-	w->buf = buf;
-	w->len = len;
-	if (len > 0)
-		buf[0] = '\0';
-	else
-		w->bad = true;
+	sbuf_init(&w->sb, buf, len);
 }
 
-static void jw_open(struct report_json *w, const char *key, const char *bracket)
+static void jw_open(struct report_json *w, const char *key, char bracket)
 {
 	jw_member(w, key);
-	jw_raw(w, bracket, 1);
+	sbuf_printf(&w->sb, "%c", bracket);
 	if (w->depth >= REPORT_JSON_DEPTH) {
 		w->bad = true;
 		return;
@@ -95,91 +46,77 @@ static void jw_open(struct report_json *w, const char *key, const char *bracket)
 	w->need_comma[w->depth++] = false;
 }
 
-static void jw_close(struct report_json *w, const char *bracket)
+static void jw_close(struct report_json *w, char bracket)
 {
 	if (w->depth == 0) {
 		w->bad = true;
 		return;
 	}
 	w->depth--;
-	jw_raw(w, bracket, 1);
+	sbuf_printf(&w->sb, "%c", bracket);
 }
 
 void report_json_object_begin(struct report_json *w, const char *key)
 {
-	jw_open(w, key, "{");
+	jw_open(w, key, '{');
 }
 
 void report_json_object_end(struct report_json *w)
 {
-	jw_close(w, "}");
+	jw_close(w, '}');
 }
 
 void report_json_array_begin(struct report_json *w, const char *key)
 {
-	jw_open(w, key, "[");
+	jw_open(w, key, '[');
 }
 
 void report_json_array_end(struct report_json *w)
 {
-	jw_close(w, "]");
+	jw_close(w, ']');
 }
 
 void report_json_string(struct report_json *w, const char *key, const char *value)
 {
 	jw_member(w, key);
-	jw_str(w, value ? value : "");
+	sbuf_json_string(&w->sb, value ? value : "");
 }
 
 void report_json_u64(struct report_json *w, const char *key, uint64_t v)
 {
-	char b[24];
-	int n = snprintf(b, sizeof(b), "%" PRIu64, v);
-
 	jw_member(w, key);
-	jw_raw(w, b, (size_t)n);
+	sbuf_printf(&w->sb, "%" PRIu64, v);
 }
 
 void report_json_i64(struct report_json *w, const char *key, int64_t v)
 {
-	char b[24];
-	int n = snprintf(b, sizeof(b), "%" PRId64, v);
-
 	jw_member(w, key);
-	jw_raw(w, b, (size_t)n);
+	sbuf_printf(&w->sb, "%" PRId64, v);
 }
 
 void report_json_double(struct report_json *w, const char *key, double v, int decimals)
 {
-	char b[64];
-	int n;
-
 	jw_member(w, key);
 	if (!isfinite(v)) {
-		jw_raw(w, "null", 4);
+		sbuf_printf(&w->sb, "null");
 		return;
 	}
 	if (decimals < 0 || decimals > 9)
 		decimals = 3;
-	n = snprintf(b, sizeof(b), "%.*f", decimals, v);
-	if (n < 0 || (size_t)n >= sizeof(b)) {
-		w->bad = true;
-		return;
-	}
-	jw_raw(w, b, (size_t)n);
+	sbuf_printf(&w->sb, "%.*f", decimals, v);
 }
 
 void report_json_bool(struct report_json *w, const char *key, bool v)
 {
 	jw_member(w, key);
-	jw_raw(w, v ? "true" : "false", v ? 4 : 5);
+	sbuf_printf(&w->sb, "%s", v ? "true" : "false");
 }
 
 int report_json_finish(struct report_json *w)
 {
 	if (w->bad || w->depth != 0)
 		return -1;
-	return (int)w->pos;
+	return sbuf_done(&w->sb);
 }
 
 /* ---- derived numbers ---- */
@@ -280,32 +217,6 @@ void report_latency_ms(const struct loadgen_lat *l, double out[5])
 
 /* ---- text ---- */
 
-struct out {
-	char *buf;
-	size_t len, pos;
-	bool trunc;
-};
-
-static void say(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void say(struct out *o, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (o->trunc)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(o->buf + o->pos, o->len - o->pos, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= o->len - o->pos) {
-		o->trunc = true;
-		o->pos = o->len ? o->len - 1 : 0;
-		return;
-	}
-	o->pos += (size_t)n;
-}
-
 static const char *signal_name(int sig)
 {
 	switch (sig) {
@@ -333,33 +244,33 @@ static void explain(const struct loadgen_stats *t, enum diag_kind k, const struc
 }
 
 /* Connection trouble appended to a latency verdict: failures, an interruption, worker problems. */
-static void conn_tail(struct out *o, const struct report_meta *m, const struct loadgen_stats *t,
+static void conn_tail(struct sbuf *o, const struct report_meta *m, const struct loadgen_stats *t,
 		      const struct report_summary *s)
 {
 	if (t->failed)
-		say(o, "; %" PRIu64 " connection failure%s, first cause: %s", t->failed, t->failed == 1 ? "" : "s",
+		sbuf_printf(o, "; %" PRIu64 " connection failure%s, first cause: %s", t->failed, t->failed == 1 ? "" : "s",
 		    diag_kind_name(s->first_cause));
 	if (m->stop_signal)
-		say(o, "; interrupted by %s", signal_name(m->stop_signal));
+		sbuf_printf(o, "; interrupted by %s", signal_name(m->stop_signal));
 	if (m->problems[0])
-		say(o, "; %s", m->problems);
+		sbuf_printf(o, "; %s", m->problems);
 }
 
 /* Why a --find-max or sweep step did not pass, in a few words. */
-static void row_reason(struct out *o, const struct findmax_row *r, unsigned slo_ms)
+static void row_reason(struct sbuf *o, const struct findmax_row *r, unsigned slo_ms)
 {
 	if (r->conn_failures || r->held < r->conns)
-		say(o, "%" PRIu64 " of %" PRIu64 " held, %" PRIu64 " connection failure%s", r->held, r->conns,
+		sbuf_printf(o, "%" PRIu64 " of %" PRIu64 " held, %" PRIu64 " connection failure%s", r->held, r->conns,
 		    r->conn_failures, r->conn_failures == 1 ? "" : "s");
 	else
-		say(o, "p99 %.3f ms %s SLO %u ms, %" PRIu64 " of %" PRIu64 " messages lost", r->p99_ms,
+		sbuf_printf(o, "p99 %.3f ms %s SLO %u ms, %" PRIu64 " of %" PRIu64 " messages lost", r->p99_ms,
 		    r->p99_ms <= (double)slo_ms ? "<=" : ">", slo_ms, r->sent - (r->answered < r->sent ? r->answered : r->sent),
 		    r->sent);
 }
 
 /* The verdict of --find-max or a sweep: the steps only go up (connections or rate), so the best step is the
  * last one that passed. */
-static void steps_verdict(struct out *o, const struct report_meta *m, const struct loadgen_stats *t,
+static void steps_verdict(struct sbuf *o, const struct report_meta *m, const struct loadgen_stats *t,
 			  const struct report_summary *s)
 {
 	const struct findmax_row *last = &m->steps[m->n_steps - 1], *best = NULL;
@@ -369,33 +280,33 @@ static void steps_verdict(struct out *o, const struct report_meta *m, const stru
 		if (m->steps[i].pass)
 			best = &m->steps[i];
 	if (s->pass && m->sweep)
-		say(o, "VERDICT: concurrency %" PRIu64 " held, p99 <= SLO %u ms at every rate up to %" PRIu64
+		sbuf_printf(o, "VERDICT: concurrency %" PRIu64 " held, p99 <= SLO %u ms at every rate up to %" PRIu64
 		    " msg/s (p99 %.3f ms there)", last->held, m->slo_ms, last->msg_rate, last->p99_ms);
 	else if (s->pass)
-		say(o, "VERDICT: concurrency %" PRIu64 " held, p99 %.3f ms <= SLO %u ms at every step up to -n",
+		sbuf_printf(o, "VERDICT: concurrency %" PRIu64 " held, p99 %.3f ms <= SLO %u ms at every step up to -n",
 		    last->held, last->p99_ms, m->slo_ms);
 	else if (!best)
-		say(o, "VERDICT: no %s met the SLO %u ms", m->sweep ? "rate" : "step", m->slo_ms);
+		sbuf_printf(o, "VERDICT: no %s met the SLO %u ms", m->sweep ? "rate" : "step", m->slo_ms);
 	else if (m->sweep)
-		say(o, "VERDICT: max %" PRIu64 " msg/s within SLO %u ms over %" PRIu64 " connections (p99 %.3f ms)",
+		sbuf_printf(o, "VERDICT: max %" PRIu64 " msg/s within SLO %u ms over %" PRIu64 " connections (p99 %.3f ms)",
 		    best->msg_rate, m->slo_ms, best->held, best->p99_ms);
 	else
-		say(o, "VERDICT: max concurrency %" PRIu64 " within SLO %u ms (p99 %.3f ms)", best->conns, m->slo_ms,
+		sbuf_printf(o, "VERDICT: max concurrency %" PRIu64 " within SLO %u ms (p99 %.3f ms)", best->conns, m->slo_ms,
 		    best->p99_ms);
 	if (!s->pass) {
 		if (!last->pass) {
 			if (m->sweep)
-				say(o, "; at %" PRIu64 " msg/s ", last->msg_rate);
+				sbuf_printf(o, "; at %" PRIu64 " msg/s ", last->msg_rate);
 			else
-				say(o, "; at %" PRIu64 " connections ", last->conns);
+				sbuf_printf(o, "; at %" PRIu64 " connections ", last->conns);
 			row_reason(o, last, m->slo_ms);
 		}
 		conn_tail(o, m, t, s);
 	}
-	say(o, ": %s\n", s->pass ? "PASS" : "FAIL");
+	sbuf_printf(o, ": %s\n", s->pass ? "PASS" : "FAIL");
 }
 
-static void latency_verdict(struct out *o, const struct report_meta *m, const struct loadgen_stats *t,
+static void latency_verdict(struct sbuf *o, const struct report_meta *m, const struct loadgen_stats *t,
 			    const struct report_summary *s)
 {
 	const struct loadgen_lat *l = m->lat;
@@ -405,24 +316,24 @@ static void latency_verdict(struct out *o, const struct report_meta *m, const st
 		return;
 	}
 	if (!l) {
-		say(o, "VERDICT: latency phase did not run");
+		sbuf_printf(o, "VERDICT: latency phase did not run");
 		conn_tail(o, m, t, s);
-		say(o, ": FAIL\n");
+		sbuf_printf(o, ": FAIL\n");
 		return;
 	}
-	say(o, "VERDICT: concurrency %" PRIu64, l->held);
+	sbuf_printf(o, "VERDICT: concurrency %" PRIu64, l->held);
 	if (l->held < l->conns)
-		say(o, " of %" PRIu64, l->conns);
-	say(o, " held, p99 %.3f ms %s SLO %u ms, %" PRIu64 " of %" PRIu64 " messages lost", s->lat_ms[2],
+		sbuf_printf(o, " of %" PRIu64, l->conns);
+	sbuf_printf(o, " held, p99 %.3f ms %s SLO %u ms, %" PRIu64 " of %" PRIu64 " messages lost", s->lat_ms[2],
 	    s->lat_ms[2] <= (double)m->slo_ms ? "<=" : ">", m->slo_ms,
 	    s->lat_total > l->answered ? s->lat_total - l->answered : 0, s->lat_total);
 	if (l->mismatched)
-		say(o, ", %" PRIu64 " mismatched", l->mismatched);
+		sbuf_printf(o, ", %" PRIu64 " mismatched", l->mismatched);
 	conn_tail(o, m, t, s);
-	say(o, ": %s\n", s->pass ? "PASS" : "FAIL");
+	sbuf_printf(o, ": %s\n", s->pass ? "PASS" : "FAIL");
 }
 
-static void verdict(struct out *o, const struct report_meta *m, const struct loadgen_stats *t,
+static void verdict(struct sbuf *o, const struct report_meta *m, const struct loadgen_stats *t,
 		    const struct report_summary *s)
 {
 	if (m->latency) {
@@ -430,21 +341,21 @@ static void verdict(struct out *o, const struct report_meta *m, const struct loa
 		return;
 	}
 	if (s->pass) {
-		say(o, "VERDICT: PASS %" PRIu64 "/%" PRIu64 " connections established and echoed\n", t->echoed,
+		sbuf_printf(o, "VERDICT: PASS %" PRIu64 "/%" PRIu64 " connections established and echoed\n", t->echoed,
 		    m->target);
 		return;
 	}
-	say(o, "VERDICT: FAIL %" PRIu64 "/%" PRIu64 " connections established and echoed", t->echoed, m->target);
+	sbuf_printf(o, "VERDICT: FAIL %" PRIu64 "/%" PRIu64 " connections established and echoed", t->echoed, m->target);
 	if (t->failed)
-		say(o, ", %" PRIu64 " failed; first binding cause: %s", t->failed, diag_kind_name(s->first_cause));
+		sbuf_printf(o, ", %" PRIu64 " failed; first binding cause: %s", t->failed, diag_kind_name(s->first_cause));
 	if (m->stop_signal && t->started < m->target)
-		say(o, "; interrupted by %s after %" PRIu64 " of %" PRIu64 " attempts", signal_name(m->stop_signal),
+		sbuf_printf(o, "; interrupted by %s after %" PRIu64 " of %" PRIu64 " attempts", signal_name(m->stop_signal),
 		    t->started, m->target);
 	else if (m->stop_signal && t->echoed + t->failed < m->target)
-		say(o, "; interrupted by %s before every attempt resolved", signal_name(m->stop_signal));
+		sbuf_printf(o, "; interrupted by %s before every attempt resolved", signal_name(m->stop_signal));
 	if (m->problems[0])
-		say(o, "; %s", m->problems);
-	say(o, "\n");
+		sbuf_printf(o, "; %s", m->problems);
+	sbuf_printf(o, "\n");
 }
 
 static void sources_text(const struct report_meta *m, char *buf, size_t len)
@@ -460,64 +371,64 @@ static void sources_text(const struct report_meta *m, char *buf, size_t len)
 		 m->sources_default ? ", default" : "");
 }
 
-static void latency_text(struct out *o, const struct report_meta *m, const struct report_summary *s)
+static void latency_text(struct sbuf *o, const struct report_meta *m, const struct report_summary *s)
 {
 	const struct loadgen_lat *l = m->lat;
 
-	say(o, "  latency phase %" PRIu64 " msg/s for %.3f s (%" PRIu64 " messages of %d bytes), reply timeout %u ms, "
+	sbuf_printf(o, "  latency phase %" PRIu64 " msg/s for %.3f s (%" PRIu64 " messages of %d bytes), reply timeout %u ms, "
 	    "SLO p99 <= %u ms\n", m->msg_rate, (double)m->duration_ms / 1000.0, s->lat_total, MATCH_FRAME_LEN,
 	    m->reply_timeout_ms, m->slo_ms);
 	if (!l) {
-		say(o, "    (did not run)\n");
+		sbuf_printf(o, "    (did not run)\n");
 		return;
 	}
-	say(o, "    connections %" PRIu64 " held of %" PRIu64 " addressed\n", l->held, l->conns);
-	say(o, "    messages    sent %" PRIu64 ", answered %" PRIu64 ", lost %" PRIu64 " (late %" PRIu64 ", never %" PRIu64
+	sbuf_printf(o, "    connections %" PRIu64 " held of %" PRIu64 " addressed\n", l->held, l->conns);
+	sbuf_printf(o, "    messages    sent %" PRIu64 ", answered %" PRIu64 ", lost %" PRIu64 " (late %" PRIu64 ", never %" PRIu64
 	    "), in flight %" PRIu64 ", mismatched %" PRIu64 "\n", l->sent, l->answered, s->lat_lost, l->late, l->lost,
 	    s->lat_in_flight, l->mismatched);
-	say(o, "    achieved    %.1f msg/s answered within the timeout\n", s->achieved_rate);
-	say(o, "    RTT         p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  p99.9 %.3f ms  max %.3f ms  (%" PRIu64
+	sbuf_printf(o, "    achieved    %.1f msg/s answered within the timeout\n", s->achieved_rate);
+	sbuf_printf(o, "    RTT         p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  p99.9 %.3f ms  max %.3f ms  (%" PRIu64
 	    " samples, from the scheduled send time)\n", s->lat_ms[0], s->lat_ms[1], s->lat_ms[2], s->lat_ms[3],
 	    s->lat_ms[4], hist_count(&l->rtt_us));
-	say(o, "    send lag    max %.3f ms (scheduled time to write; included in the RTT)\n",
+	sbuf_printf(o, "    send lag    max %.3f ms (scheduled time to write; included in the RTT)\n",
 	    (double)l->send_lag_max_us / 1000.0);
 	if (s->bytes_per_conn > 0)
-		say(o, "    memory      %.0f bytes per held connection (client resident memory growth)\n",
+		sbuf_printf(o, "    memory      %.0f bytes per held connection (client resident memory growth)\n",
 		    s->bytes_per_conn);
 	if (l->mismatch_note[0])
-		say(o, "    mismatch    %s\n", l->mismatch_note);
+		sbuf_printf(o, "    mismatch    %s\n", l->mismatch_note);
 }
 
-static void findmax_text(struct out *o, const struct report_meta *m, const struct report_summary *s)
+static void findmax_text(struct sbuf *o, const struct report_meta *m, const struct report_summary *s)
 {
 	const struct findmax_row *r;
 	unsigned i;
 
 	if (m->sweep)
-		say(o, "  rate sweep    %u rates, %" PRIu64 "..%" PRIu64 " msg/s, stopped: %s; highest rate within the SLO: %"
+		sbuf_printf(o, "  rate sweep    %u rates, %" PRIu64 "..%" PRIu64 " msg/s, stopped: %s; highest rate within the SLO: %"
 		    PRIu64 " msg/s\n", m->n_rates, m->rates[0], m->rates[m->n_rates - 1], findmax_stop_name(m->stop),
 		    s->max_rate);
 	else
-		say(o, "  find-max      +%" PRIu64 " connections per step, stopped: %s; most connections within the SLO: %"
+		sbuf_printf(o, "  find-max      +%" PRIu64 " connections per step, stopped: %s; most connections within the SLO: %"
 		    PRIu64 "\n", m->step, findmax_stop_name(m->stop), s->max_conns);
-	say(o, "    %11s %10s %9s %9s %10s %10s %8s %9s %9s %9s  %s\n", "connections", "held", "failures", "msg/s", "sent",
+	sbuf_printf(o, "    %11s %10s %9s %9s %10s %10s %8s %9s %9s %9s  %s\n", "connections", "held", "failures", "msg/s", "sent",
 	    "answered", "lost", "p50 ms", "p99 ms", "p99.9 ms", "result");
 	for (i = 0; i < m->n_steps; i++) {
 		r = &m->steps[i];
-		say(o, "    %11" PRIu64 " %10" PRIu64 " %9" PRIu64 " %9" PRIu64 " %10" PRIu64 " %10" PRIu64 " %8" PRIu64
+		sbuf_printf(o, "    %11" PRIu64 " %10" PRIu64 " %9" PRIu64 " %9" PRIu64 " %10" PRIu64 " %10" PRIu64 " %8" PRIu64
 		    " %9.3f %9.3f %9.3f  %s\n", r->conns, r->held, r->conn_failures, r->msg_rate, r->sent, r->answered,
 		    r->lost, r->p50_ms, r->p99_ms, r->p999_ms, r->pass ? "pass" : "FAIL");
 	}
 }
 
-static void environment_text(struct out *o, const struct report_meta *m)
+static void environment_text(struct sbuf *o, const struct report_meta *m)
 {
 	const struct limits_values *v = m->limits;
 
-	say(o, "  system        %s, %u CPU%s\n", m->kernel[0] ? m->kernel : "unknown kernel", m->cpus,
+	sbuf_printf(o, "  system        %s, %u CPU%s\n", m->kernel[0] ? m->kernel : "unknown kernel", m->cpus,
 	    m->cpus == 1 ? "" : "s");
 	if (v)
-		say(o, "  limits        nofile %" PRIu64 "/%" PRIu64 ", file-max %" PRIu64 ", local ports %u-%u, somaxconn %"
+		sbuf_printf(o, "  limits        nofile %" PRIu64 "/%" PRIu64 ", file-max %" PRIu64 ", local ports %u-%u, somaxconn %"
 		    PRIu64 ", tcp_mem %" PRIu64 " %" PRIu64 " %" PRIu64 " pages, conntrack %s\n", v->nofile_soft,
 		    v->nofile_hard, v->file_max, v->port_lo, v->port_hi, v->somaxconn, v->tcp_mem[0], v->tcp_mem[1],
 		    v->tcp_mem[2], v->conntrack_present ? "loaded" : "not loaded");
@@ -525,7 +436,7 @@ static void environment_text(struct out *o, const struct report_meta *m)
 
 int report_format_text(const struct report_meta *m, const struct loadgen_stats *t, char *buf, size_t len)
 {
-	struct out o = { buf, len, 0, len == 0 };
+	struct sbuf o;
 	struct report_summary s;
 	enum diag_kind kinds[DIAG_KIND_COUNT];
 	unsigned n, i;
@@ -533,31 +444,30 @@ int report_format_text(const struct report_meta *m, const struct loadgen_stats *
 	char *why;
 	char expl[DIAG_EXPLAIN_LEN];
 
-	if (len)
-		buf[0] = '\0';
+	sbuf_init(&o, buf, len);
 	report_summarize(m, t, &s);
 	sources_text(m, src, sizeof(src));
-	say(&o, "c1m-client report\n");
-	say(&o, "  target        %" PRIu64 " connections to %s ports %u-%u (%u port%s)\n", m->target, m->host,
+	sbuf_printf(&o, "c1m-client report\n");
+	sbuf_printf(&o, "  target        %" PRIu64 " connections to %s ports %u-%u (%u port%s)\n", m->target, m->host,
 	    m->port_base, m->port_base + m->ports - 1, m->ports, m->ports == 1 ? "" : "s");
-	say(&o, "  sources       %s\n", src);
-	say(&o, "  workers       %u process%s, in-flight cap %u, rate %s", m->workers, m->workers == 1 ? "" : "es",
+	sbuf_printf(&o, "  sources       %s\n", src);
+	sbuf_printf(&o, "  workers       %u process%s, in-flight cap %u, rate %s", m->workers, m->workers == 1 ? "" : "es",
 	    m->concurrency, m->rate ? "" : "unlimited");
 	if (m->rate)
-		say(&o, "%" PRIu64 " conn/s", m->rate);
-	say(&o, "\n");
-	say(&o, "  established   %" PRIu64 " (TCP handshakes), echoed %" PRIu64 "\n", t->established, t->echoed);
-	say(&o, "  failed        %" PRIu64 "\n", t->failed);
+		sbuf_printf(&o, "%" PRIu64 " conn/s", m->rate);
+	sbuf_printf(&o, "\n");
+	sbuf_printf(&o, "  established   %" PRIu64 " (TCP handshakes), echoed %" PRIu64 "\n", t->established, t->echoed);
+	sbuf_printf(&o, "  failed        %" PRIu64 "\n", t->failed);
 	n = kinds_by_time(t, kinds);
 	for (i = 0; i < n; i++)
-		say(&o, "    %-16s %" PRIu64 "  (first after %.3f s)\n", diag_kind_name(kinds[i]), t->failures[kinds[i]],
+		sbuf_printf(&o, "    %-16s %" PRIu64 "  (first after %.3f s)\n", diag_kind_name(kinds[i]), t->failures[kinds[i]],
 		    t->first_fail_ns[kinds[i]] > t->start_ns && t->start_ns ?
 			    ns_to_s(t->first_fail_ns[kinds[i]] - t->start_ns) : 0.0);
-	say(&o, "  elapsed       %.3f s to open (mean %.0f conn/s), %.3f s in total\n", s.elapsed_s, s.connect_rate,
+	sbuf_printf(&o, "  elapsed       %.3f s to open (mean %.0f conn/s), %.3f s in total\n", s.elapsed_s, s.connect_rate,
 	    s.total_s);
-	say(&o, "  connect time  p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  max %.3f ms  (%" PRIu64 " samples)\n",
+	sbuf_printf(&o, "  connect time  p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  max %.3f ms  (%" PRIu64 " samples)\n",
 	    s.connect_ms[0], s.connect_ms[1], s.connect_ms[2], s.connect_ms[3], hist_count(&t->connect_us));
-	say(&o, "  echo RTT      p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  max %.3f ms  (%" PRIu64 " samples)\n",
+	sbuf_printf(&o, "  echo RTT      p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  max %.3f ms  (%" PRIu64 " samples)\n",
 	    s.rtt_ms[0], s.rtt_ms[1], s.rtt_ms[2], s.rtt_ms[3], hist_count(&t->rtt_us));
 	if (m->latency)
 		latency_text(&o, m, &s);
@@ -566,21 +476,21 @@ int report_format_text(const struct report_meta *m, const struct loadgen_stats *
 	if (m->kernel[0] || m->cpus || m->limits)
 		environment_text(&o, m);
 	if (m->stop_signal)
-		say(&o, "  stopped by    %s\n", signal_name(m->stop_signal));
+		sbuf_printf(&o, "  stopped by    %s\n", signal_name(m->stop_signal));
 	if (m->problems[0])
-		say(&o, "  problems      %s\n", m->problems);
+		sbuf_printf(&o, "  problems      %s\n", m->problems);
 	for (i = 0; i < n; i++) {
 		explain(t, kinds[i], m, expl, sizeof(expl));
 		why = expl;
-		say(&o, "\n%s x %" PRIu64 ": %s\n", diag_kind_name(kinds[i]), t->failures[kinds[i]], why);
+		sbuf_printf(&o, "\n%s x %" PRIu64 ": %s\n", diag_kind_name(kinds[i]), t->failures[kinds[i]], why);
 		if (kinds[i] == DIAG_OTHER && t->other_errno)
-			say(&o, "  (the first 'other' failure was errno %d: %s)\n", t->other_errno,
+			sbuf_printf(&o, "  (the first 'other' failure was errno %d: %s)\n", t->other_errno,
 			    strerror(t->other_errno));
 	}
 	if (n)
-		say(&o, "\n");
+		sbuf_printf(&o, "\n");
 	verdict(&o, m, t, &s);
-	return o.trunc ? -1 : (int)o.pos;
+	return sbuf_done(&o);
 }
 
 /* ---- JSON ---- */
@@ -725,9 +635,10 @@ int report_format_json(const struct report_meta *m, const struct loadgen_stats *
 	unsigned n, i, k;
 	char a[ADDR_STRLEN], vline[512];
 	char expl[DIAG_EXPLAIN_LEN];
-	struct out o = { vline, sizeof(vline), 0, false };
+	struct sbuf o;
 	int r;
 
+	sbuf_init(&o, vline, sizeof(vline));
 	report_summarize(m, t, &s);
 	report_json_init(&w, buf, len);
 	report_json_object_begin(&w, NULL);
@@ -780,8 +691,8 @@ int report_format_json(const struct report_meta *m, const struct loadgen_stats *
 	json_environment(&w, m);
 	report_json_bool(&w, "pass", s.pass);
 	verdict(&o, m, t, &s);
-	if (o.pos > 0 && vline[o.pos - 1] == '\n')
-		vline[o.pos - 1] = '\0';
+	if (o.used > 0 && vline[o.used - 1] == '\n')
+		vline[o.used - 1] = '\0';
 	report_json_string(&w, "verdict", vline);
 	report_json_object_end(&w);
 	r = report_json_finish(&w);
@@ -797,35 +708,34 @@ int report_format_json(const struct report_meta *m, const struct loadgen_stats *
 int report_format_progress(const struct loadgen_stats *now, const struct loadgen_stats *prev, double dt_s,
 			   uint64_t now_ns, char *buf, size_t len)
 {
-	struct out o = { buf, len, 0, len == 0 };
+	struct sbuf o;
 	double rate = 0;
 	unsigned k;
 	bool any = false;
 
-	if (len)
-		buf[0] = '\0';
+	sbuf_init(&o, buf, len);
 	if (prev && dt_s > 0 && now->established >= prev->established)
 		rate = (double)(now->established - prev->established) / dt_s;
-	say(&o, "[%7.1fs] open %" PRIu64 "/%" PRIu64 "  connecting %" PRIu64 "  echoing %" PRIu64 "  failed %" PRIu64,
+	sbuf_printf(&o, "[%7.1fs] open %" PRIu64 "/%" PRIu64 "  connecting %" PRIu64 "  echoing %" PRIu64 "  failed %" PRIu64,
 	    now->start_ns && now_ns > now->start_ns ? ns_to_s(now_ns - now->start_ns) : 0.0, now->open, now->target,
 	    now->connecting, now->echoing, now->failed);
 	for (k = 0; k < DIAG_KIND_COUNT; k++) {
 		if (!now->failures[k])
 			continue;
-		say(&o, "%s%s %" PRIu64, any ? ", " : " (", diag_kind_name((enum diag_kind)k), now->failures[k]);
+		sbuf_printf(&o, "%s%s %" PRIu64, any ? ", " : " (", diag_kind_name((enum diag_kind)k), now->failures[k]);
 		any = true;
 	}
 	if (any)
-		say(&o, ")");
-	say(&o, "  %.0f conn/s", rate);
+		sbuf_printf(&o, ")");
+	sbuf_printf(&o, "  %.0f conn/s", rate);
 	if (now->lat.state >= LOADGEN_STEP_RUN || now->lat.sent > 0) {
 		const struct loadgen_lat *l = &now->lat;
 		double mrate = 0;
 
 		if (prev && dt_s > 0 && prev->lat.step == l->step && l->answered >= prev->lat.answered)
 			mrate = (double)(l->answered - prev->lat.answered) / dt_s;
-		say(&o, "  msgs sent %" PRIu64 " ok %" PRIu64 " lost %" PRIu64 "  %.0f msg/s  p99 %.3f ms", l->sent,
+		sbuf_printf(&o, "  msgs sent %" PRIu64 " ok %" PRIu64 " lost %" PRIu64 "  %.0f msg/s  p99 %.3f ms", l->sent,
 		    l->answered, l->late + l->lost, mrate, (double)hist_percentile(&l->rtt_us, 99) / 1000.0);
 	}
-	return o.trunc ? -1 : (int)o.pos;
+	return sbuf_done(&o);
 }

@@ -12,6 +12,7 @@
 #include "findmax.h"
 #include "limits.h"
 #include "loadgen.h"
+#include "sbuf.h"
 
 #define REPORT_JSON_DEPTH 8        /* nesting levels the JSON writer supports */
 #define REPORT_TEXT_LEN   65536    /* a buffer this size always holds the full text or JSON report */
@@ -93,17 +94,14 @@ int report_format_text(const struct report_meta *m, const struct loadgen_stats *
 /* The same as one JSON object followed by a newline. Returns the length, -1 if truncated. */
 int report_format_json(const struct report_meta *m, const struct loadgen_stats *t, char *buf, size_t len);
 
-/* Minimal JSON writer into a fixed buffer. Keys are given on members of objects, NULL inside arrays and at
- * the top. Strings are escaped (quote, backslash, control characters); other bytes pass through, so
- * strings must be UTF-8. Non-finite doubles become null. Overflow and misuse are remembered and reported
- * by report_json_finish. */
+/* Minimal JSON writer: the nesting and commas over a bounded string builder (sbuf.h), which also escapes the
+ * strings. Keys are given on members of objects, NULL inside arrays and at the top. Non-finite doubles
+ * become null. Overflow and misuse are remembered and reported by report_json_finish. */
 struct report_json {
-	char *buf;                     /* output, always NUL-terminated */
-	size_t len;                    /* size of buf */
-	size_t pos;                    /* bytes written so far */
+	struct sbuf sb;                /* output, always NUL-terminated */
 	unsigned depth;                /* open objects/arrays */
 	bool need_comma[REPORT_JSON_DEPTH]; /* a member was already written at this depth */
-	bool bad;                      /* overflow or unbalanced/too deep nesting */
+	bool bad;                      /* unbalanced or too deep nesting, or a second top-level value */
 };
 
 void report_json_init(struct report_json *w, char *buf, size_t len);

@@ -39,6 +39,12 @@ void sbuf_json_string(struct sbuf *sb, const char *s)
 
 		if (ch == '"' || ch == '\\')
 			sbuf_printf(sb, "\\%c", ch);
+		else if (ch == '\n')
+			sbuf_printf(sb, "\\n");
+		else if (ch == '\t')
+			sbuf_printf(sb, "\\t");
+		else if (ch == '\r')
+			sbuf_printf(sb, "\\r");
 		else if (ch < 0x20)
 			sbuf_printf(sb, "\\u%04x", ch);
 		else

@@ -20,7 +20,8 @@ __attribute__((format(printf, 2, 3)))
 #endif
 void sbuf_printf(struct sbuf *sb, const char *fmt, ...);
 
-/* Appends s as a JSON string literal: quotes, backslash escapes, control characters as \u00XX. */
+/* Appends s as a JSON string literal: quote and backslash escaped, \n \t \r as such, other control characters
+ * as \u00XX; other bytes pass through, so s must be UTF-8. */
 void sbuf_json_string(struct sbuf *sb, const char *s);
 
 /* Bytes written, or -1 when anything was truncated. */

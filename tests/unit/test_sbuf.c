@@ -48,8 +48,8 @@ static void test_json_string(void **state)
 
 	(void)state;
 	sbuf_init(&sb, buf, sizeof(buf));
-	sbuf_json_string(&sb, "a\"b\\c\nd\x01");
-	assert_string_equal(buf, "\"a\\\"b\\\\c\\u000ad\\u0001\"");
+	sbuf_json_string(&sb, "a\"b\\c\nd\x01\te\rf\x1f");
+	assert_string_equal(buf, "\"a\\\"b\\\\c\\nd\\u0001\\te\\rf\\u001f\"");
 	assert_true(sbuf_done(&sb) > 0);
 }
 
