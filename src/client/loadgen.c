@@ -845,6 +845,9 @@ static void read_cb(struct bufferevent *bev, void *arg)
 	char expect[LOADGEN_LINE_MAX], got[LOADGEN_LINE_MAX];
 	size_t want = loadgen_format_line(c->id, expect, sizeof(expect));
 	size_t n = evbuffer_get_length(in);
+	uint64_t now = clock_now_ns(), deadline = c->u.t_ns + (uint64_t)c->lg->cfg.echo_timeout_ms * CLOCK_NS_PER_MS;
+	uint64_t left_us;
+	struct timeval tv;
 
 	if (c->state != CONN_ECHOING || c->matched + n > want) {
 		conn_fail(c, DIAG_ECHO_MISMATCH, 0);
@@ -854,10 +857,22 @@ static void read_cb(struct bufferevent *bev, void *arg)
 		conn_fail(c, DIAG_ECHO_MISMATCH, 0);
 		return;
 	}
-	c->matched = (uint8_t)(c->matched + n);
-	if (c->matched < want)
+	/* The echo timeout is a deadline from the write, not an idle timeout: libevent restarts its read
+	 * timeout at every read, so a server trickling the echo a byte at a time would otherwise never time
+	 * out, and an echo seconds past the deadline would count as a success. */
+	if (now >= deadline) {
+		conn_fail(c, DIAG_ECHO_TIMEOUT, 0);
 		return;
-	hist_record(&c->lg->st->rtt_us, (clock_now_ns() - c->u.t_ns) / CLOCK_NS_PER_US);
+	}
+	c->matched = (uint8_t)(c->matched + n);
+	if (c->matched < want) {
+		left_us = (deadline - now) / CLOCK_NS_PER_US + 1;  /* > 0: a zero timeval means no timeout */
+		tv.tv_sec = (time_t)(left_us / 1000000);
+		tv.tv_usec = (suseconds_t)(left_us % 1000000);
+		bufferevent_set_timeouts(bev, &tv, &tv);
+		return;
+	}
+	hist_record(&c->lg->st->rtt_us, (now - c->u.t_ns) / CLOCK_NS_PER_US);
 	to_hold(c);
 }
 
