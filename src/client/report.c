@@ -262,6 +262,8 @@ static void row_reason(struct sbuf *o, const struct findmax_row *r, unsigned slo
 	if (r->conn_failures || r->held < r->conns)
 		sbuf_printf(o, "%" PRIu64 " of %" PRIu64 " held, %" PRIu64 " connection failure%s", r->held, r->conns,
 		    r->conn_failures, r->conn_failures == 1 ? "" : "s");
+	else if (r->answered == 0)  /* a p99 of nothing reads as a pass */
+		sbuf_printf(o, "no replies, %" PRIu64 " of %" PRIu64 " messages lost", r->sent, r->sent);
 	else
 		sbuf_printf(o, "p99 %.3f ms %s SLO %u ms, %" PRIu64 " of %" PRIu64 " messages lost", r->p99_ms,
 		    r->p99_ms <= (double)slo_ms ? "<=" : ">", slo_ms, r->sent - (r->answered < r->sent ? r->answered : r->sent),
@@ -324,9 +326,12 @@ static void latency_verdict(struct sbuf *o, const struct report_meta *m, const s
 	sbuf_printf(o, "VERDICT: concurrency %" PRIu64, l->held);
 	if (l->held < l->conns)
 		sbuf_printf(o, " of %" PRIu64, l->conns);
-	sbuf_printf(o, " held, p99 %.3f ms %s SLO %u ms, %" PRIu64 " of %" PRIu64 " messages lost", s->lat_ms[2],
-	    s->lat_ms[2] <= (double)m->slo_ms ? "<=" : ">", m->slo_ms,
-	    s->lat_total > l->answered ? s->lat_total - l->answered : 0, s->lat_total);
+	if (l->answered == 0)  /* a p99 of nothing reads as a pass */
+		sbuf_printf(o, " held, no replies, %" PRIu64 " of %" PRIu64 " messages lost", s->lat_total, s->lat_total);
+	else
+		sbuf_printf(o, " held, p99 %.3f ms %s SLO %u ms, %" PRIu64 " of %" PRIu64 " messages lost", s->lat_ms[2],
+			    s->lat_ms[2] <= (double)m->slo_ms ? "<=" : ">", m->slo_ms,
+			    s->lat_total > l->answered ? s->lat_total - l->answered : 0, s->lat_total);
 	if (l->mismatched)
 		sbuf_printf(o, ", %" PRIu64 " mismatched", l->mismatched);
 	conn_tail(o, m, t, s);

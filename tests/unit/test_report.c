@@ -463,6 +463,15 @@ static void test_findmax_report(void **state)
 	assert_true(report_format_text(&m, t, buf, REPORT_TEXT_LEN) > 0);
 	assert_non_null(strstr(buf, "VERDICT: no step met the SLO 200 ms; at 1000 connections 990 of 1000 held, 10 "
 				    "connection failures: FAIL\n"));
+	/* nothing answered: no p99 to compare */
+	rows[0].held = 1000;
+	rows[0].conn_failures = 0;
+	rows[0].answered = 0;
+	m.stop = FINDMAX_STOP_SLO;
+	report_summarize(&m, t, &s);
+	assert_true(report_format_text(&m, t, buf, REPORT_TEXT_LEN) > 0);
+	assert_non_null(strstr(buf, "VERDICT: no step met the SLO 200 ms; at 1000 connections no replies, 1000 of 1000 "
+				    "messages lost: FAIL\n"));
 	free(buf);
 	free(l);
 	free(t);
