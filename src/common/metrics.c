@@ -99,6 +99,7 @@ size_t metrics_render(const struct stats_totals *t, const struct metrics_worker 
 	metrics_counter(&o, "c1m_closed_total", "Connections closed, including those lost with a crashed worker.",
 			t->closed);
 	metrics_counter(&o, "c1m_lost_total", "Connections that died with a crashed worker process.", t->lost);
+	metrics_counter(&o, "c1m_idle_closed_total", "Connections closed by --idle-timeout.", t->idle_closed);
 
 	metrics_family(&o, "c1m_errors_total", "counter",
 		       "Failed accepts (emfile, enfile, accept) and connections closed by an error (read, write, "

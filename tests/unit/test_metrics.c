@@ -32,6 +32,9 @@ static const char expected_two[] =
 	"# HELP c1m_lost_total Connections that died with a crashed worker process.\n"
 	"# TYPE c1m_lost_total counter\n"
 	"c1m_lost_total 7\n"
+	"# HELP c1m_idle_closed_total Connections closed by --idle-timeout.\n"
+	"# TYPE c1m_idle_closed_total counter\n"
+	"c1m_idle_closed_total 9\n"
 	"# HELP c1m_errors_total Failed accepts (emfile, enfile, accept) and connections closed by an error (read, "
 	"write, reset).\n"
 	"# TYPE c1m_errors_total counter\n"
@@ -81,6 +84,7 @@ static void fabricate(struct stats_totals *t, struct metrics_worker w[2])
 	t->accepted = 2000;
 	t->closed = 500;
 	t->lost = 7;
+	t->idle_closed = 9;
 	t->err_emfile = 11;
 	t->err_enfile = 12;
 	t->err_accept = 13;
@@ -158,7 +162,7 @@ static void test_render_shape(void **state)
 			assert_string_equal(name, family);
 		}
 	}
-	assert_int_equal(nseen, 16);
+	assert_int_equal(nseen, 17);
 }
 
 /* Truncation: the return is the full length, the buffer holds a NUL-terminated prefix. */
