@@ -4,11 +4,22 @@
  * a recv of 4096 bytes does not write past the buffer, a short send keeps its offset and the slot stays in
  * EPOLLOUT until every byte left, errors and hangups close the connection once, and nothing prints per
  * connection. The accept decisions are the shared acceptctl module's, as in c1m-server; this file supplies the
- * mechanics: listeners in or out of the epoll set, closed, re-opened, and a retry deadline. */
+ * mechanics: listeners in or out of the epoll set, closed, re-opened, and a retry deadline.
+ *
+ * Stopping (drain.h). The signalfd callback only notes the first SIGINT/SIGTERM; the drain begins between
+ * batches, where closing other slots is safe (reactor.h): the listeners are closed (once every worker has,
+ * the kernel refuses new connections instead of queueing them), a slot in the recv half of the cycle owes
+ * nothing and is closed at once, and a slot in the send half keeps its EPOLLOUT interest (it has no EPOLLIN:
+ * level-triggered epoll reports nothing else for it) until its buffer is sent, and is then closed instead of
+ * going back to EPOLLIN. At --drain-timeout the rest are closed; the loop ends when none is left. What a peer
+ * sent after the signal (or before it, beyond the one buffer a slot holds) is never read, and the kernel
+ * answers a close with unread input by a reset, which also drops echo still queued in the kernel: such a
+ * peer sees a reset, never an EOF that would pass a partial echo off as complete. */
 #include "epecho.h"
 
 #include "acceptctl.h"
 #include "clock.h"
+#include "drain.h"
 #include "net.h"
 #include "procfs.h"
 #include "reactor.h"
@@ -33,6 +44,8 @@ enum epecho_close {
 	EPECHO_CLOSE_WRITE, /* send failed, or epoll_ctl failed switching the slot back to EPOLLIN */
 	EPECHO_CLOSE_RESET, /* ECONNRESET */
 	EPECHO_CLOSE_IDLE,  /* --idle-timeout */
+	EPECHO_CLOSE_DRAINED,  /* stopping: its buffer was sent (or empty) */
+	EPECHO_CLOSE_DEADLINE, /* stopping: --drain-timeout ran out with echo still unsent */
 };
 
 /* Runtime state of one worker process; lives on worker_main's stack. */
@@ -51,7 +64,10 @@ struct epecho_worker {
 	uint64_t housekeep_ns;        /* next RSS refresh, clock_now_ns() time */
 	int statm_fd;                 /* /proc/self/statm, opened at start so EMFILE cannot stop the RSS refresh */
 	long page_size;               /* bytes */
-	bool stop;                    /* SIGINT/SIGTERM seen */
+	bool stop;                    /* SIGINT/SIGTERM seen; the drain begins after the batch */
+	bool draining;                /* the drain began: no accepting, no reading */
+	uint64_t drain_deadline_ns;   /* clock_now_ns() at which the drain closes what is left */
+	struct drain_slot *drain;     /* our drain record in shared memory; we are its only writer */
 };
 
 static void epecho_recv_cb(struct reactor *r, struct reactor_event *ev, uint32_t revents);
@@ -75,10 +91,16 @@ static void epecho_conn_close(struct epecho_worker *w, struct reactor_event **ev
 	case EPECHO_CLOSE_IDLE:
 		stats_add(&w->st->idle_closed, 1);
 		break;
+	case EPECHO_CLOSE_DRAINED:
+	case EPECHO_CLOSE_DEADLINE:
+		break;
 	}
 	reactor_event_free(&w->reactor, evp);
 	acceptctl_conn_closed(&w->ac);
-	if (!acceptctl_accepting(&w->ac))
+	if (w->draining)
+		drain_slot_closed(w->drain, why == EPECHO_CLOSE_DRAINED ? DRAIN_CLOSE_FLUSHED :
+				  why == EPECHO_CLOSE_DEADLINE ? DRAIN_CLOSE_DEADLINE : DRAIN_CLOSE_ERROR);
+	else if (!acceptctl_accepting(&w->ac))
 		w->closed_in_batch = true;
 }
 
@@ -142,6 +164,10 @@ static void epecho_send_cb(struct reactor *r, struct reactor_event *ev, uint32_t
 			return;
 		ev->length = 0;
 		ev->sent = 0;
+		if (w->draining) {
+			epecho_conn_close(w, &ev, EPECHO_CLOSE_DRAINED);
+			return;
+		}
 		ev->callback = epecho_recv_cb;
 		if (reactor_event_add(r, ev, EPOLLIN) < 0)
 			epecho_conn_close(w, &ev, EPECHO_CLOSE_WRITE);
@@ -319,6 +345,9 @@ static void epecho_signal_cb(struct reactor *r, struct reactor_event *ev, uint32
 	struct epecho_worker *w = ev->arg;
 	struct signalfd_siginfo si;
 
+	/* Only the first counts: a terminal's Ctrl-C reaches every process of the group and the supervisor
+	 * forwards it too, so one stop can arrive twice; "now" is the supervisor's answer to a second signal
+	 * sent to it (it kills the workers). */
 	while (read(ev->fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
 		w->stop = true;
 }
@@ -362,6 +391,8 @@ static int epecho_timeout_ms(const struct epecho_worker *w, uint64_t now)
 
 	if (w->retry_ns != 0 && w->retry_ns < due)
 		due = w->retry_ns;
+	if (w->draining && w->drain_deadline_ns < due)
+		due = w->drain_deadline_ns;
 	if (w->idle_ns != 0 && (oldest = reactor_idle_oldest(&w->reactor)) != NULL &&
 	    oldest->last_ns + w->idle_ns < due)
 		due = oldest->last_ns + w->idle_ns;
@@ -391,13 +422,48 @@ static void epecho_after_batch(struct epecho_worker *w)
 	}
 }
 
+/* reactor_foreach: at the start of the drain, closes a connection that owes nothing (its slot is in the recv
+ * half of the cycle, so its buffer is empty); one in the send half finishes in epecho_send_cb. */
+static void epecho_drain_slot(struct reactor *r, struct reactor_event *ev, void *arg)
+{
+	if (ev->callback == epecho_recv_cb)
+		epecho_conn_close(arg, &ev, EPECHO_CLOSE_DRAINED);
+}
+
+/* reactor_foreach: closes any connection, as the drain deadline does. */
 static void epecho_close_conn_slot(struct reactor *r, struct reactor_event *ev, void *arg)
 {
 	if (ev->callback == epecho_recv_cb || ev->callback == epecho_send_cb)
-		epecho_conn_close(arg, &ev, EPECHO_CLOSE_EOF);
+		epecho_conn_close(arg, &ev, EPECHO_CLOSE_DEADLINE);
 }
 
-/* SIGINT/SIGTERM: stop accepting, close every connection (each counted as closed). */
+/* Between batches after the first SIGINT/SIGTERM (see the file comment). */
+static void epecho_drain_begin(struct epecho_worker *w)
+{
+	uint64_t now = clock_now_ns();
+
+	acceptctl_stop(&w->ac); /* closes the listeners */
+	w->retry_ns = 0;
+	w->closed_in_batch = false;
+	w->draining = true;
+	w->drain_deadline_ns = now + (uint64_t)w->opt->drain_timeout_ms * CLOCK_NS_PER_MS;
+	drain_slot_begin(w->drain, now, w->ac.conns);
+	reactor_foreach(&w->reactor, epecho_drain_slot, w);
+}
+
+/* Whether the drain is over; at the deadline it closes what is left first. */
+static bool epecho_drain_done(struct epecho_worker *w)
+{
+	if (w->ac.conns != 0 && clock_now_ns() >= w->drain_deadline_ns)
+		reactor_foreach(&w->reactor, epecho_close_conn_slot, w);
+	if (w->ac.conns != 0)
+		return false;
+	drain_slot_end(w->drain, clock_now_ns());
+	return true;
+}
+
+/* The end of the worker, whatever the path: stop accepting and close every connection left (none after a
+ * drain). */
 static void epecho_shutdown(struct epecho_worker *w)
 {
 	acceptctl_stop(&w->ac);
@@ -415,6 +481,7 @@ int epecho_worker_main(unsigned index, void *slotp, const struct srvmain_config 
 	w.cfg = cfg;
 	w.opt = cfg->opt;
 	w.st = slotp;
+	w.drain = &cfg->drain[index];
 	w.index = index;
 	w.statm_fd = -1;
 	w.idle_ns = (uint64_t)w.opt->idle_timeout_s * CLOCK_NS_PER_S;
@@ -442,7 +509,7 @@ int epecho_worker_main(unsigned index, void *slotp, const struct srvmain_config 
 	rc = srvmain_worker_listen(cfg, index, first, &w.ac);
 	if (rc != 0)
 		goto out;
-	while (!w.stop) {
+	for (;;) {
 		if (reactor_run_once(&w.reactor, epecho_timeout_ms(&w, clock_now_ns()), err, sizeof(err)) < 0) {
 			/* epoll_wait fails only on a broken epoll fd: nothing this loop can recover from. */
 			fprintf(stderr, "%s: worker %u: %s\n", cfg->prog, index, err);
@@ -450,6 +517,10 @@ int epecho_worker_main(unsigned index, void *slotp, const struct srvmain_config 
 			goto out;
 		}
 		epecho_after_batch(&w);
+		if (w.stop && !w.draining)
+			epecho_drain_begin(&w);
+		if (w.draining && epecho_drain_done(&w))
+			break;
 	}
 out:
 	epecho_shutdown(&w);

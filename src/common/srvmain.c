@@ -28,6 +28,7 @@ struct srvmain_run {
 	struct acceptctl_shared *shared; /* MAP_SHARED: listener holder count */
 	void *slots;                     /* MAP_SHARED: one ops->slot_size slot per worker */
 	size_t slots_size;               /* bytes */
+	struct drain_slot *drain;        /* MAP_SHARED: one drain record per worker */
 	struct stats_totals prev;        /* snapshot at the previous status line */
 	uint64_t prev_ns;                /* clock_now_ns() of prev; 0 = none yet */
 	uint64_t start_ns;               /* clock_now_ns() when the workers were started */
@@ -73,6 +74,13 @@ static void srvmain_on_exit(unsigned index, int wstatus, void *arg)
 	int pid = atomic_load_explicit(&slot->pid, memory_order_relaxed);
 	char how[128];
 
+	/* Killed mid-drain (a second signal, or still running past the drain bound): the worker had counted
+	 * what it held as closed by the stop when the drain began, so what it still held is not open any more
+	 * but closed with it, and the drain record says so. The worker is dead: we are the slots' only writer. */
+	if (WIFSIGNALED(wstatus) && drain_slot_killed(&r->drain[index], held, clock_now_ns())) {
+		stats_add(&slot->closed, held);
+		stats_set(&slot->conns, 0);
+	}
 	acceptctl_reaped(r->shared, slot);
 	/* A clean exit is the normal end after SIGINT/SIGTERM; only surprises are worth a line. */
 	if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0)
@@ -165,11 +173,15 @@ out:
 static void srvmain_summary(struct srvmain_run *r)
 {
 	struct stats_totals fin;
+	struct drain_totals dt;
 	char line[2048];
 	unsigned i;
 
 	stats_sum(r->slots, workers_slots_size(1, r->ops->slot_size), r->opt.workers, &fin);
 	stats_format_summary(&fin, (double)(clock_now_ns() - r->start_ns) / 1e9, line, sizeof(line));
+	fputs(line, stdout);
+	drain_sum(r->drain, r->opt.workers, &dt);
+	drain_format_summary(&dt, r->opt.drain_timeout_ms, line, sizeof(line));
 	fputs(line, stdout);
 	for (i = 0; i < r->opt.workers; i++) {
 		stats_format_worker(i, r->pids[i], r->starts[i], srvmain_slot(r, i), line, sizeof(line));
@@ -210,10 +222,11 @@ static void srvmain_banner(const struct srvmain_run *r)
 	if (r->ops->conn_slot_bytes != 0)
 		snprintf(slot, sizeof(slot), ", %zu-byte slot per connection", r->ops->conn_slot_bytes);
 	fprintf(stderr, "%s: listening on %s ports %u..%u (backlog %d), %u worker%s x %llu connections "
-		"(%u fds per worker), max %llu%s, stats every %.1f s\n", r->ops->prog, o->bind_addr,
-		(unsigned)o->port_base, (unsigned)(o->port_base + o->ports - 1), o->backlog, o->workers,
-		o->workers == 1 ? "" : "s", (unsigned long long)o->per_worker_max, o->fds_per_worker,
-		(unsigned long long)o->max_connections, slot, o->stats_interval_ms / 1000.0);
+		"(%u fds per worker), max %llu%s, stats every %.1f s, SIGTERM drains for at most %.1f s\n",
+		r->ops->prog, o->bind_addr, (unsigned)o->port_base, (unsigned)(o->port_base + o->ports - 1),
+		o->backlog, o->workers, o->workers == 1 ? "" : "s", (unsigned long long)o->per_worker_max,
+		o->fds_per_worker, (unsigned long long)o->max_connections, slot, o->stats_interval_ms / 1000.0,
+		o->drain_timeout_ms / 1000.0);
 }
 
 /* Frees what srvmain_run() set up, in the reverse order; safe on a partly set-up run. */
@@ -227,8 +240,10 @@ static void srvmain_release(struct srvmain_run *r)
 	free(r->starts);
 	r->pids = NULL;
 	r->starts = NULL;
+	workers_shm_free(r->drain, r->opt.workers * sizeof(*r->drain));
 	workers_shm_free(r->slots, r->slots_size);
 	workers_shm_free(r->shared, sizeof(*r->shared));
+	r->drain = NULL;
 	r->slots = NULL;
 	r->shared = NULL;
 }
@@ -311,16 +326,18 @@ int srvmain_run(int argc, char **argv, const struct srvmain_ops *ops)
 	r.shared = workers_shm_alloc(sizeof(*r.shared), err, sizeof(err));
 	r.slots_size = workers_slots_size(r.opt.workers, ops->slot_size);
 	r.slots = r.shared != NULL ? workers_shm_alloc(r.slots_size, err, sizeof(err)) : NULL;
+	r.drain = r.slots != NULL ? workers_shm_alloc(r.opt.workers * sizeof(*r.drain), err, sizeof(err)) : NULL;
 	r.starts = calloc(r.opt.workers, sizeof(*r.starts));
 	r.pids = calloc(r.opt.workers, sizeof(*r.pids));
-	if (r.slots == NULL || r.starts == NULL || r.pids == NULL) {
-		fprintf(stderr, "%s: %s\n", ops->prog, r.slots == NULL ? err : "out of memory");
+	if (r.drain == NULL || r.starts == NULL || r.pids == NULL) {
+		fprintf(stderr, "%s: %s\n", ops->prog, r.drain == NULL ? err : "out of memory");
 		srvmain_release(&r);
 		return 1;
 	}
 	r.cfg.prog = ops->prog;
 	r.cfg.opt = &r.opt;
 	r.cfg.shared = r.shared;
+	r.cfg.drain = r.drain;
 	r.cfg.migrate_req = lv.tcp_migrate_req_present && lv.tcp_migrate_req == 1;
 	srvmain_banner(&r);
 	if (r.opt.metrics && srvmain_metrics_open(&r) < 0) {
@@ -340,6 +357,7 @@ int srvmain_run(int argc, char **argv, const struct srvmain_ops *ops)
 	spec.arg = &r;
 	spec.slots = r.slots;
 	spec.base = r.base;
+	spec.stop_grace_ms = r.opt.drain_timeout_ms + SRVOPT_DRAIN_MARGIN_MS;
 	r.start_ns = clock_now_ns();
 
 	rc = workers_run(&spec, err, sizeof(err));

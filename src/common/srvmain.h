@@ -4,7 +4,8 @@
  * the limits, checks them for the server role (or prints the table for --check), makes sure the ports are
  * free, sets up the shared memory, and supervises the workers through workers_run(): a status line every
  * --stats-interval, a line for each worker that dies (it is restarted), with --metrics a Prometheus endpoint
- * on the supervisor's event loop (metrics.h), and after SIGINT/SIGTERM a summary with one line per worker.
+ * on the supervisor's event loop (metrics.h), and after SIGINT/SIGTERM, once every worker has drained its
+ * connections (drain.h, --drain-timeout), a summary with the drain's figures and one line per worker.
  * It is the program's main, so unlike the rest of src/common it prints. */
 #ifndef C1M_SRVMAIN_H
 #define C1M_SRVMAIN_H
@@ -14,6 +15,7 @@
 #include <stdint.h>
 
 #include "acceptctl.h"
+#include "drain.h"
 #include "srvopt.h"
 #include "stats.h"
 
@@ -22,6 +24,7 @@ struct srvmain_config {
 	const char *prog;                  /* program name, for messages */
 	const struct server_options *opt;  /* resolved options */
 	struct acceptctl_shared *shared;   /* MAP_SHARED: the listener holder count */
+	struct drain_slot *drain;          /* MAP_SHARED: one drain record per worker, indexed like the slots */
 	bool migrate_req;                  /* net.ipv4.tcp_migrate_req = 1: a closed listener's queue moves on */
 };
 
@@ -35,7 +38,8 @@ struct srvmain_ops {
 	                                      --high-watermark an error; 0 = the server honours --high-watermark */
 	size_t conn_slot_bytes;            /* bytes of a fixed per-connection slot, named in the startup line;
 	                                      0 = not named */
-	/* The worker process (workers_spec.worker_main); return = exit status: 0 after SIGINT/SIGTERM,
+	/* The worker process (workers_spec.worker_main); return = exit status: 0 after SIGINT/SIGTERM and its
+	 * drain (drain.h), whether every connection was flushed or the deadline closed some,
 	 * WORKERS_EXIT_FATAL when the listeners cannot be opened at first start, 1 on other failures. */
 	int (*worker_main)(unsigned index, void *slot, const struct srvmain_config *cfg);
 };

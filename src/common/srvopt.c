@@ -18,6 +18,7 @@ void srvopt_defaults(struct server_options *o)
 	o->port_base = SRVOPT_DEFAULT_PORT;
 	o->ports = SRVOPT_DEFAULT_PORTS;
 	o->high_watermark = SRVOPT_DEFAULT_HIGH_WATERMARK;
+	o->drain_timeout_ms = SRVOPT_DEFAULT_DRAIN_MS;
 }
 
 /* Strict unsigned decimal: no sign, no trailing garbage, no overflow past max. */
@@ -97,7 +98,7 @@ static int srvopt_parse_seconds_ms(const char *s, uint64_t max_ms, uint64_t *out
 
 enum srvopt_id {
 	OPT_BIND, OPT_PORT, OPT_PORTS, OPT_BACKLOG, OPT_MAXCONN, OPT_WORKERS, OPT_STATS, OPT_CHECK, OPT_IDLE,
-	OPT_HIGHWM, OPT_METRICS, OPT_HELP
+	OPT_HIGHWM, OPT_METRICS, OPT_DRAIN, OPT_HELP
 };
 
 struct srvopt_flag {
@@ -118,6 +119,7 @@ static const struct srvopt_flag srvopt_flags[] = {
 	{ "--idle-timeout", OPT_IDLE, true },
 	{ "--high-watermark", OPT_HIGHWM, true },
 	{ "--metrics", OPT_METRICS, true },
+	{ "--drain-timeout", OPT_DRAIN, true },
 	{ "--help", OPT_HELP, false },
 	{ "-h", OPT_HELP, false },
 };
@@ -269,6 +271,14 @@ static int srvopt_apply(struct server_options *o, const struct srvopt_flag *f, c
 		}
 		o->metrics = true;
 		return 0;
+	case OPT_DRAIN:
+		if (srvopt_parse_seconds_ms(val, SRVOPT_MAX_DRAIN_MS, &v) < 0) {
+			snprintf(err, errlen, "--drain-timeout '%s': expected seconds 0..%u, up to 3 decimals "
+				 "(0 = close at once)", val, SRVOPT_MAX_DRAIN_MS / 1000);
+			return -1;
+		}
+		o->drain_timeout_ms = (unsigned)v;
+		return 0;
 	case OPT_CHECK:
 		o->check = true;
 		return 0;
@@ -411,6 +421,16 @@ int srvopt_usage(const char *prog, size_t fixed_buffer, char *buf, size_t len)
 		"  --stats-interval SEC   status line period (default 1 on a terminal, else 10)\n"
 		"  --idle-timeout SEC     close connections idle this long (default 0 = never)\n"
 		"%s"
+		"  --drain-timeout SEC    graceful stop bound (default %.0f; 0 = close every connection at once).\n"
+		"                         On the first SIGTERM/SIGINT each worker closes its listeners (new\n"
+		"                         connections are refused at once), stops reading, sends every connection\n"
+		"                         the echo it still owes and closes it once nothing is left (at once when\n"
+		"                         nothing is owed); after SEC seconds it closes the rest. The summary says\n"
+		"                         how long the drain took and how many were closed at the deadline. Exit\n"
+		"                         status 0 either way: a drain cut short by the deadline is the bounded,\n"
+		"                         expected outcome. A second SIGTERM/SIGINT kills the workers at once;\n"
+		"                         the supervisor also kills any worker still running %u s after the\n"
+		"                         deadline. SIGPIPE is ignored: a peer that resets costs one connection.\n"
 		"  --metrics ADDR:PORT    serve Prometheus metrics at http://ADDR:PORT/metrics from the supervisor\n"
 		"                         (numeric address, [::1]:PORT for IPv6; port 0 = any free port; the\n"
 		"                         workers never touch it: connections, accepts, closes, errors by kind,\n"
@@ -418,5 +438,5 @@ int srvopt_usage(const char *prog, size_t fixed_buffer, char *buf, size_t len)
 		"  --check                print the limits table for this configuration and exit (0 = all ok)\n"
 		"  -h, --help             this text\n",
 		prog, SRVOPT_DEFAULT_BIND, (unsigned)SRVOPT_DEFAULT_PORT, (unsigned)SRVOPT_DEFAULT_PORTS, SRVOPT_FD_RESERVE,
-		SRVOPT_AUTO_HEADROOM_PCT, hwm);
+		SRVOPT_AUTO_HEADROOM_PCT, hwm, SRVOPT_DEFAULT_DRAIN_MS / 1000.0, SRVOPT_DRAIN_MARGIN_MS / 1000u);
 }

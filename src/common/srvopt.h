@@ -21,6 +21,11 @@
 #define SRVOPT_MAX_WORKERS            1024u
 #define SRVOPT_AUTO_HEADROOM_PCT      90u    /* auto workers fill each process to at most 90% of its fds */
 #define SRVOPT_ADDR_LEN               64
+#define SRVOPT_DEFAULT_DRAIN_MS       5000u  /* --drain-timeout default, milliseconds */
+#define SRVOPT_MAX_DRAIN_MS           3600000u /* an hour: a longer graceful stop is a typo */
+#define SRVOPT_DRAIN_MARGIN_MS        2000u  /* the supervisor SIGKILLs a worker still alive this long after
+                                                 the drain deadline (closing what is left takes well under
+                                                 a second, even 20,000 connections) */
 
 struct server_options {
 	char     bind_addr[SRVOPT_ADDR_LEN]; /* numeric IPv4 or IPv6 address to listen on */
@@ -37,6 +42,8 @@ struct server_options {
 	size_t   high_watermark;    /* bytes; reading stops while this much echo is unsent, resumes at half */
 	bool     high_watermark_given; /* --high-watermark was on the command line */
 	bool     help;              /* --help was given */
+	unsigned drain_timeout_ms;  /* after SIGINT/SIGTERM, milliseconds to flush unsent echo before closing
+	                               the rest; 0 = close every connection at once */
 	bool     metrics;           /* --metrics was given: the supervisor serves GET /metrics */
 	char     metrics_addr[SRVOPT_ADDR_LEN]; /* numeric IPv4 or IPv6 address of the metrics endpoint */
 	uint16_t metrics_port;      /* its port; 0 = any free port (the startup line names it) */

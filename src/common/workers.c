@@ -219,7 +219,9 @@ static void workers_begin_stop(struct workers_state *w, int sig)
 	for (i = 0; i < w->spec->count; i++)
 		w->child[i].restart_ns = 0;
 	workers_signal_all(w, sig);
-	w->kill_ns = clock_now_ns() + (uint64_t)WORKERS_STOP_GRACE_MS * CLOCK_NS_PER_MS;
+	/* Never before the workers' own bound: a drain that is still within its deadline is not hung. */
+	w->kill_ns = clock_now_ns() + (uint64_t)(w->spec->stop_grace_ms != 0 ? w->spec->stop_grace_ms :
+						 WORKERS_STOP_GRACE_MS) * CLOCK_NS_PER_MS;
 }
 
 static unsigned workers_backoff_ms(unsigned quick_deaths)

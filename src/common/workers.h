@@ -6,7 +6,8 @@
  *
  * Server mode (restart = true): a worker that ends while no shutdown is under way is reported with on_exit()
  * and started again in its slot (backing off when it dies quickly); workers_run() returns after a SIGINT or
- * SIGTERM has been forwarded and every worker has ended. A worker exiting with WORKERS_EXIT_FATAL (e.g. it
+ * SIGTERM has been forwarded and every worker has ended (by itself within stop_grace_ms, or killed then, or
+ * killed at once on a second SIGINT/SIGTERM). A worker exiting with WORKERS_EXIT_FATAL (e.g. it
  * cannot bind) stops the whole run instead: workers_run() returns -1.
  * Client mode (restart = false): a worker's end is final; workers_run() returns when all have ended.
  *
@@ -23,7 +24,7 @@
 struct event_base;
 
 #define WORKERS_EXIT_FATAL      78   /* worker exit status: configuration error, do not restart (EX_CONFIG) */
-#define WORKERS_STOP_GRACE_MS   5000 /* after forwarding SIGINT/SIGTERM, SIGKILL workers still alive after this */
+#define WORKERS_STOP_GRACE_MS   5000 /* default workers_spec.stop_grace_ms */
 #define WORKERS_MAX             4096
 
 struct workers_spec {
@@ -43,6 +44,9 @@ struct workers_spec {
 	void (*on_start)(unsigned index, int pid, void *arg); /* supervisor: a worker was (re)started; may be NULL */
 	struct event_base *base; /* optional caller-owned event loop the supervisor waits in; the callbacks above
 	                            run between its events. NULL = an internal one. Not freed by workers_run */
+	unsigned stop_grace_ms; /* after forwarding the first SIGINT/SIGTERM, SIGKILL workers still alive after
+	                           this many milliseconds (a server's drain bound plus a margin); a second
+	                           SIGINT/SIGTERM kills them at once. 0 = WORKERS_STOP_GRACE_MS */
 };
 
 /* See the file comment. Returns 0, or -1 with err (fork/mmap failure before any worker ran, or a worker

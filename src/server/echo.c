@@ -5,14 +5,25 @@
  * evconnlistener_disable/enable, evconnlistener_free, re-creating the listeners, and a one-shot retry timer.
  *
  * Connections. One struct echo_conn per connection owns one bufferevent; it is created in echo_conn_new()
- * and freed only in echo_conn_free(), from the event callback on EOF, error or idle timeout (or at shutdown).
- * Echo moves the input chains to the output with evbuffer_add_buffer() (no copy). Backpressure as in
- * libevent's le-proxy sample: when unsent output reaches the high watermark, reading stops and a write
- * low-watermark callback turns it back on at half, so a peer that never reads costs at most one watermark
- * plus one read of user memory. */
+ * and freed only in echo_conn_free(): from the event callback on EOF, error or idle timeout, from the write
+ * callback once a draining connection has nothing left to send, or by the drain itself. Echo moves the input
+ * chains to the output with evbuffer_add_buffer() (no copy). Backpressure as in libevent's le-proxy sample:
+ * when unsent output reaches the high watermark, reading stops and a write low-watermark callback turns it
+ * back on at half, so a peer that never reads costs at most one watermark plus one read of user memory.
+ *
+ * Stopping (drain.h). The first SIGINT/SIGTERM frees the listeners (once every worker has, the kernel refuses
+ * new connections instead of queueing them), turns reading off on every connection, frees at once those
+ * with no output left, and puts the rest into the draining state the half-close already uses: write low
+ * watermark 0, so the write callback runs when the output is empty and frees the connection. A one-shot
+ * timer at --drain-timeout frees whatever is left; the loop ends when the last connection is gone. What a
+ * peer sent after the signal (or before it, held back by the high watermark) is never read, and the kernel
+ * answers a close with unread input by a reset, which also drops echo still queued in the kernel: such a
+ * peer sees a reset, never an EOF that would pass a partial echo off as complete. */
 #include "echo.h"
 
 #include "acceptctl.h"
+#include "clock.h"
+#include "drain.h"
 #include "net.h"
 #include "procfs.h"
 
@@ -32,7 +43,8 @@
 enum echo_conn_state {
 	ECHO_CONN_ECHOING,  /* reading and echoing */
 	ECHO_CONN_BLOCKED,  /* output at the high watermark: reading disabled until it drains to the low one */
-	ECHO_CONN_DRAINING, /* peer sent EOF: flush what is left, then free */
+	ECHO_CONN_DRAINING, /* peer sent EOF, or the worker is stopping: reading is off; flush what is left, then
+	                       free */
 };
 
 struct echo_worker;
@@ -56,6 +68,11 @@ struct echo_worker {
 	struct event *retry_ev;            /* one-shot ACCEPTCTL_RETRY_MS while not accepting */
 	struct event *housekeep_ev;        /* ECHO_HOUSEKEEP_MS persistent: RSS */
 	struct event *sig_ev[2];           /* SIGINT, SIGTERM */
+	struct event *drain_ev;            /* one-shot: the --drain-timeout deadline after the first signal */
+	struct drain_slot *drain;          /* our drain record in shared memory; we are its only writer */
+	bool draining;                     /* the first SIGINT/SIGTERM came: no accepting, no reading */
+	bool drained;                      /* the drain ended: nothing open any more (sockets closed by the
+	                                      teardown at the latest) */
 	const struct timeval *idle_tv;     /* libevent common timeout, NULL without --idle-timeout */
 	size_t high_wm, low_wm;            /* bytes of unsent output: stop reading at high, resume at low */
 	long page_size;
@@ -64,6 +81,7 @@ struct echo_worker {
 static void echo_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int socklen,
 			   void *arg);
 static void echo_accept_error_cb(struct evconnlistener *l, void *arg);
+static void echo_drain_end(struct echo_worker *w);
 
 /* --- connection ------------------------------------------------------------------------------------------ */
 
@@ -103,8 +121,9 @@ static void echo_conn_set_state(struct echo_conn *c, enum echo_conn_state to)
 	c->state = to;
 }
 
-
-static void echo_conn_free(struct echo_conn **cp)
+/* The one place a connection is freed. why says how it ended if the worker is draining (else it is unused:
+ * the callers count errors and idle closes themselves). */
+static void echo_conn_free(struct echo_conn **cp, enum drain_close why)
 {
 	struct echo_conn *c = *cp;
 	struct echo_worker *w = c->w;
@@ -119,6 +138,12 @@ static void echo_conn_free(struct echo_conn **cp)
 	free(c);
 	*cp = NULL;
 	acceptctl_conn_closed(&w->ac);
+	if (w->draining) {
+		drain_slot_closed(w->drain, why);
+		if (w->head == NULL)
+			echo_drain_end(w);
+		return;
+	}
 	if (!acceptctl_accepting(&w->ac)) /* a close can only change something for a worker not accepting */
 		srvmain_accept_event(w->cfg, w->index, &w->ac, ACCEPTCTL_EV_CLOSED, 0);
 }
@@ -159,7 +184,7 @@ static void echo_write_cb(struct bufferevent *bev, void *arg)
 		echo_conn_set_state(c, ECHO_CONN_ECHOING);
 		bufferevent_enable(bev, EV_READ);
 	} else if (c->state == ECHO_CONN_DRAINING && evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
-		echo_conn_free(&c);
+		echo_conn_free(&c, DRAIN_CLOSE_FLUSHED);
 	}
 }
 
@@ -187,7 +212,7 @@ static void echo_event_cb(struct bufferevent *bev, short what, void *arg)
 		echo_conn_set_state(c, ECHO_CONN_DRAINING);
 		return;
 	}
-	echo_conn_free(&c);
+	echo_conn_free(&c, DRAIN_CLOSE_ERROR);
 }
 
 static int echo_conn_new(struct echo_worker *w, evutil_socket_t fd)
@@ -358,27 +383,88 @@ static void echo_housekeep_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* SIGINT/SIGTERM: stop accepting, close every connection, leave the loop. A second signal finds nothing left. */
-static void echo_signal_cb(evutil_socket_t sig, short what, void *arg)
-{
-	struct echo_worker *w = arg;
+/* --- stopping ------------------------------------------------------------------------------------------- */
 
-	acceptctl_stop(&w->ac);
+/* Nothing is open any more: the loop ends (its persistent timers would keep it running). The drain record
+ * ends after the teardown: bufferevent_free() leaves the close of the socket to a finalizer that the loop
+ * (or event_base_free) runs later, and with 10,000 connections those closes are most of the drain's time. */
+static void echo_drain_end(struct echo_worker *w)
+{
+	if (w->drained)
+		return;
+	w->drained = true;
+	event_base_loopbreak(w->base);
+}
+
+/* Frees every connection still open, counted as closed by the deadline. */
+static void echo_close_all(struct echo_worker *w)
+{
 	while (w->head != NULL) {
 		struct echo_conn *c = w->head;
 
-		echo_conn_free(&c);
+		echo_conn_free(&c, DRAIN_CLOSE_DEADLINE);
 	}
-	event_base_loopbreak(w->base);
+}
+
+static void echo_drain_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	echo_close_all(arg);
+}
+
+/* A connection that still owes echo at the start of the drain: echo_write_cb frees it once it is sent. */
+static void echo_conn_drain(struct echo_conn *c)
+{
+	bufferevent_disable(c->bev, EV_READ);
+	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+	if (c->state != ECHO_CONN_DRAINING)
+		echo_conn_set_state(c, ECHO_CONN_DRAINING);
+}
+
+/* The first SIGINT/SIGTERM begins the drain (see the file comment). Later ones change nothing here: a
+ * terminal's Ctrl-C reaches every process of the group and the supervisor forwards it as well, so one stop
+ * can arrive twice; "now" is the supervisor's answer to a second signal sent to it (it kills the workers). */
+static void echo_signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct echo_worker *w = arg;
+	struct echo_conn *c, *next;
+	unsigned ms = w->opt->drain_timeout_ms;
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+
+	if (w->draining)
+		return;
+	acceptctl_stop(&w->ac); /* frees the listeners */
+	evtimer_del(w->retry_ev);
+	w->draining = true;
+	drain_slot_begin(w->drain, clock_now_ns(), w->ac.conns);
+	if (w->head == NULL) {
+		echo_drain_end(w);
+		return;
+	}
+	if (ms != 0)
+		evtimer_add(w->drain_ev, &tv);
+	for (c = w->head; c != NULL; c = next) {
+		bool owes = evbuffer_get_length(bufferevent_get_output(c->bev)) != 0;
+
+		next = c->next; /* c may be freed */
+		if (owes)
+			echo_conn_drain(c);
+		else
+			echo_conn_free(&c, DRAIN_CLOSE_FLUSHED); /* nothing owed: closed at once */
+	}
+	if (ms == 0)
+		echo_close_all(w);
 }
 
 static void echo_worker_teardown(struct echo_worker *w)
 {
 	unsigned i;
 
+	echo_close_all(w); /* none after a drain; only if the loop ended some other way */
 	for (i = 0; i < 2; i++)
 		if (w->sig_ev[i] != NULL)
 			event_free(w->sig_ev[i]);
+	if (w->drain_ev != NULL)
+		event_free(w->drain_ev);
 	if (w->housekeep_ev != NULL)
 		event_free(w->housekeep_ev);
 	if (w->retry_ev != NULL)
@@ -401,6 +487,7 @@ int echo_worker_main(unsigned index, void *slotp, const struct srvmain_config *c
 	w.opt = cfg->opt;
 	w.index = index;
 	w.st = slotp;
+	w.drain = &cfg->drain[index];
 	w.high_wm = w.opt->high_watermark;
 	w.low_wm = w.high_wm / 2;
 	w.page_size = sysconf(_SC_PAGESIZE);
@@ -422,8 +509,10 @@ int echo_worker_main(unsigned index, void *slotp, const struct srvmain_config *c
 	w.sig_ev[0] = evsignal_new(w.base, SIGINT, echo_signal_cb, &w);
 	w.sig_ev[1] = evsignal_new(w.base, SIGTERM, echo_signal_cb, &w);
 	w.retry_ev = evtimer_new(w.base, echo_retry_cb, &w);
+	w.drain_ev = evtimer_new(w.base, echo_drain_deadline_cb, &w);
 	w.housekeep_ev = event_new(w.base, -1, EV_PERSIST, echo_housekeep_cb, &w);
-	if (w.sig_ev[0] == NULL || w.sig_ev[1] == NULL || w.retry_ev == NULL || w.housekeep_ev == NULL) {
+	if (w.sig_ev[0] == NULL || w.sig_ev[1] == NULL || w.retry_ev == NULL || w.drain_ev == NULL ||
+	    w.housekeep_ev == NULL) {
 		fprintf(stderr, "%s: worker %u: cannot create events\n", cfg->prog, index);
 		rc = 1;
 		goto out;
@@ -442,5 +531,7 @@ int echo_worker_main(unsigned index, void *slotp, const struct srvmain_config *c
 out:
 	acceptctl_stop(&w.ac);
 	echo_worker_teardown(&w);
+	if (w.drained)
+		drain_slot_end(w.drain, clock_now_ns());
 	return rc;
 }

@@ -43,6 +43,7 @@ static void test_defaults(void **state)
 	assert_int_equal(o.idle_timeout_s, 0);
 	assert_int_equal(o.high_watermark, SRVOPT_DEFAULT_HIGH_WATERMARK);
 	assert_false(o.high_watermark_given);
+	assert_int_equal(o.drain_timeout_ms, SRVOPT_DEFAULT_DRAIN_MS);
 	assert_false(o.help);
 }
 
@@ -88,7 +89,7 @@ static void test_help(void **state)
 {
 	struct server_options o;
 	char **argv = ARGV("-h");
-	char err[256] = "", usage[4096];
+	char err[256] = "", usage[8192];
 
 	(void)state;
 	assert_int_equal(parse(argv, &o, err, sizeof(err)), 0);
@@ -98,6 +99,12 @@ static void test_help(void **state)
 	assert_non_null(strstr(usage, "--workers N|auto"));
 	assert_non_null(strstr(usage, "--high-watermark BYTES unsent echo"));
 	assert_null(strstr(usage, "not accepted"));
+	/* The stop's bound, its exit status and what a second signal does are stated. */
+	assert_non_null(strstr(usage, "--drain-timeout SEC    graceful stop bound (default 5; 0 = close every"));
+	assert_non_null(strstr(usage, "Exit\n                         status 0 either way"));
+	assert_non_null(strstr(usage, "A second SIGTERM/SIGINT kills the workers at once"));
+	assert_non_null(strstr(usage, "still running 2 s after the\n                         deadline"));
+	assert_non_null(strstr(usage, "SIGPIPE is ignored"));
 	/* A server with a fixed buffer says the flag is refused instead of documenting a value it ignores. */
 	assert_true(srvopt_usage("c1m-epoll", 4096, usage, sizeof(usage)) < (int)sizeof(usage));
 	assert_non_null(strstr(usage, "usage: c1m-epoll"));
@@ -156,15 +163,42 @@ static void test_bad_input(void **state)
 	expect_bad(ARGV("--metrics", "[::1]9100"), "--metrics", "[::1]9100");
 	expect_bad(ARGV("--metrics", "[127.0.0.1]:9100"), "--metrics", "[127.0.0.1]");
 	expect_bad(ARGV("--metrics"), "--metrics", "missing value");
+	expect_bad(ARGV("--drain-timeout", "-1"), "--drain-timeout", "'-1'");
+	expect_bad(ARGV("--drain-timeout", "5s"), "--drain-timeout", "'5s'");
+	expect_bad(ARGV("--drain-timeout", "0.0001"), "--drain-timeout", "0.0001");
+	expect_bad(ARGV("--drain-timeout", "3600.001"), "--drain-timeout", "3600.001");
+	expect_bad(ARGV("--drain-timeout", ".5"), "--drain-timeout", "'.5'");
+	expect_bad(ARGV("--drain-timeout", "1."), "--drain-timeout", "0..3600");
+	expect_bad(ARGV("--drain-timeout", ""), "--drain-timeout", "''");
+	expect_bad(ARGV("--drain-timeout"), "--drain-timeout", "missing value");
 	/* The metrics port must not be one of the echo ports (the workers could not bind it). */
 	expect_bad(ARGV("--port", "9000", "--ports", "10", "--metrics", "127.0.0.1:9009"), "--metrics port 9009",
 		   "9000..9009");
 }
 
+static void test_drain_timeout(void **state)
+{
+	struct server_options o;
+	char err[256] = "";
+
+	(void)state;
+	assert_int_equal(parse(ARGV("--drain-timeout", "0"), &o, err, sizeof(err)), 0);
+	assert_int_equal(o.drain_timeout_ms, 0);
+	assert_int_equal(parse(ARGV("--drain-timeout=2.5"), &o, err, sizeof(err)), 0);
+	assert_int_equal(o.drain_timeout_ms, 2500);
+	assert_int_equal(parse(ARGV("--drain-timeout", "0.001"), &o, err, sizeof(err)), 0);
+	assert_int_equal(o.drain_timeout_ms, 1);
+	assert_int_equal(parse(ARGV("--drain-timeout", "3600"), &o, err, sizeof(err)), 0);
+	assert_int_equal(o.drain_timeout_ms, SRVOPT_MAX_DRAIN_MS);
+	/* The last one wins, like every other flag. */
+	assert_int_equal(parse(ARGV("--drain-timeout", "1", "--drain-timeout", "30"), &o, err, sizeof(err)), 0);
+	assert_int_equal(o.drain_timeout_ms, 30000);
+}
+
 static void test_metrics_flag(void **state)
 {
 	struct server_options o;
-	char err[256] = "", usage[4096];
+	char err[256] = "", usage[8192];
 
 	(void)state;
 	assert_int_equal(parse(ARGV("--port", "9000"), &o, err, sizeof(err)), 0);
@@ -294,6 +328,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6_auto_and_suffix),
 		cmocka_unit_test(test_help),
 		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_drain_timeout),
 		cmocka_unit_test(test_metrics_flag),
 		cmocka_unit_test(test_resolve_defaults),
 		cmocka_unit_test(test_resolve_workers),
