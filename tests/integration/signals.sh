@@ -13,7 +13,7 @@
 #     (12 MB for c1m-server with --high-watermark 32M, most of it still in the server's own buffer at the
 #     signal; 512 KB for c1m-epoll, whose fixed 4 KB slot cannot hold more, so the rest waits in the
 #     kernel's buffers): the slow reader receives every byte followed by EOF; exit 0 within
-#     --drain-timeout + 1 s. A peer that never reads holds its drain to the deadline: exit 0 at about
+#     --drain-timeout + 1 s. A peer that never reads holds its drain to the deadline (7 s): exit 0 at about
 #     --drain-timeout, counted as closed at the deadline. During a long drain held up by such a peer, new
 #     connections are refused at once (listeners closed), and a second SIGTERM ends it at once (the workers
 #     are killed), exit 0.
@@ -325,8 +325,9 @@ t_log "c1: SIGTERM with 10000 idle + 1 slow reader owed $big bytes: exit 0 after
 kill -TERM "$hold_pid" 2>/dev/null || true
 wait "$hold_pid" || true
 
-# c2: a peer that never reads: the drain ends at the deadline.
-drain_s=2
+# c2: a peer that never reads: the drain ends at the deadline. 7 s, longer than the supervisor's fixed 5 s
+# grace of before the drain existed: a supervisor that killed workers at 5 s again would fail here.
+drain_s=7
 start_server c2 --workers 2 --drain-timeout "$drain_s"
 stuck_peer "$base"
 term_wait "$srv_pid" $((drain_s + 3))
