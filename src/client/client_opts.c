@@ -171,6 +171,10 @@ static int parse_rates(const char *flag, const char *v, struct client_options *o
 	unsigned n = 0;
 	uint64_t r;
 
+	if (p == NULL) { /* the option table gives --msg-rate a value; the analyzer cannot see that */
+		snprintf(err, errlen, "%s needs a value", flag);
+		return -1;
+	}
 	for (;;) {
 		comma = strchr(p, ',');
 		len = comma ? (size_t)(comma - p) : strlen(p);

@@ -256,7 +256,7 @@ static int srvopt_apply(struct server_options *o, const struct srvopt_flag *f, c
 		return 0;
 	case OPT_HIGHWM:
 		if (srvopt_parse_bytes(val, UINT64_C(1) << 30, &v) < 0 || v < SRVOPT_MIN_HIGH_WATERMARK) {
-			snprintf(err, errlen, "--high-watermark '%s': expected bytes %u..1G (suffix k or M allowed)", val,
+			snprintf(err, errlen, "--high-watermark '%s': expected bytes %u..1024M (suffix k or M allowed)", val,
 				 SRVOPT_MIN_HIGH_WATERMARK);
 			return -1;
 		}
