@@ -6,11 +6,7 @@ source "$(dirname "$0")/lib.sh"
 
 kind=${1:?server or epoll}
 n=${2:-10000}
-case "$kind" in
-	server) bin=$SERVER ;;
-	epoll) bin=$EPOLL ;;
-	*) t_fail "unknown server kind '$kind'" ;;
-esac
+bin=$(t_server_bin "$kind")
 
 base=$(t_port_base 100)
 t_start server "$bin" --bind 127.0.0.1 --port "$base" --ports 100 --stats-interval 1

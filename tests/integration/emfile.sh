@@ -6,11 +6,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 kind=${1:?server or epoll}
-case "$kind" in
-	server) bin=$SERVER ;;
-	epoll) bin=$EPOLL ;;
-	*) t_fail "unknown server kind '$kind'" ;;
-esac
+bin=$(t_server_bin "$kind")
 
 base=$(t_port_base 100)
 # --max-connections above what 256 fds allow, so the worker runs into EMFILE itself instead of stopping at its cap.

@@ -13,11 +13,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 kind=${1:?server or epoll}
-case "$kind" in
-	server) bin=$SERVER ;;
-	epoll) bin=$EPOLL ;;
-	*) t_fail "unknown server kind '$kind'" ;;
-esac
+bin=$(t_server_bin "$kind")
 HOSTILE="$C1M_BUILD/tests/tools/c1m-hostile"
 [ -x "$HOSTILE" ] || t_fail "$HOSTILE is not built"
 command -v jq >/dev/null || t_fail "jq is required"

@@ -9,11 +9,7 @@ source "$(dirname "$0")/lib.sh"
 
 kind=${1:?server or epoll}
 n=${2:-20000}
-case "$kind" in
-	server) bin=$SERVER ;;
-	epoll) bin=$EPOLL ;;
-	*) t_fail "unknown server kind '$kind'" ;;
-esac
+bin=$(t_server_bin "$kind")
 
 base=$(t_port_base 100)
 # two server processes: one process holds at most the hard fd limit (20,000 here) minus its listeners

@@ -7,6 +7,15 @@ EPOLL="$C1M_BUILD/src/baseline/c1m-epoll"
 CLIENT="$C1M_BUILD/src/client/c1m-client"
 DOCTOR="$C1M_BUILD/src/doctor/c1m-doctor"
 
+# t_server_bin server|epoll: the binary of that server kind (the first argument of most tests).
+t_server_bin() {
+	case "$1" in
+		server) echo "$SERVER" ;;
+		epoll) echo "$EPOLL" ;;
+		*) printf 'FAIL: unknown server kind %s (server or epoll)\n' "'$1'" >&2; return 1 ;;
+	esac
+}
+
 T_DIR=$(mktemp -d /tmp/c1m-test.XXXXXX)
 T_PIDS=()
 

@@ -10,11 +10,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 kind=${1:-server}
-case "$kind" in
-	server) bin=$SERVER ;;
-	epoll) bin=$EPOLL ;;
-	*) t_fail "unknown server kind '$kind'" ;;
-esac
+bin=$(t_server_bin "$kind")
 for tool in promtool prometheus jq; do
 	if ! command -v "$tool" >/dev/null; then
 		echo "SKIP: $tool is not installed (apt-get install prometheus jq)"
