@@ -162,7 +162,12 @@ CASE=close-ramp
 bad_start --mode close
 client "$BAD_PORT" -n "$N" --echo-timeout 10 --hold 0.001 -q
 bad_end
-want_ramp_failed "$N" peer_closed
+# A close with the client's line already unread in the server's socket is sent as a reset, not a FIN (the
+# kernel's rule): which one a connection sees depends on whether its line arrived before the close.
+want ".started == $N and .failed_immediate == 0 and .echoed == 0 and .pass == false"
+want ".failed == $N and (.failures.peer_closed // 0) + (.failures.ECONNRESET // 0) == $N"
+want '([.failures[]] | add) == .failed'
+want_status 1
 want_ms 0 4000   # ended by the closes, not by the 10 s echo timeout
 summary
 
