@@ -796,16 +796,17 @@ static void ctl_poll(struct loadgen *lg)
 	}
 	if (step == 0)
 		return;
+	/* The end can also come while READY: the coordinator skips a phase when no connection is held. */
+	if (state >= LOADGEN_STEP_READY && __atomic_load_n(&ctl->end, __ATOMIC_ACQUIRE)) {
+		until = lg->cfg.hold_until_ns ? __atomic_load_n(lg->cfg.hold_until_ns, __ATOMIC_ACQUIRE) : 1;
+		if (until && clock_now_ns() >= until)
+			finish(lg);
+		return;
+	}
 	if (state == LOADGEN_STEP_READY) {
 		t0 = __atomic_load_n(&ctl->start_ns, __ATOMIC_ACQUIRE);
 		if (t0)
 			phase_begin(lg, t0);
-		return;
-	}
-	if (state == LOADGEN_STEP_DONE && __atomic_load_n(&ctl->end, __ATOMIC_ACQUIRE)) {
-		until = lg->cfg.hold_until_ns ? __atomic_load_n(lg->cfg.hold_until_ns, __ATOMIC_ACQUIRE) : 1;
-		if (until && clock_now_ns() >= until)
-			finish(lg);
 	}
 }
 

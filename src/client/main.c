@@ -106,7 +106,7 @@ static void coord_tick(struct run *r, void *slots, unsigned count, const bool *d
 	const struct loadgen_stats *st;
 	uint32_t step = ctl->step, s, state;
 	bool ready = true, done = true;
-	uint64_t failed = 0, now = clock_now_ns(), next;
+	uint64_t failed = 0, now = clock_now_ns(), next, held;
 	struct findmax_row *row;
 	unsigned i;
 
@@ -125,8 +125,21 @@ static void coord_tick(struct run *r, void *slots, unsigned count, const bool *d
 			done = false;
 	}
 	if (ctl->start_ns == 0) {
-		if (ready)
-			__atomic_store_n(&ctl->start_ns, now + LOADGEN_START_MARGIN_MS * CLOCK_NS_PER_MS, __ATOMIC_RELEASE);
+		if (!ready)
+			return;
+		/* Nothing held (the server refused or dropped every connection): a phase would only count
+		 * --duration seconds of messages to nobody. End now; the report says the phase did not run. */
+		for (i = 0, held = 0; i < count; i++)
+			if (!dead[i])
+				held += __atomic_load_n(&slot_at(slots, i)->open, __ATOMIC_RELAXED);
+		if (held == 0) {
+			co->stop = FINDMAX_STOP_CONN_FAILED;
+			__atomic_store_n(co->hold_until, now, __ATOMIC_RELEASE);
+			__atomic_store_n(&ctl->end, 1, __ATOMIC_RELEASE);
+			co->ended = true;
+			return;
+		}
+		__atomic_store_n(&ctl->start_ns, now + LOADGEN_START_MARGIN_MS * CLOCK_NS_PER_MS, __ATOMIC_RELEASE);
 		return;
 	}
 	if (!done)
