@@ -1,10 +1,10 @@
 /* Parser for c1m-client's command line. Hand-written instead of getopt_long because getopt keeps global
  * state, permutes argv and prints its own messages; here every error is one line that names the flag and
  * the offending value, and the function can be called any number of times from the tests. */
-#include "client_opts.h"
+#include "client/client_opts.h"
 
-#include "findmax.h"
-#include "sched.h"
+#include "client/findmax.h"
+#include "client/sched.h"
 
 #include <errno.h>
 #include <math.h>

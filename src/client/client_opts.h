@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "addr.h"
-#include "findmax.h"
+#include "common/util/addr.h"
+#include "client/findmax.h"
 
 #define CLIENT_DEFAULT_PORT          8081
 #define CLIENT_DEFAULT_PORTS         100

@@ -1,5 +1,5 @@
 /* --find-max and rate-sweep step decisions (see findmax.h). */
-#include "findmax.h"
+#include "client/findmax.h"
 
 uint64_t findmax_default_step(uint64_t target)
 {

@@ -3,7 +3,7 @@
  * integer arithmetic, so the same value always lands in the same bucket in every process, which is what makes
  * merged percentiles exact. Fields are written with relaxed atomic stores because the histogram may sit in
  * shared memory while the supervisor reads it; there is exactly one writer, so load-add-store is enough. */
-#include "hist.h"
+#include "client/hist.h"
 
 #include <math.h>
 

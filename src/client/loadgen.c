@@ -23,7 +23,7 @@
  * Re-entrancy: callbacks never start new connections themselves; they schedule the pump event. So a fd
  * closed in a callback is never reused by a new socket before libevent has dropped the old bufferevent's
  * events, and an immediate failure storm (EMFILE on every socket()) cannot recurse. */
-#include "loadgen.h"
+#include "client/loadgen.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -38,9 +38,9 @@
 #include <event2/bufferevent.h>
 #include <event2/util.h>
 
-#include "clock.h"
-#include "procfs.h"
-#include "tbucket.h"
+#include "common/util/clock.h"
+#include "common/sys/procfs.h"
+#include "client/tbucket.h"
 
 #ifndef IP_BIND_ADDRESS_NO_PORT
 #define IP_BIND_ADDRESS_NO_PORT 24

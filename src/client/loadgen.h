@@ -23,11 +23,11 @@
 
 #include <event2/event.h>
 
-#include "addr.h"
-#include "diag.h"
-#include "hist.h"
-#include "match.h"
-#include "sched.h"
+#include "common/util/addr.h"
+#include "common/model/diag.h"
+#include "client/hist.h"
+#include "client/match.h"
+#include "client/sched.h"
 
 #define LOADGEN_LINE_MAX   64    /* longest line sent: "Hello Server: client --> <n>\n" */
 #define LOADGEN_BATCH      256   /* connects started per loop iteration at most, so replies are not starved */

@@ -14,13 +14,13 @@
 
 #include <event2/event.h>
 
-#include "client_opts.h"
-#include "clock.h"
-#include "findmax.h"
-#include "limits.h"
-#include "loadgen.h"
-#include "report.h"
-#include "workers.h"
+#include "client/client_opts.h"
+#include "common/util/clock.h"
+#include "client/findmax.h"
+#include "common/model/limits.h"
+#include "client/loadgen.h"
+#include "client/report.h"
+#include "common/sys/workers.h"
 
 #define ERR_LEN 512
 

@@ -1,7 +1,7 @@
 /* Frame format, strict parser and the streaming echo matcher of the latency phase (see match.h). The
  * matcher never indexes data beyond len nor the frame beyond MATCH_FRAME_LEN, whatever rx holds: a corrupt
  * rx->off is treated as a mismatch instead of trusted. */
-#include "match.h"
+#include "client/match.h"
 
 #include <inttypes.h>
 #include <stdio.h>

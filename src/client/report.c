@@ -1,15 +1,15 @@
 /* Report formatting for c1m-client. Everything here is pure: merged stats and the run's description in,
  * text out. The verdict is decided in one place (report_summarize) so the text, the JSON and the exit
  * status cannot disagree. */
-#include "report.h"
+#include "client/report.h"
 
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "clock.h"
-#include "sched.h"
+#include "common/util/clock.h"
+#include "client/sched.h"
 
 /* ---- JSON writer ---- */
 

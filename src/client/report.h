@@ -8,11 +8,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "addr.h"
-#include "findmax.h"
-#include "limits.h"
-#include "loadgen.h"
-#include "sbuf.h"
+#include "common/util/addr.h"
+#include "client/findmax.h"
+#include "common/model/limits.h"
+#include "client/loadgen.h"
+#include "common/util/sbuf.h"
 
 #define REPORT_JSON_DEPTH 8        /* nesting levels the JSON writer supports */
 #define REPORT_TEXT_LEN   65536    /* a buffer this size always holds the full text or JSON report */

@@ -1,7 +1,7 @@
 /* The latency phase's schedule (see sched.h). Products are split so nothing overflows 64 bits within the
  * accepted ranges: k * 10^9 / rate is computed as (k / rate) * 10^9 + (k % rate) * 10^9 / rate, and the
  * inverse (how many messages are due after d ns) as whole seconds times rate plus the remainder's share. */
-#include "sched.h"
+#include "client/sched.h"
 
 #include <string.h>
 

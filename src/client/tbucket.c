@@ -1,7 +1,7 @@
 /* Token bucket with integer nano-token accounting. A refill adds rate nano-tokens per elapsed nanosecond,
  * capped at the burst; when the elapsed time is long enough to fill the bucket anyway the product is never
  * formed, so rate * elapsed cannot overflow. */
-#include "tbucket.h"
+#include "client/tbucket.h"
 
 void tbucket_init(struct tbucket *b, uint64_t rate, uint64_t burst)
 {

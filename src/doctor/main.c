@@ -7,11 +7,11 @@
  * which known cause happened; with --from it also explains each failure kind in c1m-client's JSON
  * report with the numbers now (exit 0 none found, 1 a cause found, 2 bad usage). All reading happens
  * here; the decisions live in limits.c and explain.c. */
-#include "addr.h"
-#include "diag.h"
-#include "explain.h"
-#include "limits.h"
-#include "procfs.h"
+#include "common/util/addr.h"
+#include "common/model/diag.h"
+#include "common/model/explain.h"
+#include "common/model/limits.h"
+#include "common/sys/procfs.h"
 
 #include <ctype.h>
 #include <dirent.h>

@@ -19,13 +19,13 @@
  * peer sent after the signal (or before it, held back by the high watermark) is never read, and the kernel
  * answers a close with unread input by a reset, which also drops echo still queued in the kernel: such a
  * peer sees a reset, never an EOF that would pass a partial echo off as complete. */
-#include "echo.h"
+#include "server/echo.h"
 
-#include "acceptctl.h"
-#include "clock.h"
-#include "drain.h"
-#include "net.h"
-#include "procfs.h"
+#include "server/core/acceptctl.h"
+#include "common/util/clock.h"
+#include "server/core/drain.h"
+#include "common/sys/net.h"
+#include "common/sys/procfs.h"
 
 #include <errno.h>
 #include <signal.h>

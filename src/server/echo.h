@@ -4,7 +4,7 @@
 #ifndef C1M_ECHO_H
 #define C1M_ECHO_H
 
-#include "srvmain.h"
+#include "server/core/srvmain.h"
 
 #define ECHO_HOUSEKEEP_MS   1000u /* RSS refresh period */
 #define ECHO_USER_CONN_BYTES 1100u /* user memory per idle connection: struct echo_conn plus the bufferevent

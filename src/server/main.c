@@ -1,8 +1,8 @@
 /* c1m-server: the libevent echo server. Startup, limits checks and supervision are the shared supervisor's
  * (srvmain.c); what a worker runs is echo.c. */
-#include "echo.h"
-#include "srvmain.h"
-#include "stats.h"
+#include "server/echo.h"
+#include "server/core/srvmain.h"
+#include "server/core/stats.h"
 
 int main(int argc, char **argv)
 {

@@ -3,7 +3,7 @@
  * range must stay inside the IPv4 space and ADDR_MAX_COUNT. */
 #include "fuzz_util.h"
 
-#include "addr.h"
+#include "common/util/addr.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -3,7 +3,7 @@
  * numbers (-n, --workers, --sources) flow straight into that arithmetic. */
 #include "fuzz_util.h"
 
-#include "client_opts.h"
+#include "client/client_opts.h"
 
 #include <stdlib.h>
 #include <string.h>

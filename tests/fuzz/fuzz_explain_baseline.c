@@ -3,7 +3,7 @@
  * must format and parse back to the same counters. */
 #include "fuzz_util.h"
 
-#include "explain.h"
+#include "common/model/explain.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -3,7 +3,7 @@
  * so it is handed over in a buffer of exactly its length. */
 #include "fuzz_util.h"
 
-#include "explain.h"
+#include "common/model/explain.h"
 
 #include <stdlib.h>
 #include <string.h>

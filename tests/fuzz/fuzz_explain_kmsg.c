@@ -4,7 +4,7 @@
  * contain a raw control character, whatever the log held. */
 #include "fuzz_util.h"
 
-#include "explain.h"
+#include "common/model/explain.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -4,7 +4,7 @@
  * The counts must add up: every parsed row is either counted into a tuple or dropped or skipped. */
 #include "fuzz_util.h"
 
-#include "explain.h"
+#include "common/model/explain.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -2,7 +2,7 @@
  * value may be "N", "soft:hard" or "infinity". */
 #include "fuzz_util.h"
 
-#include "limits.h"
+#include "common/model/limits.h"
 
 #include <stdlib.h>
 #include <string.h>

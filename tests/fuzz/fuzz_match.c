@@ -6,7 +6,7 @@
  * a mismatch, and once they differ it must report the first differing byte exactly. */
 #include "fuzz_util.h"
 
-#include "match.h"
+#include "client/match.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -2,7 +2,7 @@
  * that is a prefix of others ("Mem") so partial-name matching is exercised. */
 #include "fuzz_util.h"
 
-#include "procfs.h"
+#include "common/sys/procfs.h"
 
 #include <stdlib.h>
 #include <string.h>

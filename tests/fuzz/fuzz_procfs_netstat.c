@@ -3,7 +3,7 @@
  * ("ListenDrop") and a section that is a prefix of another ("Tcp" vs "TcpExt"). */
 #include "fuzz_util.h"
 
-#include "procfs.h"
+#include "common/sys/procfs.h"
 
 #include <stdlib.h>
 #include <string.h>

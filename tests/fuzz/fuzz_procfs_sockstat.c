@@ -2,7 +2,7 @@
  * protocol that is a prefix of another ("TCP" in "TCP6", "UDP" in "UDPLITE"). */
 #include "fuzz_util.h"
 
-#include "procfs.h"
+#include "common/sys/procfs.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -3,7 +3,7 @@
  * length: a read one byte too far is an ASan report. The whole input is also tried as one "line". */
 #include "fuzz_util.h"
 
-#include "procfs.h"
+#include "common/sys/procfs.h"
 
 #include <stdlib.h>
 #include <string.h>

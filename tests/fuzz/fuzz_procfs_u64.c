@@ -3,7 +3,7 @@
  * tcp_rmem/tcp_wmem). The slot after the n-th must stay untouched whatever the text. */
 #include "fuzz_util.h"
 
-#include "procfs.h"
+#include "common/sys/procfs.h"
 
 #include <stdlib.h>
 #include <string.h>

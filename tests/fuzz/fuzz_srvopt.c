@@ -3,7 +3,7 @@
  * large fd limit, since the parsed counts feed the per-worker division there. */
 #include "fuzz_util.h"
 
-#include "srvopt.h"
+#include "server/core/srvopt.h"
 
 #include <stdlib.h>
 #include <string.h>

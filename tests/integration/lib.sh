@@ -3,7 +3,7 @@
 
 : "${C1M_BUILD:?C1M_BUILD must point at the meson build directory}"
 SERVER="$C1M_BUILD/src/server/c1m-server"
-EPOLL="$C1M_BUILD/src/baseline/c1m-epoll"
+EPOLL="$C1M_BUILD/src/server/epoll/c1m-epoll"
 CLIENT="$C1M_BUILD/src/client/c1m-client"
 DOCTOR="$C1M_BUILD/src/doctor/c1m-doctor"
 

@@ -41,12 +41,11 @@ start=$SECONDS
 xargs -P "$jobs" -n 1 clang-tidy -p "$build" --quiet <"$out/files.txt" >"$out/clang-tidy.txt" 2>"$out/clang-tidy.err" || true
 echo "static: clang-tidy done in $((SECONDS - start)) s"
 
-# cppcheck: the project's include dirs, then libevent's and the system's. The defines are the ones a C11
+# cppcheck: the project's include root, then libevent's and the system's. The defines are the ones a C11
 # gcc would predefine, without which glibc's headers stop at #error. gcc's own include dir is left out
 # on purpose: cppcheck cannot expand its stdatomic.h and knows <stdatomic.h>/<stddef.h> from std.cfg.
 start=$SECONDS
-incs=()
-for d in "$root"/src/*/; do incs+=(-I "${d%/}"); done
+incs=(-I "$root/src")   # the one include root: headers are included with their path below src/
 evinc=$(pkg-config --variable=includedir libevent_core 2>/dev/null || echo /usr/include)
 multiarch=$(gcc -print-multiarch 2>/dev/null || true)
 incs+=(-I "$evinc" -I /usr/include)

@@ -22,8 +22,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "net.h"
+#include "common/util/clock.h"
+#include "common/sys/net.h"
 
 #define BAD_PORTS_MAX   1000
 #define BAD_BACKLOG     4096

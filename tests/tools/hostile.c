@@ -27,9 +27,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "addr.h"
-#include "clock.h"
-#include "sbuf.h"
+#include "common/util/addr.h"
+#include "common/util/clock.h"
+#include "common/util/sbuf.h"
 
 #define HS_ERR_LEN      256
 #define HS_RESULT_LEN   1024

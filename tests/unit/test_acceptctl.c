@@ -11,8 +11,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "acceptctl.h"
-#include "clock.h"
+#include "server/core/acceptctl.h"
+#include "common/util/clock.h"
 
 #define T0 (UINT64_C(1000) * CLOCK_NS_PER_S) /* an arbitrary "now" */
 

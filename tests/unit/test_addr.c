@@ -7,7 +7,7 @@
 #include <arpa/inet.h>
 #include <cmocka.h>
 
-#include "addr.h"
+#include "common/util/addr.h"
 
 static void test_range_ok(void **state)
 {

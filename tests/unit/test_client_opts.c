@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "client_opts.h"
+#include "client/client_opts.h"
 
 #define ARGC(a) ((int)(sizeof(a) / sizeof((a)[0])))
 

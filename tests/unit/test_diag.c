@@ -12,7 +12,7 @@
 #include <errno.h>
 #include <cmocka.h>
 
-#include "diag.h"
+#include "common/model/diag.h"
 
 static char buf[DIAG_EXPLAIN_LEN];
 

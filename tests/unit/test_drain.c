@@ -9,9 +9,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "clock.h"
-#include "drain.h"
-#include "stats.h"
+#include "common/util/clock.h"
+#include "server/core/drain.h"
+#include "server/core/stats.h"
 
 static void test_slot_lifecycle(void **state)
 {

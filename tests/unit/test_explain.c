@@ -13,8 +13,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "explain.h"
-#include "procfs.h"
+#include "common/model/explain.h"
+#include "common/sys/procfs.h"
 
 static char out[16384];
 

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "findmax.h"
+#include "client/findmax.h"
 
 static struct findmax_row ok_row(uint64_t conns)
 {

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "hist.h"
+#include "client/hist.h"
 
 static struct hist *hist_new(void)
 {

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "limits.h"
+#include "common/model/limits.h"
 
 static char err[LIMITS_ERR_LEN];
 

@@ -21,8 +21,8 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
-#include "clock.h"
-#include "loadgen.h"
+#include "common/util/clock.h"
+#include "client/loadgen.h"
 
 /* CORRUPT_FRAMES and SILENT_FRAMES echo the Hello line but corrupt or drop the phase's frames. */
 enum mode { ECHO, ECHO_EXTRA, ECHO_CLOSE, SILENT, WRONG, CORRUPT_FRAMES, SILENT_FRAMES };

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "match.h"
+#include "client/match.h"
 
 static void frame_of(uint64_t conn, uint32_t seq, uint64_t sched, char out[MATCH_FRAME_LEN])
 {

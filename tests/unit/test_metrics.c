@@ -12,8 +12,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "metrics.h"
-#include "stats.h"
+#include "server/core/metrics.h"
+#include "server/core/stats.h"
 
 static const char expected_two[] =
 	"# HELP c1m_connections Connections open now, all workers.\n"

@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "procfs.h"
+#include "common/sys/procfs.h"
 
 static char err[PROCFS_ERR_LEN];
 

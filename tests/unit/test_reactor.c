@@ -17,7 +17,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "../../src/baseline/reactor.h"
+#include "server/epoll/reactor.h"
 
 /* Counts calls; optionally releases its own slot, or another slot, when called. */
 struct probe {

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "report.h"
+#include "client/report.h"
 
 static void test_json_escaping(void **state)
 {

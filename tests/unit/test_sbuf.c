@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "sbuf.h"
+#include "common/util/sbuf.h"
 
 static void test_appends(void **state)
 {

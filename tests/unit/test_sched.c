@@ -10,7 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "sched.h"
+#include "client/sched.h"
 
 #define NS 1000000000ULL
 

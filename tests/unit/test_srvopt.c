@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "srvopt.h"
+#include "server/core/srvopt.h"
 
 /* A NULL-terminated argv literal; parse() counts it, so argc can never disagree with the list. */
 #define ARGV(...) ((char *[]){ "c1m-server", __VA_ARGS__, NULL })

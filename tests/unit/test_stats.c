@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "stats.h"
+#include "server/core/stats.h"
 
 /* A server slot is bigger than struct stats_slot (it embeds it); the sum must honour the stride. */
 struct padded_slot {

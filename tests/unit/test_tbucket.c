@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "tbucket.h"
+#include "client/tbucket.h"
 
 #define S  1000000000ULL
 #define MS 1000000ULL

@@ -21,7 +21,7 @@
 
 #include <event2/event.h>
 
-#include "workers.h"
+#include "common/sys/workers.h"
 
 struct tslot {
 	_Atomic uint32_t runs;   /* times a worker ran in this slot */

@@ -4,9 +4,9 @@
  * timed out, killed) plus the rest, each told with this machine's numbers and the line that fixes it;
  * where two causes are possible (a timed-out connect: conntrack full or listen queue overflow) the
  * text says which one the numbers point at, or that neither does. */
-#include "diag.h"
-#include "procfs.h"
-#include "sbuf.h"
+#include "common/model/diag.h"
+#include "common/sys/procfs.h"
+#include "common/util/sbuf.h"
 
 #include <errno.h>
 #include <inttypes.h>

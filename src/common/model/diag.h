@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "limits.h"
+#include "common/model/limits.h"
 
 #define DIAG_EXPLAIN_LEN 2048   /* a buffer this size always holds one explanation */
 

@@ -8,9 +8,9 @@
  * the process still holding its descriptors, the sockets still holding their ports (TIME_WAIT keeps
  * them 60 s). The client's JSON report is read with a small validating parser that walks explicit
  * bounds and never recurses, so garbage input ends in an error, not a crash. */
-#include "explain.h"
-#include "procfs.h"
-#include "sbuf.h"
+#include "common/model/explain.h"
+#include "common/sys/procfs.h"
+#include "common/util/sbuf.h"
 
 #include <arpa/inet.h>
 #include <inttypes.h>

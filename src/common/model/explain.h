@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "diag.h"
+#include "common/model/diag.h"
 
 #define EXPLAIN_CONNTRACK_NEAR_FULL_PCT 90 /* count >= this % of max counts as full: drops start early */
 #define EXPLAIN_NEAR_LIMIT_PCT  95   /* fds of a process, sockets of a port tuple: this % of the limit is "at it" */

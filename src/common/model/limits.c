@@ -13,9 +13,9 @@
  * counters in /proc/net/stat/nf_conntrack keep counting after a rule is gone. A ruleset that tracks
  * connections but has seen no flow yet therefore reads as idle, and the check's note says what to set
  * when it starts tracking. */
-#include "limits.h"
-#include "procfs.h"
-#include "sbuf.h"
+#include "common/model/limits.h"
+#include "common/sys/procfs.h"
+#include "common/util/sbuf.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -1,7 +1,7 @@
 /* Listening sockets for c1m-server and c1m-epoll. Everything goes through net_listen(), which sets the options
  * explicitly instead of trusting library defaults: libevent's evconnlistener_new_bind() and many samples use
  * a backlog of 128 (or -1, which libevent maps to 128), which drops SYNs long before 1M connections. */
-#include "net.h"
+#include "common/sys/net.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

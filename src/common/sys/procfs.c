@@ -2,7 +2,7 @@
  * garbage by a fuzzer, so every parser walks a NUL-terminated string with explicit bounds, accepts
  * only decimal digits, rejects values that overflow 64 bits, and reports what it did not like in err
  * instead of guessing. Only procfs_read_file does I/O. */
-#include "procfs.h"
+#include "common/sys/procfs.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -7,13 +7,14 @@
  * loop whatever woke it; the caller can put its own events (the metrics endpoint) on the same base. Workers
  * get the original signal mask and default dispositions back before worker_main() runs, close what they
  * inherited of the supervisor's loop, and install whatever handlers they want (evsignal in the server). */
-#include "workers.h"
+#include "common/sys/workers.h"
 
-#include "clock.h"
+#include "common/util/clock.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -128,7 +129,7 @@ static void workers_close_inherited(void)
 {
 	struct rlimit rl;
 	struct dirent *de;
-	long limit = 0x7fffffffL; /* <limits.h> is shadowed by our own limits.h on the include path */
+	long limit = INT_MAX;
 	DIR *d;
 	int fd;
 

@@ -1,7 +1,7 @@
 /* Parsing of IPv4 ranges and port ranges. The quads are parsed by hand rather than with inet_pton because
  * inet_pton only says "invalid", while the user deserves to hear that "::1" is IPv6 or that "10.0.0.300" has
  * an octet out of range, and because a range needs to know where the first address ends. */
-#include "addr.h"
+#include "common/util/addr.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* Monotonic clock. CLOCK_MONOTONIC is a vDSO call on Linux, cheap enough for the per-connection path. */
-#include "clock.h"
+#include "common/util/clock.h"
 
 #include <time.h>
 

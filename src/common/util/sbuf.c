@@ -1,5 +1,5 @@
 /* Bounded string builder: see sbuf.h. After the first truncation every further append is ignored. */
-#include "sbuf.h"
+#include "common/util/sbuf.h"
 
 #include <stdarg.h>
 #include <stdio.h>

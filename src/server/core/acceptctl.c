@@ -5,9 +5,9 @@
  * a worker whose published state says it holds listeners, so every sequence here leaves the count too LOW
  * rather than too high after such a death. Too low makes the others more reluctant to close; too high could
  * let the real last holder close and empty the reuseport group. */
-#include "acceptctl.h"
+#include "server/core/acceptctl.h"
 
-#include "clock.h"
+#include "common/util/clock.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -23,8 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "diag.h"
-#include "stats.h"
+#include "common/model/diag.h"
+#include "server/core/stats.h"
 
 #define ACCEPTCTL_RETRY_MS       200u  /* a worker that is not accepting re-checks this often */
 #define ACCEPTCTL_LOG_GAP_S      10u   /* at most one "accept paused" line per worker per this many seconds */

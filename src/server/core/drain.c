@@ -1,9 +1,9 @@
 /* Drain records of the server workers (see drain.h). The worker that drains is a slot's only writer until it
  * dies; the supervisor touches a slot only after reaping that worker, so the single-writer updates of stats.c
  * (a relaxed load plus a relaxed store) are enough here too. */
-#include "drain.h"
+#include "server/core/drain.h"
 
-#include "stats.h"
+#include "server/core/stats.h"
 
 #include <inttypes.h>
 #include <stdio.h>

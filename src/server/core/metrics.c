@@ -2,7 +2,7 @@
  * server on the supervisor's event loop. A scrape is answered in one callback: read the slots, render into a
  * buffer the server keeps (it grows to the largest scrape once, then is reused), hand the bytes to evhttp.
  * Nothing here blocks: evhttp writes the reply as the scraper reads it. */
-#include "metrics.h"
+#include "server/core/metrics.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "stats.h"
+#include "server/core/stats.h"
 
 struct event_base;
 

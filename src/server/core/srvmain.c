@@ -1,14 +1,15 @@
 /* The shared supervisor of c1m-server and c1m-epoll (see srvmain.h). Everything a server's main did before its
  * workers differ is here once: options, limits, the port check, shared memory, supervision and the summary. */
-#include "srvmain.h"
+#include "server/core/srvmain.h"
 
-#include "clock.h"
-#include "limits.h"
-#include "metrics.h"
-#include "net.h"
-#include "stats.h"
-#include "workers.h"
+#include "common/util/clock.h"
+#include "common/model/limits.h"
+#include "server/core/metrics.h"
+#include "common/sys/net.h"
+#include "server/core/stats.h"
+#include "common/sys/workers.h"
 
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,7 +134,7 @@ static int srvmain_limits(struct srvmain_run *r, struct limits_values *lv)
 	if (limits_raise_nofile(lv, err, sizeof(err)) < 0)
 		fprintf(stderr, "%s: warning: %s\n", prog, err);
 	env.nofile = lv->nofile_soft;
-	env.somaxconn = lv->somaxconn > 0x7fffffff ? 0x7fffffff : (int)lv->somaxconn;
+	env.somaxconn = lv->somaxconn > INT_MAX ? INT_MAX : (int)lv->somaxconn;
 	env.stderr_tty = isatty(STDERR_FILENO) == 1;
 	if (srvopt_resolve(&r->opt, &env, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s: %s\n", prog, err);

@@ -6,7 +6,7 @@
  * --stats-interval, a line for each worker that dies (it is restarted), with --metrics a Prometheus endpoint
  * on the supervisor's event loop (metrics.h), and after SIGINT/SIGTERM, once every worker has drained its
  * connections (drain.h, --drain-timeout), a summary with the drain's figures and one line per worker.
- * It is the program's main, so unlike the rest of src/common it prints. */
+ * It is the program's main, so unlike the rest of the library it prints. */
 #ifndef C1M_SRVMAIN_H
 #define C1M_SRVMAIN_H
 
@@ -14,10 +14,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "acceptctl.h"
-#include "drain.h"
-#include "srvopt.h"
-#include "stats.h"
+#include "server/core/acceptctl.h"
+#include "server/core/drain.h"
+#include "server/core/srvopt.h"
+#include "server/core/stats.h"
 
 /* Read-only configuration every worker inherits across fork. */
 struct srvmain_config {

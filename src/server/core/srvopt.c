@@ -2,11 +2,12 @@
  * cannot be meant (port ranges past 65535, zero ports, unknown flags); srvopt_resolve() then applies the
  * machine-dependent defaults from a fabricated or real struct srvopt_env. Both are pure so the unit tests can
  * drive every branch without touching /proc or the fd limit. */
-#include "srvopt.h"
+#include "server/core/srvopt.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,7 +213,7 @@ static int srvopt_apply(struct server_options *o, const struct srvopt_flag *f, c
 		return 0;
 	case OPT_BACKLOG:
 		/* The kernel caps the backlog at net.core.somaxconn (an int), so larger values are typos. */
-		if (srvopt_parse_u64(val, 2147483647, &v) < 0 || v == 0) {
+		if (srvopt_parse_u64(val, INT_MAX, &v) < 0 || v == 0) {
 			snprintf(err, errlen, "--backlog '%s': expected a positive integer", val);
 			return -1;
 		}

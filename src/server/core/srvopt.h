@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "limits.h" /* LIMITS_FD_RESERVE: the doctor and the server must agree on the per-process budget */
+#include "common/model/limits.h" /* LIMITS_FD_RESERVE: the doctor and the server must agree on the per-process budget */
 
 #define SRVOPT_DEFAULT_BIND           "0.0.0.0"
 #define SRVOPT_DEFAULT_PORT           8081

@@ -1,7 +1,7 @@
 /* Shared-memory counters of the server workers and the supervisor's status line. A slot has exactly one
  * writer, so an update is a relaxed load plus a relaxed store: no lock prefix on the per-byte path, and the
  * supervisor may read a value one update old, which a once-per-second status line does not notice. */
-#include "stats.h"
+#include "server/core/stats.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -15,14 +15,14 @@
  * sent after the signal (or before it, beyond the one buffer a slot holds) is never read, and the kernel
  * answers a close with unread input by a reset, which also drops echo still queued in the kernel: such a
  * peer sees a reset, never an EOF that would pass a partial echo off as complete. */
-#include "epecho.h"
+#include "server/epoll/epecho.h"
 
-#include "acceptctl.h"
-#include "clock.h"
-#include "drain.h"
-#include "net.h"
-#include "procfs.h"
-#include "reactor.h"
+#include "server/core/acceptctl.h"
+#include "common/util/clock.h"
+#include "server/core/drain.h"
+#include "common/sys/net.h"
+#include "common/sys/procfs.h"
+#include "server/epoll/reactor.h"
 
 #include <errno.h>
 #include <fcntl.h>

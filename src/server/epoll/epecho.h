@@ -6,7 +6,7 @@
 #ifndef C1M_EPECHO_H
 #define C1M_EPECHO_H
 
-#include "srvmain.h"
+#include "server/core/srvmain.h"
 
 #define EPECHO_HOUSEKEEP_MS   1000u /* RSS refresh period */
 

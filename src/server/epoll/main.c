@@ -3,10 +3,10 @@
  * original write-up's reactor of event blocks with a fixed 4 KB buffer per slot (epecho.c, reactor.c) instead
  * of libevent. That slot is the baseline's real user memory per connection, whether used or not, so it is
  * what the limits plan counts, and --high-watermark is refused. */
-#include "epecho.h"
-#include "reactor.h"
-#include "srvmain.h"
-#include "stats.h"
+#include "server/epoll/epecho.h"
+#include "server/epoll/reactor.h"
+#include "server/core/srvmain.h"
+#include "server/core/stats.h"
 
 int main(int argc, char **argv)
 {

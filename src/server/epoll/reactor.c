@@ -2,7 +2,7 @@
  * The memory layout is the original write-up's (linked blocks of 1024 slots with a 4 KB buffer each, so RSS
  * grows by about 4.2 KB per connection); what changes is that nothing walks the list on the hot path: the
  * index array answers fd / 1024 directly, and epoll hands back the slot pointer it was registered with. */
-#include "reactor.h"
+#include "server/epoll/reactor.h"
 
 #include <assert.h>
 #include <errno.h>
