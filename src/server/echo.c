@@ -26,6 +26,7 @@
 #include "server/core/drain.h"
 #include "common/sys/net.h"
 #include "common/sys/procfs.h"
+#include "common/util/counter.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -155,8 +156,8 @@ static void echo_read_cb(struct bufferevent *bev, void *arg)
 	struct evbuffer *out = bufferevent_get_output(bev);
 	size_t n = evbuffer_get_length(in);
 
-	stats_add(&c->w->st->bytes_in, n);
-	stats_add(&c->w->st->bytes_out, n);
+	counter_add(&c->w->st->bytes_in, n);
+	counter_add(&c->w->st->bytes_out, n);
 	/* Echo at once when nothing is queued: handing the bytes to the output buffer instead would make the
 	 * bufferevent add its write event (epoll_ctl), wait a loop iteration for EPOLLOUT, write, and remove
 	 * the event again (epoll_ctl): twice the system calls of c1m-epoll per message, which halved the
@@ -197,13 +198,13 @@ static void echo_event_cb(struct bufferevent *bev, short what, void *arg)
 		int e = EVUTIL_SOCKET_ERROR();
 
 		if (e == ECONNRESET)
-			stats_add(&st->err_reset, 1);
+			counter_add(&st->err_reset, 1);
 		else if (what & BEV_EVENT_READING)
-			stats_add(&st->err_read, 1);
+			counter_add(&st->err_read, 1);
 		else
-			stats_add(&st->err_write, 1);
+			counter_add(&st->err_write, 1);
 	} else if (what & BEV_EVENT_TIMEOUT) {
-		stats_add(&st->idle_closed, 1);
+		counter_add(&st->idle_closed, 1);
 	} else if ((what & BEV_EVENT_EOF) && c->state != ECHO_CONN_DRAINING &&
 		   evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
 		/* Half-close: the peer may still read what it sent. */
@@ -345,7 +346,7 @@ static void echo_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct 
 	struct echo_worker *w = arg;
 
 	if (echo_conn_new(w, fd) < 0) {
-		stats_add(&w->st->err_accept, 1);
+		counter_add(&w->st->err_accept, 1);
 		return;
 	}
 	srvmain_accept_event(w->cfg, w->index, &w->ac, ACCEPTCTL_EV_OPENED, 0);
@@ -379,7 +380,7 @@ static void echo_housekeep_cb(evutil_socket_t fd, short what, void *arg)
 				*sp = '\0';
 		}
 		if (procfs_parse_u64_vec(buf, f, 2, err, sizeof(err)) == 0)
-			stats_set(&w->st->rss_bytes, f[1] * (uint64_t)w->page_size);
+			counter_set(&w->st->rss_bytes, f[1] * (uint64_t)w->page_size);
 	}
 }
 

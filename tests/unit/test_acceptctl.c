@@ -13,6 +13,7 @@
 
 #include "server/core/acceptctl.h"
 #include "common/util/clock.h"
+#include "common/util/counter.h"
 
 #define T0 (UINT64_C(1000) * CLOCK_NS_PER_S) /* an arbitrary "now" */
 
@@ -270,7 +271,7 @@ static void setup_worker(struct acceptctl *a, struct fake *f, struct stats_slot 
 	c.mech = &fake_mech;
 	c.arg = f;
 	acceptctl_init(a, &c);
-	assert_int_equal(stats_get(&slot->cap), cap);
+	assert_int_equal(counter_get(&slot->cap), cap);
 	assert_int_equal(acceptctl_start(a, err, sizeof(err)), 0);
 	assert_true(f->open);
 	assert_true(acceptctl_accepting(a));
@@ -319,10 +320,10 @@ static void test_driver_two_workers(void **state)
 	assert_int_equal(t.a.s.state, STATS_CLOSED);
 	assert_int_equal(atomic_load(&t.sa.accept_state), STATS_CLOSED);
 	assert_int_equal(atomic_load(&t.shared.listening), 1);
-	assert_int_equal(stats_get(&t.sa.accept_pauses), 1);
-	assert_int_equal(stats_get(&t.sa.listener_closes), 1);
-	assert_int_equal(stats_get(&t.sa.conns), 3);
-	assert_int_equal(stats_get(&t.sa.accepted), 3);
+	assert_int_equal(counter_get(&t.sa.accept_pauses), 1);
+	assert_int_equal(counter_get(&t.sa.listener_closes), 1);
+	assert_int_equal(counter_get(&t.sa.conns), 3);
+	assert_int_equal(counter_get(&t.sa.accepted), 3);
 	assert_true(t.fa.arms >= 1);
 
 	open_conns(&t.b, 3);
@@ -336,7 +337,7 @@ static void test_driver_two_workers(void **state)
 	acceptctl_conn_closed(&t.a);
 	assert_int_equal(acceptctl_event(&t.a, ACCEPTCTL_EV_CLOSED, 0, msg, sizeof(msg)), 0);
 	assert_int_equal(t.a.s.state, STATS_CLOSED);
-	assert_int_equal(stats_get(&t.sa.closed), 1);
+	assert_int_equal(counter_get(&t.sa.closed), 1);
 	acceptctl_conn_closed(&t.a);
 	acceptctl_conn_closed(&t.a);
 	acceptctl_event(&t.a, ACCEPTCTL_EV_CLOSED, 0, msg, sizeof(msg));
@@ -358,8 +359,8 @@ static void test_driver_two_workers(void **state)
 	assert_int_equal(atomic_load(&t.sa.accept_state), STATS_STOPPING);
 	assert_int_equal(atomic_load(&t.sa.stop_state), STATS_ACCEPTING);
 	assert_int_equal(atomic_load(&t.sb.stop_state), STATS_CLOSED);
-	assert_int_equal(stats_get(&t.sb.stop_closed), 3);
-	assert_int_equal(stats_get(&t.sa.stop_closed), 0);
+	assert_int_equal(counter_get(&t.sb.stop_closed), 3);
+	assert_int_equal(counter_get(&t.sa.stop_closed), 0);
 }
 
 /* Without tcp_migrate_req a full worker never closes, even with another holder. */
@@ -376,7 +377,7 @@ static void test_driver_no_migrate(void **state)
 	assert_int_equal(t.fa.disables, 1);
 	assert_int_equal(t.a.s.state, STATS_FULL_HELD);
 	assert_int_equal(atomic_load(&t.shared.listening), 2);
-	assert_int_equal(stats_get(&t.sa.listener_closes), 0);
+	assert_int_equal(counter_get(&t.sa.listener_closes), 0);
 	acceptctl_conn_closed(&t.a);
 	acceptctl_event(&t.a, ACCEPTCTL_EV_CLOSED, 0, msg, sizeof(msg));
 	assert_int_equal(t.fa.enables, 1);
@@ -398,13 +399,13 @@ static void test_driver_emfile_and_reopen_failure(void **state)
 	       "workers take new connections.";
 	assert_int_equal(strncmp(msg, want, strlen(want)), 0);
 	assert_null(strchr(msg, '\n'));
-	assert_int_equal(stats_get(&t.sa.err_emfile), 1);
+	assert_int_equal(counter_get(&t.sa.err_emfile), 1);
 	assert_int_equal(t.a.s.state, STATS_CLOSED);
 	assert_int_equal(t.a.s.eff_cap, 100);
 
 	/* A transient error while closed is only counted. */
 	assert_int_equal(acceptctl_event(&t.a, ACCEPTCTL_EV_ERROR, ECONNABORTED, msg, sizeof(msg)), 0);
-	assert_int_equal(stats_get(&t.sa.err_accept), 1);
+	assert_int_equal(counter_get(&t.sa.err_accept), 1);
 
 	/* Drop to the re-open mark, but binding fails: still closed, timer armed, one line on the timer only
 	 * and not within the log gap of the pause line. */
@@ -434,8 +435,8 @@ static void test_driver_emfile_and_reopen_failure(void **state)
 	assert_true(acceptctl_accepting(&t.b));
 	assert_int_equal(acceptctl_event(&t.b, ACCEPTCTL_EV_ERROR, EMFILE, msg, sizeof(msg)), 0);
 	assert_int_equal(t.b.s.suppressed, 1);
-	assert_int_equal(stats_get(&t.sb.accept_pauses), 2);
-	assert_int_equal(stats_get(&t.sb.err_emfile), 2);
+	assert_int_equal(counter_get(&t.sb.accept_pauses), 2);
+	assert_int_equal(counter_get(&t.sb.err_emfile), 2);
 }
 
 /* A single worker is always the last holder. */

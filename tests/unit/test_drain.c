@@ -12,6 +12,7 @@
 #include "common/util/clock.h"
 #include "server/core/drain.h"
 #include "server/core/stats.h"
+#include "common/util/counter.h"
 
 static void test_slot_lifecycle(void **state)
 {
@@ -26,25 +27,25 @@ static void test_slot_lifecycle(void **state)
 	drain_slot_closed(&d, DRAIN_CLOSE_ERROR);
 	drain_slot_closed(&d, DRAIN_CLOSE_DEADLINE);
 	drain_slot_closed(&d, DRAIN_CLOSE_DEADLINE);
-	assert_int_equal(stats_get(&d.end_ns), 0);
+	assert_int_equal(counter_get(&d.end_ns), 0);
 	drain_slot_end(&d, 6 * CLOCK_NS_PER_S);
-	assert_int_equal(stats_get(&d.begin_ns), 5 * CLOCK_NS_PER_S);
-	assert_int_equal(stats_get(&d.end_ns), 6 * CLOCK_NS_PER_S);
-	assert_int_equal(stats_get(&d.open), 10);
-	assert_int_equal(stats_get(&d.flushed), 7);
-	assert_int_equal(stats_get(&d.deadline), 2);
-	assert_int_equal(stats_get(&d.errors), 1);
+	assert_int_equal(counter_get(&d.begin_ns), 5 * CLOCK_NS_PER_S);
+	assert_int_equal(counter_get(&d.end_ns), 6 * CLOCK_NS_PER_S);
+	assert_int_equal(counter_get(&d.open), 10);
+	assert_int_equal(counter_get(&d.flushed), 7);
+	assert_int_equal(counter_get(&d.deadline), 2);
+	assert_int_equal(counter_get(&d.errors), 1);
 	/* An ended drain is not cut short by a later kill. */
 	assert_int_equal(drain_slot_killed(&d, 3, 7 * CLOCK_NS_PER_S), 0);
-	assert_int_equal(stats_get(&d.killed), 0);
-	assert_int_equal(stats_get(&d.end_ns), 6 * CLOCK_NS_PER_S);
+	assert_int_equal(counter_get(&d.killed), 0);
+	assert_int_equal(counter_get(&d.end_ns), 6 * CLOCK_NS_PER_S);
 	/* A new drain (the worker was restarted and stopped again) starts a fresh record. */
 	drain_slot_begin(&d, 9 * CLOCK_NS_PER_S, 4);
-	assert_int_equal(stats_get(&d.end_ns), 0);
-	assert_int_equal(stats_get(&d.flushed), 0);
-	assert_int_equal(stats_get(&d.deadline), 0);
-	assert_int_equal(stats_get(&d.errors), 0);
-	assert_int_equal(stats_get(&d.open), 4);
+	assert_int_equal(counter_get(&d.end_ns), 0);
+	assert_int_equal(counter_get(&d.flushed), 0);
+	assert_int_equal(counter_get(&d.deadline), 0);
+	assert_int_equal(counter_get(&d.errors), 0);
+	assert_int_equal(counter_get(&d.open), 4);
 }
 
 static void test_killed(void **state)
@@ -55,13 +56,13 @@ static void test_killed(void **state)
 	memset(&d, 0, sizeof(d));
 	/* A worker killed before it ever drained (e.g. SIGKILL while serving) has no drain to cut. */
 	assert_int_equal(drain_slot_killed(&d, 5, CLOCK_NS_PER_S), 0);
-	assert_int_equal(stats_get(&d.begin_ns), 0);
+	assert_int_equal(counter_get(&d.begin_ns), 0);
 	drain_slot_begin(&d, 2 * CLOCK_NS_PER_S, 5);
 	drain_slot_closed(&d, DRAIN_CLOSE_FLUSHED);
 	assert_int_equal(drain_slot_killed(&d, 4, 3 * CLOCK_NS_PER_S), 1);
-	assert_int_equal(stats_get(&d.killed), 4);
-	assert_int_equal(stats_get(&d.cut), 1);
-	assert_int_equal(stats_get(&d.end_ns), 3 * CLOCK_NS_PER_S);
+	assert_int_equal(counter_get(&d.killed), 4);
+	assert_int_equal(counter_get(&d.cut), 1);
+	assert_int_equal(counter_get(&d.end_ns), 3 * CLOCK_NS_PER_S);
 }
 
 static void test_sum_and_format(void **state)

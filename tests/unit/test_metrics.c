@@ -14,6 +14,7 @@
 
 #include "server/core/metrics.h"
 #include "server/core/stats.h"
+#include "common/util/counter.h"
 
 static const char expected_two[] =
 	"# HELP c1m_connections Connections open now, all workers.\n"
@@ -218,12 +219,12 @@ static void test_collect(void **state)
 	(void)state;
 	memset(slots, 0, sizeof(slots));
 	stats_slot_adopt(&slots[0].s, (int32_t)getpid());
-	stats_set(&slots[0].s.conns, 42);
-	stats_add(&slots[0].s.accepted, 50);
-	stats_set(&slots[0].s.rss_bytes, 4096);
+	counter_set(&slots[0].s.conns, 42);
+	counter_add(&slots[0].s.accepted, 50);
+	counter_set(&slots[0].s.rss_bytes, 4096);
 	stats_slot_adopt(&slots[1].s, 12345);
-	stats_set(&slots[1].s.conns, 9); /* held by a worker that died: gone */
-	stats_add(&slots[1].s.accepted, 9);
+	counter_set(&slots[1].s.conns, 9); /* held by a worker that died: gone */
+	counter_add(&slots[1].s.accepted, 9);
 	atomic_store(&slots[1].s.pid, 0);
 	metrics_collect(slots, sizeof(slots[0]), 2, &t, w);
 	assert_int_equal(t.accepted, 59);

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "server/core/stats.h"
+#include "common/util/counter.h"
 
 /* A server slot is bigger than struct stats_slot (it embeds it); the sum must honour the stride. */
 struct padded_slot {
@@ -27,14 +28,14 @@ static void test_sum(void **state)
 	for (i = 0; i < 3; i++) {
 		stats_slot_init(&slots[i].s);
 		stats_slot_adopt(&slots[i].s, (int32_t)(100 + i));
-		stats_set(&slots[i].s.conns, 10 * (i + 1));
-		stats_add(&slots[i].s.accepted, 100 * (i + 1));
-		stats_add(&slots[i].s.closed, 90 * (i + 1));
-		stats_add(&slots[i].s.err_emfile, i);
-		stats_add(&slots[i].s.bytes_in, 1000);
-		stats_add(&slots[i].s.bytes_out, 999);
-		stats_set(&slots[i].s.rss_bytes, 1 << 20);
-		stats_set(&slots[i].s.cap, 1000);
+		counter_set(&slots[i].s.conns, 10 * (i + 1));
+		counter_add(&slots[i].s.accepted, 100 * (i + 1));
+		counter_add(&slots[i].s.closed, 90 * (i + 1));
+		counter_add(&slots[i].s.err_emfile, i);
+		counter_add(&slots[i].s.bytes_in, 1000);
+		counter_add(&slots[i].s.bytes_out, 999);
+		counter_set(&slots[i].s.rss_bytes, 1 << 20);
+		counter_set(&slots[i].s.cap, 1000);
 	}
 	stats_set_state(&slots[0].s, STATS_ACCEPTING);
 	stats_set_state(&slots[1].s, STATS_PAUSED);
@@ -66,11 +67,11 @@ static void test_counters(void **state)
 
 	(void)state;
 	stats_slot_init(&s);
-	stats_add(&s.conns, 5);
-	stats_sub(&s.conns, 2);
-	assert_int_equal(stats_get(&s.conns), 3);
-	stats_set(&s.conns, 42);
-	assert_int_equal(stats_get(&s.conns), 42);
+	counter_add(&s.conns, 5);
+	counter_sub(&s.conns, 2);
+	assert_int_equal(counter_get(&s.conns), 3);
+	counter_set(&s.conns, 42);
+	assert_int_equal(counter_get(&s.conns), 42);
 }
 
 /* A restarted worker adopts its slot: connections the dead incarnation held are counted closed and lost,
@@ -85,16 +86,16 @@ static void test_adopt_after_crash(void **state)
 	stats_slot_adopt(&s, 10);
 	assert_int_equal(s.incarnation, 1);
 	assert_int_equal(s.accept_state, STATS_STARTING);
-	stats_add(&s.accepted, 700);
-	stats_add(&s.closed, 200);
-	stats_set(&s.conns, 500);
+	counter_add(&s.accepted, 700);
+	counter_add(&s.closed, 200);
+	counter_set(&s.conns, 500);
 	stats_slot_adopt(&s, 11);
 	assert_int_equal(s.pid, 11);
 	assert_int_equal(s.incarnation, 2);
-	assert_int_equal(stats_get(&s.conns), 0);
-	assert_int_equal(stats_get(&s.closed), 700);
-	assert_int_equal(stats_get(&s.lost), 500);
-	assert_int_equal(stats_get(&s.accepted), 700);
+	assert_int_equal(counter_get(&s.conns), 0);
+	assert_int_equal(counter_get(&s.closed), 700);
+	assert_int_equal(counter_get(&s.lost), 500);
+	assert_int_equal(counter_get(&s.accepted), 700);
 	stats_sum(&s, sizeof(s), 1, &t);
 	assert_int_equal(t.restarts, 1);
 	assert_int_equal(t.accepted - t.closed, t.conns);
@@ -210,16 +211,16 @@ static void test_worker_line(void **state)
 	stats_slot_adopt(&slots[0].s, 1234);
 	stats_slot_adopt(&slots[1].s, 1300);
 	assert_int_equal(slots[0].s.stop_state, STATS_STARTING);
-	stats_add(&slots[0].s.accepted, 700);
-	stats_add(&slots[0].s.closed, 200);
-	stats_set(&slots[0].s.conns, 500);
+	counter_add(&slots[0].s.accepted, 700);
+	counter_add(&slots[0].s.closed, 200);
+	counter_set(&slots[0].s.conns, 500);
 	stats_slot_adopt(&slots[0].s, 1299); /* crashed with 500: closed 700, lost 500 */
-	stats_add(&slots[0].s.accepted, 40);
-	stats_add(&slots[0].s.stop_closed, 40);
-	stats_add(&slots[0].s.closed, 40);
+	counter_add(&slots[0].s.accepted, 40);
+	counter_add(&slots[0].s.stop_closed, 40);
+	counter_add(&slots[0].s.closed, 40);
 	atomic_store(&slots[0].s.stop_state, STATS_CLOSED);
-	stats_add(&slots[1].s.accepted, 10);
-	stats_set(&slots[1].s.conns, 10);
+	counter_add(&slots[1].s.accepted, 10);
+	counter_set(&slots[1].s.conns, 10);
 	atomic_store(&slots[1].s.stop_state, STATS_ACCEPTING);
 
 	n = stats_format_worker(0, 1299, 2, &slots[0].s, buf, sizeof(buf));

@@ -8,6 +8,7 @@
 #include "server/core/acceptctl.h"
 
 #include "common/util/clock.h"
+#include "common/util/counter.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -168,7 +169,7 @@ void acceptctl_init(struct acceptctl *a, const struct acceptctl_config *cfg)
 	a->s.cap = cfg->cap;
 	a->s.eff_cap = cfg->cap;
 	a->diag_valid = diag_context_read(&a->diag, cfg->ports, 1, err, sizeof(err)) == 0;
-	stats_set(&cfg->st->cap, cfg->cap);
+	counter_set(&cfg->st->cap, cfg->cap);
 	stats_set_state(cfg->st, STATS_STARTING);
 }
 
@@ -216,25 +217,25 @@ int acceptctl_start(struct acceptctl *a, char *err, size_t errlen)
 void acceptctl_conn_opened(struct acceptctl *a)
 {
 	a->conns++;
-	stats_set(&a->cfg.st->conns, a->conns);
-	stats_add(&a->cfg.st->accepted, 1);
+	counter_set(&a->cfg.st->conns, a->conns);
+	counter_add(&a->cfg.st->accepted, 1);
 }
 
 void acceptctl_conn_closed(struct acceptctl *a)
 {
 	a->conns--;
-	stats_set(&a->cfg.st->conns, a->conns);
-	stats_add(&a->cfg.st->closed, 1);
+	counter_set(&a->cfg.st->conns, a->conns);
+	counter_add(&a->cfg.st->closed, 1);
 }
 
 static void acceptctl_count_error(struct acceptctl *a, int err)
 {
 	if (err == EMFILE)
-		stats_add(&a->cfg.st->err_emfile, 1);
+		counter_add(&a->cfg.st->err_emfile, 1);
 	else if (err == ENFILE)
-		stats_add(&a->cfg.st->err_enfile, 1);
+		counter_add(&a->cfg.st->err_enfile, 1);
 	else if (err != EINTR)
-		stats_add(&a->cfg.st->err_accept, 1);
+		counter_add(&a->cfg.st->err_accept, 1);
 }
 
 /* The explanation for a pause line: diag's, read at start, or a fixed hint when /proc was unreadable. */
@@ -284,7 +285,7 @@ int acceptctl_event(struct acceptctl *a, enum acceptctl_event ev, int err, char 
 	case ACCEPTCTL_CLOSE:
 		/* The place was given up above, before the state says so: count too low if we die here. */
 		m->close(a->cfg.arg);
-		stats_add(&a->cfg.st->listener_closes, 1);
+		counter_add(&a->cfg.st->listener_closes, 1);
 		break;
 	case ACCEPTCTL_REOPEN:
 		if (m->open(a->cfg.arg, oerr, sizeof(oerr)) < 0) {
@@ -302,7 +303,7 @@ int acceptctl_event(struct acceptctl *a, enum acceptctl_event ev, int err, char 
 		break;
 	}
 	if (d.stopped)
-		stats_add(&a->cfg.st->accept_pauses, 1);
+		counter_add(&a->cfg.st->accept_pauses, 1);
 	a->s = next;
 	acceptctl_publish(a, next.state);
 	if (d.action == ACCEPTCTL_REOPEN)
@@ -328,9 +329,9 @@ void acceptctl_stop(struct acceptctl *a)
 {
 	if (a->s.state == STATS_STOPPING)
 		return;
-	atomic_store_explicit(&a->cfg.st->stop_state, (uint32_t)a->s.state, memory_order_relaxed);
+	counter_set32(&a->cfg.st->stop_state, (uint32_t)a->s.state);
 	acceptctl_publish(a, STATS_STOPPING);
-	stats_add(&a->cfg.st->stop_closed, a->conns);
+	counter_add(&a->cfg.st->stop_closed, a->conns);
 	if (a->holds) {
 		atomic_fetch_sub_explicit(&a->cfg.shared->listening, 1, memory_order_acq_rel);
 		a->holds = false;
@@ -340,7 +341,7 @@ void acceptctl_stop(struct acceptctl *a)
 
 void acceptctl_reaped(struct acceptctl_shared *shared, struct stats_slot *slot)
 {
-	uint32_t st = atomic_load_explicit(&slot->accept_state, memory_order_relaxed);
+	uint32_t st = counter_get32(&slot->accept_state);
 
 	/* The worker is dead, so the supervisor is now the slot's only writer. */
 	if (st == STATS_ACCEPTING || st == STATS_PAUSED || st == STATS_FULL_HELD) {
@@ -351,5 +352,5 @@ void acceptctl_reaped(struct acceptctl_shared *shared, struct stats_slot *slot)
 			;
 	}
 	stats_set_state(slot, STATS_CLOSED);
-	atomic_store_explicit(&slot->pid, 0, memory_order_relaxed);
+	counter_set_i32(&slot->pid, 0);
 }

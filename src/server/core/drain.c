@@ -4,50 +4,51 @@
 #include "server/core/drain.h"
 
 #include "server/core/stats.h"
+#include "common/util/counter.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 
 void drain_slot_begin(struct drain_slot *d, uint64_t now_ns, uint64_t open)
 {
-	stats_set(&d->end_ns, 0);
-	stats_set(&d->open, open);
-	stats_set(&d->flushed, 0);
-	stats_set(&d->deadline, 0);
-	stats_set(&d->errors, 0);
-	stats_set(&d->killed, 0);
-	stats_set(&d->cut, 0);
+	counter_set(&d->end_ns, 0);
+	counter_set(&d->open, open);
+	counter_set(&d->flushed, 0);
+	counter_set(&d->deadline, 0);
+	counter_set(&d->errors, 0);
+	counter_set(&d->killed, 0);
+	counter_set(&d->cut, 0);
 	/* Last: a non-zero begin_ns is what says the record is in use. */
-	stats_set(&d->begin_ns, now_ns != 0 ? now_ns : 1);
+	counter_set(&d->begin_ns, now_ns != 0 ? now_ns : 1);
 }
 
 void drain_slot_closed(struct drain_slot *d, enum drain_close why)
 {
 	switch (why) {
 	case DRAIN_CLOSE_FLUSHED:
-		stats_add(&d->flushed, 1);
+		counter_add(&d->flushed, 1);
 		break;
 	case DRAIN_CLOSE_DEADLINE:
-		stats_add(&d->deadline, 1);
+		counter_add(&d->deadline, 1);
 		break;
 	case DRAIN_CLOSE_ERROR:
-		stats_add(&d->errors, 1);
+		counter_add(&d->errors, 1);
 		break;
 	}
 }
 
 void drain_slot_end(struct drain_slot *d, uint64_t now_ns)
 {
-	stats_set(&d->end_ns, now_ns);
+	counter_set(&d->end_ns, now_ns);
 }
 
 int drain_slot_killed(struct drain_slot *d, uint64_t open, uint64_t now_ns)
 {
-	if (stats_get(&d->begin_ns) == 0 || stats_get(&d->end_ns) != 0)
+	if (counter_get(&d->begin_ns) == 0 || counter_get(&d->end_ns) != 0)
 		return 0;
-	stats_set(&d->killed, open);
-	stats_set(&d->cut, 1);
-	stats_set(&d->end_ns, now_ns);
+	counter_set(&d->killed, open);
+	counter_set(&d->cut, 1);
+	counter_set(&d->end_ns, now_ns);
 	return 1;
 }
 
@@ -58,22 +59,22 @@ void drain_sum(const struct drain_slot *slots, unsigned n, struct drain_totals *
 	*t = (struct drain_totals){ 0 };
 	for (i = 0; i < n; i++) {
 		const struct drain_slot *d = &slots[i];
-		uint64_t b = stats_get(&d->begin_ns), e = stats_get(&d->end_ns);
+		uint64_t b = counter_get(&d->begin_ns), e = counter_get(&d->end_ns);
 
 		if (b == 0)
 			continue;
 		t->workers++;
-		if (stats_get(&d->cut) != 0)
+		if (counter_get(&d->cut) != 0)
 			t->killed_workers++;
 		if (t->begin_ns == 0 || b < t->begin_ns)
 			t->begin_ns = b;
 		if (e > t->end_ns)
 			t->end_ns = e;
-		t->open += stats_get(&d->open);
-		t->flushed += stats_get(&d->flushed);
-		t->deadline += stats_get(&d->deadline);
-		t->errors += stats_get(&d->errors);
-		t->killed += stats_get(&d->killed);
+		t->open += counter_get(&d->open);
+		t->flushed += counter_get(&d->flushed);
+		t->deadline += counter_get(&d->deadline);
+		t->errors += counter_get(&d->errors);
+		t->killed += counter_get(&d->killed);
 	}
 }
 

@@ -4,6 +4,8 @@
  * Nothing here blocks: evhttp writes the reply as the scraper reads it. */
 #include "server/core/metrics.h"
 
+#include "common/util/counter.h"
+
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -192,14 +194,14 @@ void metrics_collect(const void *slots, size_t stride, unsigned n, struct stats_
 											 (size_t)i * stride);
 		/* The supervisor clears the pid when it reaps the worker, and it reaps on this same thread, so
 		 * a pid seen here is a live worker or an unreaped zombie, never a recycled pid. */
-		int32_t pid = atomic_load_explicit((_Atomic int32_t *)&s->pid, memory_order_relaxed);
+		int32_t pid = counter_get_i32(&s->pid);
 
 		memset(&w[i], 0, sizeof(w[i]));
 		w[i].running = pid > 0;
 		if (!w[i].running)
 			continue; /* what a dead worker held is gone, whatever its slot still says */
-		w[i].conns = stats_get(&s->conns);
-		w[i].rss_bytes = stats_get(&s->rss_bytes);
+		w[i].conns = counter_get(&s->conns);
+		w[i].rss_bytes = counter_get(&s->rss_bytes);
 		w[i].fds_known = metrics_read_fds(pid, &w[i].open_fds, &w[i].max_fds, err, sizeof(err)) == 0;
 	}
 }

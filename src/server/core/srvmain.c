@@ -8,6 +8,7 @@
 #include "common/sys/net.h"
 #include "server/core/stats.h"
 #include "common/sys/workers.h"
+#include "common/util/counter.h"
 
 #include <limits.h>
 #include <signal.h>
@@ -71,16 +72,16 @@ static void srvmain_on_exit(unsigned index, int wstatus, void *arg)
 {
 	struct srvmain_run *r = arg;
 	struct stats_slot *slot = srvmain_slot(r, index);
-	uint64_t held = stats_get(&slot->conns);
-	int pid = atomic_load_explicit(&slot->pid, memory_order_relaxed);
+	uint64_t held = counter_get(&slot->conns);
+	int pid = counter_get_i32(&slot->pid);
 	char how[128];
 
 	/* Killed mid-drain (a second signal, or still running past the drain bound): the worker had counted
 	 * what it held as closed by the stop when the drain began, so what it still held is not open any more
 	 * but closed with it, and the drain record says so. The worker is dead: we are the slots' only writer. */
 	if (WIFSIGNALED(wstatus) && drain_slot_killed(&r->drain[index], held, clock_now_ns())) {
-		stats_add(&slot->closed, held);
-		stats_set(&slot->conns, 0);
+		counter_add(&slot->closed, held);
+		counter_set(&slot->conns, 0);
 	}
 	acceptctl_reaped(r->shared, slot);
 	/* A clean exit is the normal end after SIGINT/SIGTERM; only surprises are worth a line. */
@@ -253,7 +254,7 @@ bool srvmain_worker_init(const struct srvmain_config *cfg, struct stats_slot *st
 			 void *arg, struct acceptctl *ac)
 {
 	struct acceptctl_config acfg;
-	bool first = atomic_load_explicit(&st->incarnation, memory_order_relaxed) == 0;
+	bool first = counter_get32(&st->incarnation) == 0;
 
 	stats_slot_adopt(st, (int32_t)getpid());
 	acfg.shared = cfg->shared;

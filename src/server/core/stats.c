@@ -3,34 +3,15 @@
  * supervisor may read a value one update old, which a once-per-second status line does not notice. */
 #include "server/core/stats.h"
 
+#include "common/util/counter.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
-void stats_add(_Atomic uint64_t *c, uint64_t n)
-{
-	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n, memory_order_relaxed);
-}
-
-void stats_sub(_Atomic uint64_t *c, uint64_t n)
-{
-	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) - n, memory_order_relaxed);
-}
-
-void stats_set(_Atomic uint64_t *c, uint64_t v)
-{
-	atomic_store_explicit(c, v, memory_order_relaxed);
-}
-
-uint64_t stats_get(const _Atomic uint64_t *c)
-{
-	/* atomic_load_explicit takes a pointer to non-const in C11 as some compilers implement it. */
-	return atomic_load_explicit((_Atomic uint64_t *)c, memory_order_relaxed);
-}
-
 void stats_set_state(struct stats_slot *s, enum stats_accept_state st)
 {
-	atomic_store_explicit(&s->accept_state, (uint32_t)st, memory_order_relaxed);
+	counter_set32(&s->accept_state, (uint32_t)st);
 }
 
 void stats_slot_init(struct stats_slot *s)
@@ -40,17 +21,16 @@ void stats_slot_init(struct stats_slot *s)
 
 void stats_slot_adopt(struct stats_slot *s, int32_t pid)
 {
-	uint64_t orphans = stats_get(&s->conns);
+	uint64_t orphans = counter_get(&s->conns);
 
-	stats_add(&s->closed, orphans);
-	stats_add(&s->lost, orphans);
-	stats_set(&s->conns, 0);
-	stats_set(&s->rss_bytes, 0);
+	counter_add(&s->closed, orphans);
+	counter_add(&s->lost, orphans);
+	counter_set(&s->conns, 0);
+	counter_set(&s->rss_bytes, 0);
 	stats_set_state(s, STATS_STARTING);
-	atomic_store_explicit(&s->stop_state, (uint32_t)STATS_STARTING, memory_order_relaxed);
-	atomic_store_explicit(&s->incarnation, atomic_load_explicit(&s->incarnation, memory_order_relaxed) + 1,
-			      memory_order_relaxed);
-	atomic_store_explicit(&s->pid, pid, memory_order_relaxed);
+	counter_set32(&s->stop_state, (uint32_t)STATS_STARTING);
+	counter_set32(&s->incarnation, counter_get32(&s->incarnation) + 1);
+	counter_set_i32(&s->pid, pid);
 }
 
 void stats_sum(const void *slots, size_t slot_size, unsigned n, struct stats_totals *t)
@@ -61,30 +41,30 @@ void stats_sum(const void *slots, size_t slot_size, unsigned n, struct stats_tot
 	for (i = 0; i < n; i++) {
 		const struct stats_slot *s = (const struct stats_slot *)(const void *)((const char *)slots +
 											 (size_t)i * slot_size);
-		uint32_t st = atomic_load_explicit((_Atomic uint32_t *)&s->accept_state, memory_order_relaxed);
-		uint32_t inc = atomic_load_explicit((_Atomic uint32_t *)&s->incarnation, memory_order_relaxed);
+		uint32_t st = counter_get32(&s->accept_state);
+		uint32_t inc = counter_get32(&s->incarnation);
 
-		t->conns += stats_get(&s->conns);
-		t->accepted += stats_get(&s->accepted);
-		t->closed += stats_get(&s->closed);
-		t->lost += stats_get(&s->lost);
-		t->err_emfile += stats_get(&s->err_emfile);
-		t->err_enfile += stats_get(&s->err_enfile);
-		t->err_accept += stats_get(&s->err_accept);
-		t->err_read += stats_get(&s->err_read);
-		t->err_write += stats_get(&s->err_write);
-		t->err_reset += stats_get(&s->err_reset);
-		t->idle_closed += stats_get(&s->idle_closed);
-		t->stop_closed += stats_get(&s->stop_closed);
-		t->bytes_in += stats_get(&s->bytes_in);
-		t->bytes_out += stats_get(&s->bytes_out);
-		t->accept_pauses += stats_get(&s->accept_pauses);
-		t->listener_closes += stats_get(&s->listener_closes);
-		t->rss_bytes += stats_get(&s->rss_bytes);
-		t->cap += stats_get(&s->cap);
+		t->conns += counter_get(&s->conns);
+		t->accepted += counter_get(&s->accepted);
+		t->closed += counter_get(&s->closed);
+		t->lost += counter_get(&s->lost);
+		t->err_emfile += counter_get(&s->err_emfile);
+		t->err_enfile += counter_get(&s->err_enfile);
+		t->err_accept += counter_get(&s->err_accept);
+		t->err_read += counter_get(&s->err_read);
+		t->err_write += counter_get(&s->err_write);
+		t->err_reset += counter_get(&s->err_reset);
+		t->idle_closed += counter_get(&s->idle_closed);
+		t->stop_closed += counter_get(&s->stop_closed);
+		t->bytes_in += counter_get(&s->bytes_in);
+		t->bytes_out += counter_get(&s->bytes_out);
+		t->accept_pauses += counter_get(&s->accept_pauses);
+		t->listener_closes += counter_get(&s->listener_closes);
+		t->rss_bytes += counter_get(&s->rss_bytes);
+		t->cap += counter_get(&s->cap);
 		if (st < STATS_STATE_COUNT)
 			t->by_state[st]++;
-		if (atomic_load_explicit((_Atomic int32_t *)&s->pid, memory_order_relaxed) != 0)
+		if (counter_get_i32(&s->pid) != 0)
 			t->running++;
 		if (inc > 1)
 			t->restarts += inc - 1;
@@ -168,12 +148,12 @@ int stats_format_summary(const struct stats_totals *t, double elapsed_s, char *b
 int stats_format_worker(unsigned index, int pid, unsigned starts, const struct stats_slot *s, char *buf,
 			size_t len)
 {
-	uint32_t st = atomic_load_explicit((_Atomic uint32_t *)&s->stop_state, memory_order_relaxed);
+	uint32_t st = counter_get32(&s->stop_state);
 
 	return snprintf(buf, len,
 		"  worker %u pid %d (starts %u): accepted %" PRIu64 ", closed %" PRIu64 ", open at stop %" PRIu64
 		", state %s\n",
-		index, pid, starts, stats_get(&s->accepted), stats_get(&s->closed),
-		stats_get(&s->stop_closed) + stats_get(&s->conns),
+		index, pid, starts, counter_get(&s->accepted), counter_get(&s->closed),
+		counter_get(&s->stop_closed) + counter_get(&s->conns),
 		stats_state_name(st < STATS_STATE_COUNT ? (enum stats_accept_state)st : STATS_STATE_COUNT));
 }

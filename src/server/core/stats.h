@@ -62,11 +62,7 @@ struct stats_totals {
 	uint64_t restarts;               /* sum of (incarnation - 1) */
 };
 
-/* Single-writer updates (the owning worker only). */
-void     stats_add(_Atomic uint64_t *c, uint64_t n);
-void     stats_sub(_Atomic uint64_t *c, uint64_t n);
-void     stats_set(_Atomic uint64_t *c, uint64_t v);
-uint64_t stats_get(const _Atomic uint64_t *c);
+/* The slot's fields are updated with common/util/counter.h (single writer, relaxed). */
 void     stats_set_state(struct stats_slot *s, enum stats_accept_state st);
 
 /* Zeroes a slot (before the first fork). */

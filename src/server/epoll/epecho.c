@@ -23,6 +23,7 @@
 #include "common/sys/net.h"
 #include "common/sys/procfs.h"
 #include "server/epoll/reactor.h"
+#include "common/util/counter.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -80,16 +81,16 @@ static void epecho_conn_close(struct epecho_worker *w, struct reactor_event **ev
 	case EPECHO_CLOSE_EOF:
 		break;
 	case EPECHO_CLOSE_READ:
-		stats_add(&w->st->err_read, 1);
+		counter_add(&w->st->err_read, 1);
 		break;
 	case EPECHO_CLOSE_WRITE:
-		stats_add(&w->st->err_write, 1);
+		counter_add(&w->st->err_write, 1);
 		break;
 	case EPECHO_CLOSE_RESET:
-		stats_add(&w->st->err_reset, 1);
+		counter_add(&w->st->err_reset, 1);
 		break;
 	case EPECHO_CLOSE_IDLE:
-		stats_add(&w->st->idle_closed, 1);
+		counter_add(&w->st->idle_closed, 1);
 		break;
 	case EPECHO_CLOSE_DRAINED:
 	case EPECHO_CLOSE_DEADLINE:
@@ -124,7 +125,7 @@ static void epecho_recv_cb(struct reactor *r, struct reactor_event *ev, uint32_t
 	ssize_t n = recv(ev->fd, ev->buffer, REACTOR_BUFFER_LENGTH, 0);
 
 	if (n > 0) {
-		stats_add(&w->st->bytes_in, (uint64_t)n);
+		counter_add(&w->st->bytes_in, (uint64_t)n);
 		ev->length = (uint32_t)n;
 		ev->sent = 0;
 		ev->callback = epecho_send_cb;
@@ -157,7 +158,7 @@ static void epecho_send_cb(struct reactor *r, struct reactor_event *ev, uint32_t
 	ssize_t n = send(ev->fd, ev->buffer + ev->sent, ev->length - ev->sent, MSG_NOSIGNAL);
 
 	if (n > 0) {
-		stats_add(&w->st->bytes_out, (uint64_t)n);
+		counter_add(&w->st->bytes_out, (uint64_t)n);
 		ev->sent += (uint32_t)n;
 		epecho_touch(w, ev);
 		if (ev->sent < ev->length)
@@ -301,7 +302,7 @@ static void epecho_accept_cb(struct reactor *r, struct reactor_event *ev, uint32
 				srvmain_accept_event(w->cfg, w->index, &w->ac, ACCEPTCTL_EV_ERROR, e);
 				return;
 			}
-			stats_add(&w->st->err_accept, 1);
+			counter_add(&w->st->err_accept, 1);
 			continue;
 		}
 		acceptctl_conn_opened(&w->ac);
@@ -327,7 +328,7 @@ static void epecho_refresh_rss(struct epecho_worker *w)
 		return;
 	buf[n] = '\0';
 	if (procfs_parse_statm_resident(buf, &resident) == 0)
-		stats_set(&w->st->rss_bytes, resident * (uint64_t)w->page_size);
+		counter_set(&w->st->rss_bytes, resident * (uint64_t)w->page_size);
 }
 
 /* Closes connections idle for --idle-timeout. The idle list is in activity order, so this stops at the first
