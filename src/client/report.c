@@ -11,114 +11,6 @@
 #include "common/util/clock.h"
 #include "client/sched.h"
 
-/* ---- JSON writer ---- */
-
-/* Comma and key before a value; a key outside an object (or none inside one) is misuse. */
-static void jw_member(struct report_json *w, const char *key)
-{
-	if (w->depth > 0) {
-		if (w->need_comma[w->depth - 1])
-			sbuf_printf(&w->sb, ",");
-		w->need_comma[w->depth - 1] = true;
-	} else if (w->sb.used > 0) {
-		w->bad = true;  /* a second top-level value */
-	}
-	if (key) {
-		sbuf_json_string(&w->sb, key);
-		sbuf_printf(&w->sb, ":");
-	}
-}
-
-void report_json_init(struct report_json *w, char *buf, size_t len)
-{
-	memset(w, 0, sizeof(*w));
-	sbuf_init(&w->sb, buf, len);
-}
-
-static void jw_open(struct report_json *w, const char *key, char bracket)
-{
-	jw_member(w, key);
-	sbuf_printf(&w->sb, "%c", bracket);
-	if (w->depth >= REPORT_JSON_DEPTH) {
-		w->bad = true;
-		return;
-	}
-	w->need_comma[w->depth++] = false;
-}
-
-static void jw_close(struct report_json *w, char bracket)
-{
-	if (w->depth == 0) {
-		w->bad = true;
-		return;
-	}
-	w->depth--;
-	sbuf_printf(&w->sb, "%c", bracket);
-}
-
-void report_json_object_begin(struct report_json *w, const char *key)
-{
-	jw_open(w, key, '{');
-}
-
-void report_json_object_end(struct report_json *w)
-{
-	jw_close(w, '}');
-}
-
-void report_json_array_begin(struct report_json *w, const char *key)
-{
-	jw_open(w, key, '[');
-}
-
-void report_json_array_end(struct report_json *w)
-{
-	jw_close(w, ']');
-}
-
-void report_json_string(struct report_json *w, const char *key, const char *value)
-{
-	jw_member(w, key);
-	sbuf_json_string(&w->sb, value ? value : "");
-}
-
-void report_json_u64(struct report_json *w, const char *key, uint64_t v)
-{
-	jw_member(w, key);
-	sbuf_printf(&w->sb, "%" PRIu64, v);
-}
-
-void report_json_i64(struct report_json *w, const char *key, int64_t v)
-{
-	jw_member(w, key);
-	sbuf_printf(&w->sb, "%" PRId64, v);
-}
-
-void report_json_double(struct report_json *w, const char *key, double v, int decimals)
-{
-	jw_member(w, key);
-	if (!isfinite(v)) {
-		sbuf_printf(&w->sb, "null");
-		return;
-	}
-	if (decimals < 0 || decimals > 9)
-		decimals = 3;
-	sbuf_printf(&w->sb, "%.*f", decimals, v);
-}
-
-void report_json_bool(struct report_json *w, const char *key, bool v)
-{
-	jw_member(w, key);
-	sbuf_printf(&w->sb, "%s", v ? "true" : "false");
-}
-
-int report_json_finish(struct report_json *w)
-{
-	if (w->bad || w->depth != 0)
-		return -1;
-	return sbuf_done(&w->sb);
-}
-
 /* ---- derived numbers ---- */
 
 static double ns_to_s(uint64_t ns)
@@ -500,141 +392,141 @@ int report_format_text(const struct report_meta *m, const struct loadgen_stats *
 
 /* ---- JSON ---- */
 
-static void json_pcts(struct report_json *w, const char *key, const double v[4])
+static void json_pcts(struct json_w *w, const char *key, const double v[4])
 {
-	report_json_object_begin(w, key);
-	report_json_double(w, "p50", v[0], 3);
-	report_json_double(w, "p90", v[1], 3);
-	report_json_double(w, "p99", v[2], 3);
-	report_json_double(w, "max", v[3], 3);
-	report_json_object_end(w);
+	json_w_object_begin(w, key);
+	json_w_double(w, "p50", v[0], 3);
+	json_w_double(w, "p90", v[1], 3);
+	json_w_double(w, "p99", v[2], 3);
+	json_w_double(w, "max", v[3], 3);
+	json_w_object_end(w);
 }
 
-static void json_latency(struct report_json *w, const struct report_meta *m, const struct report_summary *s)
+static void json_latency(struct json_w *w, const struct report_meta *m, const struct report_summary *s)
 {
 	const struct loadgen_lat *l = m->lat;
 
-	report_json_object_begin(w, "latency");
-	report_json_u64(w, "msg_rate", m->msg_rate);
-	report_json_double(w, "duration_s", (double)m->duration_ms / 1000.0, 3);
-	report_json_u64(w, "msg_bytes", MATCH_FRAME_LEN);
-	report_json_u64(w, "scheduled", s->lat_total);
-	report_json_u64(w, "timeout_ms", m->reply_timeout_ms);
-	report_json_u64(w, "slo_ms", m->slo_ms);
-	report_json_bool(w, "ran", l != NULL);
+	json_w_object_begin(w, "latency");
+	json_w_u64(w, "msg_rate", m->msg_rate);
+	json_w_double(w, "duration_s", (double)m->duration_ms / 1000.0, 3);
+	json_w_u64(w, "msg_bytes", MATCH_FRAME_LEN);
+	json_w_u64(w, "scheduled", s->lat_total);
+	json_w_u64(w, "timeout_ms", m->reply_timeout_ms);
+	json_w_u64(w, "slo_ms", m->slo_ms);
+	json_w_bool(w, "ran", l != NULL);
 	if (l) {
-		report_json_u64(w, "connections", l->conns);
-		report_json_u64(w, "held", l->held);
-		report_json_u64(w, "sent", l->sent);
-		report_json_u64(w, "written", l->written);
-		report_json_u64(w, "answered", l->answered);
-		report_json_u64(w, "lost", s->lat_lost);
-		report_json_u64(w, "late", l->late);
-		report_json_u64(w, "unanswered", l->lost);
-		report_json_u64(w, "in_flight", s->lat_in_flight);
-		report_json_u64(w, "mismatched", l->mismatched);
-		report_json_double(w, "achieved_rate", s->achieved_rate, 1);
-		report_json_object_begin(w, "rtt_ms");
-		report_json_double(w, "p50", s->lat_ms[0], 3);
-		report_json_double(w, "p90", s->lat_ms[1], 3);
-		report_json_double(w, "p99", s->lat_ms[2], 3);
-		report_json_double(w, "p99_9", s->lat_ms[3], 3);
-		report_json_double(w, "max", s->lat_ms[4], 3);
-		report_json_u64(w, "count", hist_count(&l->rtt_us));
-		report_json_object_end(w);
-		report_json_double(w, "send_lag_max_ms", (double)l->send_lag_max_us / 1000.0, 3);
-		report_json_double(w, "bytes_per_conn", s->bytes_per_conn, 0);
-		report_json_string(w, "mismatch_note", l->mismatch_note);
+		json_w_u64(w, "connections", l->conns);
+		json_w_u64(w, "held", l->held);
+		json_w_u64(w, "sent", l->sent);
+		json_w_u64(w, "written", l->written);
+		json_w_u64(w, "answered", l->answered);
+		json_w_u64(w, "lost", s->lat_lost);
+		json_w_u64(w, "late", l->late);
+		json_w_u64(w, "unanswered", l->lost);
+		json_w_u64(w, "in_flight", s->lat_in_flight);
+		json_w_u64(w, "mismatched", l->mismatched);
+		json_w_double(w, "achieved_rate", s->achieved_rate, 1);
+		json_w_object_begin(w, "rtt_ms");
+		json_w_double(w, "p50", s->lat_ms[0], 3);
+		json_w_double(w, "p90", s->lat_ms[1], 3);
+		json_w_double(w, "p99", s->lat_ms[2], 3);
+		json_w_double(w, "p99_9", s->lat_ms[3], 3);
+		json_w_double(w, "max", s->lat_ms[4], 3);
+		json_w_u64(w, "count", hist_count(&l->rtt_us));
+		json_w_object_end(w);
+		json_w_double(w, "send_lag_max_ms", (double)l->send_lag_max_us / 1000.0, 3);
+		json_w_double(w, "bytes_per_conn", s->bytes_per_conn, 0);
+		json_w_string(w, "mismatch_note", l->mismatch_note);
 	}
-	report_json_bool(w, "pass", s->lat_pass);
-	report_json_object_end(w);
+	json_w_bool(w, "pass", s->lat_pass);
+	json_w_object_end(w);
 }
 
-static void json_findmax(struct report_json *w, const struct report_meta *m, const struct report_summary *s)
+static void json_findmax(struct json_w *w, const struct report_meta *m, const struct report_summary *s)
 {
 	const struct findmax_row *r;
 	unsigned i;
 
 	if (m->sweep) {
-		report_json_object_begin(w, "rate_sweep");
-		report_json_array_begin(w, "rates");
+		json_w_object_begin(w, "rate_sweep");
+		json_w_array_begin(w, "rates");
 		for (i = 0; i < m->n_rates; i++)
-			report_json_u64(w, NULL, m->rates[i]);
-		report_json_array_end(w);
-		report_json_u64(w, "max_rate", s->max_rate);
+			json_w_u64(w, NULL, m->rates[i]);
+		json_w_array_end(w);
+		json_w_u64(w, "max_rate", s->max_rate);
 	} else {
-		report_json_object_begin(w, "find_max");
-		report_json_u64(w, "step", m->step);
-		report_json_u64(w, "max_connections", s->max_conns);
+		json_w_object_begin(w, "find_max");
+		json_w_u64(w, "step", m->step);
+		json_w_u64(w, "max_connections", s->max_conns);
 	}
-	report_json_string(w, "stop_reason", findmax_stop_name(m->stop));
-	report_json_array_begin(w, "steps");
+	json_w_string(w, "stop_reason", findmax_stop_name(m->stop));
+	json_w_array_begin(w, "steps");
 	for (i = 0; i < m->n_steps; i++) {
 		r = &m->steps[i];
-		report_json_object_begin(w, NULL);
-		report_json_u64(w, "connections", r->conns);
-		report_json_u64(w, "held", r->held);
-		report_json_u64(w, "conn_failures", r->conn_failures);
-		report_json_u64(w, "msg_rate", r->msg_rate);
-		report_json_u64(w, "sent", r->sent);
-		report_json_u64(w, "answered", r->answered);
-		report_json_u64(w, "lost", r->lost);
-		report_json_double(w, "p50", r->p50_ms, 3);
-		report_json_double(w, "p99", r->p99_ms, 3);
-		report_json_double(w, "p99_9", r->p999_ms, 3);
-		report_json_double(w, "max", r->max_ms, 3);
-		report_json_bool(w, "pass", r->pass);
-		report_json_object_end(w);
+		json_w_object_begin(w, NULL);
+		json_w_u64(w, "connections", r->conns);
+		json_w_u64(w, "held", r->held);
+		json_w_u64(w, "conn_failures", r->conn_failures);
+		json_w_u64(w, "msg_rate", r->msg_rate);
+		json_w_u64(w, "sent", r->sent);
+		json_w_u64(w, "answered", r->answered);
+		json_w_u64(w, "lost", r->lost);
+		json_w_double(w, "p50", r->p50_ms, 3);
+		json_w_double(w, "p99", r->p99_ms, 3);
+		json_w_double(w, "p99_9", r->p999_ms, 3);
+		json_w_double(w, "max", r->max_ms, 3);
+		json_w_bool(w, "pass", r->pass);
+		json_w_object_end(w);
 	}
-	report_json_array_end(w);
-	report_json_object_end(w);
+	json_w_array_end(w);
+	json_w_object_end(w);
 }
 
-static void json_triple(struct report_json *w, const char *key, const uint64_t v[3])
+static void json_triple(struct json_w *w, const char *key, const uint64_t v[3])
 {
 	unsigned i;
 
-	report_json_array_begin(w, key);
+	json_w_array_begin(w, key);
 	for (i = 0; i < 3; i++)
-		report_json_u64(w, NULL, v[i]);
-	report_json_array_end(w);
+		json_w_u64(w, NULL, v[i]);
+	json_w_array_end(w);
 }
 
-static void json_environment(struct report_json *w, const struct report_meta *m)
+static void json_environment(struct json_w *w, const struct report_meta *m)
 {
 	const struct limits_values *v = m->limits;
 
-	report_json_object_begin(w, "environment");
-	report_json_string(w, "kernel", m->kernel);
-	report_json_u64(w, "cpus", m->cpus);
-	report_json_u64(w, "client_workers", m->workers);
+	json_w_object_begin(w, "environment");
+	json_w_string(w, "kernel", m->kernel);
+	json_w_u64(w, "cpus", m->cpus);
+	json_w_u64(w, "client_workers", m->workers);
 	if (v) {
-		report_json_object_begin(w, "limits");
-		report_json_u64(w, "nofile_soft", v->nofile_soft);
-		report_json_u64(w, "nofile_hard", v->nofile_hard);
-		report_json_u64(w, "file_max", v->file_max);
-		report_json_u64(w, "nr_open", v->nr_open);
-		report_json_u64(w, "file_nr_used", v->file_nr_used);
-		report_json_u64(w, "port_lo", v->port_lo);
-		report_json_u64(w, "port_hi", v->port_hi);
-		report_json_bool(w, "conntrack_present", v->conntrack_present);
-		report_json_u64(w, "conntrack_max", v->conntrack_max);
-		report_json_u64(w, "conntrack_count", v->conntrack_count);
-		report_json_u64(w, "somaxconn", v->somaxconn);
-		report_json_u64(w, "tcp_max_syn_backlog", v->syn_backlog);
+		json_w_object_begin(w, "limits");
+		json_w_u64(w, "nofile_soft", v->nofile_soft);
+		json_w_u64(w, "nofile_hard", v->nofile_hard);
+		json_w_u64(w, "file_max", v->file_max);
+		json_w_u64(w, "nr_open", v->nr_open);
+		json_w_u64(w, "file_nr_used", v->file_nr_used);
+		json_w_u64(w, "port_lo", v->port_lo);
+		json_w_u64(w, "port_hi", v->port_hi);
+		json_w_bool(w, "conntrack_present", v->conntrack_present);
+		json_w_u64(w, "conntrack_max", v->conntrack_max);
+		json_w_u64(w, "conntrack_count", v->conntrack_count);
+		json_w_u64(w, "somaxconn", v->somaxconn);
+		json_w_u64(w, "tcp_max_syn_backlog", v->syn_backlog);
 		json_triple(w, "tcp_mem_pages", v->tcp_mem);
 		json_triple(w, "tcp_rmem", v->tcp_rmem);
 		json_triple(w, "tcp_wmem", v->tcp_wmem);
-		report_json_u64(w, "mem_available", v->mem_available);
-		report_json_u64(w, "page_size", v->page_size);
-		report_json_object_end(w);
+		json_w_u64(w, "mem_available", v->mem_available);
+		json_w_u64(w, "page_size", v->page_size);
+		json_w_object_end(w);
 	}
-	report_json_object_end(w);
+	json_w_object_end(w);
 }
 
 int report_format_json(const struct report_meta *m, const struct loadgen_stats *t, char *buf, size_t len)
 {
-	struct report_json w;
+	struct json_w w;
 	struct report_summary s;
 	enum diag_kind kinds[DIAG_KIND_COUNT];
 	unsigned n, i, k;
@@ -645,62 +537,62 @@ int report_format_json(const struct report_meta *m, const struct loadgen_stats *
 
 	sbuf_init(&o, vline, sizeof(vline));
 	report_summarize(m, t, &s);
-	report_json_init(&w, buf, len);
-	report_json_object_begin(&w, NULL);
-	report_json_string(&w, "host", m->host);
-	report_json_u64(&w, "port_base", m->port_base);
-	report_json_u64(&w, "ports", m->ports);
-	report_json_u64(&w, "target", m->target);
-	report_json_u64(&w, "started", t->started);
-	report_json_u64(&w, "established", t->established);
-	report_json_u64(&w, "echoed", t->echoed);
-	report_json_u64(&w, "failed", t->failed);
-	report_json_u64(&w, "failed_immediate", t->failed_immediate);
-	report_json_object_begin(&w, "failures");
+	json_w_init(&w, buf, len);
+	json_w_object_begin(&w, NULL);
+	json_w_string(&w, "host", m->host);
+	json_w_u64(&w, "port_base", m->port_base);
+	json_w_u64(&w, "ports", m->ports);
+	json_w_u64(&w, "target", m->target);
+	json_w_u64(&w, "started", t->started);
+	json_w_u64(&w, "established", t->established);
+	json_w_u64(&w, "echoed", t->echoed);
+	json_w_u64(&w, "failed", t->failed);
+	json_w_u64(&w, "failed_immediate", t->failed_immediate);
+	json_w_object_begin(&w, "failures");
 	for (k = 0; k < DIAG_KIND_COUNT; k++)
 		if (t->failures[k])
-			report_json_u64(&w, diag_kind_name((enum diag_kind)k), t->failures[k]);
-	report_json_object_end(&w);
-	report_json_double(&w, "elapsed_s", s.elapsed_s, 3);
-	report_json_double(&w, "total_s", s.total_s, 3);
-	report_json_double(&w, "connect_rate", s.connect_rate, 1);
+			json_w_u64(&w, diag_kind_name((enum diag_kind)k), t->failures[k]);
+	json_w_object_end(&w);
+	json_w_double(&w, "elapsed_s", s.elapsed_s, 3);
+	json_w_double(&w, "total_s", s.total_s, 3);
+	json_w_double(&w, "connect_rate", s.connect_rate, 1);
 	json_pcts(&w, "connect_ms", s.connect_ms);
 	json_pcts(&w, "rtt_ms", s.rtt_ms);
-	report_json_u64(&w, "workers", m->workers);
-	report_json_u64(&w, "concurrency", m->concurrency);
-	report_json_u64(&w, "rate", m->rate);
-	report_json_double(&w, "hold_s", (double)m->hold_ms / 1000.0, 3);
-	report_json_object_begin(&w, "sources");
-	report_json_u64(&w, "count", m->sources.count);
+	json_w_u64(&w, "workers", m->workers);
+	json_w_u64(&w, "concurrency", m->concurrency);
+	json_w_u64(&w, "rate", m->rate);
+	json_w_double(&w, "hold_s", (double)m->hold_ms / 1000.0, 3);
+	json_w_object_begin(&w, "sources");
+	json_w_u64(&w, "count", m->sources.count);
 	if (m->sources.count) {
-		report_json_string(&w, "first", addr_format(m->sources.first, a, sizeof(a)));
-		report_json_string(&w, "last", addr_format(m->sources.first + m->sources.count - 1, a, sizeof(a)));
+		json_w_string(&w, "first", addr_format(m->sources.first, a, sizeof(a)));
+		json_w_string(&w, "last", addr_format(m->sources.first + m->sources.count - 1, a, sizeof(a)));
 	}
-	report_json_bool(&w, "default", m->sources_default);
-	report_json_bool(&w, "kernel_chosen", m->sources.count == 0);
-	report_json_object_end(&w);
-	report_json_string(&w, "stop_signal", m->stop_signal ? signal_name(m->stop_signal) : "");
-	report_json_string(&w, "problems", m->problems);
-	report_json_string(&w, "first_cause", s.first_cause < DIAG_KIND_COUNT ? diag_kind_name(s.first_cause) : "");
+	json_w_bool(&w, "default", m->sources_default);
+	json_w_bool(&w, "kernel_chosen", m->sources.count == 0);
+	json_w_object_end(&w);
+	json_w_string(&w, "stop_signal", m->stop_signal ? signal_name(m->stop_signal) : "");
+	json_w_string(&w, "problems", m->problems);
+	json_w_string(&w, "first_cause", s.first_cause < DIAG_KIND_COUNT ? diag_kind_name(s.first_cause) : "");
 	n = kinds_by_time(t, kinds);
-	report_json_object_begin(&w, "explanations");
+	json_w_object_begin(&w, "explanations");
 	for (i = 0; i < n; i++) {
 		explain(t, kinds[i], m, expl, sizeof(expl));
-		report_json_string(&w, diag_kind_name(kinds[i]), expl);
+		json_w_string(&w, diag_kind_name(kinds[i]), expl);
 	}
-	report_json_object_end(&w);
+	json_w_object_end(&w);
 	if (m->latency)
 		json_latency(&w, m, &s);
 	if (m->find_max || m->sweep)
 		json_findmax(&w, m, &s);
 	json_environment(&w, m);
-	report_json_bool(&w, "pass", s.pass);
+	json_w_bool(&w, "pass", s.pass);
 	verdict(&o, m, t, &s);
 	if (o.used > 0 && vline[o.used - 1] == '\n')
 		vline[o.used - 1] = '\0';
-	report_json_string(&w, "verdict", vline);
-	report_json_object_end(&w);
-	r = report_json_finish(&w);
+	json_w_string(&w, "verdict", vline);
+	json_w_object_end(&w);
+	r = json_w_finish(&w);
 	if (r < 0 || (size_t)r + 2 > len)
 		return -1;
 	buf[r] = '\n';

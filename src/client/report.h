@@ -1,5 +1,5 @@
 /* The client's report: the live progress line, the final human report with its verdict and one plain-words
- * explanation per failure kind (diag_explain), and the same as JSON through a small escaping writer. All
+ * explanation per failure kind (diag_explain), and the same as JSON (common/util/json.h). All
  * pure: they take merged loadgen_stats and a description of the run, and fill a caller's buffer. */
 #ifndef C1M_REPORT_H
 #define C1M_REPORT_H
@@ -12,9 +12,8 @@
 #include "client/findmax.h"
 #include "common/model/limits.h"
 #include "client/loadgen.h"
-#include "common/util/sbuf.h"
+#include "common/util/json.h"
 
-#define REPORT_JSON_DEPTH 8        /* nesting levels the JSON writer supports */
 #define REPORT_TEXT_LEN   65536    /* a buffer this size always holds the full text or JSON report */
 
 /* What the run was asked to do, for the report header and the JSON. */
@@ -93,28 +92,5 @@ int report_format_progress(const struct loadgen_stats *now, const struct loadgen
 int report_format_text(const struct report_meta *m, const struct loadgen_stats *t, char *buf, size_t len);
 /* The same as one JSON object followed by a newline. Returns the length, -1 if truncated. */
 int report_format_json(const struct report_meta *m, const struct loadgen_stats *t, char *buf, size_t len);
-
-/* Minimal JSON writer: the nesting and commas over a bounded string builder (sbuf.h), which also escapes the
- * strings. Keys are given on members of objects, NULL inside arrays and at the top. Non-finite doubles
- * become null. Overflow and misuse are remembered and reported by report_json_finish. */
-struct report_json {
-	struct sbuf sb;                /* output, always NUL-terminated */
-	unsigned depth;                /* open objects/arrays */
-	bool need_comma[REPORT_JSON_DEPTH]; /* a member was already written at this depth */
-	bool bad;                      /* unbalanced or too deep nesting, or a second top-level value */
-};
-
-void report_json_init(struct report_json *w, char *buf, size_t len);
-void report_json_object_begin(struct report_json *w, const char *key);
-void report_json_object_end(struct report_json *w);
-void report_json_array_begin(struct report_json *w, const char *key);
-void report_json_array_end(struct report_json *w);
-void report_json_string(struct report_json *w, const char *key, const char *value);
-void report_json_u64(struct report_json *w, const char *key, uint64_t v);
-void report_json_i64(struct report_json *w, const char *key, int64_t v);
-void report_json_double(struct report_json *w, const char *key, double v, int decimals);
-void report_json_bool(struct report_json *w, const char *key, bool v);
-/* Length written, or -1 if the buffer overflowed or nesting is not closed. */
-int report_json_finish(struct report_json *w);
 
 #endif

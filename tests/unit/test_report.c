@@ -1,5 +1,5 @@
-/* Unit tests for the client's report: the JSON writer (escaping, nesting, overflow, misuse), the verdict
- * and failure explanations of the text report, the JSON report's keys, and the progress line, all from
+/* Unit tests for the client's report: the verdict and failure explanations of the text report, the JSON
+ * report's keys, and the progress line, all from
  * fabricated stats. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,85 +10,6 @@
 #include <cmocka.h>
 
 #include "client/report.h"
-
-static void test_json_escaping(void **state)
-{
-	struct report_json w;
-	char buf[256];
-
-	(void)state;
-	report_json_init(&w, buf, sizeof(buf));
-	report_json_object_begin(&w, NULL);
-	report_json_string(&w, "s", "a\"b\\c\nd\te\x01\x1f" "\xc3\xa9/");
-	report_json_string(&w, "k\"ey", "");
-	report_json_object_end(&w);
-	assert_int_equal(report_json_finish(&w), (int)strlen(buf));
-	assert_string_equal(buf, "{\"s\":\"a\\\"b\\\\c\\nd\\te\\u0001\\u001f\xc3\xa9/\",\"k\\\"ey\":\"\"}");
-}
-
-static void test_json_values_and_nesting(void **state)
-{
-	struct report_json w;
-	char buf[256];
-
-	(void)state;
-	report_json_init(&w, buf, sizeof(buf));
-	report_json_object_begin(&w, NULL);
-	report_json_u64(&w, "u", UINT64_MAX);
-	report_json_i64(&w, "i", -42);
-	report_json_double(&w, "d", 1.23456, 2);
-	report_json_double(&w, "nan", 0.0 / 0.0, 2);
-	report_json_bool(&w, "t", true);
-	report_json_bool(&w, "f", false);
-	report_json_object_begin(&w, "o");
-	report_json_object_end(&w);
-	report_json_array_begin(&w, "a");
-	report_json_u64(&w, NULL, 1);
-	report_json_string(&w, NULL, "x");
-	report_json_object_begin(&w, NULL);
-	report_json_u64(&w, "y", 2);
-	report_json_object_end(&w);
-	report_json_array_end(&w);
-	report_json_object_end(&w);
-	assert_true(report_json_finish(&w) > 0);
-	assert_string_equal(buf, "{\"u\":18446744073709551615,\"i\":-42,\"d\":1.23,\"nan\":null,\"t\":true,"
-				 "\"f\":false,\"o\":{},\"a\":[1,\"x\",{\"y\":2}]}");
-}
-
-static void test_json_overflow_and_misuse(void **state)
-{
-	struct report_json w;
-	char small[10], buf[64];
-	int i;
-
-	(void)state;
-	report_json_init(&w, small, sizeof(small));
-	report_json_object_begin(&w, NULL);
-	report_json_string(&w, "key", "a long value that does not fit");
-	report_json_object_end(&w);
-	assert_int_equal(report_json_finish(&w), -1);
-	assert_true(strlen(small) < sizeof(small));  /* still NUL-terminated */
-
-	report_json_init(&w, buf, sizeof(buf));      /* unclosed */
-	report_json_object_begin(&w, NULL);
-	assert_int_equal(report_json_finish(&w), -1);
-
-	report_json_init(&w, buf, sizeof(buf));      /* closed too often */
-	report_json_object_begin(&w, NULL);
-	report_json_object_end(&w);
-	report_json_object_end(&w);
-	assert_int_equal(report_json_finish(&w), -1);
-
-	report_json_init(&w, buf, sizeof(buf));      /* two top-level values */
-	report_json_u64(&w, NULL, 1);
-	report_json_u64(&w, NULL, 2);
-	assert_int_equal(report_json_finish(&w), -1);
-
-	report_json_init(&w, buf, sizeof(buf));      /* too deep */
-	for (i = 0; i <= REPORT_JSON_DEPTH; i++)
-		report_json_array_begin(&w, NULL);
-	assert_int_equal(report_json_finish(&w), -1);
-}
 
 static void meta_init(struct report_meta *m, uint64_t target)
 {
@@ -690,9 +611,6 @@ static void test_line(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_json_escaping),
-		cmocka_unit_test(test_json_values_and_nesting),
-		cmocka_unit_test(test_json_overflow_and_misuse),
 		cmocka_unit_test(test_text_pass),
 		cmocka_unit_test(test_text_fail_explains_each_kind_once),
 		cmocka_unit_test(test_text_interrupted_and_problems),

@@ -6,10 +6,11 @@
  * may predate the run; the function never claims more than the evidence says. EMFILE and EADDRNOTAVAIL
  * leave no trace in the kernel log or counters, so their evidence is the state right after the run:
  * the process still holding its descriptors, the sockets still holding their ports (TIME_WAIT keeps
- * them 60 s). The client's JSON report is read with a small validating parser that walks explicit
- * bounds and never recurses, so garbage input ends in an error, not a crash. */
+ * them 60 s). The client's JSON report is read with the tree's JSON reader (common/util/json.h), which
+ * validates as it goes, so garbage input ends in an error, not a crash. */
 #include "common/model/explain.h"
 #include "common/sys/procfs.h"
+#include "common/util/json.h"
 #include "common/util/sbuf.h"
 
 #include <arpa/inet.h>
@@ -519,322 +520,39 @@ void explain_tuples_scan(struct explain_tuples *t, const char *text, size_t len)
 	}
 }
 
-/* ---------- the client's JSON report: a small validating parser ---------- */
-
-#define JSON_MAX_DEPTH 32
-
-struct jp {
-	const char *start, *p, *end;
-	char *err;
-	size_t errlen;
-};
-
-static int jp_fail(struct jp *j, const char *what)
-{
-	snprintf(j->err, j->errlen, "client report: %s at byte %zu", what, (size_t)(j->p - j->start));
-	return -1;
-}
-
-static void jp_ws(struct jp *j)
-{
-	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
-		j->p++;
-}
-
-static bool jp_peek(struct jp *j, char c)
-{
-	return j->p < j->end && *j->p == c;
-}
-
-/* A string at j->p, decoded into out (may be NULL) and cut to outlen - 1 bytes; *full is the decoded
- * length, so the caller can tell a cut. \u escapes outside ASCII become '?': no key or value the
- * doctor compares needs them. */
-static int jp_string(struct jp *j, char *out, size_t outlen, size_t *full)
-{
-	size_t n = 0;
-
-	if (!jp_peek(j, '"'))
-		return jp_fail(j, "expected a string");
-	j->p++;
-	for (;;) {
-		unsigned char c;
-
-		if (j->p >= j->end)
-			return jp_fail(j, "unterminated string");
-		c = (unsigned char)*j->p++;
-		if (c == '"')
-			break;
-		if (c < 0x20)
-			return jp_fail(j, "control character in a string");
-		if (c == '\\') {
-			if (j->p >= j->end)
-				return jp_fail(j, "unterminated string");
-			c = (unsigned char)*j->p++;
-			switch (c) {
-			case '"': case '\\': case '/': break;
-			case 'b': c = '\b'; break;
-			case 'f': c = '\f'; break;
-			case 'n': c = '\n'; break;
-			case 'r': c = '\r'; break;
-			case 't': c = '\t'; break;
-			case 'u': {
-				unsigned v = 0, i;
-
-				if (j->end - j->p < 4)
-					return jp_fail(j, "short \\u escape");
-				for (i = 0; i < 4; i++) {
-					char h = j->p[i];
-					unsigned d = h >= '0' && h <= '9' ? (unsigned)(h - '0') :
-						     h >= 'a' && h <= 'f' ? (unsigned)(h - 'a' + 10) :
-						     h >= 'A' && h <= 'F' ? (unsigned)(h - 'A' + 10) : 16;
-
-					if (d == 16)
-						return jp_fail(j, "bad \\u escape");
-					v = v << 4 | d;
-				}
-				j->p += 4;
-				c = v >= 0x20 && v < 0x80 ? (unsigned char)v : '?';
-				break;
-			}
-			default:
-				return jp_fail(j, "bad escape in a string");
-			}
-		}
-		if (out != NULL && n + 1 < outlen)
-			out[n] = (char)c;
-		n++;
-	}
-	if (out != NULL && outlen > 0)
-		out[n < outlen ? n : outlen - 1] = '\0';
-	if (full != NULL)
-		*full = n;
-	return 0;
-}
-
-/* A number by JSON's grammar; *whole and *v when it is a non-negative integer that fits 64 bits. */
-static int jp_number(struct jp *j, uint64_t *v, bool *whole)
-{
-	bool neg = false, frac = false, fits = true;
-	uint64_t x = 0;
-
-	if (jp_peek(j, '-')) {
-		neg = true;
-		j->p++;
-	}
-	if (j->p >= j->end || *j->p < '0' || *j->p > '9')
-		return jp_fail(j, "bad number");
-	if (*j->p == '0' && j->end - j->p > 1 && j->p[1] >= '0' && j->p[1] <= '9')
-		return jp_fail(j, "number with a leading zero");
-	while (j->p < j->end && *j->p >= '0' && *j->p <= '9') {
-		unsigned d = (unsigned)(*j->p - '0');
-
-		if (x > (UINT64_MAX - d) / 10)
-			fits = false;
-		else
-			x = x * 10 + d;
-		j->p++;
-	}
-	if (jp_peek(j, '.')) {
-		frac = true;
-		j->p++;
-		if (j->p >= j->end || *j->p < '0' || *j->p > '9')
-			return jp_fail(j, "bad number");
-		while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
-			j->p++;
-	}
-	if (jp_peek(j, 'e') || jp_peek(j, 'E')) {
-		frac = true;
-		j->p++;
-		if (jp_peek(j, '+') || jp_peek(j, '-'))
-			j->p++;
-		if (j->p >= j->end || *j->p < '0' || *j->p > '9')
-			return jp_fail(j, "bad number");
-		while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
-			j->p++;
-	}
-	*whole = !neg && !frac && fits;
-	*v = *whole ? x : 0;
-	return 0;
-}
-
-static int jp_literal(struct jp *j)
-{
-	static const char *const words[] = { "true", "false", "null" };
-	unsigned i;
-
-	for (i = 0; i < 3; i++) {
-		size_t n = strlen(words[i]);
-
-		if ((size_t)(j->end - j->p) >= n && memcmp(j->p, words[i], n) == 0) {
-			j->p += n;
-			return 0;
-		}
-	}
-	return jp_fail(j, "unexpected character");
-}
-
-/* Skips one value of any type, validating it, with an explicit stack instead of recursion. */
-static int jp_skip(struct jp *j)
-{
-	char stack[JSON_MAX_DEPTH];
-	unsigned depth = 0;
-	uint64_t v;
-	bool whole;
-
-	for (;;) {
-		/* a value */
-		jp_ws(j);
-		if (j->p >= j->end)
-			return jp_fail(j, "unexpected end");
-		if (*j->p == '{' || *j->p == '[') {
-			char close = *j->p == '{' ? '}' : ']';
-
-			if (depth == JSON_MAX_DEPTH)
-				return jp_fail(j, "nested too deep");
-			stack[depth++] = close;
-			j->p++;
-			jp_ws(j);
-			if (jp_peek(j, close)) {
-				j->p++;
-				depth--;
-			} else {
-				if (close == '}') {
-					if (jp_string(j, NULL, 0, NULL) < 0)
-						return -1;
-					jp_ws(j);
-					if (!jp_peek(j, ':'))
-						return jp_fail(j, "expected ':'");
-					j->p++;
-				}
-				continue;
-			}
-		} else if (*j->p == '"') {
-			if (jp_string(j, NULL, 0, NULL) < 0)
-				return -1;
-		} else if (*j->p == '-' || (*j->p >= '0' && *j->p <= '9')) {
-			if (jp_number(j, &v, &whole) < 0)
-				return -1;
-		} else if (jp_literal(j) < 0) {
-			return -1;
-		}
-		/* after a value: close containers, or a comma and the next member */
-		for (;;) {
-			if (depth == 0)
-				return 0;
-			jp_ws(j);
-			if (jp_peek(j, stack[depth - 1])) {
-				j->p++;
-				depth--;
-				continue;
-			}
-			if (!jp_peek(j, ','))
-				return jp_fail(j, "expected ',' or a closing bracket");
-			j->p++;
-			if (stack[depth - 1] == '}') {
-				jp_ws(j);
-				if (jp_string(j, NULL, 0, NULL) < 0)
-					return -1;
-				jp_ws(j);
-				if (!jp_peek(j, ':'))
-					return jp_fail(j, "expected ':'");
-				j->p++;
-			}
-			break;
-		}
-	}
-}
-
-typedef int (*jp_member_fn)(struct jp *j, const char *key, void *arg);
-
-/* Walks an object's members; member() must consume the value (jp_skip when it is not wanted). A key
- * too long for the buffer is passed as "" so it matches nothing. */
-static int jp_object(struct jp *j, jp_member_fn member, void *arg)
-{
-	char key[64];
-	size_t full;
-
-	jp_ws(j);
-	if (!jp_peek(j, '{'))
-		return jp_fail(j, "expected an object");
-	j->p++;
-	jp_ws(j);
-	if (jp_peek(j, '}')) {
-		j->p++;
-		return 0;
-	}
-	for (;;) {
-		jp_ws(j);
-		if (jp_string(j, key, sizeof(key), &full) < 0)
-			return -1;
-		if (full >= sizeof(key))
-			key[0] = '\0';
-		jp_ws(j);
-		if (!jp_peek(j, ':'))
-			return jp_fail(j, "expected ':'");
-		j->p++;
-		jp_ws(j);
-		if (member(j, key, arg) < 0)
-			return -1;
-		jp_ws(j);
-		if (jp_peek(j, ',')) {
-			j->p++;
-			continue;
-		}
-		if (jp_peek(j, '}')) {
-			j->p++;
-			return 0;
-		}
-		return jp_fail(j, "expected ',' or '}'");
-	}
-}
-
-/* An optional number: set when it is a whole number, skipped (left alone) when it is anything else. */
-static int jp_opt_u64(struct jp *j, uint64_t *out)
-{
-	uint64_t v;
-	bool whole;
-
-	if (j->p < j->end && (*j->p == '-' || (*j->p >= '0' && *j->p <= '9'))) {
-		if (jp_number(j, &v, &whole) < 0)
-			return -1;
-		if (whole)
-			*out = v;
-		return 0;
-	}
-	return jp_skip(j);
-}
+/* ---------- the client's JSON report, through the one JSON reader ---------- */
 
 static unsigned clamp_uint(uint64_t v)
 {
 	return v > UINT32_MAX ? UINT32_MAX : (unsigned)v;
 }
 
-static int failures_member(struct jp *j, const char *key, void *arg)
+static int failures_member(struct json_r *j, const char *key, void *arg)
 {
 	struct explain_client *c = arg;
 	enum diag_kind k = diag_kind_from_name(key);
 	uint64_t v, *dst;
 	bool whole;
 
-	if (j->p >= j->end || !(*j->p == '-' || (*j->p >= '0' && *j->p <= '9')))
-		return jp_fail(j, "a failure count is not a number");
-	if (jp_number(j, &v, &whole) < 0)
+	if (!json_r_at_number(j))
+		return json_r_fail(j, "a failure count is not a number");
+	if (json_r_number(j, &v, &whole) < 0)
 		return -1;
 	if (!whole)
-		return jp_fail(j, "a failure count is not a whole number");
+		return json_r_fail(j, "a failure count is not a whole number");
 	dst = k < DIAG_KIND_COUNT ? &c->failures[k] : &c->failures_other;
 	*dst = *dst > UINT64_MAX - v ? UINT64_MAX : *dst + v;
 	return 0;
 }
 
-static int sources_member(struct jp *j, const char *key, void *arg)
+static int sources_member(struct json_r *j, const char *key, void *arg)
 {
 	struct explain_client *c = arg;
 	uint64_t v = 0;
 
 	if (strcmp(key, "count") != 0)
-		return jp_skip(j);
-	if (jp_opt_u64(j, &v) < 0)
+		return json_r_skip(j);
+	if (json_r_opt_u64(j, &v) < 0)
 		return -1;
 	c->sources = clamp_uint(v);
 	return 0;
@@ -845,7 +563,7 @@ struct top_state {
 	bool has_failures;
 };
 
-static int top_member(struct jp *j, const char *key, void *arg)
+static int top_member(struct json_r *j, const char *key, void *arg)
 {
 	struct top_state *st = arg;
 	struct explain_client *c = st->c;
@@ -853,15 +571,15 @@ static int top_member(struct jp *j, const char *key, void *arg)
 
 	if (strcmp(key, "failures") == 0) {
 		st->has_failures = true;
-		return jp_object(j, failures_member, c);
+		return json_r_object(j, failures_member, c);
 	}
 	if (strcmp(key, "first_cause") == 0 || strcmp(key, "host") == 0) {
 		char buf[64];
 		size_t full;
 
-		if (!jp_peek(j, '"'))
-			return jp_skip(j);
-		if (jp_string(j, buf, sizeof(buf), &full) < 0)
+		if (!json_r_peek(j, '"'))
+			return json_r_skip(j);
+		if (json_r_string(j, buf, sizeof(buf), &full) < 0)
 			return -1;
 		if (strcmp(key, "first_cause") == 0)
 			c->first_cause = full < sizeof(buf) ? diag_kind_from_name(buf) : DIAG_KIND_COUNT;
@@ -870,28 +588,28 @@ static int top_member(struct jp *j, const char *key, void *arg)
 		return 0;
 	}
 	if (strcmp(key, "sources") == 0)
-		return jp_peek(j, '{') ? jp_object(j, sources_member, c) : jp_skip(j);
+		return json_r_peek(j, '{') ? json_r_object(j, sources_member, c) : json_r_skip(j);
 	if (strcmp(key, "target") == 0)
-		return jp_opt_u64(j, &c->target);
+		return json_r_opt_u64(j, &c->target);
 	if (strcmp(key, "established") == 0)
-		return jp_opt_u64(j, &c->established);
+		return json_r_opt_u64(j, &c->established);
 	if (strcmp(key, "echoed") == 0)
-		return jp_opt_u64(j, &c->echoed);
+		return json_r_opt_u64(j, &c->echoed);
 	if (strcmp(key, "failed") == 0)
-		return jp_opt_u64(j, &c->failed);
+		return json_r_opt_u64(j, &c->failed);
 	if (strcmp(key, "ports") == 0) {
-		if (jp_opt_u64(j, &v) < 0)
+		if (json_r_opt_u64(j, &v) < 0)
 			return -1;
 		c->ports = clamp_uint(v);
 		return 0;
 	}
-	return jp_skip(j);
+	return json_r_skip(j);
 }
 
 int explain_client_parse(const char *text, size_t len, struct explain_client *c, char *err, size_t errlen)
 {
 	struct top_state st = { c, false };
-	struct jp j;
+	struct json_r j;
 
 	memset(c, 0, sizeof(*c));
 	c->first_cause = DIAG_KIND_COUNT;
@@ -899,15 +617,9 @@ int explain_client_parse(const char *text, size_t len, struct explain_client *c,
 		snprintf(err, errlen, "client report: no text");
 		return -1;
 	}
-	j.start = j.p = text;
-	j.end = text + len;
-	j.err = err;
-	j.errlen = errlen;
-	if (jp_object(&j, top_member, &st) < 0)
+	json_r_init(&j, text, len, "client report", err, errlen);
+	if (json_r_object(&j, top_member, &st) < 0 || json_r_end(&j) < 0)
 		return -1;
-	jp_ws(&j);
-	if (j.p != j.end)
-		return jp_fail(&j, "text after the report");
 	if (!st.has_failures) {
 		snprintf(err, errlen, "client report: no \"failures\" object (not a c1m-client --json report?)");
 		return -1;
