@@ -1,6 +1,5 @@
 /* Unit tests for the client's report: the verdict and failure explanations of the text report, the JSON
- * report's keys, and the progress line, all from
- * fabricated stats. */
+ * report's keys, and the progress line, all from fabricated stats. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
