@@ -299,8 +299,7 @@ static void schedule_pump(struct loadgen *lg, uint64_t delay_ns)
 		return;
 	if (lg->pump_due_ns && lg->pump_due_ns <= due)
 		return;
-	tv.tv_sec = (time_t)(delay_ns / CLOCK_NS_PER_S);
-	tv.tv_usec = (suseconds_t)(delay_ns % CLOCK_NS_PER_S / 1000);
+	tv = clock_timeval_ns(delay_ns);
 	if (event_add(lg->pump_ev, &tv) == 0)
 		lg->pump_due_ns = due;
 }
@@ -397,13 +396,8 @@ static void check_progress(struct loadgen *lg)
 		st_set(&lg->st->ramp_end_ns, clock_now_ns());
 		__atomic_store_n(&lg->st->phase, LOADGEN_HOLD, __ATOMIC_RELAXED);
 		if (lg->cfg.hold_ms > 0 && lg->nconns > 0) {
-			if (lg->cfg.hold_until_ns) {
-				tv.tv_sec = 0;      /* look at the shared deadline at once */
-				tv.tv_usec = 0;
-			} else {
-				tv.tv_sec = (time_t)(lg->cfg.hold_ms / 1000);
-				tv.tv_usec = (suseconds_t)(lg->cfg.hold_ms % 1000 * 1000);
-			}
+			/* with a shared deadline, look at it at once */
+			tv = clock_timeval_ms(lg->cfg.hold_until_ns ? 0 : lg->cfg.hold_ms);
 			event_add(lg->hold_ev, &tv);
 		}
 	}
@@ -663,8 +657,7 @@ static void phase_arm(struct loadgen *lg, uint64_t now)
 	wait = at > now ? at - now : 0;
 	if (wait < LOADGEN_TICK_MS * CLOCK_NS_PER_MS)
 		wait = LOADGEN_TICK_MS * CLOCK_NS_PER_MS;
-	tv.tv_sec = (time_t)(wait / CLOCK_NS_PER_S);
-	tv.tv_usec = (suseconds_t)(wait % CLOCK_NS_PER_S / 1000);
+	tv = clock_timeval_ns(wait);
 	event_add(lg->tick_ev, &tv);
 }
 
@@ -868,8 +861,7 @@ static void read_cb(struct bufferevent *bev, void *arg)
 	c->matched = (uint8_t)(c->matched + n);
 	if (c->matched < want) {
 		left_us = (deadline - now) / CLOCK_NS_PER_US + 1;  /* > 0: a zero timeval means no timeout */
-		tv.tv_sec = (time_t)(left_us / 1000000);
-		tv.tv_usec = (suseconds_t)(left_us % 1000000);
+		tv = clock_timeval_ns(left_us * CLOCK_NS_PER_US);
 		bufferevent_set_timeouts(bev, &tv, &tv);
 		return;
 	}
@@ -892,8 +884,7 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 
 		hist_record(&lg->st->connect_us, (now - c->u.t_ns) / CLOCK_NS_PER_US);
 		conn_set_state(c, CONN_ECHOING);
-		tv.tv_sec = lg->cfg.echo_timeout_ms / 1000;
-		tv.tv_usec = (suseconds_t)(lg->cfg.echo_timeout_ms % 1000) * 1000;
+		tv = clock_timeval_ms(lg->cfg.echo_timeout_ms);
 		bufferevent_set_timeouts(bev, &tv, &tv);
 		len = loadgen_format_line(c->id, line, sizeof(line));
 		c->u.t_ns = clock_now_ns();
@@ -934,8 +925,7 @@ static struct conn *conn_new(struct loadgen *lg, int fd, uint64_t index, uint64_
 	c->fd = fd;
 	c->state = CONN_CONNECTING;
 	bufferevent_setcb(c->io.bev, read_cb, NULL, event_cb, c);
-	tv.tv_sec = lg->cfg.connect_timeout_ms / 1000;
-	tv.tv_usec = (suseconds_t)(lg->cfg.connect_timeout_ms % 1000) * 1000;
+	tv = clock_timeval_ms(lg->cfg.connect_timeout_ms);
 	bufferevent_set_timeouts(c->io.bev, NULL, &tv);  /* the write timeout covers the connect */
 	if (bufferevent_socket_connect(c->io.bev, NULL, 0) < 0)
 		goto nomem;
@@ -1047,8 +1037,7 @@ static void hold_timer_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	wait_ns = until ? until - now : LOADGEN_HOLD_POLL_MS * CLOCK_NS_PER_MS;
-	tv.tv_sec = (time_t)(wait_ns / CLOCK_NS_PER_S);
-	tv.tv_usec = (suseconds_t)(wait_ns % CLOCK_NS_PER_S / 1000);
+	tv = clock_timeval_ns(wait_ns);
 	event_add(lg->hold_ev, &tv);
 }
 
@@ -1157,7 +1146,7 @@ void loadgen_start(struct loadgen *lg)
 	__atomic_store_n(&lg->st->phase, LOADGEN_RAMP, __ATOMIC_RELAXED);
 	st_set(&lg->st->lat.rss_base_bytes, read_rss_bytes());
 	if (lg->cfg.ctl) {
-		struct timeval tv = { 0, LOADGEN_CTL_POLL_MS * 1000 };
+		struct timeval tv = clock_timeval_ms(LOADGEN_CTL_POLL_MS);
 
 		event_add(lg->ctl_ev, &tv);
 		ctl_poll(lg);   /* the coordinator publishes step 1 before the workers start */

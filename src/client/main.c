@@ -274,8 +274,7 @@ static int run_single(struct run *r, char *err, size_t errlen)
 		r->all.workers = 1;
 		r->all.index = 0;
 		coord = event_new(r->base, -1, EV_PERSIST, single_coord_cb, r);
-		tv.tv_sec = 0;
-		tv.tv_usec = LOADGEN_CTL_POLL_MS * 1000;
+		tv = clock_timeval_ms(LOADGEN_CTL_POLL_MS);
 		if (!coord || event_add(coord, &tv) < 0) {
 			snprintf(err, errlen, "cannot start the coordinator timer");
 			goto out;
@@ -292,8 +291,7 @@ static int run_single(struct run *r, char *err, size_t errlen)
 	}
 	if (r->o->progress_ms) {
 		progress = event_new(r->base, -1, EV_PERSIST, single_progress_cb, r);
-		tv.tv_sec = r->o->progress_ms / 1000;
-		tv.tv_usec = (suseconds_t)(r->o->progress_ms % 1000) * 1000;
+		tv = clock_timeval_ms(r->o->progress_ms);
 		if (!progress || event_add(progress, &tv) < 0) {
 			snprintf(err, errlen, "cannot start the progress timer");
 			goto out;

@@ -320,7 +320,7 @@ static void echo_listeners_enable(void *arg, bool on)
 static void echo_arm_retry(void *arg)
 {
 	struct echo_worker *w = arg;
-	struct timeval tv = { 0, (suseconds_t)ACCEPTCTL_RETRY_MS * 1000 };
+	struct timeval tv = clock_timeval_ms(ACCEPTCTL_RETRY_MS);
 
 	if (!evtimer_pending(w->retry_ev, NULL))
 		evtimer_add(w->retry_ev, &tv);
@@ -429,7 +429,7 @@ static void echo_signal_cb(evutil_socket_t sig, short what, void *arg)
 	struct echo_worker *w = arg;
 	struct echo_conn *c, *next;
 	unsigned ms = w->opt->drain_timeout_ms;
-	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+	struct timeval tv = clock_timeval_ms(ms);
 
 	if (w->draining)
 		return;
@@ -502,8 +502,7 @@ int echo_worker_main(unsigned index, void *slotp, const struct srvmain_config *c
 		goto out;
 	}
 	if (w.opt->idle_timeout_s != 0) {
-		tv.tv_sec = (time_t)w.opt->idle_timeout_s;
-		tv.tv_usec = 0;
+		tv = clock_timeval_ms((uint64_t)w.opt->idle_timeout_s * 1000);
 		/* A common timeout: one queue instead of a heap insert per connection. */
 		w.idle_tv = event_base_init_common_timeout(w.base, &tv);
 	}
@@ -518,8 +517,7 @@ int echo_worker_main(unsigned index, void *slotp, const struct srvmain_config *c
 		rc = 1;
 		goto out;
 	}
-	tv.tv_sec = ECHO_HOUSEKEEP_MS / 1000;
-	tv.tv_usec = (suseconds_t)(ECHO_HOUSEKEEP_MS % 1000) * 1000;
+	tv = clock_timeval_ms(ECHO_HOUSEKEEP_MS);
 	event_add(w.sig_ev[0], NULL);
 	event_add(w.sig_ev[1], NULL);
 	event_add(w.housekeep_ev, &tv);

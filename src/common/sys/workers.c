@@ -361,8 +361,7 @@ static void workers_wait(struct workers_state *w, uint64_t ns)
 	siginfo_t info;
 	int sig;
 
-	tv.tv_sec = (time_t)(ns / CLOCK_NS_PER_S);
-	tv.tv_usec = (suseconds_t)(ns % CLOCK_NS_PER_S / 1000);
+	tv = clock_timeval_ns(ns);
 	if (evtimer_add(w->wake_ev, &tv) == 0 && event_base_loop(w->base, EVLOOP_ONCE) >= 0)
 		return;
 	ts.tv_sec = (time_t)(ns / CLOCK_NS_PER_S);

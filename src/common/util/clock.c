@@ -10,3 +10,17 @@ uint64_t clock_now_ns(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * CLOCK_NS_PER_S + (uint64_t)ts.tv_nsec;
 }
+
+struct timeval clock_timeval_ns(uint64_t ns)
+{
+	struct timeval tv;
+
+	tv.tv_sec = (time_t)(ns / CLOCK_NS_PER_S);
+	tv.tv_usec = (suseconds_t)(ns % CLOCK_NS_PER_S / CLOCK_NS_PER_US);
+	return tv;
+}
+
+struct timeval clock_timeval_ms(uint64_t ms)
+{
+	return clock_timeval_ns(ms * CLOCK_NS_PER_MS);
+}
