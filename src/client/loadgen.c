@@ -94,6 +94,7 @@ struct loadgen {
 	uint64_t in_flight;          /* CONNECTING + ECHOING */
 	uint64_t pump_due_ns;        /* when pump_ev fires, 0 = not pending */
 	int reserve_fd;              /* /dev/null, released so diag_context_read can open files at EMFILE */
+	struct procfs_rss rss;       /* resident memory, for the phase's bytes per connection */
 	bool ramp_over;              /* every attempt of the step resolved */
 	bool finished;               /* everything closed */
 	/* latency phase */
@@ -354,22 +355,6 @@ static bool latency_mode(const struct loadgen *lg)
 static void publish_state(struct loadgen *lg, enum loadgen_step_state s)
 {
 	__atomic_store_n(&lg->st->lat.state, (uint32_t)s, __ATOMIC_RELEASE);
-}
-
-/* Resident set size of this process from /proc/self/statm, bytes; 0 if unreadable. */
-static uint64_t read_rss_bytes(void)
-{
-	char buf[256];
-	uint64_t resident = 0;
-	FILE *f = fopen("/proc/self/statm", "re");
-	long page = sysconf(_SC_PAGESIZE);
-
-	if (!f)
-		return 0;
-	if (!fgets(buf, sizeof(buf), f) || procfs_parse_statm_resident(buf, &resident) < 0)
-		resident = 0;
-	(void)fclose(f);
-	return page > 0 ? resident * (uint64_t)page : 0;
 }
 
 /* Called whenever an attempt resolves: decides the end of the ramp and of the hold. In a latency phase
@@ -747,7 +732,7 @@ static void phase_end(struct loadgen *lg, uint64_t now)
 		conn_set_state(c, CONN_HOLDING);
 	}
 	lg->phase_on = false;
-	st_set(&lat->rss_bytes, read_rss_bytes());
+	st_set(&lat->rss_bytes, procfs_rss_bytes(&lg->rss));
 	st_set(&lat->end_ns, now);
 	publish_state(lg, LOADGEN_STEP_DONE);
 }
@@ -1104,6 +1089,7 @@ struct loadgen *loadgen_new(struct event_base *base, const struct loadgen_config
 		return NULL;
 	}
 	lg = calloc(1, sizeof(*lg));
+	lg->rss.fd = -1;
 	if (!lg)
 		goto nomem;
 	lg->base = base;
@@ -1119,6 +1105,7 @@ struct loadgen *loadgen_new(struct event_base *base, const struct loadgen_config
 	lg->hold_ev = evtimer_new(base, hold_timer_cb, lg);
 	if (!lg->conns || !lg->pump_ev || !lg->hold_ev)
 		goto nomem;
+	(void)procfs_rss_open(&lg->rss, err, errlen);  /* without /proc the memory figure is 0 */
 	if (cfg->ctl) {
 		lg->ctl_ev = event_new(base, -1, EV_PERSIST, ctl_cb, lg);
 		lg->tick_ev = event_new(base, -1, 0, tick_cb, lg);
@@ -1144,7 +1131,7 @@ void loadgen_start(struct loadgen *lg)
 	lg->st->pid = (int32_t)getpid();
 	st_set(&lg->st->start_ns, clock_now_ns());
 	__atomic_store_n(&lg->st->phase, LOADGEN_RAMP, __ATOMIC_RELAXED);
-	st_set(&lg->st->lat.rss_base_bytes, read_rss_bytes());
+	st_set(&lg->st->lat.rss_base_bytes, procfs_rss_bytes(&lg->rss));
 	if (lg->cfg.ctl) {
 		struct timeval tv = clock_timeval_ms(LOADGEN_CTL_POLL_MS);
 
@@ -1176,6 +1163,7 @@ void loadgen_free(struct loadgen **lgp)
 		event_free(lg->ctl_ev);
 	if (lg->tick_ev)
 		event_free(lg->tick_ev);
+	procfs_rss_close(&lg->rss);
 	if (lg->pump_ev)
 		event_free(lg->pump_ev);
 	if (lg->hold_ev)

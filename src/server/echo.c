@@ -76,7 +76,7 @@ struct echo_worker {
 	                                      teardown at the latest) */
 	const struct timeval *idle_tv;     /* libevent common timeout, NULL without --idle-timeout */
 	size_t high_wm, low_wm;            /* bytes of unsent output: stop reading at high, resume at low */
-	long page_size;
+	struct procfs_rss rss;             /* resident memory, for the status line and the metrics */
 };
 
 static void echo_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int socklen,
@@ -370,18 +370,7 @@ static void echo_housekeep_cb(evutil_socket_t fd, short what, void *arg)
 	char buf[256], err[128];
 	uint64_t f[2];
 
-	/* statm's first two fields are size and resident, in pages. Fails harmlessly at EMFILE. */
-	if (procfs_read_file("/proc/self/statm", buf, sizeof(buf), err, sizeof(err)) == 0) {
-		char *sp = strchr(buf, ' ');
-
-		if (sp != NULL) {
-			sp = strchr(sp + 1, ' ');
-			if (sp != NULL)
-				*sp = '\0';
-		}
-		if (procfs_parse_u64_vec(buf, f, 2, err, sizeof(err)) == 0)
-			counter_set(&w->st->rss_bytes, f[1] * (uint64_t)w->page_size);
-	}
+	counter_set(&w->st->rss_bytes, procfs_rss_bytes(&w->rss));
 }
 
 /* --- stopping ------------------------------------------------------------------------------------------- */
@@ -469,6 +458,7 @@ static void echo_worker_teardown(struct echo_worker *w)
 	if (w->housekeep_ev != NULL)
 		event_free(w->housekeep_ev);
 	if (w->retry_ev != NULL)
+	procfs_rss_close(&w->rss);
 		event_free(w->retry_ev);
 	echo_listeners_close(w);
 	free(w->lev);
@@ -478,10 +468,12 @@ static void echo_worker_teardown(struct echo_worker *w)
 
 int echo_worker_main(unsigned index, void *slotp, const struct srvmain_config *cfg)
 {
+	char err[128];
 	struct echo_worker w;
 	struct timeval tv;
 	bool first;
 	int rc = 0;
+	w.rss.fd = -1;
 
 	memset(&w, 0, sizeof(w));
 	w.cfg = cfg;
@@ -490,8 +482,9 @@ int echo_worker_main(unsigned index, void *slotp, const struct srvmain_config *c
 	w.st = slotp;
 	w.drain = &cfg->drain[index];
 	w.high_wm = w.opt->high_watermark;
+	/* Without /proc the RSS stays 0; the worker serves anyway. */
+	(void)procfs_rss_open(&w.rss, err, sizeof(err));
 	w.low_wm = w.high_wm / 2;
-	w.page_size = sysconf(_SC_PAGESIZE);
 	first = srvmain_worker_init(cfg, w.st, &echo_mech, &w, &w.ac);
 
 	w.base = event_base_new();

@@ -519,3 +519,40 @@ int procfs_read_u64(const char *path, uint64_t *out, char *err, size_t errlen)
 	}
 	return 0;
 }
+
+int procfs_rss_open(struct procfs_rss *r, char *err, size_t errlen)
+{
+	long page = sysconf(_SC_PAGESIZE);
+
+	r->page_size = page > 0 ? (uint64_t)page : 4096;
+	r->fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+	if (r->fd < 0) {
+		snprintf(err, errlen, "/proc/self/statm: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+uint64_t procfs_rss_bytes(const struct procfs_rss *r)
+{
+	char buf[128];
+	uint64_t resident;
+	ssize_t n;
+
+	if (r->fd < 0)
+		return 0;
+	n = pread(r->fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	if (procfs_parse_statm_resident(buf, &resident) < 0)
+		return 0;
+	return resident * r->page_size;
+}
+
+void procfs_rss_close(struct procfs_rss *r)
+{
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = -1;
+}

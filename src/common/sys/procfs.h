@@ -62,4 +62,17 @@ int procfs_read_file(const char *path, char *buf, size_t len, char *err, size_t 
 /* procfs_read_file + procfs_parse_u64 in one call, for /proc/sys/... single-value files. */
 int procfs_read_u64(const char *path, uint64_t *out, char *err, size_t errlen);
 
+/* The resident set size of this process: the one RSS reader of the tree. /proc/self/statm is opened once,
+ * at start, and re-read with pread, so the reading goes on when the process is at its open-file limit. */
+struct procfs_rss {
+	int fd;                      /* /proc/self/statm, -1 = not open */
+	uint64_t page_size;          /* bytes */
+};
+
+/* Opens /proc/self/statm (close-on-exec). Returns 0, or -1 with err (r->fd is then -1). */
+int procfs_rss_open(struct procfs_rss *r, char *err, size_t errlen);
+/* Resident bytes now; 0 when not open or unreadable. */
+uint64_t procfs_rss_bytes(const struct procfs_rss *r);
+void procfs_rss_close(struct procfs_rss *r);
+
 #endif

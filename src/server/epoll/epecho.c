@@ -63,8 +63,7 @@ struct epecho_worker {
 	uint64_t retry_ns;            /* clock_now_ns() of the pending re-check while not accepting; 0 = none */
 	uint64_t idle_ns;             /* --idle-timeout, nanoseconds; 0 = off */
 	uint64_t housekeep_ns;        /* next RSS refresh, clock_now_ns() time */
-	int statm_fd;                 /* /proc/self/statm, opened at start so EMFILE cannot stop the RSS refresh */
-	long page_size;               /* bytes */
+	struct procfs_rss rss;        /* resident memory, for the status line and the metrics */
 	bool stop;                    /* SIGINT/SIGTERM seen; the drain begins after the batch */
 	bool draining;                /* the drain began: no accepting, no reading */
 	uint64_t drain_deadline_ns;   /* clock_now_ns() at which the drain closes what is left */
@@ -317,18 +316,7 @@ static void epecho_accept_cb(struct reactor *r, struct reactor_event *ev, uint32
 
 static void epecho_refresh_rss(struct epecho_worker *w)
 {
-	char buf[128];
-	uint64_t resident;
-	ssize_t n;
-
-	if (w->statm_fd < 0)
-		return;
-	n = pread(w->statm_fd, buf, sizeof(buf) - 1, 0);
-	if (n <= 0)
-		return;
-	buf[n] = '\0';
-	if (procfs_parse_statm_resident(buf, &resident) == 0)
-		counter_set(&w->st->rss_bytes, resident * (uint64_t)w->page_size);
+	counter_set(&w->st->rss_bytes, procfs_rss_bytes(&w->rss));
 }
 
 /* Closes connections idle for --idle-timeout. The idle list is in activity order, so this stops at the first
@@ -484,9 +472,8 @@ int epecho_worker_main(unsigned index, void *slotp, const struct srvmain_config 
 	w.st = slotp;
 	w.drain = &cfg->drain[index];
 	w.index = index;
-	w.statm_fd = -1;
+	w.rss.fd = -1;
 	w.idle_ns = (uint64_t)w.opt->idle_timeout_s * CLOCK_NS_PER_S;
-	w.page_size = sysconf(_SC_PAGESIZE);
 	w.reactor.epfd = -1;
 	first = srvmain_worker_init(cfg, w.st, &epecho_mech, &w, &w.ac);
 
@@ -502,8 +489,8 @@ int epecho_worker_main(unsigned index, void *slotp, const struct srvmain_config 
 		fprintf(stderr, "%s: worker %u: %s\n", cfg->prog, index, err);
 		goto out;
 	}
-	/* Kept open: at EMFILE the RSS refresh could not open it any more. RSS stays 0 without /proc. */
-	w.statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+	/* Without /proc the RSS stays 0; the worker serves anyway. */
+	(void)procfs_rss_open(&w.rss, err, sizeof(err));
 	epecho_refresh_rss(&w);
 	w.housekeep_ns = clock_now_ns() + EPECHO_HOUSEKEEP_MS * CLOCK_NS_PER_MS;
 
@@ -526,8 +513,7 @@ int epecho_worker_main(unsigned index, void *slotp, const struct srvmain_config 
 out:
 	epecho_shutdown(&w);
 	reactor_destroy(&w.reactor); /* the signalfd and anything left */
-	if (w.statm_fd >= 0)
-		close(w.statm_fd);
+	procfs_rss_close(&w.rss);
 	free(w.lfd);
 	free(w.lev);
 	return rc;
