@@ -93,7 +93,7 @@ struct loadgen {
 	uint64_t goal;               /* attempts of the current step (cfg.target without a latency phase) */
 	uint64_t in_flight;          /* CONNECTING + ECHOING */
 	uint64_t pump_due_ns;        /* when pump_ev fires, 0 = not pending */
-	int reserve_fd;              /* /dev/null, released so diag_context_read can open files at EMFILE */
+	int reserve_fd;              /* /dev/null, released so kstate_read can open files at EMFILE */
 	struct procfs_rss rss;       /* resident memory, for the phase's bytes per connection */
 	bool ramp_over;              /* every attempt of the step resolved */
 	bool finished;               /* everything closed */
@@ -163,13 +163,13 @@ void loadgen_stats_merge(struct loadgen_stats *dst, const struct loadgen_stats *
 		b = ld(&src->first_fail_ns[k]);
 		if (b && (dst->first_fail_ns[k] == 0 || b < dst->first_fail_ns[k])) {
 			dst->first_fail_ns[k] = b;
-			if (__atomic_load_n(&src->ctx_valid[k], __ATOMIC_ACQUIRE)) {
-				dst->ctx[k] = src->ctx[k];
-				dst->ctx_valid[k] = 1;
+			if (__atomic_load_n(&src->snap_valid[k], __ATOMIC_ACQUIRE)) {
+				dst->snap[k] = src->snap[k];
+				dst->snap_valid[k] = 1;
 			}
-		} else if (!dst->ctx_valid[k] && __atomic_load_n(&src->ctx_valid[k], __ATOMIC_ACQUIRE)) {
-			dst->ctx[k] = src->ctx[k];
-			dst->ctx_valid[k] = 1;
+		} else if (!dst->snap_valid[k] && __atomic_load_n(&src->snap_valid[k], __ATOMIC_ACQUIRE)) {
+			dst->snap[k] = src->snap[k];
+			dst->snap_valid[k] = 1;
 		}
 	}
 	if (dst->other_errno == 0)
@@ -305,23 +305,17 @@ static void schedule_pump(struct loadgen *lg, uint64_t delay_ns)
 		lg->pump_due_ns = due;
 }
 
-/* Reads the system state at the first failure of a kind, when counters such as nf_conntrack_count or
- * ListenOverflows still describe what went wrong. The reserve fd is released first because at EMFILE the
- * reader could not open /proc otherwise. */
+/* Takes the snapshot of the moving kernel numbers at the first failure of a kind, when counters such as
+ * nf_conntrack_count or ListenOverflows still describe what went wrong. The reserve fd is released first
+ * because at EMFILE the reader could not open /proc otherwise. */
 static void capture_context(struct loadgen *lg, enum diag_kind k)
 {
-	struct diag_context *c = &lg->st->ctx[k];
-	unsigned sources = lg->cfg.sources.count ? lg->cfg.sources.count : 1;
-	char err[256];
-
 	if (lg->reserve_fd >= 0) {
 		close(lg->reserve_fd);
 		lg->reserve_fd = -1;
 	}
-	if (diag_context_read(c, lg->cfg.ports, sources, err, sizeof(err)) == 0) {
-		c->dst_addrs = 1;
-		__atomic_store_n(&lg->st->ctx_valid[k], 1, __ATOMIC_RELEASE);
-	}
+	kstate_read(&lg->st->snap[k]);
+	__atomic_store_n(&lg->st->snap_valid[k], 1, __ATOMIC_RELEASE);
 	lg->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
@@ -1089,13 +1083,13 @@ struct loadgen *loadgen_new(struct event_base *base, const struct loadgen_config
 		return NULL;
 	}
 	lg = calloc(1, sizeof(*lg));
-	lg->rss.fd = -1;
 	if (!lg)
 		goto nomem;
 	lg->base = base;
 	lg->cfg = *cfg;
 	lg->st = st;
 	lg->reserve_fd = -1;
+	lg->rss.fd = -1;
 	/* burst: 20 ms worth of tokens, so a late timer does not lose rate, yet no visible spike */
 	burst = cfg->rate / 50 + 1;
 	tbucket_init(&lg->tb, cfg->rate, burst);
@@ -1105,13 +1099,13 @@ struct loadgen *loadgen_new(struct event_base *base, const struct loadgen_config
 	lg->hold_ev = evtimer_new(base, hold_timer_cb, lg);
 	if (!lg->conns || !lg->pump_ev || !lg->hold_ev)
 		goto nomem;
-	(void)procfs_rss_open(&lg->rss, err, errlen);  /* without /proc the memory figure is 0 */
 	if (cfg->ctl) {
 		lg->ctl_ev = event_new(base, -1, EV_PERSIST, ctl_cb, lg);
 		lg->tick_ev = event_new(base, -1, 0, tick_cb, lg);
 		if (!lg->ctl_ev || !lg->tick_ev)
 			goto nomem;
 	}
+	(void)procfs_rss_open(&lg->rss, err, errlen);  /* without /proc the memory figure is 0 */
 	lg->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (lg->reserve_fd < 0) {
 		snprintf(err, errlen, "open /dev/null: %s", strerror(errno));
@@ -1163,13 +1157,13 @@ void loadgen_free(struct loadgen **lgp)
 		event_free(lg->ctl_ev);
 	if (lg->tick_ev)
 		event_free(lg->tick_ev);
-	procfs_rss_close(&lg->rss);
 	if (lg->pump_ev)
 		event_free(lg->pump_ev);
 	if (lg->hold_ev)
 		event_free(lg->hold_ev);
 	if (lg->reserve_fd >= 0)
 		close(lg->reserve_fd);
+	procfs_rss_close(&lg->rss);
 	free(lg);
 	*lgp = NULL;
 }

@@ -25,6 +25,7 @@
 
 #include "common/util/addr.h"
 #include "common/model/diag.h"
+#include "common/sys/kstate.h"
 #include "client/hist.h"
 #include "client/match.h"
 #include "client/sched.h"
@@ -135,8 +136,8 @@ struct loadgen_stats {
 	uint64_t start_ns;           /* clock_now_ns() when the ramp began */
 	uint64_t ramp_end_ns;        /* when every attempt had resolved (or the run was stopped), 0 = not yet */
 	uint64_t end_ns;             /* when everything was closed, 0 = not yet */
-	uint32_t ctx_valid[DIAG_KIND_COUNT];     /* ctx[k] holds the system state at the first failure of k */
-	struct diag_context ctx[DIAG_KIND_COUNT];
+	uint32_t snap_valid[DIAG_KIND_COUNT];    /* snap[k] holds the kernel's numbers at the first failure of k */
+	struct kstate snap[DIAG_KIND_COUNT];
 	struct hist connect_us;      /* connect() to handshake complete, microseconds */
 	struct hist rtt_us;          /* line written to echo verified, microseconds */
 	struct loadgen_lat lat;      /* latency phase of the current step */

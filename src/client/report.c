@@ -121,17 +121,12 @@ static const char *signal_name(int sig)
 static void explain(const struct loadgen_stats *t, enum diag_kind k, const struct report_meta *m, char *buf,
 		    size_t len)
 {
-	struct diag_context empty;
-	const struct diag_context *c = &t->ctx[k];
+	struct diag_context c;
 
-	if (!t->ctx_valid[k]) {
-		memset(&empty, 0, sizeof(empty));
-		empty.ports = m->ports;
-		empty.sources = m->sources.count ? m->sources.count : 1;
-		empty.dst_addrs = 1;
-		c = &empty;
-	}
-	if (diag_explain(k, c, buf, len) < 0 && buf[0] == '\0')
+	/* the limits read at start, with the numbers of the moment the first failure of k happened */
+	diag_context_init(&c, m->limits, t->snap_valid[k] ? &t->snap[k] : NULL, m->ports,
+			  m->sources.count ? m->sources.count : 1);
+	if (diag_explain(k, &c, buf, len) < 0 && buf[0] == '\0')
 		snprintf(buf, len, "(no explanation available)");
 }
 

@@ -417,7 +417,7 @@ static size_t read_kmsg_command(char *buf, size_t len)
 	return used;
 }
 
-static int read_counters(struct explain_counters *c)
+static int read_counters(struct kstate_tcpext *c)
 {
 	static char text[PROCFS_FILE_MAX];
 	char err[PROCFS_ERR_LEN];
@@ -425,12 +425,12 @@ static int read_counters(struct explain_counters *c)
 	memset(c, 0, sizeof(*c));
 	if (procfs_read_file("/proc/net/netstat", text, sizeof(text), err, sizeof(err)) < 0)
 		return -1;
-	return explain_counters_parse(text, c, err, sizeof(err));
+	return kstate_parse_tcpext(text, c, err, sizeof(err));
 }
 
 static int save_baseline(const char *path)
 {
-	struct explain_counters c;
+	struct kstate_tcpext c;
 	char buf[512];
 	FILE *f;
 	int n;
@@ -549,6 +549,9 @@ static int read_client(const char *path, struct explain_client *cl, struct diag_
 {
 	static char text[CLIENT_JSON_MAX];
 	char err[LIMITS_ERR_LEN];
+	struct limits_values lim;
+	struct kstate now;
+	bool have_lim;
 
 	if (procfs_read_file(path, text, sizeof(text), err, sizeof(err)) < 0) {
 		fprintf(stderr, "c1m-doctor: --from '%s': %s\n", path, err);
@@ -558,8 +561,11 @@ static int read_client(const char *path, struct explain_client *cl, struct diag_
 		fprintf(stderr, "c1m-doctor: --from '%s': %s\n", path, err);
 		return -1;
 	}
-	if (diag_context_read(ctx, cl->ports ? cl->ports : 1, cl->sources ? cl->sources : 1, err, sizeof(err)) < 0)
+	have_lim = limits_read(&lim, err, sizeof(err)) == 0;
+	if (!have_lim)
 		fprintf(stderr, "c1m-doctor: warning: %s; explanations without this machine's numbers\n", err);
+	kstate_read(&now);
+	diag_context_init(ctx, have_lim ? &lim : NULL, &now, cl->ports ? cl->ports : 1, cl->sources ? cl->sources : 1);
 	return 0;
 }
 

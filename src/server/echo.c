@@ -367,8 +367,6 @@ static void echo_accept_error_cb(struct evconnlistener *l, void *arg)
 static void echo_housekeep_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct echo_worker *w = arg;
-	char buf[256], err[128];
-	uint64_t f[2];
 
 	counter_set(&w->st->rss_bytes, procfs_rss_bytes(&w->rss));
 }
@@ -458,9 +456,9 @@ static void echo_worker_teardown(struct echo_worker *w)
 	if (w->housekeep_ev != NULL)
 		event_free(w->housekeep_ev);
 	if (w->retry_ev != NULL)
-	procfs_rss_close(&w->rss);
 		event_free(w->retry_ev);
 	echo_listeners_close(w);
+	procfs_rss_close(&w->rss);
 	free(w->lev);
 	if (w->base != NULL)
 		event_base_free(w->base);
@@ -468,24 +466,24 @@ static void echo_worker_teardown(struct echo_worker *w)
 
 int echo_worker_main(unsigned index, void *slotp, const struct srvmain_config *cfg)
 {
-	char err[128];
 	struct echo_worker w;
 	struct timeval tv;
+	char err[128];
 	bool first;
 	int rc = 0;
-	w.rss.fd = -1;
 
 	memset(&w, 0, sizeof(w));
+	w.rss.fd = -1;
 	w.cfg = cfg;
 	w.opt = cfg->opt;
 	w.index = index;
 	w.st = slotp;
 	w.drain = &cfg->drain[index];
 	w.high_wm = w.opt->high_watermark;
-	/* Without /proc the RSS stays 0; the worker serves anyway. */
-	(void)procfs_rss_open(&w.rss, err, sizeof(err));
 	w.low_wm = w.high_wm / 2;
 	first = srvmain_worker_init(cfg, w.st, &echo_mech, &w, &w.ac);
+	/* Without /proc the RSS stays 0; the worker serves anyway. */
+	(void)procfs_rss_open(&w.rss, err, sizeof(err));
 
 	w.base = event_base_new();
 	w.lev = calloc(w.opt->ports, sizeof(*w.lev));

@@ -1,5 +1,5 @@
 /* libFuzzer target: the counter baseline file saved before a run (explain_parse_baseline) and the
- * /proc/net/netstat reader that fills the same counters (explain_counters_parse). A parsed baseline
+ * /proc/net/netstat reader that fills the same counters (kstate_parse_tcpext). A parsed baseline
  * must format and parse back to the same counters. */
 #include "fuzz_util.h"
 
@@ -13,7 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *s = fuzz_text(data, size);
 	char err[FUZZ_ERR_LEN] = "", buf[512];
 	bool nl = memchr(data, '\n', size) != NULL;
-	struct explain_counters c, back;
+	struct kstate_tcpext c, back;
 
 	if (explain_parse_baseline(s, &c, err, sizeof(err)) < 0) {
 		fuzz_check_err("explain_parse_baseline", err, sizeof(err), nl);
@@ -25,8 +25,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fuzz_fail("explain_parse_baseline", "formatted baseline does not parse back to itself");
 	}
 	err[0] = '\0';
-	if (explain_counters_parse(s, &c, err, sizeof(err)) < 0)
-		fuzz_check_err("explain_counters_parse", err, sizeof(err), nl);
+	if (kstate_parse_tcpext(s, &c, err, sizeof(err)) < 0)
+		fuzz_check_err("kstate_parse_tcpext", err, sizeof(err), nl);
 	free(s);
 	return 0;
 }

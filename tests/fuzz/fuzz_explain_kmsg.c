@@ -32,8 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		in.kmsg = s;
 		in.uptime_s = 1000.0;
 		in.since_s = (pass & 1) ? 60.0 : 0.0;
-		in.now = (struct explain_counters){ true, 20, 20, 3, 1 };
-		in.base = (struct explain_counters){ true, 10, 25, 3, 0 };
+		in.now = (struct kstate_tcpext){ true, 20, 20, 3, 1 };
+		in.base = (struct kstate_tcpext){ true, 10, 25, 3, 0 };
 		in.has_base = (pass & 2) != 0;
 		in.conntrack_present = true;
 		in.conntrack_count = 262000;

@@ -267,7 +267,7 @@ static void setup_worker(struct acceptctl *a, struct fake *f, struct stats_slot 
 	c.workers = workers;
 	c.cap = cap;
 	c.migrate_req = migrate;
-	c.ports = 1;
+	c.diag = NULL;
 	c.mech = &fake_mech;
 	c.arg = f;
 	acceptctl_init(a, &c);

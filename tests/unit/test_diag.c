@@ -38,7 +38,7 @@ static void ctx_init(struct diag_context *c)
 	c->lim.sockstat_present = true;
 	c->lim.tcp_mem_used = 1000;
 	c->lim.mem_available = UINT64_C(24) << 30;
-	c->netstat_present = true;
+	c->tcpext.present = true;
 	c->ports = 1;
 	c->sources = 1;
 	c->dst_addrs = 1;
@@ -99,7 +99,7 @@ static void test_every_kind(void **state)
 	assert_int_equal(strlen(tiny), sizeof(tiny) - 1);
 	/* without system numbers the text still gives the fix */
 	c.lim_valid = false;
-	c.netstat_present = false;
+	c.tcpext.present = false;
 	for (i = 0; i < DIAG_KIND_COUNT; i++)
 		assert_int_equal(diag_explain((enum diag_kind)i, &c, buf, sizeof(buf)), 0);
 }
@@ -166,8 +166,8 @@ static void test_timeout_cause(void **state)
 	assert_null(strstr(buf, "point at the listen queue"));
 	/* listen overflows, conntrack nearly empty -> listen queue */
 	ctx_init(&c);
-	c.listen_overflows = 5000;
-	c.listen_drops = 5000;
+	c.tcpext.listen_overflows = 5000;
+	c.tcpext.listen_drops = 5000;
 	assert_int_equal(diag_explain(DIAG_CONNECT_TIMEOUT, &c, buf, sizeof(buf)), 0);
 	assert_non_null(strstr(buf, "Connect deadline expired"));
 	assert_non_null(strstr(buf, "ListenOverflows 5000"));
@@ -193,14 +193,14 @@ static void test_reset_and_memory(void **state)
 	assert_int_equal(diag_explain(DIAG_ECONNRESET, &c, buf, sizeof(buf)), 0);
 	assert_null(strstr(buf, "tcp_abort_on_overflow is 1"));
 	c.lim.tcp_abort_on_overflow = 1;
-	c.listen_overflows = 7;
+	c.tcpext.listen_overflows = 7;
 	assert_int_equal(diag_explain(DIAG_ECONNRESET, &c, buf, sizeof(buf)), 0);
 	assert_non_null(strstr(buf, "tcp_abort_on_overflow is 1"));
 	assert_non_null(strstr(buf, "ListenOverflows 7"));
 
 	ctx_init(&c);
 	c.lim.tcp_mem_used = 600000;
-	c.memory_pressures = 3;
+	c.tcpext.memory_pressures = 3;
 	assert_int_equal(diag_explain(DIAG_ENOBUFS, &c, buf, sizeof(buf)), 0);
 	assert_non_null(strstr(buf, "TCP uses 600000 pages now; tcp_mem is 287901 383869 575802"));
 	assert_non_null(strstr(buf, "TCPMemoryPressures 3"));
@@ -231,18 +231,52 @@ static void test_tcp_mem_absent(void **state)
 	assert_non_null(strstr(buf, "open-file limit"));
 }
 
-static void test_context_read(void **state)
+/* The snapshot taken at the failure replaces the moving numbers read at start; the rest stays. */
+static void test_context_init(void **state)
 {
+	struct limits_values lim;
+	struct kstate now;
 	struct diag_context c;
-	char err[256];
 
 	(void)state;
-	assert_int_equal(diag_context_read(&c, 100, 4, err, sizeof(err)), 0);
+	memset(&lim, 0, sizeof(lim));
+	lim.nofile_soft = 1024;
+	lim.nofile_hard = 20000;
+	lim.port_lo = 40000;
+	lim.port_hi = 40499;
+	lim.file_nr_used = 10;
+	memset(&now, 0, sizeof(now));
+	now.valid = true;
+	now.nofile_present = true;
+	now.nofile_soft = 20000;
+	now.nofile_hard = 20000;
+	now.conntrack_present = true;
+	now.conntrack_count = 300;
+	now.conntrack_max = 300;
+	now.tcpext.present = true;
+	now.tcpext.listen_overflows = 9;
+
+	diag_context_init(&c, &lim, &now, 100, 4);
 	assert_true(c.lim_valid);
 	assert_int_equal(c.ports, 100);
 	assert_int_equal(c.sources, 4);
-	assert_true(c.netstat_present);
-	assert_true(c.listen_drops >= c.listen_overflows);
+	assert_int_equal(c.dst_addrs, 1);
+	assert_int_equal(c.lim.nofile_soft, 20000);      /* from the snapshot */
+	assert_int_equal(c.lim.port_lo, 40000);          /* from the start */
+	assert_int_equal(c.lim.file_nr_used, 10);        /* the snapshot had no file-nr */
+	assert_true(c.lim.conntrack_in_use);
+	assert_int_equal(c.lim.conntrack_count, 300);
+	assert_true(c.tcpext.present);
+	assert_int_equal(c.tcpext.listen_overflows, 9);
+
+	/* no limits: the counters still count, the limits are said to be unknown */
+	diag_context_init(&c, NULL, &now, 1, 1);
+	assert_false(c.lim_valid);
+	assert_true(c.tcpext.present);
+	/* no snapshot: the start values alone */
+	diag_context_init(&c, &lim, NULL, 1, 1);
+	assert_int_equal(c.lim.nofile_soft, 1024);
+	assert_false(c.tcpext.present);
 }
 
 int main(void)
@@ -257,7 +291,7 @@ int main(void)
 		cmocka_unit_test(test_timeout_cause),
 		cmocka_unit_test(test_reset_and_memory),
 		cmocka_unit_test(test_tcp_mem_absent),
-		cmocka_unit_test(test_context_read),
+		cmocka_unit_test(test_context_init),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

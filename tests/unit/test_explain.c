@@ -214,7 +214,7 @@ static void test_socket_memory_now(void **state)
 
 static void test_baseline_roundtrip(void **state)
 {
-	struct explain_counters a = { true, 1, 2, 3, 4 }, b;
+	struct kstate_tcpext a = { true, 1, 2, 3, 4 }, b;
 	char text[256], err[256];
 
 	(void)state;
@@ -234,17 +234,17 @@ static void test_baseline_roundtrip(void **state)
 
 static void test_counters_parse(void **state)
 {
-	struct explain_counters c;
+	struct kstate_tcpext c;
 	char err[256];
 
 	(void)state;
-	assert_int_equal(explain_counters_parse("TcpExt: ListenOverflows ListenDrops TCPMemoryPressures X\n"
+	assert_int_equal(kstate_parse_tcpext("TcpExt: ListenOverflows ListenDrops TCPMemoryPressures X\n"
 						"TcpExt: 3 4 5 6\n", &c, err, sizeof(err)), 0);
 	assert_true(c.present);
 	assert_int_equal(c.listen_overflows, 3);
 	assert_int_equal(c.memory_pressures, 5);
 	assert_int_equal(c.abort_on_memory, 0);    /* absent on this fabricated kernel */
-	assert_int_equal(explain_counters_parse("TcpExt: A\nTcpExt: 1\n", &c, err, sizeof(err)), -1);
+	assert_int_equal(kstate_parse_tcpext("TcpExt: A\nTcpExt: 1\n", &c, err, sizeof(err)), -1);
 }
 
 static void test_json(void **state)

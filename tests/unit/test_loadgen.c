@@ -293,11 +293,12 @@ static void test_emfile_context(void **state)
 	assert_true(st->failures[DIAG_EMFILE] >= 80);
 	assert_int_equal(st->failures[DIAG_EMFILE] + st->failures[DIAG_ECONNREFUSED], 100);
 	assert_int_equal(st->failed_immediate, st->failures[DIAG_EMFILE]);
-	assert_int_equal(st->ctx_valid[DIAG_EMFILE], 1);
-	assert_true(st->ctx[DIAG_EMFILE].lim_valid);
-	assert_int_equal(st->ctx[DIAG_EMFILE].lim.nofile_soft, low.rlim_cur);
-	assert_int_equal(st->ctx_valid[DIAG_ECONNREFUSED], 1);
-	assert_int_equal(st->ctx[DIAG_ECONNREFUSED].lim.nofile_soft, low.rlim_cur);
+	assert_int_equal(st->snap_valid[DIAG_EMFILE], 1);
+	assert_true(st->snap[DIAG_EMFILE].valid);
+	assert_int_equal(st->snap[DIAG_EMFILE].nofile_soft, low.rlim_cur);
+	assert_true(st->snap[DIAG_EMFILE].file_nr_present);   /* read with the one reserved descriptor */
+	assert_int_equal(st->snap_valid[DIAG_ECONNREFUSED], 1);
+	assert_int_equal(st->snap[DIAG_ECONNREFUSED].nofile_soft, low.rlim_cur);
 	free(st);
 }
 

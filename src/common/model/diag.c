@@ -5,7 +5,6 @@
  * where two causes are possible (a timed-out connect: conntrack full or listen queue overflow) the
  * text says which one the numbers point at, or that neither does. */
 #include "common/model/diag.h"
-#include "common/sys/procfs.h"
 #include "common/util/sbuf.h"
 
 #include <errno.h>
@@ -65,31 +64,49 @@ enum diag_kind diag_kind_from_name(const char *name)
 	return DIAG_KIND_COUNT;
 }
 
-int diag_context_read(struct diag_context *c, unsigned ports, unsigned sources, char *err, size_t errlen)
+/* The snapshot's values replace the start-time ones they describe; limits that do not move (the port range,
+ * the sysctls, cgroups) stay as read at start. */
+static void diag_overlay(struct limits_values *l, const struct kstate *k)
 {
-	char text[PROCFS_FILE_MAX];
-	char perr[PROCFS_ERR_LEN];
+	if (k->nofile_present) {
+		l->nofile_soft = k->nofile_soft;
+		l->nofile_hard = k->nofile_hard;
+	}
+	if (k->file_nr_present) {
+		l->file_nr_used = k->file_nr_used;
+		l->file_max = k->file_max;
+	}
+	if (k->conntrack_present) {
+		l->conntrack_present = true;
+		l->conntrack_count = k->conntrack_count;
+		l->conntrack_max = k->conntrack_max;
+		l->conntrack_in_use = k->conntrack_count > 0;
+	}
+	if (k->sockstat_present) {
+		l->sockstat_present = true;
+		l->tcp_inuse = k->tcp_inuse;
+		l->tcp_mem_used = k->tcp_mem_used;
+	}
+	if (k->meminfo_present)
+		l->mem_available = k->mem_available;
+}
 
+void diag_context_init(struct diag_context *c, const struct limits_values *lim, const struct kstate *now,
+		       unsigned ports, unsigned sources)
+{
 	memset(c, 0, sizeof(*c));
 	c->ports = ports;
 	c->sources = sources;
 	c->dst_addrs = 1;
-	if (limits_read(&c->lim, err, errlen) < 0)
-		return -1;
-	c->lim_valid = true;
-	if (procfs_read_file("/proc/net/netstat", text, sizeof(text), perr, sizeof(perr)) == 0 &&
-	    procfs_netstat_get(text, "TcpExt", "ListenOverflows", &c->listen_overflows, perr, sizeof(perr)) == 0 &&
-	    procfs_netstat_get(text, "TcpExt", "ListenDrops", &c->listen_drops, perr, sizeof(perr)) == 0) {
-		c->netstat_present = true;
-		/* Older kernels may lack these two; zero is the honest default. */
-		if (procfs_netstat_get(text, "TcpExt", "TCPMemoryPressures", &c->memory_pressures,
-				       perr, sizeof(perr)) < 0)
-			c->memory_pressures = 0;
-		if (procfs_netstat_get(text, "TcpExt", "TCPAbortOnMemory", &c->abort_on_memory,
-				       perr, sizeof(perr)) < 0)
-			c->abort_on_memory = 0;
+	if (lim != NULL) {
+		c->lim = *lim;
+		c->lim_valid = true;
 	}
-	return 0;
+	if (now == NULL || !now->valid)
+		return;
+	c->tcpext = now->tcpext;
+	if (c->lim_valid)
+		diag_overlay(&c->lim, now);
 }
 
 
@@ -104,7 +121,7 @@ static void explain_timeout(struct sbuf *o, const struct diag_context *c, bool o
 {
 	const struct limits_values *l = &c->lim;
 	bool ct = c->lim_valid && conntrack_full(l);
-	bool lq = c->netstat_present && c->listen_overflows > 0;
+	bool lq = c->tcpext.present && c->tcpext.listen_overflows > 0;
 
 	if (own_deadline)
 		sbuf_printf(o, "Connect deadline expired: the SYN was never answered, so the handshake did not complete. ");
@@ -117,9 +134,9 @@ static void explain_timeout(struct sbuf *o, const struct diag_context *c, bool o
 		    l->conntrack_max, ct ? " (full)" : "");
 	else if (c->lim_valid)
 		sbuf_printf(o, "nf_conntrack is not loaded, so it cannot be the cause. ");
-	if (c->netstat_present)
+	if (c->tcpext.present)
 		sbuf_printf(o, "ListenOverflows %" PRIu64 ", ListenDrops %" PRIu64 " (since boot). ",
-		    c->listen_overflows, c->listen_drops);
+		    c->tcpext.listen_overflows, c->tcpext.listen_drops);
 	if (ct)
 		sbuf_printf(o, "The numbers point at conntrack: every new connection needs an entry and the table is full "
 		    "(dmesg says 'nf_conntrack: table full, dropping packet'). Fix: "
@@ -207,10 +224,10 @@ int diag_explain(enum diag_kind k, const struct diag_context *c, char *buf, size
 		if (c->lim_valid && c->lim.tcp_abort_on_overflow)
 			sbuf_printf(&o, "or, since net.ipv4.tcp_abort_on_overflow is 1 here, its accept queue overflowed and "
 			    "the kernel answered with a reset (ListenOverflows %" PRIu64 "); fix: "
-			    "sysctl -w net.core.somaxconn=65535 and accept faster. ", c->listen_overflows);
+			    "sysctl -w net.core.somaxconn=65535 and accept faster. ", c->tcpext.listen_overflows);
 		else
 			sbuf_printf(&o, "or the kernel reset it for lack of memory (TCPAbortOnMemory %" PRIu64 "). ",
-			    c->abort_on_memory);
+			    c->tcpext.abort_on_memory);
 		sbuf_printf(&o, "The server's own log and exit status say which.");
 		break;
 	case DIAG_EPIPE:
@@ -231,9 +248,9 @@ int diag_explain(enum diag_kind k, const struct diag_context *c, char *buf, size
 				    "network namespace (read it in the root namespace). ", l->tcp_mem_used);
 			sbuf_printf(&o, "MemAvailable %" PRIu64 " MiB. ", l->mem_available >> 20);
 		}
-		if (c->netstat_present)
+		if (c->tcpext.present)
 			sbuf_printf(&o, "TCPMemoryPressures %" PRIu64 ", TCPAbortOnMemory %" PRIu64 " (since boot). ",
-			    c->memory_pressures, c->abort_on_memory);
+			    c->tcpext.memory_pressures, c->tcpext.abort_on_memory);
 		sbuf_printf(&o, "Fix: raise net.ipv4.tcp_mem if memory is free, or shrink per-socket buffers "
 		    "(sysctl -w net.ipv4.tcp_rmem=\"1024 4096 16384\" and the same for tcp_wmem); if the OOM killer "
 		    "acted (dmesg: 'Out of memory: Killed process'), the box needs more memory for this many "

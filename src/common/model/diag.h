@@ -1,8 +1,8 @@
 /* Diagnosis of connection failures. The client and server count failures by kind (errno mapped to a
  * small enum with stable JSON names); diag_explain turns one kind plus the system's numbers (limits,
  * listen-queue overflow counters, conntrack fill) into one paragraph in plain words that names the
- * cause the numbers point at and the exact line that fixes it. diag_context_read is the thin impure
- * reader; diag_explain is pure so the wording can be tested with fabricated numbers. */
+ * cause the numbers point at and the exact line that fixes it. diag_context_init assembles the numbers
+ * (limits read at start plus a snapshot of the moment); diag_explain is pure so the wording can be tested with fabricated numbers. */
 #ifndef C1M_DIAG_H
 #define C1M_DIAG_H
 
@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "common/model/limits.h"
+#include "common/sys/kstate.h"
 
 #define DIAG_EXPLAIN_LEN 2048   /* a buffer this size always holds one explanation */
 
@@ -34,13 +35,9 @@ enum diag_kind {
 
 /* What diag_explain needs to know about the system. */
 struct diag_context {
-	struct limits_values lim;     /* everything limits_read found */
-	bool lim_valid;               /* limits_read succeeded */
-	bool netstat_present;         /* /proc/net/netstat was readable */
-	uint64_t listen_overflows;    /* TcpExt ListenOverflows: accept queue full, SYN/ACK dropped (since boot) */
-	uint64_t listen_drops;        /* TcpExt ListenDrops: all drops at a listener (since boot) */
-	uint64_t memory_pressures;    /* TcpExt TCPMemoryPressures: entries into tcp_mem pressure (since boot) */
-	uint64_t abort_on_memory;     /* TcpExt TCPAbortOnMemory: connections reset for lack of memory */
+	struct limits_values lim;     /* the limits, with the moving values of the moment laid over them */
+	bool lim_valid;               /* the limits were read */
+	struct kstate_tcpext tcpext;  /* TcpExt drop counters (since boot); .present = readable */
 	unsigned ports;               /* server ports in the run */
 	unsigned sources;             /* client source addresses in the run */
 	unsigned dst_addrs;           /* server addresses in the run (1 if unknown) */
@@ -51,8 +48,11 @@ const char *diag_kind_name(enum diag_kind k);   /* stable JSON key, e.g. "EMFILE
 /* Parses a name written by diag_kind_name back; returns DIAG_KIND_COUNT if unknown. */
 enum diag_kind diag_kind_from_name(const char *name);
 
-/* Reads limits and /proc/net/netstat. A missing netstat is not an error (netstat_present = false). */
-int diag_context_read(struct diag_context *c, unsigned ports, unsigned sources, char *err, size_t errlen);
+/* Pure: the context for a run on ports server ports from sources source addresses (and one destination
+ * address): the limits read at start (NULL = not read), with the snapshot taken when the failure happened laid
+ * over them (NULL or !valid = none): descriptors, conntrack, socket memory and the drop counters of that moment. */
+void diag_context_init(struct diag_context *c, const struct limits_values *lim, const struct kstate *now,
+		       unsigned ports, unsigned sources);
 
 /* Pure: one paragraph in plain words with the diagnosis and fix. Returns 0, or -1 if k is not a kind
  * or buf is too small (buf then holds a truncated, NUL-terminated paragraph). */

@@ -833,11 +833,11 @@ int explain_format_json(const struct explain_result *r, char *buf, size_t len)
 	return sb.overflow ? -1 : (int)sb.used;
 }
 
-static const char *const counter_keys[4] = {
+static const char *const baseline_keys[4] = {
 	"ListenOverflows", "ListenDrops", "TCPMemoryPressures", "TCPAbortOnMemory"
 };
 
-static uint64_t *counter_field(struct explain_counters *c, unsigned i)
+static uint64_t *baseline_field(struct kstate_tcpext *c, unsigned i)
 {
 	switch (i) {
 	case 0: return &c->listen_overflows;
@@ -847,19 +847,19 @@ static uint64_t *counter_field(struct explain_counters *c, unsigned i)
 	}
 }
 
-int explain_format_baseline(const struct explain_counters *c, char *buf, size_t len)
+int explain_format_baseline(const struct kstate_tcpext *c, char *buf, size_t len)
 {
 	struct sbuf sb;
-	struct explain_counters copy = *c;
+	struct kstate_tcpext copy = *c;
 	unsigned i;
 
 	sbuf_init(&sb, buf, len);
 	for (i = 0; i < 4; i++)
-		sbuf_printf(&sb, "%s %" PRIu64 "\n", counter_keys[i], *counter_field(&copy, i));
+		sbuf_printf(&sb, "%s %" PRIu64 "\n", baseline_keys[i], *baseline_field(&copy, i));
 	return sb.overflow ? -1 : (int)sb.used;
 }
 
-int explain_parse_baseline(const char *text, struct explain_counters *c, char *err, size_t errlen)
+int explain_parse_baseline(const char *text, struct kstate_tcpext *c, char *err, size_t errlen)
 {
 	char perr[PROCFS_ERR_LEN];
 	unsigned i;
@@ -872,24 +872,24 @@ int explain_parse_baseline(const char *text, struct explain_counters *c, char *e
 	/* One "Name value" pair per line, in any order; every counter must be present. */
 	for (i = 0; i < 4; i++) {
 		const char *line = text;
-		size_t klen = strlen(counter_keys[i]);
+		size_t klen = strlen(baseline_keys[i]);
 		bool found = false;
 
 		while (line != NULL && *line != '\0') {
 			const char *nl = strchr(line, '\n');
 
-			if (strncmp(line, counter_keys[i], klen) == 0 && line[klen] == ' ') {
+			if (strncmp(line, baseline_keys[i], klen) == 0 && line[klen] == ' ') {
 				char val[32];
 				size_t vlen = nl != NULL ? (size_t)(nl - line) - klen - 1 : strlen(line + klen + 1);
 
 				if (vlen == 0 || vlen >= sizeof(val)) {
-					snprintf(err, errlen, "baseline: bad value for %s", counter_keys[i]);
+					snprintf(err, errlen, "baseline: bad value for %s", baseline_keys[i]);
 					return -1;
 				}
 				memcpy(val, line + klen + 1, vlen);
 				val[vlen] = '\0';
-				if (procfs_parse_u64(val, counter_field(c, i), perr, sizeof(perr)) < 0) {
-					snprintf(err, errlen, "baseline %s: %s", counter_keys[i], perr);
+				if (procfs_parse_u64(val, baseline_field(c, i), perr, sizeof(perr)) < 0) {
+					snprintf(err, errlen, "baseline %s: %s", baseline_keys[i], perr);
 					return -1;
 				}
 				found = true;
@@ -898,24 +898,10 @@ int explain_parse_baseline(const char *text, struct explain_counters *c, char *e
 			line = nl != NULL ? nl + 1 : NULL;
 		}
 		if (!found) {
-			snprintf(err, errlen, "baseline: no %s line", counter_keys[i]);
+			snprintf(err, errlen, "baseline: no %s line", baseline_keys[i]);
 			return -1;
 		}
 	}
-	c->present = true;
-	return 0;
-}
-
-int explain_counters_parse(const char *netstat_text, struct explain_counters *c, char *err, size_t errlen)
-{
-	memset(c, 0, sizeof(*c));
-	if (procfs_netstat_get(netstat_text, "TcpExt", "ListenOverflows", &c->listen_overflows, err, errlen) < 0 ||
-	    procfs_netstat_get(netstat_text, "TcpExt", "ListenDrops", &c->listen_drops, err, errlen) < 0)
-		return -1;
-	if (procfs_netstat_get(netstat_text, "TcpExt", "TCPMemoryPressures", &c->memory_pressures, err, errlen) < 0)
-		c->memory_pressures = 0;
-	if (procfs_netstat_get(netstat_text, "TcpExt", "TCPAbortOnMemory", &c->abort_on_memory, err, errlen) < 0)
-		c->abort_on_memory = 0;
 	c->present = true;
 	return 0;
 }

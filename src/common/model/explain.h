@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "common/model/diag.h"
+#include "common/sys/kstate.h"
 
 #define EXPLAIN_CONNTRACK_NEAR_FULL_PCT 90 /* count >= this % of max counts as full: drops start early */
 #define EXPLAIN_NEAR_LIMIT_PCT  95   /* fds of a process, sockets of a port tuple: this % of the limit is "at it" */
@@ -32,15 +33,6 @@ enum explain_cause {
 	EXPLAIN_FD_LIMIT,          /* a process holds >= 95% of its open-file soft limit: EMFILE */
 	EXPLAIN_LOCAL_PORTS,       /* sockets of one (source, destination, port) fill the local port range */
 	EXPLAIN_CAUSE_COUNT
-};
-
-/* TcpExt counters from /proc/net/netstat, cumulative since boot. */
-struct explain_counters {
-	bool present;                 /* read successfully */
-	uint64_t listen_overflows;    /* ListenOverflows */
-	uint64_t listen_drops;        /* ListenDrops */
-	uint64_t memory_pressures;    /* TCPMemoryPressures */
-	uint64_t abort_on_memory;     /* TCPAbortOnMemory */
 };
 
 /* One process's open files, from /proc/PID/limits and /proc/PID/fd. */
@@ -101,8 +93,8 @@ struct explain_input {
 	const char *kmsg;             /* kernel log, lines like "[  12.345678] text"; NULL if unreadable */
 	double uptime_s;              /* seconds since boot now, to apply since_s */
 	double since_s;               /* only log lines from the last since_s seconds; 0 = all */
-	struct explain_counters now;  /* counters now */
-	struct explain_counters base; /* counters saved before the run */
+	struct kstate_tcpext now;  /* counters now */
+	struct kstate_tcpext base; /* counters saved before the run */
 	bool has_base;                /* base is valid: report deltas, not since-boot totals */
 	bool conntrack_present;       /* nf_conntrack loaded */
 	uint64_t conntrack_count;     /* entries now */
@@ -160,11 +152,7 @@ void explain_tuples_scan(struct explain_tuples *t, const char *text, size_t len)
 int explain_client_parse(const char *text, size_t len, struct explain_client *c, char *err, size_t errlen);
 
 /* Baseline file: "ListenOverflows 12\n..." lines. */
-int explain_format_baseline(const struct explain_counters *c, char *buf, size_t len);
-int explain_parse_baseline(const char *text, struct explain_counters *c, char *err, size_t errlen);
-
-/* Pure: the TcpExt counters above from a /proc/net/netstat text. The two memory counters may be absent
- * on old kernels and then read as 0. */
-int explain_counters_parse(const char *netstat_text, struct explain_counters *c, char *err, size_t errlen);
+int explain_format_baseline(const struct kstate_tcpext *c, char *buf, size_t len);
+int explain_parse_baseline(const char *text, struct kstate_tcpext *c, char *err, size_t errlen);
 
 #endif

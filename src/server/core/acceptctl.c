@@ -7,8 +7,9 @@
  * let the real last holder close and empty the reuseport group. */
 #include "server/core/acceptctl.h"
 
-#include "common/util/clock.h"
 #include "common/util/counter.h"
+
+#include "common/util/clock.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -161,14 +162,11 @@ int acceptctl_format_pause(int err, uint64_t conns, enum stats_accept_state st, 
 
 void acceptctl_init(struct acceptctl *a, const struct acceptctl_config *cfg)
 {
-	char err[256];
-
 	memset(a, 0, sizeof(*a));
 	a->cfg = *cfg;
 	a->s.state = STATS_STARTING;
 	a->s.cap = cfg->cap;
 	a->s.eff_cap = cfg->cap;
-	a->diag_valid = diag_context_read(&a->diag, cfg->ports, 1, err, sizeof(err)) == 0;
 	counter_set(&cfg->st->cap, cfg->cap);
 	stats_set_state(cfg->st, STATS_STARTING);
 }
@@ -238,12 +236,13 @@ static void acceptctl_count_error(struct acceptctl *a, int err)
 		counter_add(&a->cfg.st->err_accept, 1);
 }
 
-/* The explanation for a pause line: diag's, read at start, or a fixed hint when /proc was unreadable. */
+/* The explanation for a pause line: diag's, from the limits the supervisor read at start (at EMFILE nothing can
+ * be opened to read them now), or a fixed hint without them. */
 static void acceptctl_explain(const struct acceptctl *a, int err, char *buf, size_t len)
 {
 	buf[0] = '\0';
-	if (a->diag_valid)
-		diag_explain(diag_from_errno(err), &a->diag, buf, len);
+	if (a->cfg.diag != NULL && a->cfg.diag->lim_valid)
+		diag_explain(diag_from_errno(err), a->cfg.diag, buf, len);
 	else if (err == EMFILE)
 		snprintf(buf, len, "Raise the per-process fd limit (ulimit -n, LimitNOFILE=) or use --workers auto.");
 }

@@ -116,7 +116,7 @@ struct acceptctl_config {
 	unsigned workers;                  /* worker processes of the server */
 	uint64_t cap;                      /* this worker's connection cap */
 	bool migrate_req;                  /* net.ipv4.tcp_migrate_req = 1 */
-	unsigned ports;                    /* listening ports, for the explanation at EMFILE */
+	const struct diag_context *diag;   /* the supervisor's limits, for the explanation at EMFILE; may be NULL */
 	const struct acceptctl_mech *mech;
 	void *arg;                         /* passed to the mechanics */
 };
@@ -127,11 +127,9 @@ struct acceptctl {
 	struct acceptctl_state s;
 	uint64_t conns;                    /* open connections (mirrored to st->conns) */
 	bool holds;                        /* counted in shared->listening */
-	struct diag_context diag;          /* read at start: at EMFILE /proc cannot be opened any more */
-	bool diag_valid;
 };
 
-/* Reads the explanation context; state STATS_STARTING. */
+/* State STATS_STARTING. */
 void acceptctl_init(struct acceptctl *a, const struct acceptctl_config *cfg);
 
 /* Opens the listeners and takes a holder place; state STATS_ACCEPTING. 0, or -1 with err. */

@@ -2,13 +2,14 @@
  * workers differ is here once: options, limits, the port check, shared memory, supervision and the summary. */
 #include "server/core/srvmain.h"
 
+#include "common/util/counter.h"
+
 #include "common/util/clock.h"
 #include "common/model/limits.h"
 #include "server/core/metrics.h"
 #include "common/sys/net.h"
 #include "server/core/stats.h"
 #include "common/sys/workers.h"
-#include "common/util/counter.h"
 
 #include <limits.h>
 #include <signal.h>
@@ -38,6 +39,7 @@ struct srvmain_run {
 	int *pids;                       /* per worker: pid of its last start (the slot's is cleared when reaped) */
 	struct event_base *base;         /* the supervisor's loop when --metrics serves on it; else NULL */
 	struct metrics_server *metrics;  /* --metrics endpoint; NULL without the flag */
+	struct diag_context diag;        /* the limits read at start; the workers inherit it */
 };
 
 static struct stats_slot *srvmain_slot(struct srvmain_run *r, unsigned index)
@@ -262,7 +264,7 @@ bool srvmain_worker_init(const struct srvmain_config *cfg, struct stats_slot *st
 	acfg.workers = cfg->opt->workers;
 	acfg.cap = cfg->opt->per_worker_max;
 	acfg.migrate_req = cfg->migrate_req;
-	acfg.ports = cfg->opt->ports;
+	acfg.diag = cfg->diag;
 	acfg.mech = mech;
 	acfg.arg = arg;
 	acceptctl_init(ac, &acfg);
@@ -341,6 +343,9 @@ int srvmain_run(int argc, char **argv, const struct srvmain_ops *ops)
 	r.cfg.shared = r.shared;
 	r.cfg.drain = r.drain;
 	r.cfg.migrate_req = lv.tcp_migrate_req_present && lv.tcp_migrate_req == 1;
+	/* Read once here: a worker at EMFILE could not open /proc to read them, and 56 workers need not. */
+	diag_context_init(&r.diag, &lv, NULL, r.opt.ports, 1);
+	r.cfg.diag = &r.diag;
 	srvmain_banner(&r);
 	if (r.opt.metrics && srvmain_metrics_open(&r) < 0) {
 		srvmain_release(&r);

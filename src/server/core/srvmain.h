@@ -26,6 +26,7 @@ struct srvmain_config {
 	struct acceptctl_shared *shared;   /* MAP_SHARED: the listener holder count */
 	struct drain_slot *drain;          /* MAP_SHARED: one drain record per worker, indexed like the slots */
 	bool migrate_req;                  /* net.ipv4.tcp_migrate_req = 1: a closed listener's queue moves on */
+	const struct diag_context *diag;   /* the limits read at start, for the workers' EMFILE lines */
 };
 
 /* What differs between the servers. */
