@@ -18,6 +18,7 @@
 #include "common/util/clock.h"
 #include "client/findmax.h"
 #include "common/model/limits.h"
+#include "common/sys/limits_read.h"
 #include "client/loadgen.h"
 #include "client/report.h"
 #include "common/sys/workers.h"

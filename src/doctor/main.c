@@ -11,6 +11,7 @@
 #include "common/model/diag.h"
 #include "common/model/explain.h"
 #include "common/model/limits.h"
+#include "common/sys/limits_read.h"
 #include "common/sys/procfs.h"
 
 #include <ctype.h>

@@ -3,9 +3,8 @@
  * of 4-tuples at 28,232, a conntrack table that binds at 131,072 only when something uses it, tcp_mem
  * that idle connections never reach but in-flight traffic can, and memory and cgroup limits. Also the
  * machine-wide sysctls a child network namespace cannot see (tcp_mem absent: no failure, no ceiling),
- * fixes for read-only keys, the numeric needed_value and sysctl key per check, the systemd and cgroup
- * parsers, the formatters, and limits_read on this machine (which must at least succeed and be
- * self-consistent). */
+ * fixes for read-only keys, the numeric needed_value and sysctl key per check, and the formatters. The
+ * reader and its parsers are tested in test_limits_read.c. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -16,8 +15,6 @@
 #include <cmocka.h>
 
 #include "common/model/limits.h"
-
-static char err[LIMITS_ERR_LEN];
 
 /* A roomy machine where nothing binds except what a test changes. */
 static void roomy(struct limits_values *v)
@@ -548,53 +545,6 @@ static void test_systemd_check(void **state)
 	assert_int_equal(find(&r, "systemd.nofile")->verdict, LIMITS_OK);
 }
 
-static void test_parse_systemd(void **state)
-{
-	bool set;
-	uint64_t s, h;
-
-	(void)state;
-	assert_int_equal(limits_parse_systemd_nofile("[Manager]\n#DefaultLimitNOFILE=1024:524288\n", &set, &s, &h,
-						     err, sizeof(err)), 0);
-	assert_false(set);
-	assert_int_equal(limits_parse_systemd_nofile("[Manager]\nDefaultLimitNOFILE=1024:524288\n", &set, &s, &h,
-						     err, sizeof(err)), 0);
-	assert_true(set);
-	assert_int_equal(s, 1024);
-	assert_int_equal(h, 524288);
-	assert_int_equal(limits_parse_systemd_nofile("DefaultLimitNOFILE=65536\nDefaultLimitNOFILE=infinity",
-						     &set, &s, &h, err, sizeof(err)), 0);
-	assert_true(s == LIMITS_UNLIMITED && h == LIMITS_UNLIMITED);
-	assert_int_equal(limits_parse_systemd_nofile("DefaultLimitNOFILE=lots\n", &set, &s, &h, err,
-						     sizeof(err)), -1);
-	assert_int_equal(limits_parse_systemd_nofile("DefaultLimitNOFILE=\n", &set, &s, &h, err, sizeof(err)), -1);
-	assert_int_equal(limits_parse_systemd_nofile("DefaultLimitNOFILE=1:\n", &set, &s, &h, err, sizeof(err)), -1);
-}
-
-static void test_parse_cgroup(void **state)
-{
-	char path[256];
-	unsigned ver = 0;
-
-	(void)state;
-	assert_int_equal(limits_parse_proc_cgroup("9:name=systemd:/\n4:memory:/process_api/e266\n0::/\n", &ver,
-						  path, sizeof(path), err, sizeof(err)), 0);
-	assert_int_equal(ver, 1);
-	assert_string_equal(path, "/process_api/e266");
-	assert_int_equal(limits_parse_proc_cgroup("5:cpu,memory:/a\n", &ver, path, sizeof(path), err,
-						  sizeof(err)), 0);
-	assert_string_equal(path, "/a");
-	assert_int_equal(limits_parse_proc_cgroup("0::/user.slice/x.scope\n", &ver, path, sizeof(path), err,
-						  sizeof(err)), 0);
-	assert_int_equal(ver, 2);
-	assert_string_equal(path, "/user.slice/x.scope");
-	assert_int_equal(limits_parse_proc_cgroup("3:memoryx:/a\n", &ver, path, sizeof(path), err,
-						  sizeof(err)), -1);
-	assert_int_equal(limits_parse_proc_cgroup("garbage", &ver, path, sizeof(path), err, sizeof(err)), -1);
-	assert_int_equal(limits_parse_proc_cgroup("4:memory:\n", &ver, path, sizeof(path), err, sizeof(err)), -1);
-	assert_int_equal(limits_parse_proc_cgroup("", &ver, path, sizeof(path), err, sizeof(err)), -1);
-}
-
 static void test_format(void **state)
 {
 	struct limits_values v;
@@ -793,28 +743,6 @@ static void test_needed_value(void **state)
 	assert_true(find(&r, "tcp_migrate_req")->needed_value == LIMITS_NO_VALUE);
 }
 
-/* On this machine: the reader must succeed and the numbers must make sense together. */
-static void test_read_here(void **state)
-{
-	struct limits_values v;
-
-	(void)state;
-	assert_int_equal(limits_read(&v, err, sizeof(err)), 0);
-	assert_true(v.nofile_soft <= v.nofile_hard);
-	assert_true(v.nofile_hard <= v.nr_open || v.nofile_hard == LIMITS_UNLIMITED);
-	assert_true(v.port_lo <= v.port_hi);
-	if (v.tcp_mem_present)
-		assert_true(v.tcp_mem[0] <= v.tcp_mem[1] && v.tcp_mem[1] <= v.tcp_mem[2]);
-	else
-		assert_true(v.tcp_mem[0] == 0 && v.tcp_mem[2] == 0);
-	assert_true(v.mem_available > 0);
-	assert_true(v.page_size >= 4096);
-	if (v.conntrack_present)
-		assert_true(v.conntrack_in_use == (v.conntrack_count > 0));
-	assert_int_equal(limits_raise_nofile(&v, err, sizeof(err)), 0);
-	assert_true(v.nofile_soft == v.nofile_hard);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -831,13 +759,10 @@ int main(void)
 		cmocka_unit_test(test_memory_and_cgroup),
 		cmocka_unit_test(test_backlog),
 		cmocka_unit_test(test_systemd_check),
-		cmocka_unit_test(test_parse_systemd),
-		cmocka_unit_test(test_parse_cgroup),
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_absent_netns),
 		cmocka_unit_test(test_readonly_fix),
 		cmocka_unit_test(test_needed_value),
-		cmocka_unit_test(test_read_here),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,6 +6,7 @@
 
 #include "common/util/clock.h"
 #include "common/model/limits.h"
+#include "common/sys/limits_read.h"
 #include "server/core/metrics.h"
 #include "common/sys/net.h"
 #include "server/core/stats.h"
