@@ -7,10 +7,10 @@
  * conntrack table with no entries reads as idle (see limits_read.c), so its note says what to set when
  * it starts tracking. */
 #include "common/model/limits.h"
+#include "common/model/capacity.h"
 #include "common/util/sbuf.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -33,33 +33,6 @@ static uint64_t sat_mul(uint64_t a, uint64_t b)
 static uint64_t sat_add(uint64_t a, uint64_t b)
 {
 	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
-}
-
-/* Round numbers read better in a fix line and leave headroom: the next power of two >= v. */
-static uint64_t round_pow2(uint64_t v)
-{
-	uint64_t p = 1;
-
-	while (p < v && p <= UINT64_MAX / 2)
-		p *= 2;
-	return p;
-}
-
-/* 1234567 -> "1,234,567" so that a million is readable at a glance. */
-static const char *commas(uint64_t v, char *buf, size_t len)
-{
-	char digits[32];
-	size_t n, i, o = 0;
-
-	snprintf(digits, sizeof(digits), "%" PRIu64, v);
-	n = strlen(digits);
-	for (i = 0; i < n && o + 2 < len; i++) {
-		if (i > 0 && (n - i) % 3 == 0)
-			buf[o++] = ',';
-		buf[o++] = digits[i];
-	}
-	buf[o] = '\0';
-	return buf;
 }
 
 static const char *human_bytes(uint64_t v, char *buf, size_t len)
@@ -124,26 +97,6 @@ unsigned limits_sources_needed(uint64_t target, unsigned dst_addrs, unsigned por
 	return s > UINT32_MAX ? UINT32_MAX : (unsigned)s;
 }
 
-const char *limits_verdict_name(enum limits_verdict v)
-{
-	switch (v) {
-	case LIMITS_OK:   return "ok";
-	case LIMITS_WARN: return "warn";
-	case LIMITS_FAIL: return "FAIL";
-	}
-	return "?";
-}
-
-const char *limits_role_name(enum limits_role r)
-{
-	switch (r) {
-	case LIMITS_ROLE_SERVER: return "server";
-	case LIMITS_ROLE_CLIENT: return "client";
-	case LIMITS_ROLE_BOTH:   return "both";
-	}
-	return "?";
-}
-
 /* Appends a check and returns it for the caller to fill; the last slot is reused rather than
  * overflowing (LIMITS_MAX_CHECKS leaves room for every check this file makes). */
 static struct limits_check *add_check(struct limits_report *r, const char *name)
@@ -164,18 +117,6 @@ static struct limits_check *add_check(struct limits_report *r, const char *name)
 static void set_sysctl(struct limits_check *c, const char *key)
 {
 	snprintf(c->sysctl, sizeof(c->sysctl), "%s", key);
-}
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static void setf(char *dst, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(dst, len, fmt, ap);
-	va_end(ap);
 }
 
 /* Derived quantities shared by several checks. */
@@ -230,22 +171,22 @@ static void check_nofile(const struct limits_plan *p, const struct limits_values
 
 	c = add_check(r, "nofile.soft");
 	c->needed_value = m->pp_need;
-	setf(c->current, sizeof(c->current), "%s", commas(v->nofile_soft, a, sizeof(a)));
-	setf(c->needed, sizeof(c->needed), "%s per process", commas(m->pp_need, a, sizeof(a)));
+	snprintf(c->current, sizeof(c->current), "%s", limits_commas(v->nofile_soft, a, sizeof(a)));
+	snprintf(c->needed, sizeof(c->needed), "%s per process", limits_commas(m->pp_need, a, sizeof(a)));
 	if (v->nofile_soft < m->pp_need) {
 		uint64_t to = v->nofile_hard < m->pp_need ? v->nofile_hard : m->pp_need;
 
 		c->verdict = LIMITS_WARN;
-		setf(c->fix, sizeof(c->fix), "ulimit -n %" PRIu64, to);
-		setf(c->note, sizeof(c->note),
-		     "c1m raises the soft limit to the hard limit (%s) at start; other programs need ulimit -n",
-		     commas(v->nofile_hard, b, sizeof(b)));
+		snprintf(c->fix, sizeof(c->fix), "ulimit -n %" PRIu64, to);
+		snprintf(c->note, sizeof(c->note),
+		         "c1m raises the soft limit to the hard limit (%s) at start; other programs need ulimit -n",
+		         limits_commas(v->nofile_hard, b, sizeof(b)));
 	}
 
 	c = add_check(r, "nofile.hard");
 	c->needed_value = m->pp_need;
-	setf(c->current, sizeof(c->current), "%s%s", commas(v->nofile_hard, a, sizeof(a)),
-	     v->nofile_hard_raisable ? "" : " (fixed)");
+	snprintf(c->current, sizeof(c->current), "%s%s", limits_commas(v->nofile_hard, a, sizeof(a)),
+	         v->nofile_hard_raisable ? "" : " (fixed)");
 	if (p->workers == 0) {
 		/* Auto: the plan runs as many processes as the limit demands, so the limit costs processes,
 		 * not connections. */
@@ -255,27 +196,27 @@ static void check_nofile(const struct limits_plan *p, const struct limits_values
 			c->verdict = LIMITS_FAIL;
 			c->capacity = 0;
 			c->needed_value = m->n + m->ports + LIMITS_FD_RESERVE;
-			setf(c->needed, sizeof(c->needed), "> %u fds per process", m->ports + LIMITS_FD_RESERVE);
-			setf(c->fix, sizeof(c->fix), "* hard nofile %" PRIu64,
-			     round_pow2(m->n + m->ports + LIMITS_FD_RESERVE));
-			setf(c->note, sizeof(c->note), "the hard limit leaves no room for connections");
+			snprintf(c->needed, sizeof(c->needed), "> %u fds per process", m->ports + LIMITS_FD_RESERVE);
+			snprintf(c->fix, sizeof(c->fix), "* hard nofile %" PRIu64,
+			         capacity_round_pow2(m->n + m->ports + LIMITS_FD_RESERVE));
+			snprintf(c->note, sizeof(c->note), "the hard limit leaves no room for connections");
 			return;
 		}
 		if (m->server && m->client)
-			setf(c->needed, sizeof(c->needed), "%u+%u workers x %s fds", r->workers_server,
-			     r->workers_client, commas(m->pp_need, a, sizeof(a)));
+			snprintf(c->needed, sizeof(c->needed), "%u+%u workers x %s fds", r->workers_server,
+			         r->workers_client, limits_commas(m->pp_need, a, sizeof(a)));
 		else
-			setf(c->needed, sizeof(c->needed), "%u worker%s x %s fds", w, w == 1 ? "" : "s",
-			     commas(m->pp_need, a, sizeof(a)));
+			snprintf(c->needed, sizeof(c->needed), "%u worker%s x %s fds", w, w == 1 ? "" : "s",
+			         limits_commas(m->pp_need, a, sizeof(a)));
 		if (w > 1) {
 			c->verdict = LIMITS_WARN;
-			setf(c->fix, sizeof(c->fix), "--workers %u", w);
-			setf(c->note, sizeof(c->note),
-			     "one process holds at most %s connections (hard limit %s%s); %s needs %u processes",
-			     commas(m->server ? m->usable_srv : m->usable_cli, a, sizeof(a)),
-			     commas(v->nofile_hard, b, sizeof(b)),
-			     v->nofile_hard_raisable ? "" : ", cannot be raised here",
-			     m->server && m->client ? "each side" : "this role", w);
+			snprintf(c->fix, sizeof(c->fix), "--workers %u", w);
+			snprintf(c->note, sizeof(c->note),
+			         "one process holds at most %s connections (hard limit %s%s); %s needs %u processes",
+			         limits_commas(m->server ? m->usable_srv : m->usable_cli, a, sizeof(a)),
+			         limits_commas(v->nofile_hard, b, sizeof(b)),
+			         v->nofile_hard_raisable ? "" : ", cannot be raised here",
+			         m->server && m->client ? "each side" : "this role", w);
 		}
 		return;
 	}
@@ -292,20 +233,21 @@ static void check_nofile(const struct limits_plan *p, const struct limits_values
 				cap = cc;
 		}
 		c->capacity = cap;
-		setf(c->needed, sizeof(c->needed), "%s per process (%u worker%s)",
-		     commas(m->pp_need, a, sizeof(a)), p->workers, p->workers == 1 ? "" : "s");
+		snprintf(c->needed, sizeof(c->needed), "%s per process (%u worker%s)",
+		         limits_commas(m->pp_need, a, sizeof(a)), p->workers, p->workers == 1 ? "" : "s");
 		if (m->pp_need > v->nofile_hard) {
 			c->verdict = LIMITS_FAIL;
-			setf(c->fix, sizeof(c->fix), "--workers %u", r->workers_needed);
+			snprintf(c->fix, sizeof(c->fix), "--workers %u", r->workers_needed);
 			if (v->nofile_hard_raisable)
-				setf(c->note, sizeof(c->note),
-				     "or raise it: '* hard nofile %" PRIu64 "' in /etc/security/limits.conf"
-				     " (LimitNOFILE=%" PRIu64 " under systemd)",
-				     round_pow2(m->pp_need), round_pow2(m->pp_need));
+				snprintf(c->note, sizeof(c->note),
+				         "or raise it: '* hard nofile %" PRIu64 "' in /etc/security/limits.conf"
+				         " (LimitNOFILE=%" PRIu64 " under systemd)",
+				         capacity_round_pow2(m->pp_need), capacity_round_pow2(m->pp_need));
 			else
-				setf(c->note, sizeof(c->note),
-				     "the hard limit %s cannot be raised here (no CAP_SYS_RESOURCE): use %u workers per side",
-				     commas(v->nofile_hard, b, sizeof(b)), r->workers_needed);
+				snprintf(c->note, sizeof(c->note),
+				         "the hard limit %s cannot be raised here (no CAP_SYS_RESOURCE): use %u workers"
+				         " per side",
+				         limits_commas(v->nofile_hard, b, sizeof(b)), r->workers_needed);
 		}
 	}
 }
@@ -317,8 +259,8 @@ static void check_nr_open(const struct limits_values *v, const struct model *m, 
 
 	set_sysctl(c, "fs.nr_open");
 	c->needed_value = m->pp_need;
-	setf(c->current, sizeof(c->current), "%s", commas(v->nr_open, a, sizeof(a)));
-	setf(c->needed, sizeof(c->needed), "%s per process", commas(m->pp_need, a, sizeof(a)));
+	snprintf(c->current, sizeof(c->current), "%s", limits_commas(v->nr_open, a, sizeof(a)));
+	snprintf(c->needed, sizeof(c->needed), "%s per process", limits_commas(m->pp_need, a, sizeof(a)));
 	if (v->nr_open < m->pp_need) {
 		c->verdict = LIMITS_FAIL;
 		c->capacity = 0;
@@ -328,8 +270,8 @@ static void check_nr_open(const struct limits_values *v, const struct model *m, 
 
 			c->capacity = sat_mul(per, w);
 		}
-		setf(c->fix, sizeof(c->fix), "sysctl -w fs.nr_open=%" PRIu64, round_pow2(m->pp_need));
-		setf(c->note, sizeof(c->note), "no process can have a hard limit above fs.nr_open");
+		snprintf(c->fix, sizeof(c->fix), "sysctl -w fs.nr_open=%" PRIu64, capacity_round_pow2(m->pp_need));
+		snprintf(c->note, sizeof(c->note), "no process can have a hard limit above fs.nr_open");
 	}
 }
 
@@ -344,14 +286,14 @@ static void check_file_max(const struct limits_values *v, const struct model *m,
 
 	set_sysctl(c, "fs.file-max");
 	c->needed_value = need;
-	setf(c->current, sizeof(c->current), "%s (%s in use)", commas(v->file_max, a, sizeof(a)),
-	     commas(v->file_nr_used, b, sizeof(b)));
-	setf(c->needed, sizeof(c->needed), "%s", commas(need, a, sizeof(a)));
+	snprintf(c->current, sizeof(c->current), "%s (%s in use)", limits_commas(v->file_max, a, sizeof(a)),
+	         limits_commas(v->file_nr_used, b, sizeof(b)));
+	snprintf(c->needed, sizeof(c->needed), "%s", limits_commas(need, a, sizeof(a)));
 	c->capacity = v->file_max > used ? (v->file_max - used) / m->sockets_per_conn : 0;
 	if (need > v->file_max) {
 		c->verdict = LIMITS_FAIL;
-		setf(c->fix, sizeof(c->fix), "sysctl -w fs.file-max=%" PRIu64, round_pow2(need));
-		setf(c->note, sizeof(c->note), "system-wide fd limit; connect/accept fail with ENFILE");
+		snprintf(c->fix, sizeof(c->fix), "sysctl -w fs.file-max=%" PRIu64, capacity_round_pow2(need));
+		snprintf(c->note, sizeof(c->note), "system-wide fd limit; connect/accept fail with ENFILE");
 	}
 }
 
@@ -371,16 +313,16 @@ static void check_ports(const struct limits_plan *p, const struct limits_values 
 	set_sysctl(c, "net.ipv4.ip_local_port_range");
 	/* In the range's own unit: local ports each (source, destination address, port) must offer. */
 	c->needed_value = div_ceil(m->n, sat_mul(sat_mul(src, dst), m->ports));
-	setf(c->current, sizeof(c->current), "%s (%ux%ux%ux%s)", commas(cap, a, sizeof(a)), src, dst,
-	     m->ports, commas(width, b, sizeof(b)));
-	setf(c->needed, sizeof(c->needed), "%s", commas(m->n, a, sizeof(a)));
+	snprintf(c->current, sizeof(c->current), "%s (%ux%ux%ux%s)", limits_commas(cap, a, sizeof(a)), src, dst,
+	         m->ports, limits_commas(width, b, sizeof(b)));
+	snprintf(c->needed, sizeof(c->needed), "%s", limits_commas(m->n, a, sizeof(a)));
 	c->capacity = cap;
 	if (cap < m->n) {
 		c->verdict = LIMITS_FAIL;
-		setf(c->fix, sizeof(c->fix), "--sources %u", r->sources_needed);
-		setf(c->note, sizeof(c->note),
-		     "sources x dst addrs x ports x ip_local_port_range %u-%u; or more server ports, or"
-		     " sysctl -w net.ipv4.ip_local_port_range=\"1024 65535\"", v->port_lo, v->port_hi);
+		snprintf(c->fix, sizeof(c->fix), "--sources %u", r->sources_needed);
+		snprintf(c->note, sizeof(c->note),
+		         "sources x dst addrs x ports x ip_local_port_range %u-%u; or more server ports, or"
+		         " sysctl -w net.ipv4.ip_local_port_range=\"1024 65535\"", v->port_lo, v->port_hi);
 	}
 }
 
@@ -391,42 +333,42 @@ static void check_conntrack(const struct limits_values *v, const struct model *m
 
 	set_sysctl(c, "net.netfilter.nf_conntrack_max");
 	c->needed_value = m->n;
-	setf(c->needed, sizeof(c->needed), "%s", commas(m->n, a, sizeof(a)));
+	snprintf(c->needed, sizeof(c->needed), "%s", limits_commas(m->n, a, sizeof(a)));
 	if (!v->conntrack_present) {
-		setf(c->current, sizeof(c->current), "not loaded");
-		setf(c->note, sizeof(c->note), "nf_conntrack is not loaded: no connection tracking");
+		snprintf(c->current, sizeof(c->current), "not loaded");
+		snprintf(c->note, sizeof(c->note), "nf_conntrack is not loaded: no connection tracking");
 		return;
 	}
-	setf(c->current, sizeof(c->current), "%s (count %s)", commas(v->conntrack_max, a, sizeof(a)),
-	     commas(v->conntrack_count, b, sizeof(b)));
+	snprintf(c->current, sizeof(c->current), "%s (count %s)", limits_commas(v->conntrack_max, a, sizeof(a)),
+	         limits_commas(v->conntrack_count, b, sizeof(b)));
 	if (!v->conntrack_in_use) {
-		setf(c->note, sizeof(c->note),
-		     "idle (no rule uses it); if one starts tracking: sysctl -w net.netfilter.nf_conntrack_max=%"
-		     PRIu64, round_pow2(m->n));
+		snprintf(c->note, sizeof(c->note),
+		         "idle (no rule uses it); if one starts tracking: sysctl -w net.netfilter.nf_conntrack_max=%"
+		         PRIu64, capacity_round_pow2(m->n));
 	} else {
 		/* One entry per connection, also when both ends are on this host over loopback. */
 		c->capacity = v->conntrack_max;
 		if (v->conntrack_max < m->n) {
 			c->verdict = LIMITS_FAIL;
-			setf(c->fix, sizeof(c->fix), "sysctl -w net.netfilter.nf_conntrack_max=%" PRIu64,
-			     round_pow2(m->n));
-			setf(c->note, sizeof(c->note),
-			     "a full table drops new SYNs: connect() times out (dmesg: nf_conntrack: table full)");
+			snprintf(c->fix, sizeof(c->fix), "sysctl -w net.netfilter.nf_conntrack_max=%" PRIu64,
+			         capacity_round_pow2(m->n));
+			snprintf(c->note, sizeof(c->note),
+			         "a full table drops new SYNs: connect() times out (dmesg: nf_conntrack: table full)");
 		}
 	}
 
 	c = add_check(r, "nf_conntrack_buckets");
 	set_sysctl(c, "net.netfilter.nf_conntrack_buckets");
 	c->needed_value = div_ceil(m->n, BUCKET_CHAIN_WARN);
-	setf(c->current, sizeof(c->current), "%s", commas(v->conntrack_buckets, a, sizeof(a)));
-	setf(c->needed, sizeof(c->needed), ">= %s", commas(div_ceil(m->n, BUCKET_CHAIN_WARN), a, sizeof(a)));
+	snprintf(c->current, sizeof(c->current), "%s", limits_commas(v->conntrack_buckets, a, sizeof(a)));
+	snprintf(c->needed, sizeof(c->needed), ">= %s", limits_commas(div_ceil(m->n, BUCKET_CHAIN_WARN), a, sizeof(a)));
 	if (!v->conntrack_in_use) {
-		setf(c->note, sizeof(c->note), "idle (no rule uses it)");
+		snprintf(c->note, sizeof(c->note), "idle (no rule uses it)");
 	} else if (v->conntrack_buckets == 0 || m->n / v->conntrack_buckets > BUCKET_CHAIN_WARN) {
 		c->verdict = LIMITS_WARN;
-		setf(c->fix, sizeof(c->fix), "sysctl -w net.netfilter.nf_conntrack_buckets=%" PRIu64,
-		     round_pow2(div_ceil(m->n, 4)));
-		setf(c->note, sizeof(c->note), "long hash chains make every packet's lookup slower");
+		snprintf(c->fix, sizeof(c->fix), "sysctl -w net.netfilter.nf_conntrack_buckets=%" PRIu64,
+		         capacity_round_pow2(div_ceil(m->n, 4)));
+		snprintf(c->note, sizeof(c->note), "long hash chains make every packet's lookup slower");
 	}
 }
 
@@ -449,22 +391,24 @@ static void check_backlog(const struct limits_plan *p, const struct limits_value
 	set_sysctl(c, "net.core.somaxconn");
 	if (p->connect_rate > 0)
 		c->needed_value = need;
-	setf(c->current, sizeof(c->current), "%s", commas(v->somaxconn, a, sizeof(a)));
+	snprintf(c->current, sizeof(c->current), "%s", limits_commas(v->somaxconn, a, sizeof(a)));
 	if (!v->somaxconn_present)
-		setf(c->current, sizeof(c->current), "not readable here");
+		snprintf(c->current, sizeof(c->current), "not readable here");
 	if (p->connect_rate == 0) {
-		setf(c->needed, sizeof(c->needed), "rate unknown");
-		setf(c->note, sizeof(c->note), "give --rate to check the accept queue against the connect rate");
+		snprintf(c->needed, sizeof(c->needed), "rate unknown");
+		snprintf(c->note, sizeof(c->note), "give --rate to check the accept queue against the connect rate");
 	} else if (!v->somaxconn_present) {
-		setf(c->needed, sizeof(c->needed), "%s per listener", commas(need, a, sizeof(a)));
-		setf(c->note, sizeof(c->note), "net.core.somaxconn is hidden in this namespace or container: not checked");
+		snprintf(c->needed, sizeof(c->needed), "%s per listener", limits_commas(need, a, sizeof(a)));
+		snprintf(c->note, sizeof(c->note),
+		         "net.core.somaxconn is hidden in this namespace or container: not checked");
 	} else {
-		setf(c->needed, sizeof(c->needed), "%s per listener", commas(need, a, sizeof(a)));
+		snprintf(c->needed, sizeof(c->needed), "%s per listener", limits_commas(need, a, sizeof(a)));
 		if (v->somaxconn < need) {
 			c->verdict = LIMITS_WARN;
-			setf(c->fix, sizeof(c->fix), "sysctl -w net.core.somaxconn=%" PRIu64, round_pow2(need));
-			setf(c->note, sizeof(c->note),
-			     "accept queue overflows drop SYNs (ListenOverflows): connects stall 1 s, 3 s, ...");
+			snprintf(c->fix, sizeof(c->fix), "sysctl -w net.core.somaxconn=%" PRIu64,
+			         capacity_round_pow2(need));
+			snprintf(c->note, sizeof(c->note),
+			         "accept queue overflows drop SYNs (ListenOverflows): connects stall 1 s, 3 s, ...");
 		}
 	}
 
@@ -472,22 +416,22 @@ static void check_backlog(const struct limits_plan *p, const struct limits_value
 	set_sysctl(c, "net.ipv4.tcp_max_syn_backlog");
 	if (p->connect_rate > 0)
 		c->needed_value = need;
-	setf(c->current, sizeof(c->current), "%s", commas(v->syn_backlog, a, sizeof(a)));
+	snprintf(c->current, sizeof(c->current), "%s", limits_commas(v->syn_backlog, a, sizeof(a)));
 	if (!v->syn_backlog_present)
-		setf(c->current, sizeof(c->current), "not readable here");
+		snprintf(c->current, sizeof(c->current), "not readable here");
 	if (p->connect_rate == 0) {
-		setf(c->needed, sizeof(c->needed), "rate unknown");
+		snprintf(c->needed, sizeof(c->needed), "rate unknown");
 	} else if (!v->syn_backlog_present) {
-		setf(c->needed, sizeof(c->needed), "%s per listener", commas(need, a, sizeof(a)));
-		setf(c->note, sizeof(c->note),
-		     "net.ipv4.tcp_max_syn_backlog is hidden in this namespace or container: not checked");
+		snprintf(c->needed, sizeof(c->needed), "%s per listener", limits_commas(need, a, sizeof(a)));
+		snprintf(c->note, sizeof(c->note),
+		         "net.ipv4.tcp_max_syn_backlog is hidden in this namespace or container: not checked");
 	} else {
-		setf(c->needed, sizeof(c->needed), "%s per listener", commas(need, a, sizeof(a)));
+		snprintf(c->needed, sizeof(c->needed), "%s per listener", limits_commas(need, a, sizeof(a)));
 		if (v->syn_backlog < need) {
 			c->verdict = LIMITS_WARN;
-			setf(c->fix, sizeof(c->fix), "sysctl -w net.ipv4.tcp_max_syn_backlog=%" PRIu64,
-			     round_pow2(need));
-			setf(c->note, sizeof(c->note), "a full SYN queue falls back to syncookies or drops SYNs");
+			snprintf(c->fix, sizeof(c->fix), "sysctl -w net.ipv4.tcp_max_syn_backlog=%" PRIu64,
+			         capacity_round_pow2(need));
+			snprintf(c->note, sizeof(c->note), "a full SYN queue falls back to syncookies or drops SYNs");
 		}
 	}
 }
@@ -524,18 +468,20 @@ static void check_tcp_mem_absent(const struct limits_values *v, struct limits_ch
 	uint64_t dflt = v->mem_available / page / 16;
 	char a[32], b[32];
 
-	setf(c->current, sizeof(c->current), "not visible here");
-	setf(c->needed, sizeof(c->needed), "%s pages (%s active x %" PRIu64 ")", commas(need, a, sizeof(a)),
-	     commas(active, b, sizeof(b)), per);
+	snprintf(c->current, sizeof(c->current), "not visible here");
+	snprintf(c->needed, sizeof(c->needed), "%s pages (%s active x %" PRIu64 ")", limits_commas(need, a, sizeof(a)),
+	         limits_commas(active, b, sizeof(b)), per);
 	if (need > dflt) {
 		c->verdict = LIMITS_WARN;
-		setf(c->note, sizeof(c->note), "machine-wide, not visible in this network namespace; the need passes the"
-		     " default for this memory (~%s pages at tcp_mem[1]): check it in the root namespace",
-		     commas(dflt, a, sizeof(a)));
+		snprintf(c->note, sizeof(c->note),
+		         "machine-wide, not visible in this network namespace; the need passes the"
+		         " default for this memory (~%s pages at tcp_mem[1]): check it in the root namespace",
+		         limits_commas(dflt, a, sizeof(a)));
 	} else {
-		setf(c->note, sizeof(c->note), "machine-wide, not visible in this network namespace; the need fits the"
-		     " default for this memory (~%s pages at tcp_mem[1]) unless it was lowered",
-		     commas(dflt, a, sizeof(a)));
+		snprintf(c->note, sizeof(c->note),
+		         "machine-wide, not visible in this network namespace; the need fits the"
+		         " default for this memory (~%s pages at tcp_mem[1]) unless it was lowered",
+		         limits_commas(dflt, a, sizeof(a)));
 	}
 }
 
@@ -564,28 +510,30 @@ static void check_tcp_mem(const struct limits_plan *p, const struct limits_value
 		return;
 	}
 	fits = v->tcp_mem[2] / per;
-	setf(c->current, sizeof(c->current), "%s %s %s pages", commas(v->tcp_mem[0], a, sizeof(a)),
-	     commas(v->tcp_mem[1], b, sizeof(b)), commas(v->tcp_mem[2], c2, sizeof(c2)));
-	setf(c->needed, sizeof(c->needed), "%s pages (%s active x %" PRIu64 ")", commas(need, a, sizeof(a)),
-	     commas(active, b, sizeof(b)), per);
+	snprintf(c->current, sizeof(c->current), "%s %s %s pages", limits_commas(v->tcp_mem[0], a, sizeof(a)),
+	         limits_commas(v->tcp_mem[1], b, sizeof(b)), limits_commas(v->tcp_mem[2], c2, sizeof(c2)));
+	snprintf(c->needed, sizeof(c->needed), "%s pages (%s active x %" PRIu64 ")", limits_commas(need, a, sizeof(a)),
+	         limits_commas(active, b, sizeof(b)), per);
 	if (need <= v->tcp_mem[1]) {
-		setf(c->note, sizeof(c->note), "idle connections hold no buffer pages; tcp_mem binds when more than %s"
-		     " sockets hold data at once (tcp_mem[2] / %" PRIu64 " page%s per active socket)",
-		     commas(fits, a, sizeof(a)), per, per == 1 ? "" : "s");
+		snprintf(c->note, sizeof(c->note),
+		         "idle connections hold no buffer pages; tcp_mem binds when more than %s"
+		         " sockets hold data at once (tcp_mem[2] / %" PRIu64 " page%s per active socket)",
+		         limits_commas(fits, a, sizeof(a)), per, per == 1 ? "" : "s");
 		return;
 	}
 	if (need > v->tcp_mem[2]) {
 		c->verdict = LIMITS_FAIL;
 		c->capacity = fits / m->sockets_per_conn;
-		setf(c->note, sizeof(c->note),
-		     "%s sockets holding data at once need %s pages > tcp_mem[2]: the stack drops packets and aborts"
-		     " sockets (TCP: out of memory); at most %s may hold data at once", commas(active, a, sizeof(a)),
-		     commas(need, b, sizeof(b)), commas(fits, c2, sizeof(c2)));
+		snprintf(c->note, sizeof(c->note),
+		         "%s sockets holding data at once need %s pages > tcp_mem[2]: the stack drops packets and"
+		         " aborts sockets (TCP: out of memory); at most %s may hold data at once",
+		         limits_commas(active, a, sizeof(a)), limits_commas(need, b, sizeof(b)),
+		         limits_commas(fits, c2, sizeof(c2)));
 	} else {
 		c->verdict = LIMITS_WARN;
-		setf(c->note, sizeof(c->note),
-		     "%s sockets holding data at once pass tcp_mem[1]: the stack enters memory pressure and shrinks"
-		     " buffers (latency); idle connections hold no pages", commas(active, a, sizeof(a)));
+		snprintf(c->note, sizeof(c->note),
+		         "%s sockets holding data at once pass tcp_mem[1]: the stack enters memory pressure and shrinks"
+		         " buffers (latency); idle connections hold no pages", limits_commas(active, a, sizeof(a)));
 	}
 	/* Raise only what falls short: pressure at the need, the hard limit a third above it, never more
 	 * than 3/4 of available memory. With no room for that, fewer sockets must hold data at once. */
@@ -600,25 +548,27 @@ static void check_tcp_mem(const struct limits_plan *p, const struct limits_value
 			hi = v->tcp_mem[2];   /* the need fits under it: raising the pressure mark is enough */
 		} else {
 			if (p->active_sockets == 0 && fits >= m->sockets_per_conn)
-				setf(c->fix, sizeof(c->fix), "c1m-client --concurrency %" PRIu64,
-				     fits / m->sockets_per_conn);
-			setf(c->note, sizeof(c->note),
-			     "%s sockets x %" PRIu64 " page%s holding data at once exceed tcp_mem[2] and 3/4 of"
-			     " available memory: at most %s may hold data at once", commas(active, a, sizeof(a)),
-			     per, per == 1 ? "" : "s", commas(fits, b, sizeof(b)));
+				snprintf(c->fix, sizeof(c->fix), "c1m-client --concurrency %" PRIu64,
+				         fits / m->sockets_per_conn);
+			snprintf(c->note, sizeof(c->note),
+			         "%s sockets x %" PRIu64 " page%s holding data at once exceed tcp_mem[2] and 3/4 of"
+			         " available memory: at most %s may hold data at once",
+			         limits_commas(active, a, sizeof(a)),
+			         per, per == 1 ? "" : "s", limits_commas(fits, b, sizeof(b)));
 			return;
 		}
 	}
 	if (need > hi) {
 		mid = hi / 4 * 3;
-		setf(c->note, sizeof(c->note),
-		     "%s sockets x %" PRIu64 " page%s holding data at once exceed 3/4 of available memory: the fix"
-		     " covers %s, fewer must hold data at once (client --concurrency)", commas(active, a, sizeof(a)), per,
-		     per == 1 ? "" : "s", commas(hi / per, b, sizeof(b)));
+		snprintf(c->note, sizeof(c->note),
+		         "%s sockets x %" PRIu64 " page%s holding data at once exceed 3/4 of available memory: the fix"
+		         " covers %s, fewer must hold data at once (client --concurrency)",
+		         limits_commas(active, a, sizeof(a)), per,
+		         per == 1 ? "" : "s", limits_commas(hi / per, b, sizeof(b)));
 	}
 	lo = v->tcp_mem[0] < mid ? v->tcp_mem[0] : mid;
-	setf(c->fix, sizeof(c->fix), "sysctl -w net.ipv4.tcp_mem=\"%" PRIu64 " %" PRIu64 " %" PRIu64 "\"",
-	     lo, mid, hi);
+	snprintf(c->fix, sizeof(c->fix), "sysctl -w net.ipv4.tcp_mem=\"%" PRIu64 " %" PRIu64 " %" PRIu64 "\"",
+	         lo, mid, hi);
 }
 
 static uint64_t conn_bytes(const struct model *m)
@@ -634,18 +584,30 @@ static void check_memory(const struct limits_values *v, const struct model *m, s
 	char a[32], b[32];
 
 	c->needed_value = need;
-	setf(c->current, sizeof(c->current), "%s available", human_bytes(v->mem_available, a, sizeof(a)));
-	setf(c->needed, sizeof(c->needed), "%s (%" PRIu64 " B/conn)", human_bytes(need, b, sizeof(b)), per);
+	snprintf(c->current, sizeof(c->current), "%s available", human_bytes(v->mem_available, a, sizeof(a)));
+	snprintf(c->needed, sizeof(c->needed), "%s (%" PRIu64 " B/conn)", human_bytes(need, b, sizeof(b)), per);
 	c->capacity = v->mem_available / per;
 	if (need > v->mem_available) {
 		c->verdict = LIMITS_FAIL;
-		setf(c->note, sizeof(c->note),
-		     "kernel %u B per socket x %u + user %" PRIu64 " B per side; the OOM killer ends the run",
-		     LIMITS_KERNEL_SOCK_BYTES, m->sockets_per_conn, m->user_bytes);
+		snprintf(c->note, sizeof(c->note),
+		         "kernel %u B per socket x %u + user %" PRIu64 " B per side; the OOM killer ends the run",
+		         LIMITS_KERNEL_SOCK_BYTES, m->sockets_per_conn, m->user_bytes);
 	} else if (need > v->mem_available / 10 * 8) {
 		c->verdict = LIMITS_WARN;
-		setf(c->note, sizeof(c->note), "over 80%% of available memory: page cache and others will suffer");
+		snprintf(c->note, sizeof(c->note), "over 80%% of available memory: page cache and others will suffer");
 	}
+}
+
+/* A fix line with a cut path would write somewhere else: without room for the whole path it names the file
+ * instead. */
+static void cgroup_fix(struct limits_check *c, uint64_t bytes, const char *path)
+{
+	struct sbuf sb;
+
+	sbuf_init(&sb, c->fix, sizeof(c->fix));
+	sbuf_printf(&sb, "echo %" PRIu64 " > %s", bytes, path);
+	if (sbuf_done(&sb) < 0 || path[0] == '\0')
+		snprintf(c->fix, sizeof(c->fix), "set the cgroup's memory limit to %" PRIu64 " bytes", bytes);
 }
 
 static void check_cgroup(const struct limits_values *v, const struct model *m, struct limits_report *r)
@@ -656,29 +618,28 @@ static void check_cgroup(const struct limits_values *v, const struct model *m, s
 	uint64_t room;
 	char a[32], b[32];
 
-	setf(c->needed, sizeof(c->needed), "%s", human_bytes(need, a, sizeof(a)));
+	snprintf(c->needed, sizeof(c->needed), "%s", human_bytes(need, a, sizeof(a)));
 	c->needed_value = need;
 	if (!v->cgroup_mem_present) {
-		setf(c->current, sizeof(c->current), "none");
-		setf(c->note, sizeof(c->note), "no memory cgroup found for this process");
+		snprintf(c->current, sizeof(c->current), "none");
+		snprintf(c->note, sizeof(c->note), "no memory cgroup found for this process");
 		return;
 	}
 	if (v->cgroup_mem_limit == LIMITS_UNLIMITED) {
-		setf(c->current, sizeof(c->current), "unlimited (v%u)", v->cgroup_version);
+		snprintf(c->current, sizeof(c->current), "unlimited (v%u)", v->cgroup_version);
 		return;
 	}
 	/* The limit itself must cover what the cgroup already uses plus the connections. */
 	c->needed_value = sat_add(v->cgroup_mem_usage, need);
 	room = v->cgroup_mem_limit > v->cgroup_mem_usage ? v->cgroup_mem_limit - v->cgroup_mem_usage : 0;
-	setf(c->current, sizeof(c->current), "%s free of %s", human_bytes(room, a, sizeof(a)),
-	     human_bytes(v->cgroup_mem_limit, b, sizeof(b)));
+	snprintf(c->current, sizeof(c->current), "%s free of %s", human_bytes(room, a, sizeof(a)),
+	         human_bytes(v->cgroup_mem_limit, b, sizeof(b)));
 	c->capacity = room / per;
 	if (need > room) {
 		c->verdict = LIMITS_FAIL;
-		setf(c->fix, sizeof(c->fix), "echo %" PRIu64 " > %s", sat_add(v->cgroup_mem_usage, need),
-		     v->cgroup_path);
-		setf(c->note, sizeof(c->note),
-		     "socket memory is charged to the cgroup; at its limit the cgroup's OOM killer ends the run");
+		cgroup_fix(c, sat_add(v->cgroup_mem_usage, need), v->cgroup_path);
+		snprintf(c->note, sizeof(c->note),
+		         "socket memory is charged to the cgroup; at its limit the cgroup's OOM killer ends the run");
 	}
 }
 
@@ -689,22 +650,23 @@ static void check_systemd(const struct limits_values *v, const struct model *m, 
 	uint64_t hard = v->systemd_nofile_set ? v->systemd_nofile_hard : 524288;
 	char a[32];
 
-	setf(c->needed, sizeof(c->needed), "%s per process", commas(m->pp_need, a, sizeof(a)));
+	snprintf(c->needed, sizeof(c->needed), "%s per process", limits_commas(m->pp_need, a, sizeof(a)));
 	c->needed_value = m->pp_need;
 	if (!v->systemd_running) {
-		setf(c->current, sizeof(c->current), "not running");
-		setf(c->note, sizeof(c->note), "PID 1 is not systemd: services get no DefaultLimitNOFILE");
+		snprintf(c->current, sizeof(c->current), "not running");
+		snprintf(c->note, sizeof(c->note), "PID 1 is not systemd: services get no DefaultLimitNOFILE");
 		return;
 	}
 	if (hard == LIMITS_UNLIMITED)
-		setf(c->current, sizeof(c->current), "infinity");
+		snprintf(c->current, sizeof(c->current), "infinity");
 	else
-		setf(c->current, sizeof(c->current), "%s%s", commas(hard, a, sizeof(a)),
-		     v->systemd_nofile_set ? "" : " (default)");
+		snprintf(c->current, sizeof(c->current), "%s%s", limits_commas(hard, a, sizeof(a)),
+		         v->systemd_nofile_set ? "" : " (default)");
 	if (hard < m->pp_need) {
 		c->verdict = LIMITS_WARN;
-		setf(c->fix, sizeof(c->fix), "LimitNOFILE=%" PRIu64, round_pow2(m->pp_need));
-		setf(c->note, sizeof(c->note), "only for c1m started as a systemd service: put it in the unit's [Service]");
+		snprintf(c->fix, sizeof(c->fix), "LimitNOFILE=%" PRIu64, capacity_round_pow2(m->pp_need));
+		snprintf(c->note, sizeof(c->note),
+		         "only for c1m started as a systemd service: put it in the unit's [Service]");
 	}
 }
 
@@ -718,20 +680,20 @@ static void check_migrate(const struct limits_values *v, const struct model *m, 
 	set_sysctl(c, "net.ipv4.tcp_migrate_req");
 	if (m->w_srv > 1)
 		c->needed_value = 1;
-	setf(c->needed, sizeof(c->needed), "%s", m->w_srv > 1 ? "1 (workers > 1)" : "any (1 worker)");
+	snprintf(c->needed, sizeof(c->needed), "%s", m->w_srv > 1 ? "1 (workers > 1)" : "any (1 worker)");
 	if (!v->tcp_migrate_req_present) {
-		setf(c->current, sizeof(c->current), "absent");
-		setf(c->note, sizeof(c->note), "kernel before 5.14: a closed listener's queue is reset");
+		snprintf(c->current, sizeof(c->current), "absent");
+		snprintf(c->note, sizeof(c->note), "kernel before 5.14: a closed listener's queue is reset");
 		if (m->w_srv > 1)
 			c->verdict = LIMITS_WARN;
 		return;
 	}
-	setf(c->current, sizeof(c->current), "%u", v->tcp_migrate_req);
+	snprintf(c->current, sizeof(c->current), "%u", v->tcp_migrate_req);
 	if (m->w_srv > 1 && v->tcp_migrate_req == 0) {
 		c->verdict = LIMITS_WARN;
-		setf(c->fix, sizeof(c->fix), "sysctl -w net.ipv4.tcp_migrate_req=1");
-		setf(c->note, sizeof(c->note),
-		     "when a full worker closes its listeners, their queued connections are reset, not migrated");
+		snprintf(c->fix, sizeof(c->fix), "sysctl -w net.ipv4.tcp_migrate_req=1");
+		snprintf(c->note, sizeof(c->note),
+		         "when a full worker closes its listeners, their queued connections are reset, not migrated");
 	}
 }
 
@@ -739,6 +701,7 @@ static void check_migrate(const struct limits_values *v, const struct model *m, 
  * container's read-only /proc/sys) must be run elsewhere; say so first, the note's reason follows. */
 static void note_readonly(const struct limits_values *v, struct limits_report *r)
 {
+	struct sbuf sb;
 	unsigned i;
 
 	for (i = 0; i < r->n_checks; i++) {
@@ -749,8 +712,10 @@ static void note_readonly(const struct limits_values *v, struct limits_report *r
 		    (v->sysctl_readonly & limits_readonly_bit(c->sysctl)) == 0)
 			continue;
 		memcpy(old, c->note, sizeof(old));
-		setf(c->note, sizeof(c->note), "read-only here: run the fix in the root namespace or on the host%s%s",
-		     old[0] ? "; " : "", old);
+		/* the reason is cut at the end rather than the instruction at the start */
+		sbuf_init(&sb, c->note, sizeof(c->note));
+		sbuf_printf(&sb, "read-only here: run the fix in the root namespace or on the host%s%s",
+			    old[0] ? "; " : "", old);
 	}
 }
 
@@ -790,125 +755,4 @@ void limits_evaluate(const struct limits_plan *p, const struct limits_values *v,
 			snprintf(r->binding, sizeof(r->binding), "%s", c->name);
 		}
 	}
-}
-
-/* ---------- formatters ---------- */
-
-
-
-
-int limits_format_table(const struct limits_report *r, char *buf, size_t len)
-{
-	static const char *hdr[4] = { "check", "current", "needed", "verdict" };
-	size_t w[4], l;
-	struct sbuf sb;
-	unsigned i;
-	char a[32], b[32];
-
-	sbuf_init(&sb, buf, len);
-	for (i = 0; i < 4; i++)
-		w[i] = strlen(hdr[i]);
-	for (i = 0; i < r->n_checks; i++) {
-		const struct limits_check *c = &r->checks[i];
-
-		if ((l = strlen(c->name)) > w[0])
-			w[0] = l;
-		if ((l = strlen(c->current)) > w[1])
-			w[1] = l;
-		if ((l = strlen(c->needed)) > w[2])
-			w[2] = l;
-	}
-	sbuf_printf(&sb, "%-*s  %-*s  %-*s  %-*s  %s\n", (int)w[0], hdr[0], (int)w[1], hdr[1],
-		  (int)w[2], hdr[2], (int)w[3], hdr[3], "fix");
-	for (i = 0; i < r->n_checks; i++) {
-		const struct limits_check *c = &r->checks[i];
-
-		sbuf_printf(&sb, "%-*s  %-*s  %-*s  %-*s  %s\n", (int)w[0], c->name, (int)w[1], c->current,
-			  (int)w[2], c->needed, (int)w[3], limits_verdict_name(c->verdict), c->fix);
-	}
-	/* Notes go below the table so the columns stay readable. */
-	for (i = 0; i < r->n_checks; i++) {
-		const struct limits_check *c = &r->checks[i];
-
-		if (c->note[0] != '\0' && c->verdict != LIMITS_OK)
-			sbuf_printf(&sb, "  %s: %s\n", c->name, c->note);
-	}
-	for (i = 0; i < r->n_checks; i++) {
-		const struct limits_check *c = &r->checks[i];
-
-		if (c->note[0] != '\0' && c->verdict == LIMITS_OK)
-			sbuf_printf(&sb, "  %s: %s\n", c->name, c->note);
-	}
-	if (r->ceiling == LIMITS_UNLIMITED)
-		sbuf_printf(&sb, "ceiling: none of these limits caps the connection count\n");
-	else
-		sbuf_printf(&sb, "ceiling: %s (binding: %s%s)%s\n", commas(r->ceiling, a, sizeof(a)), r->binding,
-			  /* the one check whose capacity counts traffic, not idle connections */
-			  strcmp(r->binding, "tcp_mem") == 0 ? ", connections whose sockets can hold data at once" : "",
-			  r->ceiling >= r->target ? "" : " < target");
-	if (r->workers_server && r->workers_client)
-		sbuf_printf(&sb, "workers needed: %u server + %u client processes for %s connections\n",
-			  r->workers_server, r->workers_client, commas(r->target, b, sizeof(b)));
-	else
-		sbuf_printf(&sb, "workers needed: %u %s process%s for %s connections\n", r->workers_needed,
-			  r->workers_server ? "server" : "client", r->workers_needed == 1 ? "" : "es",
-			  commas(r->target, b, sizeof(b)));
-	if (r->workers_client)
-		sbuf_printf(&sb, "client sources needed: %u (so no source/destination pair runs out of ports)\n",
-			  r->sources_needed);
-	return sbuf_done(&sb);
-}
-
-static void json_u64_or_null(struct sbuf *sb, uint64_t v)
-{
-	if (v == LIMITS_UNLIMITED)
-		sbuf_printf(sb, "null");
-	else
-		sbuf_printf(sb, "%" PRIu64, v);
-}
-
-int limits_format_json(const struct limits_report *r, char *buf, size_t len)
-{
-	struct sbuf sb;
-	unsigned i;
-
-	sbuf_init(&sb, buf, len);
-	sbuf_printf(&sb, "{\"target\":%" PRIu64 ",\"ceiling\":", r->target);
-	json_u64_or_null(&sb, r->ceiling);
-	sbuf_printf(&sb, ",\"binding\":");
-	if (r->binding[0] != '\0')
-		sbuf_json_string(&sb, r->binding);
-	else
-		sbuf_printf(&sb, "null");
-	sbuf_printf(&sb, ",\"workers_needed\":%u,\"workers_server\":%u,\"workers_client\":%u,"
-		  "\"sources_needed\":%u,\"fail\":%u,\"warn\":%u,\"checks\":[",
-		  r->workers_needed, r->workers_server, r->workers_client, r->sources_needed,
-		  r->n_fail, r->n_warn);
-	for (i = 0; i < r->n_checks; i++) {
-		const struct limits_check *c = &r->checks[i];
-
-		sbuf_printf(&sb, "%s{\"name\":", i ? "," : "");
-		sbuf_json_string(&sb, c->name);
-		sbuf_printf(&sb, ",\"current\":");
-		sbuf_json_string(&sb, c->current);
-		sbuf_printf(&sb, ",\"needed\":");
-		sbuf_json_string(&sb, c->needed);
-		sbuf_printf(&sb, ",\"verdict\":\"%s\",\"capacity\":",
-			  c->verdict == LIMITS_OK ? "ok" : c->verdict == LIMITS_WARN ? "warn" : "fail");
-		json_u64_or_null(&sb, c->capacity);
-		sbuf_printf(&sb, ",\"fix\":");
-		sbuf_json_string(&sb, c->fix);
-		sbuf_printf(&sb, ",\"note\":");
-		sbuf_json_string(&sb, c->note);
-		sbuf_printf(&sb, ",\"needed_value\":");
-		json_u64_or_null(&sb, c->needed_value);
-		sbuf_printf(&sb, ",\"sysctl\":");
-		if (c->sysctl[0] != '\0')
-			sbuf_json_string(&sb, c->sysctl);
-		else
-			sbuf_printf(&sb, "null");
-		sbuf_printf(&sb, "}");
-	}
-	sbuf_printf(&sb, "]}\n");
-	return sbuf_done(&sb);
 }
