@@ -3,6 +3,8 @@
  * the offending value, and the function can be called any number of times from the tests. */
 #include "client/client_opts.h"
 
+#include "common/model/capacity.h"
+
 #include "client/findmax.h"
 #include "client/sched.h"
 
@@ -260,8 +262,9 @@ static int apply(struct client_options *o, enum opt_id id, const char *flag, con
 			o->workers = CLIENT_WORKERS_AUTO;
 			return 0;
 		}
-		if (parse_uint(flag, v, 1, 4096, &u, err, errlen) < 0) {
-			snprintf(err, errlen, "%s: '%s' is neither a number of processes 1..4096 nor 'auto'", flag, v);
+		if (parse_uint(flag, v, 1, WORKERS_MAX, &u, err, errlen) < 0) {
+			snprintf(err, errlen, "%s: '%s' is neither a number of processes 1..%u nor 'auto'", flag, v,
+				 (unsigned)WORKERS_MAX);
 			return -1;
 		}
 		o->workers = u;
@@ -454,32 +457,31 @@ int client_opts_parse(int argc, char *const argv[], struct client_options *o, ch
 	return check_latency(o, err, errlen);
 }
 
-int client_opts_plan(const struct client_options *o, unsigned per_process, unsigned sources_needed,
+int client_opts_plan(const struct client_options *o, uint64_t nofile, unsigned sources_needed,
 		     struct client_plan *p, char *err, size_t errlen)
 {
+	struct capacity c;
+	char why[256];
 	uint64_t needed, room;
 
 	memset(p, 0, sizeof(*p));
-	p->per_process = per_process;
 	p->sources_needed = sources_needed ? sources_needed : 1;
 	p->concurrency = o->concurrency;
-	if (per_process == 0) {
-		snprintf(err, errlen, "no file descriptors left for sockets: raise the open-file limit (ulimit -n)");
+	if (capacity_plan(CAPACITY_CLIENT, nofile, 0, o->target, &c, why, sizeof(why)) < 0) {
+		if (c.budget == 0)
+			snprintf(err, errlen, "no file descriptors left for sockets: raise the open-file limit (ulimit -n)");
+		else
+			snprintf(err, errlen, "-n %llu: %s", (unsigned long long)o->target, why);
 		return -1;
 	}
-	needed = (o->target + per_process - 1) / per_process;
-	if (needed > 4096) {
-		snprintf(err, errlen, "-n %llu needs %llu processes of %u sockets each, more than the 4096 supported; "
-			 "raise the hard open-file limit", (unsigned long long)o->target, (unsigned long long)needed,
-			 per_process);
-		return -1;
-	}
+	p->per_process = c.budget;
+	needed = c.workers;
 	p->workers_needed = (unsigned)needed;
 	if (o->workers_set && o->workers != CLIENT_WORKERS_AUTO) {
 		if (o->workers < needed) {
 			snprintf(err, errlen, "--workers %u: -n %llu needs at least %llu processes, because one process "
 				 "can hold only %u sockets under its open-file limit; use --workers %llu or --workers auto",
-				 o->workers, (unsigned long long)o->target, (unsigned long long)needed, per_process,
+				 o->workers, (unsigned long long)o->target, (unsigned long long)needed, p->per_process,
 				 (unsigned long long)needed);
 			return -1;
 		}

@@ -93,11 +93,6 @@ static void test_helpers(void **state)
 	(void)state;
 	roomy(&v);
 	assert_int_equal(limits_fds_per_process(&v), 19980);
-	assert_int_equal(limits_fds_per_server_process(&v, 100), 19880);
-	assert_int_equal(limits_workers_needed(1000000, 19880), 51);
-	assert_int_equal(limits_workers_needed(1000000, 19980), 51);
-	assert_int_equal(limits_workers_needed(19880, 19880), 1);
-	assert_int_equal(limits_workers_needed(19881, 19880), 2);
 	assert_int_equal(limits_port_range_width(&v), 28232);
 	assert_int_equal(limits_sources_needed(1000000, 1, 1, &v), 36);    /* 1e6 / 28,232 = 35.4 */
 	assert_int_equal(limits_sources_needed(1000000, 1, 100, &v), 1);
@@ -105,7 +100,6 @@ static void test_helpers(void **state)
 	assert_int_equal(limits_sources_needed(28233, 1, 1, &v), 2);
 	v.nofile_hard = 10;
 	assert_int_equal(limits_fds_per_process(&v), 0);
-	assert_int_equal(limits_workers_needed(5, 0), UINT32_MAX);
 }
 
 /* N = 1,000,000 on one process per side with hard 20,000: the fd limit binds per process. */
@@ -123,12 +117,12 @@ static void test_million_one_worker(void **state)
 	limits_evaluate(&p, &v, &r);
 	assert_string_equal(r.binding, "nofile.hard");
 	assert_int_equal(r.ceiling, 19880);         /* server side: 20,000 - 100 listeners - 20 */
-	assert_int_equal(r.workers_server, 51);
-	assert_int_equal(r.workers_client, 51);
-	assert_int_equal(r.workers_needed, 51);
+	assert_int_equal(r.workers_server, 56);     /* capacity_plan: 17,892 per server process (90 %) */
+	assert_int_equal(r.workers_client, 51);     /* 19,980 per client process */
+	assert_int_equal(r.workers_needed, 56);
 	c = find(&r, "nofile.hard");
 	assert_int_equal(c->verdict, LIMITS_FAIL);
-	assert_string_equal(c->fix, "--workers 51");
+	assert_string_equal(c->fix, "--workers 56");
 	assert_true(r.n_fail >= 1);
 }
 
@@ -146,17 +140,20 @@ static void test_million_auto(void **state)
 	limits_evaluate(&p, &v, &r);
 	c = find(&r, "nofile.hard");
 	assert_int_equal(c->verdict, LIMITS_WARN);
-	assert_string_equal(c->fix, "--workers 51");
+	assert_string_equal(c->fix, "--workers 56");
+	assert_string_equal(c->needed, "56+51 workers x 19,628 fds");
+	assert_non_null(strstr(c->note, "auto plans 17,892 (90%)"));
+	assert_non_null(strstr(c->note, "56 server + 51 client processes"));
 	assert_true(c->capacity == LIMITS_UNLIMITED);
-	assert_int_equal(r.workers_needed, 51);
+	assert_int_equal(r.workers_needed, 56);
 	assert_int_equal(r.n_fail, 0);
-	/* with 51 workers and migration off, the migrate check warns */
+	/* with 56 workers and migration off, the migrate check warns */
 	v.tcp_migrate_req = 0;
 	limits_evaluate(&p, &v, &r);
 	c = find(&r, "tcp_migrate_req");
 	assert_int_equal(c->verdict, LIMITS_WARN);
 	assert_string_equal(c->fix, "sysctl -w net.ipv4.tcp_migrate_req=1");
-	/* file-max counts both sockets of each connection plus listeners: 2N + 100 x 51 + in use */
+	/* file-max counts both sockets of each connection plus listeners: 2N + 100 x 56 + in use */
 	c = find(&r, "fs.file-max");
 	assert_int_equal(c->verdict, LIMITS_OK);
 	v.file_max = 1500000;
@@ -165,7 +162,7 @@ static void test_million_auto(void **state)
 	assert_int_equal(c->verdict, LIMITS_FAIL);
 	assert_string_equal(c->fix, "sysctl -w fs.file-max=2097152");
 	assert_string_equal(r.binding, "fs.file-max");
-	assert_int_equal(r.ceiling, (1500000 - 500 - 5100) / 2);
+	assert_int_equal(r.ceiling, (1500000 - 500 - 5600) / 2);
 }
 
 /* Too few workers given: fails and says how many are needed. */
@@ -183,7 +180,7 @@ static void test_workers_too_few(void **state)
 	limits_evaluate(&p, &v, &r);
 	c = find(&r, "nofile.hard");
 	assert_int_equal(c->verdict, LIMITS_FAIL);
-	assert_string_equal(c->fix, "--workers 51");
+	assert_string_equal(c->fix, "--workers 56");    /* what --workers auto runs */
 	assert_int_equal(c->capacity, 40 * 19880);
 	assert_string_equal(r.binding, "nofile.hard");
 	p.workers = 51;
@@ -209,7 +206,8 @@ static void test_19000_one_process(void **state)
 	limits_evaluate(&p, &v, &r);
 	assert_int_equal(r.n_fail, 0);
 	assert_int_equal(find(&r, "nofile.hard")->verdict, LIMITS_OK);
-	assert_int_equal(r.workers_needed, 1);
+	/* --workers auto would run two (19,000 > 90 % of 19,880); one fixed worker holds them */
+	assert_int_equal(r.workers_needed, 2);
 	assert_true(r.ceiling >= 19000);
 	/* soft 1024 is below the need: warn, c1m raises it */
 	assert_int_equal(find(&r, "nofile.soft")->verdict, LIMITS_WARN);
@@ -560,7 +558,7 @@ static void test_format(void **state)
 	limits_evaluate(&p, &v, &r);
 	assert_true(limits_format_table(&r, buf, sizeof(buf)) > 0);
 	assert_non_null(strstr(buf, "ceiling: 19,880 (binding: nofile.hard)"));
-	assert_non_null(strstr(buf, "workers needed: 51 server + 51 client"));
+	assert_non_null(strstr(buf, "workers needed: 56 server + 51 client"));
 	for (i = 0; i < r.n_checks; i++)
 		assert_non_null(strstr(buf, r.checks[i].name));
 	/* columns line up: "verdict" header and the first row's verdict start at the same offset */
@@ -708,7 +706,7 @@ static void test_needed_value(void **state)
 	assert_int_equal(find(&r, "nf_conntrack_buckets")->needed_value, 100);
 	c = find(&r, "nofile.soft");
 	assert_string_equal(c->sysctl, "");
-	assert_int_equal(c->needed_value, 820);        /* 800 + LIMITS_FD_RESERVE */
+	assert_int_equal(c->needed_value, 820);        /* 800 + CAPACITY_FD_RESERVE */
 	c = find(&r, "fs.file-max");
 	assert_string_equal(c->sysctl, "fs.file-max");
 	assert_int_equal(c->needed_value, 1300);       /* 500 in use + 800 */

@@ -50,31 +50,11 @@ static const char *human_bytes(uint64_t v, char *buf, size_t len)
 
 unsigned limits_fds_per_process(const struct limits_values *v)
 {
-	uint64_t hard = v->nofile_hard;
+	struct capacity c;
+	char err[LIMITS_ERR_LEN];
 
-	if (hard <= LIMITS_FD_RESERVE)
-		return 0;
-	hard -= LIMITS_FD_RESERVE;
-	return hard > UINT32_MAX ? UINT32_MAX : (unsigned)hard;
-}
-
-unsigned limits_fds_per_server_process(const struct limits_values *v, unsigned listeners)
-{
-	unsigned usable = limits_fds_per_process(v);
-
-	return usable > listeners ? usable - listeners : 0;
-}
-
-unsigned limits_workers_needed(uint64_t conns, unsigned per_process)
-{
-	uint64_t w;
-
-	if (conns == 0)
-		return 1;
-	if (per_process == 0)
-		return UINT32_MAX;
-	w = div_ceil(conns, per_process);
-	return w > UINT32_MAX ? UINT32_MAX : (unsigned)w;
+	(void)capacity_plan(CAPACITY_CLIENT, v->nofile_hard, 0, 0, &c, err, sizeof(err));
+	return c.budget;
 }
 
 uint64_t limits_port_range_width(const struct limits_values *v)
@@ -120,12 +100,14 @@ static void set_sysctl(struct limits_check *c, const char *key)
 }
 
 /* Derived quantities shared by several checks. */
+/* Derived quantities shared by several checks. */
 struct model {
 	bool server, client;          /* which sides run on this host */
 	uint64_t n;                   /* target connections */
 	unsigned ports;
-	unsigned usable_srv;          /* connections one server process can hold */
-	unsigned usable_cli;          /* connections one client process can hold */
+	struct capacity srv, cli;     /* capacity_plan of each side under the hard limit */
+	bool srv_ok, cli_ok;          /* capacity_plan accepted that side */
+	char srv_err[LIMITS_ERR_LEN], cli_err[LIMITS_ERR_LEN]; /* why not */
 	unsigned w_srv, w_cli;        /* processes per side the plan will run */
 	uint64_t pp_need;             /* fds one process needs (worst side) */
 	unsigned sockets_per_conn;    /* 2 when both ends live here */
@@ -133,6 +115,9 @@ struct model {
 	uint64_t user_bytes;
 };
 
+/* The worker counts come from capacity_plan, the one function --workers auto in the servers and the client
+ * call too, under the hard limit (c1m raises its soft limit to it at start): a server side is planned at
+ * CAPACITY_SERVER_FILL_PCT of its budget, a client side at all of it. A fixed --workers runs that many. */
 static void model_init(struct model *m, const struct limits_plan *p, const struct limits_values *v,
 		       struct limits_report *r)
 {
@@ -144,32 +129,32 @@ static void model_init(struct model *m, const struct limits_plan *p, const struc
 	m->sides = (unsigned)m->server + (unsigned)m->client;
 	m->sockets_per_conn = m->sides;
 	m->user_bytes = p->user_bytes_per_conn ? p->user_bytes_per_conn : LIMITS_USER_CONN_BYTES;
-	m->usable_srv = limits_fds_per_server_process(v, m->ports);
-	m->usable_cli = limits_fds_per_process(v);
 	if (m->server) {
-		r->workers_server = limits_workers_needed(m->n, m->usable_srv);
+		m->srv_ok = capacity_plan(CAPACITY_SERVER, v->nofile_hard, m->ports, m->n, &m->srv, m->srv_err,
+					  sizeof(m->srv_err)) == 0;
+		r->workers_server = m->srv.workers;
 		m->w_srv = p->workers ? p->workers : r->workers_server;
-		m->pp_need = div_ceil(m->n, m->w_srv) + m->ports + LIMITS_FD_RESERVE;
+		m->pp_need = div_ceil(m->n, m->w_srv) + m->ports + CAPACITY_FD_RESERVE;
 	}
 	if (m->client) {
 		uint64_t need;
 
-		r->workers_client = limits_workers_needed(m->n, m->usable_cli);
+		m->cli_ok = capacity_plan(CAPACITY_CLIENT, v->nofile_hard, m->ports, m->n, &m->cli, m->cli_err,
+					  sizeof(m->cli_err)) == 0;
+		r->workers_client = m->cli.workers;
 		m->w_cli = p->workers ? p->workers : r->workers_client;
-		need = div_ceil(m->n, m->w_cli) + LIMITS_FD_RESERVE;
+		need = div_ceil(m->n, m->w_cli) + CAPACITY_FD_RESERVE;
 		if (need > m->pp_need)
 			m->pp_need = need;
 	}
 	r->workers_needed = r->workers_server > r->workers_client ? r->workers_server : r->workers_client;
 }
 
-static void check_nofile(const struct limits_plan *p, const struct limits_values *v,
-			 const struct model *m, struct limits_report *r)
+static void check_nofile_soft(const struct limits_values *v, const struct model *m, struct limits_report *r)
 {
-	struct limits_check *c;
+	struct limits_check *c = add_check(r, "nofile.soft");
 	char a[32], b[32];
 
-	c = add_check(r, "nofile.soft");
 	c->needed_value = m->pp_need;
 	snprintf(c->current, sizeof(c->current), "%s", limits_commas(v->nofile_soft, a, sizeof(a)));
 	snprintf(c->needed, sizeof(c->needed), "%s per process", limits_commas(m->pp_need, a, sizeof(a)));
@@ -182,74 +167,124 @@ static void check_nofile(const struct limits_plan *p, const struct limits_values
 		         "c1m raises the soft limit to the hard limit (%s) at start; other programs need ulimit -n",
 		         limits_commas(v->nofile_hard, b, sizeof(b)));
 	}
+}
 
+/* capacity_plan refused a side: the hard limit leaves no socket per process, or N needs more than
+ * WORKERS_MAX processes. The fix asks for the hard limit that runs the plan: one process for all N when no
+ * socket is left (as HAProxy asks for maxconn plus its reserve), else the smallest that fits N into
+ * WORKERS_MAX processes. */
+static void check_nofile_refused(const struct model *m, struct limits_check *c)
+{
+	uint64_t per = div_ceil(m->n, WORKERS_MAX), want = 0, cap = LIMITS_UNLIMITED;
+	bool none = false;
+
+	if (m->server && !m->srv_ok) {
+		none = m->srv.budget == 0;
+		want = (none ? m->n : div_ceil(per * 100, CAPACITY_SERVER_FILL_PCT)) + m->ports;
+		cap = sat_mul(WORKERS_MAX, m->srv.fill);
+	}
+	if (m->client && !m->cli_ok) {
+		uint64_t w = m->cli.budget == 0 ? m->n : per;
+
+		none = none || m->cli.budget == 0;
+		if (w > want)
+			want = w;
+		if (sat_mul(WORKERS_MAX, m->cli.fill) < cap)
+			cap = sat_mul(WORKERS_MAX, m->cli.fill);
+	}
+	want += CAPACITY_FD_RESERVE;
+	c->verdict = LIMITS_FAIL;
+	c->capacity = none ? 0 : cap;
+	c->needed_value = want;
+	if (none)
+		snprintf(c->needed, sizeof(c->needed), "> %u fds per process",
+		         (m->server ? m->ports : 0) + CAPACITY_FD_RESERVE);
+	else
+		snprintf(c->needed, sizeof(c->needed), "%" PRIu64 " fds x %u workers", want, (unsigned)WORKERS_MAX);
+	snprintf(c->fix, sizeof(c->fix), "* hard nofile %" PRIu64, capacity_round_pow2(want));
+	snprintf(c->note, sizeof(c->note), "%s", m->server && !m->srv_ok ? m->srv_err : m->cli_err);
+}
+
+/* --workers auto: the plan runs as many processes as the limit demands, so the limit costs processes, not
+ * connections. */
+static void check_nofile_auto(const struct limits_values *v, const struct model *m, struct limits_report *r,
+			      struct limits_check *c)
+{
+	unsigned w = r->workers_needed;
+	struct sbuf sb;
+	char a[32], b[32];
+
+	if (m->server && m->client)
+		snprintf(c->needed, sizeof(c->needed), "%u+%u workers x %s fds", r->workers_server,
+		         r->workers_client, limits_commas(m->pp_need, a, sizeof(a)));
+	else
+		snprintf(c->needed, sizeof(c->needed), "%u worker%s x %s fds", w, w == 1 ? "" : "s",
+		         limits_commas(m->pp_need, a, sizeof(a)));
+	if (w <= 1)
+		return;
+	c->verdict = LIMITS_WARN;
+	snprintf(c->fix, sizeof(c->fix), "--workers %u", w);
+	sbuf_init(&sb, c->note, sizeof(c->note));
+	sbuf_printf(&sb, "one %s process holds at most %s connections (hard limit %s%s)", m->server ? "server" : "client",
+		    limits_commas(m->server ? m->srv.budget : m->cli.budget, a, sizeof(a)),
+		    limits_commas(v->nofile_hard, b, sizeof(b)), v->nofile_hard_raisable ? "" : ", cannot be raised here");
+	if (m->server)
+		sbuf_printf(&sb, ", auto plans %s (%u%%)", limits_commas(m->srv.fill, a, sizeof(a)),
+			    CAPACITY_SERVER_FILL_PCT);
+	if (m->server && m->client)
+		sbuf_printf(&sb, "; N needs %u server + %u client processes", r->workers_server, r->workers_client);
+	else
+		sbuf_printf(&sb, "; N needs %u processes", w);
+}
+
+/* A fixed worker count: the limit caps connections at workers x budget per process. */
+static void check_nofile_fixed(const struct limits_plan *p, const struct limits_values *v, const struct model *m,
+			       struct limits_report *r, struct limits_check *c)
+{
+	uint64_t cap = LIMITS_UNLIMITED, pow = capacity_round_pow2(m->pp_need);
+	char a[32], b[32];
+
+	if (m->server)
+		cap = sat_mul(m->w_srv, m->srv.budget);
+	if (m->client && sat_mul(m->w_cli, m->cli.budget) < cap)
+		cap = sat_mul(m->w_cli, m->cli.budget);
+	c->capacity = cap;
+	snprintf(c->needed, sizeof(c->needed), "%s per process (%u worker%s)",
+	         limits_commas(m->pp_need, a, sizeof(a)), p->workers, p->workers == 1 ? "" : "s");
+	if (m->pp_need <= v->nofile_hard)
+		return;
+	c->verdict = LIMITS_FAIL;
+	snprintf(c->fix, sizeof(c->fix), "--workers %u", r->workers_needed);
+	if (v->nofile_hard_raisable)
+		snprintf(c->note, sizeof(c->note),
+		         "or raise it: '* hard nofile %" PRIu64 "' in /etc/security/limits.conf (LimitNOFILE=%" PRIu64
+		         " under systemd)", pow, pow);
+	else
+		snprintf(c->note, sizeof(c->note),
+		         "the hard limit %s cannot be raised here (no CAP_SYS_RESOURCE): use %u workers per side",
+		         limits_commas(v->nofile_hard, b, sizeof(b)), r->workers_needed);
+}
+
+static void check_nofile(const struct limits_plan *p, const struct limits_values *v,
+			 const struct model *m, struct limits_report *r)
+{
+	struct limits_check *c;
+	char a[32];
+
+	check_nofile_soft(v, m, r);
 	c = add_check(r, "nofile.hard");
 	c->needed_value = m->pp_need;
 	snprintf(c->current, sizeof(c->current), "%s%s", limits_commas(v->nofile_hard, a, sizeof(a)),
 	         v->nofile_hard_raisable ? "" : " (fixed)");
-	if (p->workers == 0) {
-		/* Auto: the plan runs as many processes as the limit demands, so the limit costs processes,
-		 * not connections. */
-		unsigned w = r->workers_needed;
-
-		if (w == UINT32_MAX) {
-			c->verdict = LIMITS_FAIL;
-			c->capacity = 0;
-			c->needed_value = m->n + m->ports + LIMITS_FD_RESERVE;
-			snprintf(c->needed, sizeof(c->needed), "> %u fds per process", m->ports + LIMITS_FD_RESERVE);
-			snprintf(c->fix, sizeof(c->fix), "* hard nofile %" PRIu64,
-			         capacity_round_pow2(m->n + m->ports + LIMITS_FD_RESERVE));
-			snprintf(c->note, sizeof(c->note), "the hard limit leaves no room for connections");
-			return;
-		}
-		if (m->server && m->client)
-			snprintf(c->needed, sizeof(c->needed), "%u+%u workers x %s fds", r->workers_server,
-			         r->workers_client, limits_commas(m->pp_need, a, sizeof(a)));
-		else
-			snprintf(c->needed, sizeof(c->needed), "%u worker%s x %s fds", w, w == 1 ? "" : "s",
-			         limits_commas(m->pp_need, a, sizeof(a)));
-		if (w > 1) {
-			c->verdict = LIMITS_WARN;
-			snprintf(c->fix, sizeof(c->fix), "--workers %u", w);
-			snprintf(c->note, sizeof(c->note),
-			         "one process holds at most %s connections (hard limit %s%s); %s needs %u processes",
-			         limits_commas(m->server ? m->usable_srv : m->usable_cli, a, sizeof(a)),
-			         limits_commas(v->nofile_hard, b, sizeof(b)),
-			         v->nofile_hard_raisable ? "" : ", cannot be raised here",
-			         m->server && m->client ? "each side" : "this role", w);
-		}
-		return;
-	}
-	/* Fixed worker count: the limit caps connections at workers x usable per process. */
-	{
-		uint64_t cap = LIMITS_UNLIMITED;
-
-		if (m->server)
-			cap = sat_mul(m->w_srv, m->usable_srv);
-		if (m->client) {
-			uint64_t cc = sat_mul(m->w_cli, m->usable_cli);
-
-			if (cc < cap)
-				cap = cc;
-		}
-		c->capacity = cap;
-		snprintf(c->needed, sizeof(c->needed), "%s per process (%u worker%s)",
-		         limits_commas(m->pp_need, a, sizeof(a)), p->workers, p->workers == 1 ? "" : "s");
-		if (m->pp_need > v->nofile_hard) {
-			c->verdict = LIMITS_FAIL;
-			snprintf(c->fix, sizeof(c->fix), "--workers %u", r->workers_needed);
-			if (v->nofile_hard_raisable)
-				snprintf(c->note, sizeof(c->note),
-				         "or raise it: '* hard nofile %" PRIu64 "' in /etc/security/limits.conf"
-				         " (LimitNOFILE=%" PRIu64 " under systemd)",
-				         capacity_round_pow2(m->pp_need), capacity_round_pow2(m->pp_need));
-			else
-				snprintf(c->note, sizeof(c->note),
-				         "the hard limit %s cannot be raised here (no CAP_SYS_RESOURCE): use %u workers"
-				         " per side",
-				         limits_commas(v->nofile_hard, b, sizeof(b)), r->workers_needed);
-		}
-	}
+	/* A fixed count may still fit where auto (at its fill) needs too many processes; no socket left fits
+	 * nothing. */
+	if ((m->server && m->srv.budget == 0) || (m->client && m->cli.budget == 0) ||
+	    (p->workers == 0 && ((m->server && !m->srv_ok) || (m->client && !m->cli_ok))))
+		check_nofile_refused(m, c);
+	else if (p->workers == 0)
+		check_nofile_auto(v, m, r, c);
+	else
+		check_nofile_fixed(p, v, m, r, c);
 }
 
 static void check_nr_open(const struct limits_values *v, const struct model *m, struct limits_report *r)
@@ -264,8 +299,8 @@ static void check_nr_open(const struct limits_values *v, const struct model *m, 
 	if (v->nr_open < m->pp_need) {
 		c->verdict = LIMITS_FAIL;
 		c->capacity = 0;
-		if (v->nr_open > m->ports + LIMITS_FD_RESERVE) {
-			uint64_t per = v->nr_open - LIMITS_FD_RESERVE - (m->server ? m->ports : 0);
+		if (v->nr_open > m->ports + CAPACITY_FD_RESERVE) {
+			uint64_t per = v->nr_open - CAPACITY_FD_RESERVE - (m->server ? m->ports : 0);
 			uint64_t w = m->server ? m->w_srv : m->w_cli;
 
 			c->capacity = sat_mul(per, w);

@@ -15,7 +15,6 @@
 
 #define LIMITS_ERR_LEN          256
 #define LIMITS_MAX_CHECKS       24
-#define LIMITS_FD_RESERVE       20          /* fds a process needs besides sockets: stdio, epoll, pipes, logs */
 #define LIMITS_KERNEL_SOCK_BYTES 4900       /* kernel memory per idle TCP socket, measured on this machine */
 #define LIMITS_USER_CONN_BYTES  2048        /* default user-space bytes per connection per side (conn + buffers) */
 #define LIMITS_BACKLOG_WINDOW_MS 100        /* a listen queue should absorb this much of the connect rate */
@@ -81,13 +80,8 @@ struct limits_report {
 /* Pure: compares the plan with the values; never fails (missing values yield checks that say so). */
 void limits_evaluate(const struct limits_plan *p, const struct limits_values *v, struct limits_report *r);
 
-/* Sockets one process can hold: hard limit minus LIMITS_FD_RESERVE (listeners are subtracted by the
- * server-side helpers below). Pure. */
+/* Sockets one process can hold under the hard limit: capacity_plan's budget of a client process. Pure. */
 unsigned limits_fds_per_process(const struct limits_values *v);
-/* Connections one server process can hold: hard - listeners - reserve. Pure. */
-unsigned limits_fds_per_server_process(const struct limits_values *v, unsigned listeners);
-/* Processes needed to hold conns connections with per_process each (at least 1). Pure. */
-unsigned limits_workers_needed(uint64_t conns, unsigned per_process);
 /* Local-port capacity of one (source, destination address, destination port) triple. Pure. */
 uint64_t limits_port_range_width(const struct limits_values *v);
 /* Source addresses needed so that target connections fit the 4-tuple space (at least 1). Pure. */

@@ -4,6 +4,8 @@
  * drive every branch without touching /proc or the fd limit. */
 #include "server/core/srvopt.h"
 
+#include "common/model/capacity.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -233,9 +235,9 @@ static int srvopt_apply(struct server_options *o, const struct srvopt_flag *f, c
 			o->workers = 0;
 			return 0;
 		}
-		if (srvopt_parse_u64(val, SRVOPT_MAX_WORKERS, &v) < 0 || v == 0) {
+		if (srvopt_parse_u64(val, WORKERS_MAX, &v) < 0 || v == 0) {
 			snprintf(err, errlen, "--workers '%s': expected 'auto' or an integer 1..%u", val,
-				 SRVOPT_MAX_WORKERS);
+				 (unsigned)WORKERS_MAX);
 			return -1;
 		}
 		o->workers = (unsigned)v;
@@ -338,14 +340,11 @@ int srvopt_parse(int argc, char **argv, struct server_options *o, char *err, siz
 	return 0;
 }
 
-static uint64_t srvopt_div_ceil(uint64_t a, uint64_t b)
-{
-	return (a + b - 1) / b;
-}
-
 int srvopt_resolve(struct server_options *o, const struct srvopt_env *env, char *err, size_t errlen)
 {
-	uint64_t fds;
+	struct capacity c;
+	char why[256];
+	int rc;
 
 	if (o->backlog == 0) {
 		if (env->somaxconn <= 0) {
@@ -354,45 +353,37 @@ int srvopt_resolve(struct server_options *o, const struct srvopt_env *env, char 
 		}
 		o->backlog = env->somaxconn;
 	}
-	if (env->nofile <= (uint64_t)o->ports + SRVOPT_FD_RESERVE) {
+	/* Without --workers auto only the budget matters: plan zero connections. */
+	rc = capacity_plan(CAPACITY_SERVER, env->nofile, o->ports, o->workers_auto && o->max_conn_given ?
+			   o->max_connections : 0, &c, why, sizeof(why));
+	if (c.budget == 0) {
 		snprintf(err, errlen, "open-file limit %" PRIu64 " leaves no descriptors for connections after %u "
 			 "listening sockets and %u reserved; raise 'ulimit -n' above %u or use fewer --ports",
-			 env->nofile, o->ports, SRVOPT_FD_RESERVE, o->ports + SRVOPT_FD_RESERVE);
+			 env->nofile, o->ports, CAPACITY_FD_RESERVE, o->ports + CAPACITY_FD_RESERVE);
 		return -1;
 	}
-	fds = env->nofile - o->ports - SRVOPT_FD_RESERVE;
-	o->fds_per_worker = fds > UINT32_MAX ? UINT32_MAX : (unsigned)fds;
-
+	o->fds_per_worker = c.budget;
 	if (o->workers_auto) {
-		/* Fill each process to at most SRVOPT_AUTO_HEADROOM_PCT of its fds, so a worker that is a little
-		 * over its share (SO_REUSEPORT hashing is not load-aware) still has room before EMFILE. */
-		uint64_t per = fds * SRVOPT_AUTO_HEADROOM_PCT / 100;
-
-		if (per == 0)
-			per = 1;
-		o->workers = o->max_conn_given ? (unsigned)srvopt_div_ceil(o->max_connections, per) : 1;
-		if (o->workers == 0)
-			o->workers = 1;
-		if (o->workers > SRVOPT_MAX_WORKERS) {
-			snprintf(err, errlen, "--workers auto: %" PRIu64 " connections at %" PRIu64 " per process "
-				 "need more than %u workers", o->max_connections, per, SRVOPT_MAX_WORKERS);
+		if (rc < 0) {
+			snprintf(err, errlen, "--workers auto: %s", why);
 			return -1;
 		}
+		o->workers = c.workers;
 	} else if (o->workers == 0) {
 		o->workers = 1;
 	}
 	if (!o->max_conn_given)
-		o->max_connections = (uint64_t)o->workers * fds;
+		o->max_connections = (uint64_t)o->workers * c.budget;
 	/* An explicit --max-connections beyond the fd limit is honoured: the limits check reports it and the
 	 * workers fall back to the EMFILE pause instead of a clean cap.
-	 * With --workers auto, --max-connections sized the workers with SRVOPT_AUTO_HEADROOM_PCT to spare, and
+	 * With --workers auto, --max-connections sized the workers with CAPACITY_SERVER_FILL_PCT to spare, and
 	 * each worker may use its whole fd budget: SO_REUSEPORT hashing gives some workers more than their
 	 * share, and a cap at exactly N / workers would make every worker close its listeners near the end of
 	 * each ramp, turning the migration path (rare by design) into the normal one. */
 	if (o->workers_auto && o->max_conn_given)
-		o->per_worker_max = fds;
+		o->per_worker_max = c.budget;
 	else
-		o->per_worker_max = srvopt_div_ceil(o->max_connections, o->workers);
+		o->per_worker_max = o->max_connections / o->workers + (o->max_connections % o->workers != 0);
 	if (o->stats_interval_ms == 0)
 		o->stats_interval_ms = env->stderr_tty ? 1000 : 10000;
 	return 0;
@@ -416,9 +407,9 @@ int srvopt_usage(const char *prog, size_t fixed_buffer, char *buf, size_t len)
 		"  --backlog N            listen backlog per port (default: net.core.somaxconn)\n"
 		"  --max-connections N    connections for the whole server (default: what the fd limit allows,\n"
 		"                         hard RLIMIT_NOFILE minus listeners minus %u, times the workers)\n"
-		"  --workers N|auto       worker processes (default 1; auto = enough for --max-connections\n"
-		"                         at %u%% of the per-process fd limit, each then free to use all of\n"
-		"                         its fds; 1 without --max-connections)\n"
+		"  --workers N|auto       worker processes, at most %u (default 1; auto = enough for\n"
+		"                         --max-connections at %u%% of the per-process fd budget, each then\n"
+		"                         free to use all of it; 1 without --max-connections)\n"
 		"  --stats-interval SEC   status line period (default 1 on a terminal, else 10)\n"
 		"  --idle-timeout SEC     close connections idle this long (default 0 = never)\n"
 		"%s"
@@ -438,6 +429,6 @@ int srvopt_usage(const char *prog, size_t fixed_buffer, char *buf, size_t len)
 		"                         bytes, accept pauses, memory and descriptors per worker)\n"
 		"  --check                print the limits table for this configuration and exit (0 = all ok)\n"
 		"  -h, --help             this text\n",
-		prog, SRVOPT_DEFAULT_BIND, (unsigned)SRVOPT_DEFAULT_PORT, (unsigned)SRVOPT_DEFAULT_PORTS, SRVOPT_FD_RESERVE,
-		SRVOPT_AUTO_HEADROOM_PCT, hwm, SRVOPT_DEFAULT_DRAIN_MS / 1000.0, SRVOPT_DRAIN_MARGIN_MS / 1000u);
+		prog, SRVOPT_DEFAULT_BIND, (unsigned)SRVOPT_DEFAULT_PORT, (unsigned)SRVOPT_DEFAULT_PORTS,
+		CAPACITY_FD_RESERVE, (unsigned)WORKERS_MAX, CAPACITY_SERVER_FILL_PCT, hwm, SRVOPT_DEFAULT_DRAIN_MS / 1000.0, SRVOPT_DRAIN_MARGIN_MS / 1000u);
 }
