@@ -276,12 +276,15 @@ static void test_conntrack(void **state)
 	assert_string_equal(r.binding, "nf_conntrack_max");
 	c = find(&r, "nf_conntrack_max");
 	assert_int_equal(c->verdict, LIMITS_FAIL);
-	assert_string_equal(c->fix, "sysctl -w net.netfilter.nf_conntrack_max=1048576");
+	/* capacity_conntrack_max: 2N (live + lingering), the next power of two */
+	assert_string_equal(c->fix, "sysctl -w net.netfilter.nf_conntrack_max=2097152");
 	c = find(&r, "nf_conntrack_buckets");
 	assert_int_equal(c->verdict, LIMITS_OK);   /* 1e6 / 262,144 = 3.8 entries per chain */
 	v.conntrack_buckets = 16384;
 	limits_evaluate(&p, &v, &r);
 	assert_int_equal(find(&r, "nf_conntrack_buckets")->verdict, LIMITS_WARN);
+	assert_string_equal(find(&r, "nf_conntrack_buckets")->fix,
+			    "sysctl -w net.netfilter.nf_conntrack_buckets=524288");   /* max / 4 */
 	v.conntrack_buckets = 262144;
 	v.conntrack_max = 2097152;
 	limits_evaluate(&p, &v, &r);
@@ -664,13 +667,13 @@ static void test_readonly_fix(void **state)
 	limits_evaluate(&p, &v, &r);
 	c = find(&r, "nf_conntrack_max");
 	assert_int_equal(c->verdict, LIMITS_FAIL);
-	assert_string_equal(c->fix, "sysctl -w net.netfilter.nf_conntrack_max=512");
+	assert_string_equal(c->fix, "sysctl -w net.netfilter.nf_conntrack_max=1024");
 	assert_null(strstr(c->note, "read-only"));
 	v.sysctl_readonly = LIMITS_RO_CT_MAX | LIMITS_RO_CT_BUCKETS;
 	limits_evaluate(&p, &v, &r);
 	c = find(&r, "nf_conntrack_max");
 	assert_int_equal(c->verdict, LIMITS_FAIL);
-	assert_string_equal(c->fix, "sysctl -w net.netfilter.nf_conntrack_max=512");
+	assert_string_equal(c->fix, "sysctl -w net.netfilter.nf_conntrack_max=1024");
 	assert_non_null(strstr(c->note, "read-only here: run the fix in the root namespace or on the host; "));
 	assert_non_null(strstr(c->note, "table full"));
 	/* a check without a fix gets no note */

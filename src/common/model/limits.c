@@ -379,14 +379,15 @@ static void check_conntrack(const struct limits_values *v, const struct model *m
 	if (!v->conntrack_in_use) {
 		snprintf(c->note, sizeof(c->note),
 		         "idle (no rule uses it); if one starts tracking: sysctl -w net.netfilter.nf_conntrack_max=%"
-		         PRIu64, capacity_round_pow2(m->n));
+		         PRIu64, capacity_conntrack_max(m->n));
 	} else {
-		/* One entry per connection, also when both ends are on this host over loopback. */
+		/* One entry per connection, also when both ends are on this host over loopback; the fix leaves
+		 * room for as many again lingering from the previous run (capacity_conntrack_max). */
 		c->capacity = v->conntrack_max;
 		if (v->conntrack_max < m->n) {
 			c->verdict = LIMITS_FAIL;
 			snprintf(c->fix, sizeof(c->fix), "sysctl -w net.netfilter.nf_conntrack_max=%" PRIu64,
-			         capacity_round_pow2(m->n));
+			         capacity_conntrack_max(m->n));
 			snprintf(c->note, sizeof(c->note),
 			         "a full table drops new SYNs: connect() times out (dmesg: nf_conntrack: table full)");
 		}
@@ -402,7 +403,7 @@ static void check_conntrack(const struct limits_values *v, const struct model *m
 	} else if (v->conntrack_buckets == 0 || m->n / v->conntrack_buckets > BUCKET_CHAIN_WARN) {
 		c->verdict = LIMITS_WARN;
 		snprintf(c->fix, sizeof(c->fix), "sysctl -w net.netfilter.nf_conntrack_buckets=%" PRIu64,
-		         capacity_round_pow2(div_ceil(m->n, 4)));
+		         capacity_conntrack_buckets(m->n));
 		snprintf(c->note, sizeof(c->note), "long hash chains make every packet's lookup slower");
 	}
 }
