@@ -737,11 +737,84 @@ static void test_needed_value(void **state)
 	assert_non_null(strstr(buf, "\"needed_value\":null,\"sysctl\":\"net.core.somaxconn\""));
 	p.connect_rate = 50000;
 	limits_evaluate(&p, &v, &r);
-	assert_int_equal(find(&r, "somaxconn")->needed_value, 1);  /* 5,000 over 100 ports x 51 workers */
+	assert_int_equal(find(&r, "somaxconn")->needed_value, 1);  /* 5,000 over 100 ports x 56 workers */
 	assert_int_equal(find(&r, "tcp_max_syn_backlog")->needed_value, 1);
 	plan_init(&p, LIMITS_ROLE_SERVER, 1000);
 	limits_evaluate(&p, &v, &r);
 	assert_true(find(&r, "tcp_migrate_req")->needed_value == LIMITS_NO_VALUE);
+}
+
+/* recommended: the value tuning/apply sets for each sysctl check, in sysctl syntax, whether or not the check
+ * fails, and the one the fix line writes when it does. */
+static void test_recommended(void **state)
+{
+	struct limits_values v;
+	struct limits_plan p;
+	struct limits_report r;
+	const struct limits_check *c;
+	char buf[8192];
+	unsigned i;
+
+	(void)state;
+	roomy(&v);
+	v.port_lo = 40000;
+	v.port_hi = 40499;
+	plan_init(&p, LIMITS_ROLE_CLIENT, 800);
+	p.ports = 1;
+	limits_evaluate(&p, &v, &r);
+	c = find(&r, "ports.4tuple");
+	assert_string_equal(c->recommended, "1024 65535");          /* 500 ports < 800 per tuple */
+	assert_string_equal(find(&r, "nf_conntrack_max")->recommended, "2048");    /* idle: still the value */
+	assert_string_equal(find(&r, "nf_conntrack_buckets")->recommended, "512");
+	assert_string_equal(find(&r, "fs.nr_open")->recommended, "1024");          /* 820 fds, next power of 2 */
+	assert_string_equal(find(&r, "fs.file-max")->recommended, "2048");         /* 1,300 */
+	assert_string_equal(find(&r, "tcp_mem")->recommended, "10000000 20000000 30000000"); /* enough already */
+	assert_string_equal(find(&r, "nofile.soft")->recommended, "");             /* not a sysctl */
+	p.sources = 2;
+	limits_evaluate(&p, &v, &r);
+	assert_string_equal(find(&r, "ports.4tuple")->recommended, "40000 40499");  /* 400 per tuple fit */
+	/* a failing check's fix writes the recommended value */
+	v.conntrack_in_use = true;
+	v.conntrack_max = 300;
+	v.file_max = 1000;
+	v.nr_open = 512;
+	v.tcp_mem[0] = 100;
+	v.tcp_mem[1] = 200;
+	v.tcp_mem[2] = 300;
+	p.active_sockets = 800;
+	limits_evaluate(&p, &v, &r);
+	for (i = 0; i < r.n_checks; i++) {
+		char want[160];
+
+		c = &r.checks[i];
+		if (strncmp(c->fix, "sysctl -w ", 10) != 0)
+			continue;
+		snprintf(want, sizeof(want), strchr(c->recommended, ' ') ? "sysctl -w %s=\"%s\"" : "sysctl -w %s=%s",
+			 c->sysctl, c->recommended);
+		assert_string_equal(c->fix, want);
+	}
+	assert_string_equal(find(&r, "tcp_mem")->recommended, "100 800 1066");   /* 800 pages, limit a third up */
+	assert_string_equal(find(&r, "nf_conntrack_max")->fix, "sysctl -w net.netfilter.nf_conntrack_max=2048");
+	assert_string_equal(find(&r, "fs.file-max")->fix, "sysctl -w fs.file-max=2048");
+	assert_string_equal(find(&r, "fs.nr_open")->fix, "sysctl -w fs.nr_open=1024");
+	assert_true(limits_format_json(&r, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "\"sysctl\":\"net.ipv4.tcp_mem\",\"recommended\":\"100 800 1066\""));
+	assert_non_null(strstr(buf, "\"sysctl\":null,\"recommended\":null"));
+	/* backlogs: a value only with a connect rate; migrate_req 1 only with several server workers */
+	plan_init(&p, LIMITS_ROLE_SERVER, 1000000);
+	limits_evaluate(&p, &v, &r);
+	assert_string_equal(find(&r, "somaxconn")->recommended, "");
+	assert_string_equal(find(&r, "tcp_migrate_req")->recommended, "1");
+	p.connect_rate = 10000000;      /* 1e6 per 100 ms over 100 ports x 56 workers: 179 per listener */
+	limits_evaluate(&p, &v, &r);
+	assert_string_equal(find(&r, "somaxconn")->recommended, "256");
+	assert_string_equal(find(&r, "tcp_max_syn_backlog")->recommended, "256");
+	v.somaxconn_present = false;
+	limits_evaluate(&p, &v, &r);
+	assert_string_equal(find(&r, "somaxconn")->recommended, "");             /* not here to set */
+	plan_init(&p, LIMITS_ROLE_SERVER, 1000);
+	limits_evaluate(&p, &v, &r);
+	assert_string_equal(find(&r, "tcp_migrate_req")->recommended, "");
 }
 
 int main(void)
@@ -764,6 +837,7 @@ int main(void)
 		cmocka_unit_test(test_absent_netns),
 		cmocka_unit_test(test_readonly_fix),
 		cmocka_unit_test(test_needed_value),
+		cmocka_unit_test(test_recommended),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -99,6 +99,20 @@ static void set_sysctl(struct limits_check *c, const char *key)
 	snprintf(c->sysctl, sizeof(c->sysctl), "%s", key);
 }
 
+static void recommend_u64(struct limits_check *c, uint64_t v)
+{
+	snprintf(c->recommended, sizeof(c->recommended), "%" PRIu64, v);
+}
+
+/* The fix writes what the check recommends, so the table, the JSON and tuning/apply say one value;
+ * multi-value keys are quoted for the shell. */
+static void fix_recommended(struct limits_check *c)
+{
+	const char *q = strchr(c->recommended, ' ') != NULL ? "\"" : "";
+
+	snprintf(c->fix, sizeof(c->fix), "sysctl -w %s=%s%s%s", c->sysctl, q, c->recommended, q);
+}
+
 /* Derived quantities shared by several checks. */
 /* Derived quantities shared by several checks. */
 struct model {
@@ -296,6 +310,7 @@ static void check_nr_open(const struct limits_values *v, const struct model *m, 
 	c->needed_value = m->pp_need;
 	snprintf(c->current, sizeof(c->current), "%s", limits_commas(v->nr_open, a, sizeof(a)));
 	snprintf(c->needed, sizeof(c->needed), "%s per process", limits_commas(m->pp_need, a, sizeof(a)));
+	recommend_u64(c, capacity_round_pow2(m->pp_need));
 	if (v->nr_open < m->pp_need) {
 		c->verdict = LIMITS_FAIL;
 		c->capacity = 0;
@@ -305,7 +320,7 @@ static void check_nr_open(const struct limits_values *v, const struct model *m, 
 
 			c->capacity = sat_mul(per, w);
 		}
-		snprintf(c->fix, sizeof(c->fix), "sysctl -w fs.nr_open=%" PRIu64, capacity_round_pow2(m->pp_need));
+		fix_recommended(c);
 		snprintf(c->note, sizeof(c->note), "no process can have a hard limit above fs.nr_open");
 	}
 }
@@ -325,9 +340,10 @@ static void check_file_max(const struct limits_values *v, const struct model *m,
 	         limits_commas(v->file_nr_used, b, sizeof(b)));
 	snprintf(c->needed, sizeof(c->needed), "%s", limits_commas(need, a, sizeof(a)));
 	c->capacity = v->file_max > used ? (v->file_max - used) / m->sockets_per_conn : 0;
+	recommend_u64(c, capacity_round_pow2(need));
 	if (need > v->file_max) {
 		c->verdict = LIMITS_FAIL;
-		snprintf(c->fix, sizeof(c->fix), "sysctl -w fs.file-max=%" PRIu64, capacity_round_pow2(need));
+		fix_recommended(c);
 		snprintf(c->note, sizeof(c->note), "system-wide fd limit; connect/accept fail with ENFILE");
 	}
 }
@@ -352,6 +368,12 @@ static void check_ports(const struct limits_plan *p, const struct limits_values 
 	         m->ports, limits_commas(width, b, sizeof(b)));
 	snprintf(c->needed, sizeof(c->needed), "%s", limits_commas(m->n, a, sizeof(a)));
 	c->capacity = cap;
+	/* The range stays when it offers each tuple enough ports (or is already the widest); otherwise the
+	 * whole unprivileged range. Past that only more sources or ports help: the fix. */
+	if (width >= c->needed_value || (v->port_lo <= 1024 && v->port_hi == 65535))
+		snprintf(c->recommended, sizeof(c->recommended), "%u %u", v->port_lo, v->port_hi);
+	else
+		snprintf(c->recommended, sizeof(c->recommended), "1024 65535");
 	if (cap < m->n) {
 		c->verdict = LIMITS_FAIL;
 		snprintf(c->fix, sizeof(c->fix), "--sources %u", r->sources_needed);
@@ -376,18 +398,17 @@ static void check_conntrack(const struct limits_values *v, const struct model *m
 	}
 	snprintf(c->current, sizeof(c->current), "%s (count %s)", limits_commas(v->conntrack_max, a, sizeof(a)),
 	         limits_commas(v->conntrack_count, b, sizeof(b)));
+	recommend_u64(c, capacity_conntrack_max(m->n));
 	if (!v->conntrack_in_use) {
-		snprintf(c->note, sizeof(c->note),
-		         "idle (no rule uses it); if one starts tracking: sysctl -w net.netfilter.nf_conntrack_max=%"
-		         PRIu64, capacity_conntrack_max(m->n));
+		snprintf(c->note, sizeof(c->note), "idle (no rule uses it); if one starts tracking: sysctl -w %s=%s",
+		         c->sysctl, c->recommended);
 	} else {
 		/* One entry per connection, also when both ends are on this host over loopback; the fix leaves
 		 * room for as many again lingering from the previous run (capacity_conntrack_max). */
 		c->capacity = v->conntrack_max;
 		if (v->conntrack_max < m->n) {
 			c->verdict = LIMITS_FAIL;
-			snprintf(c->fix, sizeof(c->fix), "sysctl -w net.netfilter.nf_conntrack_max=%" PRIu64,
-			         capacity_conntrack_max(m->n));
+			fix_recommended(c);
 			snprintf(c->note, sizeof(c->note),
 			         "a full table drops new SYNs: connect() times out (dmesg: nf_conntrack: table full)");
 		}
@@ -398,22 +419,49 @@ static void check_conntrack(const struct limits_values *v, const struct model *m
 	c->needed_value = div_ceil(m->n, BUCKET_CHAIN_WARN);
 	snprintf(c->current, sizeof(c->current), "%s", limits_commas(v->conntrack_buckets, a, sizeof(a)));
 	snprintf(c->needed, sizeof(c->needed), ">= %s", limits_commas(div_ceil(m->n, BUCKET_CHAIN_WARN), a, sizeof(a)));
+	recommend_u64(c, capacity_conntrack_buckets(m->n));
 	if (!v->conntrack_in_use) {
 		snprintf(c->note, sizeof(c->note), "idle (no rule uses it)");
 	} else if (v->conntrack_buckets == 0 || m->n / v->conntrack_buckets > BUCKET_CHAIN_WARN) {
 		c->verdict = LIMITS_WARN;
-		snprintf(c->fix, sizeof(c->fix), "sysctl -w net.netfilter.nf_conntrack_buckets=%" PRIu64,
-		         capacity_conntrack_buckets(m->n));
+		fix_recommended(c);
 		snprintf(c->note, sizeof(c->note), "long hash chains make every packet's lookup slower");
+	}
+}
+
+/* One listen queue limit against need connects per listener (0 = the rate is unknown). */
+static void check_queue(struct limits_report *r, const char *name, const char *key, bool present, uint64_t now,
+			uint64_t need, const char *unknown_note, const char *short_note)
+{
+	struct limits_check *c = add_check(r, name);
+	char a[32];
+
+	set_sysctl(c, key);
+	snprintf(c->current, sizeof(c->current), "%s", present ? limits_commas(now, a, sizeof(a)) : "not readable here");
+	if (need == 0) {
+		snprintf(c->needed, sizeof(c->needed), "rate unknown");
+		if (unknown_note != NULL)
+			snprintf(c->note, sizeof(c->note), "%s", unknown_note);
+		return;
+	}
+	c->needed_value = need;
+	snprintf(c->needed, sizeof(c->needed), "%s per listener", limits_commas(need, a, sizeof(a)));
+	if (!present) {
+		snprintf(c->note, sizeof(c->note), "%s is hidden in this namespace or container: not checked", key);
+		return;
+	}
+	recommend_u64(c, capacity_round_pow2(need));
+	if (now < need) {
+		c->verdict = LIMITS_WARN;
+		fix_recommended(c);
+		snprintf(c->note, sizeof(c->note), "%s", short_note);
 	}
 }
 
 static void check_backlog(const struct limits_plan *p, const struct limits_values *v,
 			  const struct model *m, struct limits_report *r)
 {
-	struct limits_check *c;
 	uint64_t listeners, need = 0;
-	char a[32];
 
 	if (!m->server)
 		return;
@@ -422,54 +470,11 @@ static void check_backlog(const struct limits_plan *p, const struct limits_value
 	listeners = (uint64_t)m->ports * (m->w_srv ? m->w_srv : 1);
 	if (p->connect_rate > 0)
 		need = div_ceil(div_ceil(sat_mul(p->connect_rate, LIMITS_BACKLOG_WINDOW_MS), 1000), listeners);
-
-	c = add_check(r, "somaxconn");
-	set_sysctl(c, "net.core.somaxconn");
-	if (p->connect_rate > 0)
-		c->needed_value = need;
-	snprintf(c->current, sizeof(c->current), "%s", limits_commas(v->somaxconn, a, sizeof(a)));
-	if (!v->somaxconn_present)
-		snprintf(c->current, sizeof(c->current), "not readable here");
-	if (p->connect_rate == 0) {
-		snprintf(c->needed, sizeof(c->needed), "rate unknown");
-		snprintf(c->note, sizeof(c->note), "give --rate to check the accept queue against the connect rate");
-	} else if (!v->somaxconn_present) {
-		snprintf(c->needed, sizeof(c->needed), "%s per listener", limits_commas(need, a, sizeof(a)));
-		snprintf(c->note, sizeof(c->note),
-		         "net.core.somaxconn is hidden in this namespace or container: not checked");
-	} else {
-		snprintf(c->needed, sizeof(c->needed), "%s per listener", limits_commas(need, a, sizeof(a)));
-		if (v->somaxconn < need) {
-			c->verdict = LIMITS_WARN;
-			snprintf(c->fix, sizeof(c->fix), "sysctl -w net.core.somaxconn=%" PRIu64,
-			         capacity_round_pow2(need));
-			snprintf(c->note, sizeof(c->note),
-			         "accept queue overflows drop SYNs (ListenOverflows): connects stall 1 s, 3 s, ...");
-		}
-	}
-
-	c = add_check(r, "tcp_max_syn_backlog");
-	set_sysctl(c, "net.ipv4.tcp_max_syn_backlog");
-	if (p->connect_rate > 0)
-		c->needed_value = need;
-	snprintf(c->current, sizeof(c->current), "%s", limits_commas(v->syn_backlog, a, sizeof(a)));
-	if (!v->syn_backlog_present)
-		snprintf(c->current, sizeof(c->current), "not readable here");
-	if (p->connect_rate == 0) {
-		snprintf(c->needed, sizeof(c->needed), "rate unknown");
-	} else if (!v->syn_backlog_present) {
-		snprintf(c->needed, sizeof(c->needed), "%s per listener", limits_commas(need, a, sizeof(a)));
-		snprintf(c->note, sizeof(c->note),
-		         "net.ipv4.tcp_max_syn_backlog is hidden in this namespace or container: not checked");
-	} else {
-		snprintf(c->needed, sizeof(c->needed), "%s per listener", limits_commas(need, a, sizeof(a)));
-		if (v->syn_backlog < need) {
-			c->verdict = LIMITS_WARN;
-			snprintf(c->fix, sizeof(c->fix), "sysctl -w net.ipv4.tcp_max_syn_backlog=%" PRIu64,
-			         capacity_round_pow2(need));
-			snprintf(c->note, sizeof(c->note), "a full SYN queue falls back to syncookies or drops SYNs");
-		}
-	}
+	check_queue(r, "somaxconn", "net.core.somaxconn", v->somaxconn_present, v->somaxconn, need,
+		    "give --rate to check the accept queue against the connect rate",
+		    "accept queue overflows drop SYNs (ListenOverflows): connects stall 1 s, 3 s, ...");
+	check_queue(r, "tcp_max_syn_backlog", "net.ipv4.tcp_max_syn_backlog", v->syn_backlog_present,
+		    v->syn_backlog, need, NULL, "a full SYN queue falls back to syncookies or drops SYNs");
 }
 
 /* Sockets holding buffer data at the same moment. tcp_mem counts pages charged to socket queues, and a
@@ -521,6 +526,33 @@ static void check_tcp_mem_absent(const struct limits_values *v, struct limits_ch
 	}
 }
 
+/* The tcp_mem the need asks for. Raise only what falls short: pressure at the need, the hard limit a third
+ * above it, never more than 3/4 of available memory; where that is less than the need, pressure at 3/4 of
+ * it (the note then says fewer sockets must hold data at once). False when no value helps: the need passes
+ * tcp_mem[2] and there is no memory to raise it. */
+static bool tcp_mem_target(const struct limits_values *v, uint64_t need, uint64_t room, uint64_t t[3])
+{
+	uint64_t mid = need > v->tcp_mem[1] ? need : v->tcp_mem[1];
+	uint64_t hi = sat_add(mid, mid / 3);
+
+	if (hi < v->tcp_mem[2])
+		hi = v->tcp_mem[2];
+	if (hi > room) {
+		if (room > v->tcp_mem[2])
+			hi = room;
+		else if (need <= v->tcp_mem[2])
+			hi = v->tcp_mem[2];   /* the need fits under it: raising the pressure mark is enough */
+		else
+			return false;
+	}
+	if (need > hi)
+		mid = hi / 4 * 3;
+	t[0] = v->tcp_mem[0] < mid ? v->tcp_mem[0] : mid;
+	t[1] = mid;
+	t[2] = hi;
+	return true;
+}
+
 /* FAIL past tcp_mem[2], where the stack drops packets and aborts sockets ("TCP: out of memory"); WARN
  * past tcp_mem[1], where it shrinks buffers. Only a failure caps connections, and then in connections
  * whose sockets can hold data at once: idle holding is never capped by tcp_mem. */
@@ -532,8 +564,8 @@ static void check_tcp_mem(const struct limits_plan *p, const struct limits_value
 	uint64_t bytes = p->bytes_per_active_socket ? p->bytes_per_active_socket : LIMITS_ACTIVE_SOCKET_BYTES;
 	uint64_t per = div_ceil(bytes, page);
 	uint64_t active = active_sockets(p, m);
-	uint64_t need, fits, room = v->mem_available / 4 * 3 / page;
-	uint64_t lo, mid, hi;
+	uint64_t need, fits, room = v->mem_available / 4 * 3 / page, t[3];
+	bool have;
 	char a[32], b[32], c2[32];
 
 	if (per == 0)
@@ -550,6 +582,9 @@ static void check_tcp_mem(const struct limits_plan *p, const struct limits_value
 	         limits_commas(v->tcp_mem[1], b, sizeof(b)), limits_commas(v->tcp_mem[2], c2, sizeof(c2)));
 	snprintf(c->needed, sizeof(c->needed), "%s pages (%s active x %" PRIu64 ")", limits_commas(need, a, sizeof(a)),
 	         limits_commas(active, b, sizeof(b)), per);
+	have = tcp_mem_target(v, need, room, t);
+	if (have)
+		snprintf(c->recommended, sizeof(c->recommended), "%" PRIu64 " %" PRIu64 " %" PRIu64, t[0], t[1], t[2]);
 	if (need <= v->tcp_mem[1]) {
 		snprintf(c->note, sizeof(c->note),
 		         "idle connections hold no buffer pages; tcp_mem binds when more than %s"
@@ -571,40 +606,22 @@ static void check_tcp_mem(const struct limits_plan *p, const struct limits_value
 		         "%s sockets holding data at once pass tcp_mem[1]: the stack enters memory pressure and shrinks"
 		         " buffers (latency); idle connections hold no pages", limits_commas(active, a, sizeof(a)));
 	}
-	/* Raise only what falls short: pressure at the need, the hard limit a third above it, never more
-	 * than 3/4 of available memory. With no room for that, fewer sockets must hold data at once. */
-	mid = need > v->tcp_mem[1] ? need : v->tcp_mem[1];
-	hi = sat_add(mid, mid / 3);
-	if (hi < v->tcp_mem[2])
-		hi = v->tcp_mem[2];
-	if (hi > room) {
-		if (room > v->tcp_mem[2]) {
-			hi = room;
-		} else if (c->verdict == LIMITS_WARN) {
-			hi = v->tcp_mem[2];   /* the need fits under it: raising the pressure mark is enough */
-		} else {
-			if (p->active_sockets == 0 && fits >= m->sockets_per_conn)
-				snprintf(c->fix, sizeof(c->fix), "c1m-client --concurrency %" PRIu64,
-				         fits / m->sockets_per_conn);
-			snprintf(c->note, sizeof(c->note),
-			         "%s sockets x %" PRIu64 " page%s holding data at once exceed tcp_mem[2] and 3/4 of"
-			         " available memory: at most %s may hold data at once",
-			         limits_commas(active, a, sizeof(a)),
-			         per, per == 1 ? "" : "s", limits_commas(fits, b, sizeof(b)));
-			return;
-		}
+	if (!have) {
+		if (p->active_sockets == 0 && fits >= m->sockets_per_conn)
+			snprintf(c->fix, sizeof(c->fix), "c1m-client --concurrency %" PRIu64, fits / m->sockets_per_conn);
+		snprintf(c->note, sizeof(c->note),
+		         "%s sockets x %" PRIu64 " page%s holding data at once exceed tcp_mem[2] and 3/4 of"
+		         " available memory: at most %s may hold data at once", limits_commas(active, a, sizeof(a)),
+		         per, per == 1 ? "" : "s", limits_commas(fits, b, sizeof(b)));
+		return;
 	}
-	if (need > hi) {
-		mid = hi / 4 * 3;
+	if (need > t[2])
 		snprintf(c->note, sizeof(c->note),
 		         "%s sockets x %" PRIu64 " page%s holding data at once exceed 3/4 of available memory: the fix"
 		         " covers %s, fewer must hold data at once (client --concurrency)",
-		         limits_commas(active, a, sizeof(a)), per,
-		         per == 1 ? "" : "s", limits_commas(hi / per, b, sizeof(b)));
-	}
-	lo = v->tcp_mem[0] < mid ? v->tcp_mem[0] : mid;
-	snprintf(c->fix, sizeof(c->fix), "sysctl -w net.ipv4.tcp_mem=\"%" PRIu64 " %" PRIu64 " %" PRIu64 "\"",
-	         lo, mid, hi);
+		         limits_commas(active, a, sizeof(a)), per, per == 1 ? "" : "s",
+		         limits_commas(t[2] / per, b, sizeof(b)));
+	fix_recommended(c);
 }
 
 static uint64_t conn_bytes(const struct model *m)
@@ -725,9 +742,11 @@ static void check_migrate(const struct limits_values *v, const struct model *m, 
 		return;
 	}
 	snprintf(c->current, sizeof(c->current), "%u", v->tcp_migrate_req);
+	if (m->w_srv > 1)
+		recommend_u64(c, 1);
 	if (m->w_srv > 1 && v->tcp_migrate_req == 0) {
 		c->verdict = LIMITS_WARN;
-		snprintf(c->fix, sizeof(c->fix), "sysctl -w net.ipv4.tcp_migrate_req=1");
+		fix_recommended(c);
 		snprintf(c->note, sizeof(c->note),
 		         "when a full worker closes its listeners, their queued connections are reset, not migrated");
 	}

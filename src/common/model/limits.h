@@ -61,6 +61,10 @@ struct limits_check {
 				      * process, entries, pages (tcp_mem[1] must reach it), bytes, ports in
 				      * ip_local_port_range per (source, destination); LIMITS_NO_VALUE if none */
 	char sysctl[48];             /* the sysctl this check is about ("net.ipv4.tcp_mem"), "" if none */
+	char recommended[64];        /* the value of that sysctl the plan needs with the model's headroom, in
+				      * sysctl syntax ("2097152", "1024 65535", "low pressure high"),
+				      * whether or not the check fails; a sysctl fix writes exactly this.
+				      * "" when the key is absent here or the need is not known */
 };
 
 struct limits_report {
@@ -95,7 +99,8 @@ const char *limits_role_name(enum limits_role r);         /* "server", "client",
 
 /* Render the report. Return the length written (like snprintf) or -1 if buf was too small. */
 int limits_format_table(const struct limits_report *r, char *buf, size_t len);
-/* JSON: per check also "needed_value" (number or null) and "sysctl" (key or null). */
+/* JSON: per check also "needed_value" (number or null), "sysctl" (key or null) and "recommended" (the
+ * sysctl's value as a string, or null): what tuning/apply sets. */
 int limits_format_json(const struct limits_report *r, char *buf, size_t len);
 
 #endif

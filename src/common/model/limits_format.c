@@ -149,6 +149,7 @@ int limits_format_json(const struct limits_report *r, char *buf, size_t len)
 		json_w_string(&w, "note", c->note);
 		json_w_u64_or_null(&w, "needed_value", c->needed_value, LIMITS_NO_VALUE);
 		json_w_string_or_null(&w, "sysctl", c->sysctl);
+		json_w_string_or_null(&w, "recommended", c->recommended);
 		json_w_object_end(&w);
 	}
 	json_w_array_end(&w);
