@@ -134,6 +134,8 @@ static void test_rejections(void **state)
 	char *timeout[] = { "c1m-client", "127.0.0.1", "-n", "5", "--connect-timeout", "0" };
 	char *hold[] = { "c1m-client", "127.0.0.1", "-n", "5", "--hold", "-1" };
 	char *conc[] = { "c1m-client", "127.0.0.1", "-n", "5", "--concurrency", "0" };
+	char *hold4[] = { "c1m-client", "127.0.0.1", "-n", "5", "--hold", "0.0005" };  /* more than 3 decimals */
+	char *holdexp[] = { "c1m-client", "127.0.0.1", "-n", "5", "--hold", "1e3" };
 	char *json[] = { "c1m-client", "127.0.0.1", "-n", "5", "--json=" };
 
 	(void)state;
@@ -156,6 +158,8 @@ static void test_rejections(void **state)
 	expect_error(ARGC(workers), workers, "--workers", "many");
 	expect_error(ARGC(timeout), timeout, "--connect-timeout", NULL);
 	expect_error(ARGC(hold), hold, "--hold", "-1");
+	expect_error(ARGC(hold4), hold4, "--hold", "up to 3 decimals");
+	expect_error(ARGC(holdexp), holdexp, "--hold", "'1e3'");
 	expect_error(ARGC(conc), conc, "--concurrency", "0");
 	expect_error(ARGC(json), json, "--json", NULL);
 }
