@@ -35,17 +35,6 @@ static uint64_t sat_add(uint64_t a, uint64_t b)
 	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
-static const char *human_bytes(uint64_t v, char *buf, size_t len)
-{
-	if (v >= (UINT64_C(1) << 30))
-		snprintf(buf, len, "%.1f GiB", (double)v / (double)(UINT64_C(1) << 30));
-	else if (v >= (UINT64_C(1) << 20))
-		snprintf(buf, len, "%.1f MiB", (double)v / (double)(UINT64_C(1) << 20));
-	else
-		snprintf(buf, len, "%" PRIu64 " KiB", v >> 10);
-	return buf;
-}
-
 /* ---------- pure model ---------- */
 
 unsigned limits_fds_per_process(const struct limits_values *v)
@@ -637,8 +626,8 @@ static void check_memory(const struct limits_values *v, const struct model *m, s
 	char a[32], b[32];
 
 	c->needed_value = need;
-	snprintf(c->current, sizeof(c->current), "%s available", human_bytes(v->mem_available, a, sizeof(a)));
-	snprintf(c->needed, sizeof(c->needed), "%s (%" PRIu64 " B/conn)", human_bytes(need, b, sizeof(b)), per);
+	snprintf(c->current, sizeof(c->current), "%s available", limits_bytes(v->mem_available, a, sizeof(a)));
+	snprintf(c->needed, sizeof(c->needed), "%s (%" PRIu64 " B/conn)", limits_bytes(need, b, sizeof(b)), per);
 	c->capacity = v->mem_available / per;
 	if (need > v->mem_available) {
 		c->verdict = LIMITS_FAIL;
@@ -671,7 +660,7 @@ static void check_cgroup(const struct limits_values *v, const struct model *m, s
 	uint64_t room;
 	char a[32], b[32];
 
-	snprintf(c->needed, sizeof(c->needed), "%s", human_bytes(need, a, sizeof(a)));
+	snprintf(c->needed, sizeof(c->needed), "%s", limits_bytes(need, a, sizeof(a)));
 	c->needed_value = need;
 	if (!v->cgroup_mem_present) {
 		snprintf(c->current, sizeof(c->current), "none");
@@ -685,8 +674,8 @@ static void check_cgroup(const struct limits_values *v, const struct model *m, s
 	/* The limit itself must cover what the cgroup already uses plus the connections. */
 	c->needed_value = sat_add(v->cgroup_mem_usage, need);
 	room = v->cgroup_mem_limit > v->cgroup_mem_usage ? v->cgroup_mem_limit - v->cgroup_mem_usage : 0;
-	snprintf(c->current, sizeof(c->current), "%s free of %s", human_bytes(room, a, sizeof(a)),
-	         human_bytes(v->cgroup_mem_limit, b, sizeof(b)));
+	snprintf(c->current, sizeof(c->current), "%s free of %s", limits_bytes(room, a, sizeof(a)),
+	         limits_bytes(v->cgroup_mem_limit, b, sizeof(b)));
 	c->capacity = room / per;
 	if (need > room) {
 		c->verdict = LIMITS_FAIL;

@@ -94,6 +94,8 @@ unsigned limits_sources_needed(uint64_t target, unsigned dst_addrs, unsigned por
 
 /* 1234567 -> "1,234,567" in buf, which it returns: a million must be readable at a glance. */
 const char *limits_commas(uint64_t v, char *buf, size_t len);
+/* 3.5 GiB, 12.0 MiB, 512 KiB: memory sizes as people read them, in buf, which it returns. */
+const char *limits_bytes(uint64_t v, char *buf, size_t len);
 const char *limits_verdict_name(enum limits_verdict v);   /* "ok", "warn", "FAIL" */
 const char *limits_role_name(enum limits_role r);         /* "server", "client", "both" */
 

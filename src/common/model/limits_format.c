@@ -1,6 +1,7 @@
 /* The doctor's two renderings of a limits report: a table for people (checks, then the notes of the checks
  * that need attention first, then the ceiling and the processes each side runs) and JSON for tuning/apply
- * and other programs, written through the tree's one JSON writer. Pure. */
+ * and other programs, written through the tree's one JSON writer; and the renderings of numbers the checks'
+ * texts quote (1,000,000; 12.9 GiB). Pure. */
 #include "common/model/limits.h"
 #include "common/util/json.h"
 #include "common/util/sbuf.h"
@@ -23,6 +24,17 @@ const char *limits_commas(uint64_t v, char *buf, size_t len)
 		buf[o++] = digits[i];
 	}
 	buf[o] = '\0';
+	return buf;
+}
+
+const char *limits_bytes(uint64_t v, char *buf, size_t len)
+{
+	if (v >= (UINT64_C(1) << 30))
+		snprintf(buf, len, "%.1f GiB", (double)v / (double)(UINT64_C(1) << 30));
+	else if (v >= (UINT64_C(1) << 20))
+		snprintf(buf, len, "%.1f MiB", (double)v / (double)(UINT64_C(1) << 20));
+	else
+		snprintf(buf, len, "%" PRIu64 " KiB", v >> 10);
 	return buf;
 }
 
