@@ -633,7 +633,7 @@ static void check_memory(const struct limits_values *v, const struct model *m, s
 		c->verdict = LIMITS_FAIL;
 		snprintf(c->note, sizeof(c->note),
 		         "kernel %u B per socket x %u + user %" PRIu64 " B per side; the OOM killer ends the run",
-		         LIMITS_KERNEL_SOCK_BYTES, m->sockets_per_conn, m->user_bytes);
+		         (unsigned)LIMITS_KERNEL_SOCK_BYTES, m->sockets_per_conn, m->user_bytes);
 	} else if (need > v->mem_available / 10 * 8) {
 		c->verdict = LIMITS_WARN;
 		snprintf(c->note, sizeof(c->note), "over 80%% of available memory: page cache and others will suffer");
