@@ -104,6 +104,16 @@ static int client(uint64_t nofile, unsigned ports, uint64_t n, unsigned *workers
 	return 0;
 }
 
+/* One caller's answer against capacity_plan's for the cell (nofile, ports, n). */
+static void agree(const char *who, uint64_t nofile, unsigned ports, uint64_t n, bool ok, unsigned workers,
+		  bool want_ok, unsigned want)
+{
+	if (ok != want_ok || (ok && workers != want))
+		fail_msg("nofile %llu ports %u n %llu: %s %s %u, capacity_plan %s %u", (unsigned long long)nofile,
+			 ports, (unsigned long long)n, who, ok ? "plans" : "refuses", workers,
+			 want_ok ? "plans" : "refuses", want);
+}
+
 static void test_matrix(void **state)
 {
 	unsigned a, b, k, refused = 0, cells = 0;
@@ -113,38 +123,27 @@ static void test_matrix(void **state)
 		for (b = 0; b < sizeof(port_counts) / sizeof(port_counts[0]); b++)
 			for (k = 0; k < sizeof(targets) / sizeof(targets[0]); k++) {
 				uint64_t nofile = nofiles[a], n = targets[k];
-				unsigned ports = port_counts[b], d_srv, d_cli, w = 0, w2 = 0;
+				unsigned ports = port_counts[b], srv, cli, w = 0;
 				struct capacity cs, cc;
 				char err[256];
 				bool s_ok = capacity_plan(CAPACITY_SERVER, nofile, ports, n, &cs, err, sizeof(err)) == 0;
 				bool c_ok = capacity_plan(CAPACITY_CLIENT, nofile, ports, n, &cc, err, sizeof(err)) == 0;
-				bool d_ok;
+				bool ok;
 
 				cells++;
 				refused += !s_ok + !c_ok;
-				doctor(LIMITS_ROLE_SERVER, nofile, ports, n, &d_ok, &d_srv, &d_cli);
-				if (d_ok != s_ok || (s_ok && d_srv != cs.workers))
-					fail_msg("nofile %llu ports %u n %llu: doctor server %s %u, capacity_plan %s %u",
-						 (unsigned long long)nofile, ports, (unsigned long long)n,
-						 d_ok ? "ok" : "refuses", d_srv, s_ok ? "ok" : "refuses", cs.workers);
-				if ((server(nofile, ports, n, &w) == 0) != s_ok || (s_ok && w != cs.workers))
-					fail_msg("nofile %llu ports %u n %llu: srvopt_resolve %u, capacity_plan %s %u",
-						 (unsigned long long)nofile, ports, (unsigned long long)n, w,
-						 s_ok ? "ok" : "refuses", cs.workers);
-				doctor(LIMITS_ROLE_CLIENT, nofile, ports, n, &d_ok, &d_srv, &d_cli);
-				if (d_ok != c_ok || (c_ok && d_cli != cc.workers))
-					fail_msg("nofile %llu ports %u n %llu: doctor client %s %u, capacity_plan %s %u",
-						 (unsigned long long)nofile, ports, (unsigned long long)n,
-						 d_ok ? "ok" : "refuses", d_cli, c_ok ? "ok" : "refuses", cc.workers);
-				if ((client(nofile, ports, n, &w2) == 0) != c_ok || (c_ok && w2 != cc.workers))
-					fail_msg("nofile %llu ports %u n %llu: client_opts_plan %u, capacity_plan %s %u",
-						 (unsigned long long)nofile, ports, (unsigned long long)n, w2,
-						 c_ok ? "ok" : "refuses", cc.workers);
-				doctor(LIMITS_ROLE_BOTH, nofile, ports, n, &d_ok, &d_srv, &d_cli);
-				if (d_ok != (s_ok && c_ok) || (s_ok && c_ok && (d_srv != cs.workers || d_cli != cc.workers)))
-					fail_msg("nofile %llu ports %u n %llu: doctor both %s %u+%u, capacity_plan %u+%u",
-						 (unsigned long long)nofile, ports, (unsigned long long)n,
-						 d_ok ? "ok" : "refuses", d_srv, d_cli, cs.workers, cc.workers);
+				doctor(LIMITS_ROLE_SERVER, nofile, ports, n, &ok, &srv, &cli);
+				agree("doctor --role server", nofile, ports, n, ok, srv, s_ok, cs.workers);
+				doctor(LIMITS_ROLE_CLIENT, nofile, ports, n, &ok, &srv, &cli);
+				agree("doctor --role client", nofile, ports, n, ok, cli, c_ok, cc.workers);
+				doctor(LIMITS_ROLE_BOTH, nofile, ports, n, &ok, &srv, &cli);
+				agree("doctor --role both", nofile, ports, n, ok, srv, s_ok && c_ok, cs.workers);
+				if (ok)
+					agree("doctor --role both (client)", nofile, ports, n, ok, cli, c_ok, cc.workers);
+				ok = server(nofile, ports, n, &w) == 0;
+				agree("srvopt_resolve", nofile, ports, n, ok, w, s_ok, cs.workers);
+				ok = client(nofile, ports, n, &w) == 0;
+				agree("client_opts_plan", nofile, ports, n, ok, w, c_ok, cc.workers);
 			}
 	/* the matrix reaches both outcomes, so agreement on refusals is tested too */
 	assert_int_equal(cells, 90);
