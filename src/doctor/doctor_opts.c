@@ -136,7 +136,7 @@ static int doctor_opts_since(const char *s, struct doctor_options *o, char *err,
 	return 0;
 }
 
-/* One flag and its value (NULL for a flag without one). */
+/* One flag and its value ("" for a flag without one). */
 static int doctor_opts_apply(struct doctor_options *o, enum doctor_opt_id id, const char *v, char *err,
 			     size_t errlen)
 {
@@ -248,7 +248,7 @@ static int doctor_opts_flag(int argc, char *const argv[], int *i, const char **v
 			snprintf(err, errlen, "unknown option '%s' (see --help)", arg);
 		return -1;
 	}
-	*value = NULL;
+	*value = ""; /* never NULL: a flag without a value ignores it */
 	if (doctor_opt_table[k].value) {
 		if (attached == NULL && *i + 1 >= argc) {
 			snprintf(err, errlen, "%s needs a value", doctor_opt_table[k].name);
