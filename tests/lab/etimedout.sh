@@ -13,7 +13,8 @@
 # client host 1 makes the kernel's own ETIMEDOUT arrive after ~3 s instead of ~2 minutes (the
 # client's --connect-timeout 5 is only a backstop). The client asks for 400.
 # Fix: tuning/apply --for 400 in the root namespace, restricted to the conntrack keys; it raises
-# nf_conntrack_max to 2N + count. tuning/apply --revert must then bring back exactly 300.
+# nf_conntrack_max to the doctor's figure, the power of two at or above 2N (1024 for N = 400).
+# tuning/apply --revert must then bring back exactly 300.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 lab_init etimedout
