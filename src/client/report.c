@@ -126,6 +126,7 @@ static void explain(const struct loadgen_stats *t, enum diag_kind k, const struc
 	/* the limits read at start, with the numbers of the moment the first failure of k happened */
 	diag_context_init(&c, m->limits, t->snap_valid[k] ? &t->snap[k] : NULL, m->ports,
 			  m->sources.count ? m->sources.count : 1);
+	c.target = m->target;
 	if (diag_explain(k, &c, buf, len) < 0 && buf[0] == '\0')
 		snprintf(buf, len, "(no explanation available)");
 }

@@ -53,6 +53,7 @@ lab_client fail "$LAB_CL1" "$N" --ports 1
 lab_check_status "$LAB_STATUS" 1 "the run fails"
 lab_check_match "$LAB_DIR/fail.log" 'Connection timed out' "client's own message names the cause"
 lab_check_match "$LAB_DIR/fail.log" 'numbers point at conntrack' "client's explanation points at conntrack"
+lab_check_match "$LAB_DIR/fail.log" 'nf_conntrack_max=1024' "client's fix is sized for its $N connections"
 # The per-namespace statistics count the SYNs conntrack dropped (hex, one row per CPU).
 drops=0
 while read -r -a col; do
@@ -71,6 +72,9 @@ lab_check_match "$LAB_DIR/explain-from.log" '(ETIMEDOUT|connect_timeout) x [0-9]
 	"c1m-doctor --explain --from explains the client's timeouts"
 lab_check_match "$LAB_DIR/explain-from.log" 'shown now by: conntrack_full' \
 	"c1m-doctor --explain --from ties them to the full conntrack table"
+# The fix is sized for the run the report describes (N = 400: the power of two at or above 2N), not for 1M.
+lab_check_match "$LAB_DIR/explain-from.log" 'nf_conntrack_max=1024' \
+	"c1m-doctor --explain --from sizes the conntrack fix for the run's $N connections"
 
 state=$LAB_DIR/root-tuning.saved
 lab_log "fix: tuning/apply --for $N in the root namespace (nf_conntrack_max is machine-wide)"
