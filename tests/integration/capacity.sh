@@ -11,9 +11,9 @@ n=${1:-1000000}
 apply="$C1M_SOURCE/tuning/apply"
 
 # The doctor exits 1 when a check fails; the plan is in its JSON either way.
-"$DOCTOR" --role both -n "$n" --json >"$T_DIR/doctor.json" 2>"$T_DIR/doctor.log" || [ $? = 1 ] ||
+"$C1M_DOCTOR" --role both -n "$n" --json >"$T_DIR/doctor.json" 2>"$T_DIR/doctor.log" || [ $? = 1 ] ||
 	t_fail "c1m-doctor --role both failed"
-"$DOCTOR" --role server -n "$n" --json >"$T_DIR/doctor-server.json" 2>>"$T_DIR/doctor.log" || [ $? = 1 ] ||
+"$C1M_DOCTOR" --role server -n "$n" --json >"$T_DIR/doctor-server.json" 2>>"$T_DIR/doctor.log" || [ $? = 1 ] ||
 	t_fail "c1m-doctor --role server failed"
 d_srv=$(jq -r '.workers_server' "$T_DIR/doctor-server.json")
 d_both_srv=$(jq -r '.workers_server' "$T_DIR/doctor.json")
@@ -22,20 +22,20 @@ d_both_cli=$(jq -r '.workers_client' "$T_DIR/doctor.json")
 [ "$d_srv" = "$d_both_srv" ] || t_fail "doctor: $d_srv server workers for role server, $d_both_srv for role both"
 t_log "c1m-doctor: $d_srv server + $d_both_cli client workers for $n"
 
-"$SERVER" --workers auto --max-connections "$n" --check >"$T_DIR/check.log" 2>&1 || [ $? = 1 ] ||
+"$C1M_SERVER" --workers auto --max-connections "$n" --check >"$T_DIR/check.log" 2>&1 || [ $? = 1 ] ||
 	t_fail "c1m-server --check failed"
 s_srv=$(sed -n 's/^workers needed: \([0-9]*\) server process.*/\1/p' "$T_DIR/check.log")
 [ -n "$s_srv" ] || t_fail "no 'workers needed' line in c1m-server --check"
 [ "$s_srv" = "$d_srv" ] || t_fail "c1m-server --workers auto plans $s_srv workers, the doctor $d_srv"
 t_log "c1m-server --workers auto --check: $s_srv"
 
-C1M_DOCTOR=$DOCTOR "$apply" --dry-run --for "$n" >"$T_DIR/apply.log" 2>&1 || t_fail "tuning/apply --dry-run failed"
+C1M_DOCTOR=$C1M_DOCTOR "$apply" --dry-run --for "$n" >"$T_DIR/apply.log" 2>&1 || t_fail "tuning/apply --dry-run failed"
 line=$(grep '^c1m runs ' "$T_DIR/apply.log" || true)
 [[ $line =~ ^c1m\ runs\ ([0-9]+)\ server\ \+\ ([0-9]+)\ client\ worker\ processes\ for\ $n\  ]] ||
 	t_fail "no 'c1m runs S server + C client worker processes for $n' line in tuning/apply: '$line'"
 [ "${BASH_REMATCH[1]}" = "$d_srv" ] && [ "${BASH_REMATCH[2]}" = "$d_both_cli" ] ||
 	t_fail "tuning/apply says $line; the doctor $d_srv server + $d_both_cli client"
-C1M_DOCTOR=$DOCTOR "$apply" --dry-run --for "$n" --role server >"$T_DIR/apply-server.log" 2>&1 ||
+C1M_DOCTOR=$C1M_DOCTOR "$apply" --dry-run --for "$n" --role server >"$T_DIR/apply-server.log" 2>&1 ||
 	t_fail "tuning/apply --dry-run --role server failed"
 grep -q "^c1m runs $d_srv server worker process" "$T_DIR/apply-server.log" ||
 	t_fail "tuning/apply --role server: $(grep '^c1m runs' "$T_DIR/apply-server.log" || echo 'no c1m runs line')"
