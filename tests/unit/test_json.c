@@ -174,6 +174,10 @@ static void test_read_numbers(void **state)
 	reader(&j, "-0.125");
 	assert_int_equal(json_r_double(&j, &d), 0);
 	assert_true(d == -0.125);
+	reader(&j, "1000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000.5");
+	assert_int_equal(json_r_double(&j, &d), 0);   /* longer than any stack copy: still a number */
+	assert_true(d > 9.9e89 && d < 1.1e90);
+	assert_int_equal(json_r_end(&j), 0);
 	reader(&j, "01");
 	assert_int_equal(json_r_number(&j, &v, &whole), -1);
 	assert_non_null(strstr(err, "leading zero"));

@@ -306,21 +306,24 @@ int json_r_number(struct json_r *j, uint64_t *v, bool *whole)
 int json_r_double(struct json_r *j, double *v)
 {
 	const char *from = j->p;
-	char tmp[64];
+	char tmp[64], *s = tmp;
 	uint64_t u;
 	bool whole;
 	size_t n;
 
 	if (json_r_number(j, &u, &whole) < 0)
 		return -1;
+	/* JSON puts no bound on a number's length, and strtod needs a NUL: copy it, to the heap if long. */
 	n = (size_t)(j->p - from);
-	if (n >= sizeof(tmp)) {
+	if (n >= sizeof(tmp) && (s = malloc(n + 1)) == NULL) {
 		j->p = from;
-		return json_r_fail(j, "number too long");
+		return json_r_fail(j, "out of memory for a long number");
 	}
-	memcpy(tmp, from, n);
-	tmp[n] = '\0';
-	*v = strtod(tmp, NULL);   /* the grammar was checked above; strtod only converts */
+	memcpy(s, from, n);
+	s[n] = '\0';
+	*v = strtod(s, NULL);   /* the grammar was checked above; strtod only converts */
+	if (s != tmp)
+		free(s);
 	return 0;
 }
 
