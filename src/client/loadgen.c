@@ -39,6 +39,7 @@
 #include <event2/util.h>
 
 #include "common/util/clock.h"
+#include "common/util/counter.h"
 #include "common/sys/procfs.h"
 #include "client/tbucket.h"
 
@@ -106,32 +107,11 @@ struct loadgen {
 	uint64_t deadline_ns;        /* end of the straggler wait */
 };
 
-/* Single-writer counter updates: relaxed atomic load and store, no read-modify-write needed. */
-static void st_add(uint64_t *c, uint64_t n)
-{
-	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
-}
-
-static void st_sub(uint64_t *c, uint64_t n)
-{
-	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) - n, __ATOMIC_RELAXED);
-}
-
-static void st_set(uint64_t *c, uint64_t v)
-{
-	__atomic_store_n(c, v, __ATOMIC_RELAXED);
-}
-
-static uint64_t ld(const uint64_t *c)
-{
-	return __atomic_load_n(c, __ATOMIC_RELAXED);
-}
-
 void loadgen_stats_init(struct loadgen_stats *st, uint64_t target)
 {
 	memset(st, 0, sizeof(*st));
-	st->target = target;
-	st->workers = 1;
+	counter_set(&st->target, target);
+	counter_set32(&st->workers, 1);
 	hist_init(&st->connect_us);
 	hist_init(&st->rtt_us);
 	loadgen_lat_init(&st->lat);
@@ -140,56 +120,81 @@ void loadgen_stats_init(struct loadgen_stats *st, uint64_t target)
 void loadgen_stats_init_sum(struct loadgen_stats *acc)
 {
 	loadgen_stats_init(acc, 0);
-	acc->workers = 0;
+	counter_set32(&acc->workers, 0);
+}
+
+/* Merge rules for times: the earliest that is set, and the latest, or 0 while any is not there yet. */
+static void merge_earliest(_Atomic uint64_t *dst, uint64_t v)
+{
+	uint64_t have = counter_get(dst);
+
+	if (v && (have == 0 || v < have))
+		counter_set(dst, v);
+}
+
+static void merge_latest(_Atomic uint64_t *dst, uint64_t v, bool first)
+{
+	uint64_t have = counter_get(dst);
+
+	counter_set(dst, first ? v : (v == 0 || have == 0 ? 0 : (v > have ? v : have)));
+}
+
+static void merge_least32(_Atomic uint32_t *dst, uint32_t v, bool first)
+{
+	if (first || v < counter_get32(dst))
+		counter_set32(dst, v);
+}
+
+static void merge_workers(_Atomic uint32_t *dst, const _Atomic uint32_t *src)
+{
+	uint32_t w = counter_get32(src);
+
+	counter_set32(dst, counter_get32(dst) + (w ? w : 1));
+}
+
+/* The kernel's numbers at the first failure of kind k: the earliest first failure's, else any. */
+static void merge_failure(struct loadgen_stats *dst, const struct loadgen_stats *src, unsigned k)
+{
+	uint64_t b = counter_get(&src->first_fail_ns[k]), a = counter_get(&dst->first_fail_ns[k]);
+	bool earlier = b && (a == 0 || b < a);
+
+	counter_add(&dst->failures[k], counter_get(&src->failures[k]));
+	if (earlier)
+		counter_set(&dst->first_fail_ns[k], b);
+	if ((earlier || !counter_get32(&dst->snap_valid[k])) && counter_acquire32(&src->snap_valid[k])) {
+		dst->snap[k] = src->snap[k];
+		counter_set32(&dst->snap_valid[k], 1);
+	}
 }
 
 void loadgen_stats_merge(struct loadgen_stats *dst, const struct loadgen_stats *src)
 {
 	unsigned k;
-	uint64_t a, b;
-	bool first = dst->workers == 0;
+	bool first = counter_get32(&dst->workers) == 0;
 
-	dst->target += ld(&src->target);
-	dst->started += ld(&src->started);
-	dst->connecting += ld(&src->connecting);
-	dst->echoing += ld(&src->echoing);
-	dst->open += ld(&src->open);
-	dst->established += ld(&src->established);
-	dst->echoed += ld(&src->echoed);
-	dst->failed += ld(&src->failed);
-	dst->failed_immediate += ld(&src->failed_immediate);
-	for (k = 0; k < DIAG_KIND_COUNT; k++) {
-		dst->failures[k] += ld(&src->failures[k]);
-		b = ld(&src->first_fail_ns[k]);
-		if (b && (dst->first_fail_ns[k] == 0 || b < dst->first_fail_ns[k])) {
-			dst->first_fail_ns[k] = b;
-			if (__atomic_load_n(&src->snap_valid[k], __ATOMIC_ACQUIRE)) {
-				dst->snap[k] = src->snap[k];
-				dst->snap_valid[k] = 1;
-			}
-		} else if (!dst->snap_valid[k] && __atomic_load_n(&src->snap_valid[k], __ATOMIC_ACQUIRE)) {
-			dst->snap[k] = src->snap[k];
-			dst->snap_valid[k] = 1;
-		}
-	}
-	if (dst->other_errno == 0)
-		dst->other_errno = __atomic_load_n(&src->other_errno, __ATOMIC_RELAXED);
-	if (dst->stop_signal == 0)
-		dst->stop_signal = __atomic_load_n(&src->stop_signal, __ATOMIC_RELAXED);
+	counter_add(&dst->target, counter_get(&src->target));
+	counter_add(&dst->started, counter_get(&src->started));
+	counter_add(&dst->connecting, counter_get(&src->connecting));
+	counter_add(&dst->echoing, counter_get(&src->echoing));
+	counter_add(&dst->open, counter_get(&src->open));
+	counter_add(&dst->established, counter_get(&src->established));
+	counter_add(&dst->echoed, counter_get(&src->echoed));
+	counter_add(&dst->failed, counter_get(&src->failed));
+	counter_add(&dst->failed_immediate, counter_get(&src->failed_immediate));
+	for (k = 0; k < DIAG_KIND_COUNT; k++)
+		merge_failure(dst, src, k);
+	if (counter_get_i32(&dst->other_errno) == 0)
+		counter_set_i32(&dst->other_errno, counter_get_i32(&src->other_errno));
+	if (counter_get_i32(&dst->stop_signal) == 0)
+		counter_set_i32(&dst->stop_signal, counter_get_i32(&src->stop_signal));
 	/* phase: the least advanced process; start: the earliest; ramp end and end: the latest, or 0 while
 	 * any process is not there yet */
-	a = __atomic_load_n(&src->phase, __ATOMIC_RELAXED);
-	if (first || a < dst->phase)
-		dst->phase = (uint32_t)a;
-	a = ld(&src->start_ns);
-	if (a && (dst->start_ns == 0 || a < dst->start_ns))
-		dst->start_ns = a;
-	a = ld(&src->ramp_end_ns);
-	dst->ramp_end_ns = first ? a : (a == 0 || dst->ramp_end_ns == 0 ? 0 : (a > dst->ramp_end_ns ? a : dst->ramp_end_ns));
-	a = ld(&src->end_ns);
-	dst->end_ns = first ? a : (a == 0 || dst->end_ns == 0 ? 0 : (a > dst->end_ns ? a : dst->end_ns));
-	dst->workers += src->workers ? src->workers : 1;
-	dst->pid = 0;
+	merge_least32(&dst->phase, counter_get32(&src->phase), first);
+	merge_earliest(&dst->start_ns, counter_get(&src->start_ns));
+	merge_latest(&dst->ramp_end_ns, counter_get(&src->ramp_end_ns), first);
+	merge_latest(&dst->end_ns, counter_get(&src->end_ns), first);
+	merge_workers(&dst->workers, &src->workers);
+	counter_set_i32(&dst->pid, 0);
 	hist_merge(&dst->connect_us, &src->connect_us);
 	hist_merge(&dst->rtt_us, &src->rtt_us);
 	loadgen_lat_merge(&dst->lat, &src->lat);
@@ -203,47 +208,37 @@ void loadgen_lat_init(struct loadgen_lat *l)
 
 void loadgen_lat_merge(struct loadgen_lat *dst, const struct loadgen_lat *src)
 {
-	bool first = dst->workers == 0;
-	uint64_t a;
-	uint32_t v;
+	bool first = counter_get32(&dst->workers) == 0;
 
-	v = __atomic_load_n(&src->step, __ATOMIC_ACQUIRE);
-	if (first || v < dst->step)
-		dst->step = v;
-	v = __atomic_load_n(&src->state, __ATOMIC_ACQUIRE);
-	if (first || v < dst->state)
-		dst->state = v;
-	dst->conns += ld(&src->conns);
-	dst->held += ld(&src->held);
-	dst->sent += ld(&src->sent);
-	dst->written += ld(&src->written);
-	dst->answered += ld(&src->answered);
-	dst->late += ld(&src->late);
-	dst->lost += ld(&src->lost);
-	dst->mismatched += ld(&src->mismatched);
-	dst->rss_base_bytes += ld(&src->rss_base_bytes);
-	dst->rss_bytes += ld(&src->rss_bytes);
-	a = ld(&src->send_lag_max_us);
-	if (a > dst->send_lag_max_us)
-		dst->send_lag_max_us = a;
-	a = ld(&src->start_ns);
-	if (a && (dst->start_ns == 0 || a < dst->start_ns))
-		dst->start_ns = a;
-	a = ld(&src->end_ns);
-	dst->end_ns = first ? a : (a == 0 || dst->end_ns == 0 ? 0 : (a > dst->end_ns ? a : dst->end_ns));
-	if (dst->mismatch_note[0] == '\0' && ld(&src->mismatched) > 0) {
+	merge_least32(&dst->step, counter_acquire32(&src->step), first);
+	merge_least32(&dst->state, counter_acquire32(&src->state), first);
+	counter_add(&dst->conns, counter_get(&src->conns));
+	counter_add(&dst->held, counter_get(&src->held));
+	counter_add(&dst->sent, counter_get(&src->sent));
+	counter_add(&dst->written, counter_get(&src->written));
+	counter_add(&dst->answered, counter_get(&src->answered));
+	counter_add(&dst->late, counter_get(&src->late));
+	counter_add(&dst->lost, counter_get(&src->lost));
+	counter_add(&dst->mismatched, counter_get(&src->mismatched));
+	counter_add(&dst->rss_base_bytes, counter_get(&src->rss_base_bytes));
+	counter_add(&dst->rss_bytes, counter_get(&src->rss_bytes));
+	counter_max(&dst->send_lag_max_us, counter_get(&src->send_lag_max_us));
+	merge_earliest(&dst->start_ns, counter_get(&src->start_ns));
+	merge_latest(&dst->end_ns, counter_get(&src->end_ns), first);
+	if (dst->mismatch_note[0] == '\0' && counter_get(&src->mismatched) > 0) {
 		memcpy(dst->mismatch_note, src->mismatch_note, sizeof(dst->mismatch_note));
 		dst->mismatch_note[sizeof(dst->mismatch_note) - 1] = '\0';
 	}
-	dst->workers += src->workers ? src->workers : 1;
+	merge_workers(&dst->workers, &src->workers);
 	hist_merge(&dst->rtt_us, &src->rtt_us);
 }
 
 uint64_t loadgen_lat_in_flight(const struct loadgen_lat *l)
 {
-	uint64_t done = l->answered + l->late + l->lost;
+	uint64_t done = counter_get(&l->answered) + counter_get(&l->late) + counter_get(&l->lost);
+	uint64_t sent = counter_get(&l->sent);
 
-	return l->sent > done ? l->sent - done : 0;
+	return sent > done ? sent - done : 0;
 }
 
 static uint64_t share(uint64_t total, unsigned parts, unsigned index)
@@ -288,7 +283,9 @@ size_t loadgen_format_line(uint64_t n, char *buf, size_t len)
 
 bool loadgen_success(const struct loadgen_stats *st)
 {
-	return st->target > 0 && st->echoed == st->target && st->failed == 0;
+	uint64_t target = counter_get(&st->target);
+
+	return target > 0 && counter_get(&st->echoed) == target && counter_get(&st->failed) == 0;
 }
 
 static void schedule_pump(struct loadgen *lg, uint64_t delay_ns)
@@ -315,7 +312,7 @@ static void capture_context(struct loadgen *lg, enum diag_kind k)
 		lg->reserve_fd = -1;
 	}
 	kstate_read(&lg->st->snap[k]);
-	__atomic_store_n(&lg->st->snap_valid[k], 1, __ATOMIC_RELEASE);
+	counter_publish32(&lg->st->snap_valid[k], 1);
 	lg->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
@@ -325,14 +322,14 @@ static void record_failure(struct loadgen *lg, enum diag_kind k, int e, bool imm
 
 	if (k >= DIAG_KIND_COUNT)
 		k = DIAG_OTHER;
-	st_add(&st->failed, 1);
+	counter_add(&st->failed, 1);
 	if (immediate)
-		st_add(&st->failed_immediate, 1);
-	st_add(&st->failures[k], 1);
-	if (k == DIAG_OTHER && st->other_errno == 0)
-		__atomic_store_n(&st->other_errno, e, __ATOMIC_RELAXED);
-	if (ld(&st->first_fail_ns[k]) == 0) {
-		st_set(&st->first_fail_ns[k], clock_now_ns());
+		counter_add(&st->failed_immediate, 1);
+	counter_add(&st->failures[k], 1);
+	if (k == DIAG_OTHER && counter_get_i32(&st->other_errno) == 0)
+		counter_set_i32(&st->other_errno, e);
+	if (counter_get(&st->first_fail_ns[k]) == 0) {
+		counter_set(&st->first_fail_ns[k], clock_now_ns());
 		capture_context(lg, k);
 	}
 }
@@ -348,7 +345,7 @@ static bool latency_mode(const struct loadgen *lg)
 
 static void publish_state(struct loadgen *lg, enum loadgen_step_state s)
 {
-	__atomic_store_n(&lg->st->lat.state, (uint32_t)s, __ATOMIC_RELEASE);
+	counter_publish32(&lg->st->lat.state, (uint32_t)s);
 }
 
 /* Called whenever an attempt resolves: decides the end of the ramp and of the hold. In a latency phase
@@ -363,8 +360,8 @@ static void check_progress(struct loadgen *lg)
 		if (lg->step == 0 || lg->ramp_over || lg->next < lg->goal || lg->in_flight > 0)
 			return;
 		lg->ramp_over = true;
-		st_set(&lg->st->ramp_end_ns, clock_now_ns());
-		__atomic_store_n(&lg->st->phase, LOADGEN_HOLD, __ATOMIC_RELAXED);
+		counter_set(&lg->st->ramp_end_ns, clock_now_ns());
+		counter_set32(&lg->st->phase, LOADGEN_HOLD);
 		publish_state(lg, LOADGEN_STEP_READY);
 		return;
 	}
@@ -372,8 +369,8 @@ static void check_progress(struct loadgen *lg)
 		if (lg->next < lg->goal || lg->in_flight > 0)
 			return;
 		lg->ramp_over = true;
-		st_set(&lg->st->ramp_end_ns, clock_now_ns());
-		__atomic_store_n(&lg->st->phase, LOADGEN_HOLD, __ATOMIC_RELAXED);
+		counter_set(&lg->st->ramp_end_ns, clock_now_ns());
+		counter_set32(&lg->st->phase, LOADGEN_HOLD);
 		if (lg->cfg.hold_ms > 0 && lg->nconns > 0) {
 			/* with a shared deadline, look at it at once */
 			tv = clock_timeval_ms(lg->cfg.hold_until_ns ? 0 : lg->cfg.hold_ms);
@@ -390,13 +387,13 @@ static void conn_set_state(struct conn *c, enum conn_state to)
 	struct loadgen_stats *st = c->lg->st;
 
 	if (c->state == CONN_CONNECTING && to == CONN_ECHOING) {
-		st_sub(&st->connecting, 1);
-		st_add(&st->echoing, 1);
-		st_add(&st->established, 1);
+		counter_sub(&st->connecting, 1);
+		counter_add(&st->echoing, 1);
+		counter_add(&st->established, 1);
 	} else if (c->state == CONN_ECHOING && to == CONN_HOLDING) {
-		st_sub(&st->echoing, 1);
-		st_add(&st->open, 1);
-		st_add(&st->echoed, 1);
+		counter_sub(&st->echoing, 1);
+		counter_add(&st->open, 1);
+		counter_add(&st->echoed, 1);
 		c->lg->in_flight--;
 	} else if (c->state == CONN_HOLDING && to == CONN_ACTIVE) {
 		c->u.ph.wr_seq = 0;
@@ -425,22 +422,22 @@ static void conn_free(struct conn **cp)
 	lg = c->lg;
 	switch (c->state) {
 	case CONN_CONNECTING:
-		st_sub(&lg->st->connecting, 1);
+		counter_sub(&lg->st->connecting, 1);
 		lg->in_flight--;
 		bufferevent_free(c->io.bev);
 		break;
 	case CONN_ECHOING:
-		st_sub(&lg->st->echoing, 1);
+		counter_sub(&lg->st->echoing, 1);
 		lg->in_flight--;
 		bufferevent_free(c->io.bev);
 		break;
 	case CONN_ACTIVE:
 		due = sched_conn_due(&lg->sched, c->slot, lg->next_msg);
 		if (due > c->u.ph.rd_seq)
-			st_add(&lg->st->lat.lost, due - c->u.ph.rd_seq);
+			counter_add(&lg->st->lat.lost, due - c->u.ph.rd_seq);
 		/* fall through */
 	case CONN_HOLDING:
-		st_sub(&lg->st->open, 1);
+		counter_sub(&lg->st->open, 1);
 		event_free(c->io.ev);
 		break;
 	}
@@ -523,10 +520,9 @@ static int conn_write(struct conn *c, uint64_t now)
 			break;  /* the socket buffer is full */
 		c->wr_off = 0;
 		c->u.ph.wr_seq++;
-		st_add(&lat->written, 1);
+		counter_add(&lat->written, 1);
 		lag = now > f.sched_ns ? (now - f.sched_ns) / CLOCK_NS_PER_US : 0;
-		if (lag > ld(&lat->send_lag_max_us))
-			st_set(&lat->send_lag_max_us, lag);
+		counter_max(&lat->send_lag_max_us, lag);
 	}
 	return set_want_write(c, c->u.ph.wr_seq < due);
 }
@@ -563,7 +559,7 @@ static void conn_read_phase(struct conn *c)
 		sent_bytes = (uint64_t)c->u.ph.wr_seq * MATCH_FRAME_LEN + c->wr_off;
 		ms = match_feed(&rx, &f, sent_bytes, buf + pos, (size_t)n - pos, &used);
 		if (ms == MATCH_MISMATCH || ms == MATCH_EXTRA) {
-			if (ld(&lat->mismatched) == 0) {
+			if (counter_get(&lat->mismatched) == 0) {
 				if (ms == MATCH_MISMATCH)
 					match_explain(&f, c->matched + (unsigned)used, (unsigned char)buf[pos + used],
 						      lat->mismatch_note, sizeof(lat->mismatch_note));
@@ -572,7 +568,7 @@ static void conn_read_phase(struct conn *c)
 						 "connection %llu: %zu reply bytes beyond everything sent",
 						 (unsigned long long)c->id, (size_t)n - pos - used);
 			}
-			st_add(&lat->mismatched, 1);
+			counter_add(&lat->mismatched, 1);
 			conn_fail(c, DIAG_ECHO_MISMATCH, 0);
 			return;
 		}
@@ -582,10 +578,10 @@ static void conn_read_phase(struct conn *c)
 		if (ms == MATCH_FRAME) {
 			rtt_ns = now > f.sched_ns ? now - f.sched_ns : 0;
 			if (rtt_ns > (uint64_t)lg->cfg.reply_timeout_ms * CLOCK_NS_PER_MS) {
-				st_add(&lat->late, 1);
+				counter_add(&lat->late, 1);
 			} else {
 				hist_record(&lat->rtt_us, rtt_ns / CLOCK_NS_PER_US);
-				st_add(&lat->answered, 1);
+				counter_add(&lat->answered, 1);
 			}
 		}
 	}
@@ -655,10 +651,10 @@ static void phase_tick(struct loadgen *lg)
 		due = limit;
 	while (lg->next_msg < due) {
 		j = lg->next_msg++;
-		st_add(&lat->sent, 1);
+		counter_add(&lat->sent, 1);
 		c = lg->conns[sched_conn_of(&lg->sched, j)];
 		if (!c || c->state != CONN_ACTIVE) {
-			st_add(&lat->lost, 1);
+			counter_add(&lat->lost, 1);
 			continue;
 		}
 		if (!c->want_write)   /* else it is behind and writes its backlog when writable */
@@ -679,8 +675,8 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 static void phase_begin(struct loadgen *lg, uint64_t t0)
 {
 	struct loadgen_lat *lat = &lg->st->lat;
-	uint64_t conns = __atomic_load_n(&lg->cfg.ctl->step_conns, __ATOMIC_RELAXED), i, held = 0;
-	uint64_t rate = __atomic_load_n(&lg->cfg.ctl->msg_rate, __ATOMIC_RELAXED);
+	uint64_t conns = counter_get(&lg->cfg.ctl->step_conns), i, held = 0;
+	uint64_t rate = counter_get(&lg->cfg.ctl->msg_rate);
 	unsigned workers = lg->cfg.workers ? lg->cfg.workers : 1;
 
 	if (sched_init(&lg->sched, rate ? rate : lg->cfg.msg_rate, lg->cfg.duration_ms, conns, workers,
@@ -695,9 +691,9 @@ static void phase_begin(struct loadgen *lg, uint64_t t0)
 			conn_set_state(lg->conns[i], CONN_ACTIVE);
 			held++;
 		}
-	st_set(&lat->conns, lg->sched.local_conns);
-	st_set(&lat->held, held);
-	st_set(&lat->start_ns, t0);
+	counter_set(&lat->conns, lg->sched.local_conns);
+	counter_set(&lat->held, held);
+	counter_set(&lat->start_ns, t0);
 	lg->phase_on = true;
 	publish_state(lg, LOADGEN_STEP_RUN);
 	phase_tick(lg);
@@ -726,8 +722,8 @@ static void phase_end(struct loadgen *lg, uint64_t now)
 		conn_set_state(c, CONN_HOLDING);
 	}
 	lg->phase_on = false;
-	st_set(&lat->rss_bytes, procfs_rss_bytes(&lg->rss));
-	st_set(&lat->end_ns, now);
+	counter_set(&lat->rss_bytes, procfs_rss_bytes(&lg->rss));
+	counter_set(&lat->end_ns, now);
 	publish_state(lg, LOADGEN_STEP_DONE);
 }
 
@@ -735,20 +731,20 @@ static void phase_end(struct loadgen *lg, uint64_t now)
 static void begin_step(struct loadgen *lg, uint32_t step)
 {
 	struct loadgen_lat *lat = &lg->st->lat;
-	uint64_t conns = __atomic_load_n(&lg->cfg.ctl->step_conns, __ATOMIC_RELAXED), rss_base;
+	uint64_t conns = counter_get(&lg->cfg.ctl->step_conns), rss_base;
 	unsigned workers = lg->cfg.workers ? lg->cfg.workers : 1;
 	uint64_t goal = sched_share(conns, workers, lg->cfg.index);
 
-	rss_base = ld(&lat->rss_base_bytes);
+	rss_base = counter_get(&lat->rss_base_bytes);
 	/* the supervisor reads lat only after this process has published the new step below */
 	loadgen_lat_init(lat);
-	st_set(&lat->rss_base_bytes, rss_base);
+	counter_set(&lat->rss_base_bytes, rss_base);
 	publish_state(lg, LOADGEN_STEP_RAMP);
-	__atomic_store_n(&lat->step, step, __ATOMIC_RELEASE);
+	counter_publish32(&lat->step, step);
 	lg->step = step;
 	lg->goal = goal < lg->cfg.target ? goal : lg->cfg.target;
 	lg->ramp_over = false;
-	__atomic_store_n(&lg->st->phase, LOADGEN_RAMP, __ATOMIC_RELAXED);
+	counter_set32(&lg->st->phase, LOADGEN_RAMP);
 	pump(lg);
 }
 
@@ -756,8 +752,8 @@ static void begin_step(struct loadgen *lg, uint32_t step)
 static void ctl_poll(struct loadgen *lg)
 {
 	const struct loadgen_ctl *ctl = lg->cfg.ctl;
-	uint32_t step = __atomic_load_n(&ctl->step, __ATOMIC_ACQUIRE);
-	uint32_t state = __atomic_load_n(&lg->st->lat.state, __ATOMIC_RELAXED);
+	uint32_t step = counter_acquire32(&ctl->step);
+	uint32_t state = counter_get32(&lg->st->lat.state);
 	uint64_t t0, until;
 
 	if (lg->finished || lg->phase_on)
@@ -769,14 +765,14 @@ static void ctl_poll(struct loadgen *lg)
 	if (step == 0)
 		return;
 	/* The end can also come while READY: the coordinator skips a phase when no connection is held. */
-	if (state >= LOADGEN_STEP_READY && __atomic_load_n(&ctl->end, __ATOMIC_ACQUIRE)) {
-		until = lg->cfg.hold_until_ns ? __atomic_load_n(lg->cfg.hold_until_ns, __ATOMIC_ACQUIRE) : 1;
+	if (state >= LOADGEN_STEP_READY && counter_acquire32(&ctl->end)) {
+		until = lg->cfg.hold_until_ns ? counter_acquire(lg->cfg.hold_until_ns) : 1;
 		if (until && clock_now_ns() >= until)
 			finish(lg);
 		return;
 	}
 	if (state == LOADGEN_STEP_READY) {
-		t0 = __atomic_load_n(&ctl->start_ns, __ATOMIC_ACQUIRE);
+		t0 = counter_acquire(&ctl->start_ns);
 		if (t0)
 			phase_begin(lg, t0);
 	}
@@ -912,7 +908,7 @@ static struct conn *conn_new(struct loadgen *lg, int fd, uint64_t index, uint64_
 	lg->conns[index] = c;
 	lg->nconns++;
 	lg->in_flight++;
-	st_add(&lg->st->connecting, 1);
+	counter_add(&lg->st->connecting, 1);
 	return c;
 nomem:
 	if (c && c->io.bev)
@@ -930,7 +926,7 @@ static void start_one(struct loadgen *lg)
 	struct sockaddr_in sa;
 	int fd, one = 1, e;
 
-	st_add(&lg->st->started, 1);
+	counter_add(&lg->st->started, 1);
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		e = errno;
@@ -1009,7 +1005,7 @@ static void hold_timer_cb(evutil_socket_t fd, short what, void *arg)
 		finish(lg);
 		return;
 	}
-	until = __atomic_load_n(lg->cfg.hold_until_ns, __ATOMIC_ACQUIRE);
+	until = counter_acquire(lg->cfg.hold_until_ns);
 	now = clock_now_ns();
 	if (until != 0 && now >= until) {
 		finish(lg);
@@ -1039,7 +1035,7 @@ static void finish(struct loadgen *lg)
 	lg->finished = true;
 	if (!lg->ramp_over) {
 		lg->ramp_over = true;
-		st_set(&lg->st->ramp_end_ns, clock_now_ns());
+		counter_set(&lg->st->ramp_end_ns, clock_now_ns());
 	}
 	event_del(lg->pump_ev);
 	event_del(lg->hold_ev);
@@ -1049,10 +1045,10 @@ static void finish(struct loadgen *lg)
 	if (lg->phase_on) {  /* stopped by a signal in a phase */
 		lg->phase_on = false;
 		event_del(lg->tick_ev);
-		st_set(&lg->st->lat.end_ns, clock_now_ns());
+		counter_set(&lg->st->lat.end_ns, clock_now_ns());
 	}
-	st_set(&lg->st->end_ns, clock_now_ns());
-	__atomic_store_n(&lg->st->phase, LOADGEN_DONE, __ATOMIC_RELAXED);
+	counter_set(&lg->st->end_ns, clock_now_ns());
+	counter_set32(&lg->st->phase, LOADGEN_DONE);
 	event_base_loopexit(lg->base, NULL);
 }
 
@@ -1121,11 +1117,11 @@ nomem:
 
 void loadgen_start(struct loadgen *lg)
 {
-	st_set(&lg->st->target, lg->cfg.target);
-	lg->st->pid = (int32_t)getpid();
-	st_set(&lg->st->start_ns, clock_now_ns());
-	__atomic_store_n(&lg->st->phase, LOADGEN_RAMP, __ATOMIC_RELAXED);
-	st_set(&lg->st->lat.rss_base_bytes, procfs_rss_bytes(&lg->rss));
+	counter_set(&lg->st->target, lg->cfg.target);
+	counter_set_i32(&lg->st->pid, (int32_t)getpid());
+	counter_set(&lg->st->start_ns, clock_now_ns());
+	counter_set32(&lg->st->phase, LOADGEN_RAMP);
+	counter_set(&lg->st->lat.rss_base_bytes, procfs_rss_bytes(&lg->rss));
 	if (lg->cfg.ctl) {
 		struct timeval tv = clock_timeval_ms(LOADGEN_CTL_POLL_MS);
 
@@ -1138,8 +1134,8 @@ void loadgen_start(struct loadgen *lg)
 
 void loadgen_stop(struct loadgen *lg, int sig)
 {
-	if (sig && !lg->finished && lg->st->stop_signal == 0)
-		__atomic_store_n(&lg->st->stop_signal, sig, __ATOMIC_RELAXED);
+	if (sig && !lg->finished && counter_get_i32(&lg->st->stop_signal) == 0)
+		counter_set_i32(&lg->st->stop_signal, sig);
 	finish(lg);
 }
 

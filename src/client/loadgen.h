@@ -17,6 +17,7 @@
 #ifndef C1M_LOADGEN_H
 #define C1M_LOADGEN_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -42,12 +43,12 @@
 
 /* Control of the latency phase in memory shared by the coordinator (its only writer) and the workers. */
 struct loadgen_ctl {
-	uint64_t step_conns;         /* connections of the current step, all workers */
-	uint64_t msg_rate;           /* messages per second of the current step's phase, all workers
+	_Atomic uint64_t step_conns;         /* connections of the current step, all workers */
+	_Atomic uint64_t msg_rate;           /* messages per second of the current step's phase, all workers
 	                                (a rate sweep changes it per step; 0 = cfg.msg_rate) */
-	uint64_t start_ns;           /* clock_now_ns() t0 of the step's phase; 0 = not yet */
-	uint32_t step;               /* current step, from 1; stored last, with release ordering */
-	uint32_t end;                /* 1 = no more steps: hold until *hold_until_ns, then finish */
+	_Atomic uint64_t start_ns;           /* clock_now_ns() t0 of the step's phase; 0 = not yet */
+	_Atomic uint32_t step;               /* current step, from 1; stored last, with release ordering */
+	_Atomic uint32_t end;                /* 1 = no more steps: hold until *hold_until_ns, then finish */
 };
 
 /* Where a worker is in the current step (struct loadgen_lat.state). */
@@ -71,7 +72,7 @@ struct loadgen_config {
 	unsigned connect_timeout_ms; /* connect deadline */
 	unsigned echo_timeout_ms;    /* echo deadline after the line was sent */
 	uint64_t hold_ms;            /* hold after the ramp; 0 = until loadgen_stop() */
-	const uint64_t *hold_until_ns; /* shared with a supervisor: when hold_ms > 0, hold until this
+	const _Atomic uint64_t *hold_until_ns; /* shared with a supervisor: when hold_ms > 0, hold until this
 	                                  clock_now_ns() deadline, which the supervisor sets (0 = not yet)
 	                                  once every process has ramped, so all N are open at the same
 	                                  time; NULL = hold hold_ms from this process's own ramp end.
@@ -94,22 +95,22 @@ enum loadgen_phase {
 
 /* Latency phase results of one process for one step (or their merge). Single writer, like the stats. */
 struct loadgen_lat {
-	uint32_t step;               /* step these numbers belong to (0 = none yet) */
-	uint32_t state;              /* enum loadgen_step_state; min over a merge */
-	uint32_t workers;            /* processes merged into this struct */
-	uint64_t conns;              /* connections the schedule addresses (the step's share) */
-	uint64_t held;               /* of those, open when the phase began */
-	uint64_t sent;               /* messages whose scheduled time came (written, queued or lost) */
-	uint64_t written;            /* messages written completely */
-	uint64_t answered;           /* replies verified within the timeout: the RTT histogram's count */
-	uint64_t late;               /* replies verified after the timeout */
-	uint64_t lost;               /* messages never answered: connection gone, or no reply by the end */
-	uint64_t mismatched;         /* replies that differed from what was sent (connection closed) */
-	uint64_t start_ns;           /* t0 (earliest over a merge) */
-	uint64_t end_ns;             /* end of the phase incl. the straggler wait (latest), 0 = running */
-	uint64_t send_lag_max_us;    /* largest delay from a message's scheduled time to its write */
-	uint64_t rss_base_bytes;     /* resident memory when the process started its ramp (summed) */
-	uint64_t rss_bytes;          /* resident memory at the end of the phase (summed) */
+	_Atomic uint32_t step;               /* step these numbers belong to (0 = none yet) */
+	_Atomic uint32_t state;              /* enum loadgen_step_state; min over a merge */
+	_Atomic uint32_t workers;            /* processes merged into this struct */
+	_Atomic uint64_t conns;              /* connections the schedule addresses (the step's share) */
+	_Atomic uint64_t held;               /* of those, open when the phase began */
+	_Atomic uint64_t sent;               /* messages whose scheduled time came (written, queued or lost) */
+	_Atomic uint64_t written;            /* messages written completely */
+	_Atomic uint64_t answered;           /* replies verified within the timeout: the RTT histogram's count */
+	_Atomic uint64_t late;               /* replies verified after the timeout */
+	_Atomic uint64_t lost;               /* messages never answered: connection gone, or no reply by the end */
+	_Atomic uint64_t mismatched;         /* replies that differed from what was sent (connection closed) */
+	_Atomic uint64_t start_ns;           /* t0 (earliest over a merge) */
+	_Atomic uint64_t end_ns;             /* end of the phase incl. the straggler wait (latest), 0 = running */
+	_Atomic uint64_t send_lag_max_us;    /* largest delay from a message's scheduled time to its write */
+	_Atomic uint64_t rss_base_bytes;     /* resident memory when the process started its ramp (summed) */
+	_Atomic uint64_t rss_bytes;          /* resident memory at the end of the phase (summed) */
 	char mismatch_note[MATCH_NOTE_LEN]; /* the first mismatch in words, "" if none */
 	struct hist rtt_us;          /* scheduled send to verified reply, microseconds (answered only) */
 };
@@ -117,26 +118,26 @@ struct loadgen_lat {
 /* Counters of one process. Written only by its loadgen with relaxed atomic stores; read with
  * loadgen_stats_merge (relaxed atomic loads). Gauges go up and down, the rest only up. */
 struct loadgen_stats {
-	uint64_t target;             /* connections this process was asked for */
-	uint64_t started;            /* connect attempts begun (socket() called) */
-	uint64_t connecting;         /* gauge: between connect() and the handshake */
-	uint64_t echoing;            /* gauge: connected, echo not verified yet */
-	uint64_t open;               /* gauge: echoed and held open */
-	uint64_t established;        /* handshakes completed */
-	uint64_t echoed;             /* echoes verified */
-	uint64_t failed;             /* attempts or connections that failed, each counted once */
-	uint64_t failed_immediate;   /* of those, failed synchronously in socket()/bind()/connect() */
-	uint64_t failures[DIAG_KIND_COUNT];      /* failures per kind */
-	uint64_t first_fail_ns[DIAG_KIND_COUNT]; /* clock_now_ns() of the first failure per kind, 0 = none */
-	int32_t  other_errno;        /* errno of the first DIAG_OTHER failure, 0 = none */
-	int32_t  pid;                /* process id of the writer */
-	int32_t  stop_signal;        /* signal that stopped this process early, 0 = none */
-	uint32_t phase;              /* enum loadgen_phase */
-	uint32_t workers;            /* merges into this struct (1 for one process's own stats) */
-	uint64_t start_ns;           /* clock_now_ns() when the ramp began */
-	uint64_t ramp_end_ns;        /* when every attempt had resolved (or the run was stopped), 0 = not yet */
-	uint64_t end_ns;             /* when everything was closed, 0 = not yet */
-	uint32_t snap_valid[DIAG_KIND_COUNT];    /* snap[k] holds the kernel's numbers at the first failure of k */
+	_Atomic uint64_t target;             /* connections this process was asked for */
+	_Atomic uint64_t started;            /* connect attempts begun (socket() called) */
+	_Atomic uint64_t connecting;         /* gauge: between connect() and the handshake */
+	_Atomic uint64_t echoing;            /* gauge: connected, echo not verified yet */
+	_Atomic uint64_t open;               /* gauge: echoed and held open */
+	_Atomic uint64_t established;        /* handshakes completed */
+	_Atomic uint64_t echoed;             /* echoes verified */
+	_Atomic uint64_t failed;             /* attempts or connections that failed, each counted once */
+	_Atomic uint64_t failed_immediate;   /* of those, failed synchronously in socket()/bind()/connect() */
+	_Atomic uint64_t failures[DIAG_KIND_COUNT];      /* failures per kind */
+	_Atomic uint64_t first_fail_ns[DIAG_KIND_COUNT]; /* clock_now_ns() of the first failure per kind, 0 = none */
+	_Atomic int32_t other_errno;        /* errno of the first DIAG_OTHER failure, 0 = none */
+	_Atomic int32_t pid;                /* process id of the writer */
+	_Atomic int32_t stop_signal;        /* signal that stopped this process early, 0 = none */
+	_Atomic uint32_t phase;              /* enum loadgen_phase */
+	_Atomic uint32_t workers;            /* merges into this struct (1 for one process's own stats) */
+	_Atomic uint64_t start_ns;           /* clock_now_ns() when the ramp began */
+	_Atomic uint64_t ramp_end_ns;        /* when every attempt had resolved (or the run was stopped), 0 = not yet */
+	_Atomic uint64_t end_ns;             /* when everything was closed, 0 = not yet */
+	_Atomic uint32_t snap_valid[DIAG_KIND_COUNT];    /* snap[k] holds the kernel's numbers at the first failure of k */
 	struct kstate snap[DIAG_KIND_COUNT];
 	struct hist connect_us;      /* connect() to handshake complete, microseconds */
 	struct hist rtt_us;          /* line written to echo verified, microseconds */
