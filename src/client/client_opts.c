@@ -3,13 +3,13 @@
  * the offending value, and the function can be called any number of times from the tests. */
 #include "client/client_opts.h"
 
+#include "common/model/capacity.h"
+#include "common/util/num.h"
+
 #include "client/findmax.h"
 #include "client/sched.h"
 
-#include <errno.h>
-#include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 static const char usage[] =
@@ -44,6 +44,7 @@ static const char usage[] =
 	"  --step N                connections added per step (default 20% of -n)\n"
 	"  -q, --quiet             no progress lines\n"
 	"  -h, --help              this text\n"
+	"SEC and SECONDS are seconds with up to 3 decimals (0.5, 2.125); --timeout and --slo are whole ms\n"
 	"exit status: 0 all N established and echoed (and, with --msg-rate, p99 within --slo and no message\n"
 	"lost; with --find-max, at every step up to -n; with a sweep, at every rate), 1 otherwise, 2 bad usage\n";
 
@@ -52,62 +53,17 @@ const char *client_opts_usage(void)
 	return usage;
 }
 
+/* A whole number in lo..hi; the message names the flag, then util/num's phrase with the value. */
 static int parse_u64(const char *flag, const char *s, uint64_t lo, uint64_t hi, uint64_t *out, char *err,
 		     size_t errlen)
 {
-	char *end;
-	unsigned long long v;
+	char why[160];
 
-	errno = 0;
-	if (*s == '\0' || *s == '-' || *s == '+' || *s == ' ')
-		goto bad;
-	v = strtoull(s, &end, 10);
-	if (errno || *end != '\0')
-		goto bad;
-	if (v < lo || v > hi) {
-		snprintf(err, errlen, "%s: %s is out of range %llu..%llu", flag, s, (unsigned long long)lo,
-			 (unsigned long long)hi);
+	if (num_parse_u64(s, lo, hi, out, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "%s: %s", flag, why);
 		return -1;
 	}
-	*out = v;
 	return 0;
-bad:
-	snprintf(err, errlen, "%s: '%s' is not a whole number", flag, s);
-	return -1;
-}
-
-static int parse_uint(const char *flag, const char *s, unsigned lo, unsigned hi, unsigned *out, char *err,
-		      size_t errlen)
-{
-	uint64_t v;
-
-	if (parse_u64(flag, s, lo, hi, &v, err, errlen) < 0)
-		return -1;
-	*out = (unsigned)v;
-	return 0;
-}
-
-/* Seconds, possibly fractional ("0.5"), into milliseconds. */
-static int parse_seconds(const char *flag, const char *s, double max_s, uint64_t *ms, char *err, size_t errlen)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	if (*s == '\0' || *s == ' ')
-		goto bad;
-	v = strtod(s, &end);
-	if (errno || *end != '\0' || !isfinite(v) || v < 0)
-		goto bad;
-	if (v > max_s) {
-		snprintf(err, errlen, "%s: %s seconds is more than the maximum of %.0f", flag, s, max_s);
-		return -1;
-	}
-	*ms = (uint64_t)llround(v * 1000.0);
-	return 0;
-bad:
-	snprintf(err, errlen, "%s: '%s' is not a number of seconds", flag, s);
-	return -1;
 }
 
 static void set_defaults(struct client_options *o)
@@ -206,20 +162,89 @@ static int parse_rates(const char *flag, const char *v, struct client_options *o
 	return 0;
 }
 
+/* The flags that take one number: whole, or seconds with up to three decimals kept in milliseconds. */
+static const struct opt_num {
+	enum opt_id id;
+	bool seconds;                /* seconds (num_parse_ms), else a whole number */
+	uint64_t lo, hi;             /* range; milliseconds for seconds */
+} opt_nums[] = {
+	{ OPT_N, false, 1, CLIENT_MAX_TARGET },
+	{ OPT_PORT, false, 1, 65535 },
+	{ OPT_PORTS, false, 1, 65535 },
+	{ OPT_RATE, false, 0, 100000000 },
+	{ OPT_CONC, false, 1, 10000000 },
+	{ OPT_HOLD, true, 0, UINT64_C(365) * 86400000 },
+	{ OPT_CTIMEOUT, true, 1, 3600000 },
+	{ OPT_ETIMEOUT, true, 1, 3600000 },
+	{ OPT_PROGRESS, true, 0, 3600000 },
+	{ OPT_DURATION, true, 1, SCHED_MAX_DURATION_MS },
+	{ OPT_RTIMEOUT, false, 1, 3600000 },   /* milliseconds, whole */
+	{ OPT_SLO, false, 1, 3600000 },        /* milliseconds, whole */
+	{ OPT_STEP, false, 1, CLIENT_MAX_TARGET },
+};
+
+static void store(struct client_options *o, enum opt_id id, uint64_t v)
+{
+	switch (id) {
+	case OPT_N: o->target = v; break;
+	case OPT_PORT: o->port_base = (unsigned)v; break;
+	case OPT_PORTS: o->ports = (unsigned)v; break;
+	case OPT_RATE: o->rate = v; break;
+	case OPT_CONC: o->concurrency = (unsigned)v; o->concurrency_set = true; break;
+	case OPT_HOLD: o->hold_ms = v; break;
+	case OPT_CTIMEOUT: o->connect_timeout_ms = (unsigned)v; break;
+	case OPT_ETIMEOUT: o->echo_timeout_ms = (unsigned)v; break;
+	case OPT_PROGRESS: o->progress_ms = (unsigned)v; break;
+	case OPT_DURATION: o->duration_ms = v; o->duration_set = true; break;
+	case OPT_RTIMEOUT: o->reply_timeout_ms = (unsigned)v; o->reply_timeout_set = true; break;
+	case OPT_SLO: o->slo_ms = (unsigned)v; o->slo_set = true; break;
+	case OPT_STEP: o->step = v; o->step_set = true; break;
+	default: break;
+	}
+}
+
+/* 0 and the value stored, 1 when id is not a numeric flag, -1 with err. */
+static int apply_num(struct client_options *o, enum opt_id id, const char *flag, const char *v, char *err,
+		     size_t errlen)
+{
+	const struct opt_num *n = NULL;
+	char why[160];
+	uint64_t x = 0;
+	size_t i;
+
+	for (i = 0; i < sizeof(opt_nums) / sizeof(opt_nums[0]); i++)
+		if (opt_nums[i].id == id)
+			n = &opt_nums[i];
+	if (n == NULL)
+		return 1;
+	if (!n->seconds) {
+		if (parse_u64(flag, v, n->lo, n->hi, &x, err, errlen) < 0)
+			return -1;
+		store(o, id, x);
+		return 0;
+	}
+	if (num_parse_ms(v, n->hi, &x, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "%s: %s", flag, why);
+		return -1;
+	}
+	if (x < n->lo) {
+		snprintf(err, errlen, "%s: %s is too short (at least 0.001 seconds)", flag, v);
+		return -1;
+	}
+	store(o, id, x);
+	return 0;
+}
+
 static int apply(struct client_options *o, enum opt_id id, const char *flag, const char *v, char *err,
 		 size_t errlen)
 {
-	uint64_t ms;
-	unsigned u;
+	uint64_t u;
 	char why[160];
+	int rc = apply_num(o, id, flag, v, err, errlen);
 
+	if (rc <= 0)
+		return rc;
 	switch (id) {
-	case OPT_N:
-		return parse_u64(flag, v, 1, CLIENT_MAX_TARGET, &o->target, err, errlen);
-	case OPT_PORT:
-		return parse_uint(flag, v, 1, 65535, &o->port_base, err, errlen);
-	case OPT_PORTS:
-		return parse_uint(flag, v, 1, 65535, &o->ports, err, errlen);
 	case OPT_SOURCES:
 		if (addr_parse_range(v, &o->sources, why, sizeof(why)) < 0) {
 			snprintf(err, errlen, "%s: %s", flag, why);
@@ -227,13 +252,6 @@ static int apply(struct client_options *o, enum opt_id id, const char *flag, con
 		}
 		o->sources_set = true;
 		return 0;
-	case OPT_RATE:
-		return parse_u64(flag, v, 0, 100000000, &o->rate, err, errlen);
-	case OPT_CONC:
-		o->concurrency_set = true;
-		return parse_uint(flag, v, 1, 10000000, &o->concurrency, err, errlen);
-	case OPT_HOLD:
-		return parse_seconds(flag, v, 365.0 * 86400, &o->hold_ms, err, errlen);
 	case OPT_JSON:
 		if (*v == '\0') {
 			snprintf(err, errlen, "%s: empty file name (use - for stdout)", flag);
@@ -241,35 +259,18 @@ static int apply(struct client_options *o, enum opt_id id, const char *flag, con
 		}
 		o->json_path = v;
 		return 0;
-	case OPT_CTIMEOUT:
-	case OPT_ETIMEOUT:
-		if (parse_seconds(flag, v, 3600.0, &ms, err, errlen) < 0)
-			return -1;
-		if (ms == 0) {
-			snprintf(err, errlen, "%s: %s is too short (at least 0.001 seconds)", flag, v);
-			return -1;
-		}
-		if (id == OPT_CTIMEOUT)
-			o->connect_timeout_ms = (unsigned)ms;
-		else
-			o->echo_timeout_ms = (unsigned)ms;
-		return 0;
 	case OPT_WORKERS:
 		o->workers_set = true;
 		if (strcmp(v, "auto") == 0) {
 			o->workers = CLIENT_WORKERS_AUTO;
 			return 0;
 		}
-		if (parse_uint(flag, v, 1, 4096, &u, err, errlen) < 0) {
-			snprintf(err, errlen, "%s: '%s' is neither a number of processes 1..4096 nor 'auto'", flag, v);
+		if (num_parse_u64(v, 1, WORKERS_MAX, &u, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "%s: '%s' is neither a number of processes 1..%u nor 'auto'", flag, v,
+				 (unsigned)WORKERS_MAX);
 			return -1;
 		}
-		o->workers = u;
-		return 0;
-	case OPT_PROGRESS:
-		if (parse_seconds(flag, v, 3600.0, &ms, err, errlen) < 0)
-			return -1;
-		o->progress_ms = (unsigned)ms;
+		o->workers = (unsigned)u;
 		return 0;
 	case OPT_QUIET:
 		o->quiet = true;
@@ -279,28 +280,10 @@ static int apply(struct client_options *o, enum opt_id id, const char *flag, con
 		return 0;
 	case OPT_MSG_RATE:
 		return parse_rates(flag, v, o, err, errlen);
-	case OPT_DURATION:
-		if (parse_seconds(flag, v, (double)SCHED_MAX_DURATION_MS / 1000.0, &o->duration_ms, err, errlen) < 0)
-			return -1;
-		if (o->duration_ms == 0) {
-			snprintf(err, errlen, "%s: %s is too short (at least 0.001 seconds)", flag, v);
-			return -1;
-		}
-		o->duration_set = true;
-		return 0;
-	case OPT_RTIMEOUT:
-		o->reply_timeout_set = true;
-		return parse_uint(flag, v, 1, 3600000, &o->reply_timeout_ms, err, errlen);
-	case OPT_SLO:
-		o->slo_set = true;
-		return parse_uint(flag, v, 1, 3600000, &o->slo_ms, err, errlen);
 	case OPT_FIND_MAX:
 		o->find_max = true;
 		return 0;
-	case OPT_STEP:
-		o->step_set = true;
-		return parse_u64(flag, v, 1, CLIENT_MAX_TARGET, &o->step, err, errlen);
-	case OPT_NONE:
+	default:
 		break;
 	}
 	snprintf(err, errlen, "internal error: unhandled option %s", flag);
@@ -454,32 +437,31 @@ int client_opts_parse(int argc, char *const argv[], struct client_options *o, ch
 	return check_latency(o, err, errlen);
 }
 
-int client_opts_plan(const struct client_options *o, unsigned per_process, unsigned sources_needed,
+int client_opts_plan(const struct client_options *o, uint64_t nofile, unsigned sources_needed,
 		     struct client_plan *p, char *err, size_t errlen)
 {
+	struct capacity c;
+	char why[256];
 	uint64_t needed, room;
 
 	memset(p, 0, sizeof(*p));
-	p->per_process = per_process;
 	p->sources_needed = sources_needed ? sources_needed : 1;
 	p->concurrency = o->concurrency;
-	if (per_process == 0) {
-		snprintf(err, errlen, "no file descriptors left for sockets: raise the open-file limit (ulimit -n)");
+	if (capacity_plan(CAPACITY_CLIENT, nofile, 0, o->target, &c, why, sizeof(why)) < 0) {
+		if (c.budget == 0)
+			snprintf(err, errlen, "no file descriptors left for sockets: raise the open-file limit (ulimit -n)");
+		else
+			snprintf(err, errlen, "-n %llu: %s", (unsigned long long)o->target, why);
 		return -1;
 	}
-	needed = (o->target + per_process - 1) / per_process;
-	if (needed > 4096) {
-		snprintf(err, errlen, "-n %llu needs %llu processes of %u sockets each, more than the 4096 supported; "
-			 "raise the hard open-file limit", (unsigned long long)o->target, (unsigned long long)needed,
-			 per_process);
-		return -1;
-	}
+	p->per_process = c.budget;
+	needed = c.workers;
 	p->workers_needed = (unsigned)needed;
 	if (o->workers_set && o->workers != CLIENT_WORKERS_AUTO) {
 		if (o->workers < needed) {
 			snprintf(err, errlen, "--workers %u: -n %llu needs at least %llu processes, because one process "
 				 "can hold only %u sockets under its open-file limit; use --workers %llu or --workers auto",
-				 o->workers, (unsigned long long)o->target, (unsigned long long)needed, per_process,
+				 o->workers, (unsigned long long)o->target, (unsigned long long)needed, p->per_process,
 				 (unsigned long long)needed);
 			return -1;
 		}

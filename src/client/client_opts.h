@@ -58,7 +58,7 @@ struct client_options {
 struct client_plan {
 	unsigned workers;            /* processes */
 	unsigned workers_needed;     /* processes the fd limit requires for -n */
-	unsigned per_process;        /* sockets one process may hold */
+	unsigned per_process;        /* sockets one process may hold: capacity_plan's budget */
 	struct addr_range sources;   /* sources to bind; count 0 = let the kernel choose */
 	bool sources_default;        /* chosen here, not by --sources */
 	unsigned sources_needed;     /* sources so no (source, destination) tuple runs out of local ports */
@@ -66,10 +66,12 @@ struct client_plan {
 	char note[256];              /* something the user should know (a warning), "" if none */
 };
 
-/* per_process: sockets one process can hold (limits_fds_per_process after raising the soft limit);
+/* nofile: the open-file limit the process runs with (the soft limit after raising it to the hard one); the
+ * workers come from capacity_plan (common/model/capacity.h), the function c1m-doctor's model calls too.
  * sources_needed: source addresses that keep every (source, destination address, port) tuple at or below
- * half of the local port range. Fails (exit status 2) when --workers N cannot hold -n. */
-int client_opts_plan(const struct client_options *o, unsigned per_process, unsigned sources_needed,
+ * half of the local port range. Fails (exit status 2) when the limit leaves no socket, when -n needs more
+ * than WORKERS_MAX processes, or when --workers N cannot hold -n. */
+int client_opts_plan(const struct client_options *o, uint64_t nofile, unsigned sources_needed,
 		     struct client_plan *p, char *err, size_t errlen);
 
 /* Fills *o with defaults, then applies argv[1..argc-1]. Returns 0, or -1 with a one-line message that

@@ -19,6 +19,7 @@
 #include "common/util/counter.h"
 #include "client/findmax.h"
 #include "common/model/limits.h"
+#include "common/sys/limits_read.h"
 #include "client/loadgen.h"
 #include "client/report.h"
 #include "common/sys/workers.h"
@@ -527,7 +528,7 @@ int main(int argc, char **argv)
 	struct run r;
 	char err[ERR_LEN];
 	char *text = NULL;
-	unsigned per_process, sources_needed;
+	unsigned sources_needed;
 	uint64_t width;
 	bool pass = false;
 	int rc;
@@ -547,13 +548,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "c1m-client: warning: %s\n", err);
 	if (limits_raise_nofile(&lv, err, sizeof(err)) < 0)
 		fprintf(stderr, "c1m-client: warning: %s\n", err);
-	per_process = limits_fds_per_process(&lv);
-	if (lv.nofile_soft < lv.nofile_hard)  /* the raise failed: the soft limit is what we get */
-		per_process = lv.nofile_soft > LIMITS_FD_RESERVE ? (unsigned)(lv.nofile_soft - LIMITS_FD_RESERVE) : 0;
 	/* twice the target: keep every (source, destination) tuple at or below half the local port range */
 	width = limits_port_range_width(&lv);
 	sources_needed = width ? limits_sources_needed(o.target * 2, 1, o.ports, &lv) : 1;
-	if (client_opts_plan(&o, per_process, sources_needed, &plan, err, sizeof(err)) < 0) {
+	/* the soft limit after the raise: the hard one, or what we get when the raise failed */
+	if (client_opts_plan(&o, lv.nofile_soft, sources_needed, &plan, err, sizeof(err)) < 0) {
 		fprintf(stderr, "c1m-client: %s\n", err);
 		return 2;
 	}

@@ -10,7 +10,7 @@
 
 #include "common/util/addr.h"
 #include "client/findmax.h"
-#include "common/model/limits.h"
+#include "common/sys/limits_read.h"
 #include "client/loadgen.h"
 #include "common/util/json.h"
 

@@ -5,304 +5,25 @@
  * the kernel log, the TcpExt counters, conntrack fill, TCP socket memory, every process's open files
  * against its limit and the local ports held per (source, destination) in /proc/net/tcp, and names
  * which known cause happened; with --from it also explains each failure kind in c1m-client's JSON
- * report with the numbers now (exit 0 none found, 1 a cause found, 2 bad usage). All reading happens
- * here; the decisions live in limits.c and explain.c. */
-#include "common/util/addr.h"
+ * report with the numbers now (exit 0 none found, 1 a cause found, 2 bad usage). The command line is
+ * parsed in doctor_opts.c and the machine read in doctor_read.c; the decisions live in limits.c and
+ * explain.c. This file runs the three modes and prints. */
 #include "common/model/diag.h"
 #include "common/model/explain.h"
 #include "common/model/limits.h"
-#include "common/sys/procfs.h"
+#include "common/sys/kstate.h"
+#include "common/sys/limits_read.h"
+#include "doctor/doctor_opts.h"
+#include "doctor/doctor_read.h"
 
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#define KMSG_MAX        (1u << 20) /* the kernel's ring buffer is 256 KiB by default; leave room */
-#define DEFAULT_PORTS   100        /* c1m-server listens on 8081..8180 */
-#define MAX_TARGET      UINT64_C(1000000000)
-#define TUPLES_CAP      65536      /* distinct (source, destination, port) counted from /proc/net/tcp */
-#define CLIENT_JSON_MAX (1u << 20) /* a c1m-client report is a few KiB; explanations make it longer */
-
-enum mode { MODE_CHECK, MODE_EXPLAIN };
-
-struct doctor_options {
-	enum mode mode;
-	bool role_set;
-	struct limits_plan plan;
-	bool json;
-	double since_s;             /* --explain: kernel log window, seconds; 0 = whole log */
-	const char *baseline;       /* --explain: counters file saved before the run */
-	const char *save_baseline;  /* write current counters to this file and exit */
-	const char *from;           /* --explain: c1m-client's JSON report */
-};
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: c1m-doctor --role server|client|both -n N [--ports P] [--sources RANGE|COUNT]\n"
-		"                  [--dst-addrs D] [--workers W|auto] [--rate CONN_PER_S]\n"
-		"                  [--user-bytes B] [--active S] [--bytes-per-active B] [--json]\n"
-		"       c1m-doctor --explain [--since SECONDS] [--baseline FILE] [--from CLIENT_JSON] [--json]\n"
-		"       c1m-doctor --save-baseline FILE\n"
-		"\n"
-		"Checks every limit that caps concurrent TCP connections on this machine against a plan:\n"
-		"  --role        server: accept N; client: open N; both: server and client here over loopback\n"
-		"  -n            N, concurrent connections wanted\n"
-		"  --ports       server listening ports (default %d)\n"
-		"  --sources     client source addresses: a range 127.0.0.2-127.0.0.9 or a count (default 1)\n"
-		"  --dst-addrs   server addresses the client connects to (default 1)\n"
-		"  --workers     processes per side, or auto: as many as the fd limit needs (default auto)\n"
-		"  --rate        new connections per second, to check the listen backlogs (default unknown)\n"
-		"  --user-bytes  user-space bytes per connection per side (default %d)\n"
-		"  --active      sockets holding buffer data at the same moment, for the tcp_mem check. Idle\n"
-		"                connections hold none; the default is the client's in-flight cap (%d, all\n"
-		"                processes together) times the sockets per connection on this host (2 for both).\n"
-		"                For the latency phase give the connections with a message queued (x2 for both)\n"
-		"  --bytes-per-active  bytes each of those sockets holds (default %d, charged in whole pages);\n"
-		"                e.g. 16384 for echoes stuck behind peers that stop reading (the server's\n"
-		"                default --high-watermark)\n"
-		"  --json        machine-readable output\n"
-		"Exit status: 0 all ok (warnings allowed), 1 a check fails, 2 bad usage.\n"
-		"\n"
-		"After a failed run, --explain names the known cause from the kernel log (conntrack full, TCP out\n"
-		"of memory, OOM killer, file-max), TcpExt counters (ListenOverflows, TCPMemoryPressures,\n"
-		"TCPAbortOnMemory), conntrack fill, TCP socket memory, processes at their open-file limit (EMFILE)\n"
-		"and local ports used up per source/destination in /proc/net/tcp (EADDRNOTAVAIL). Run it in the\n"
-		"network namespace of the program that failed, soon after the failure:\n"
-		"  --since         only kernel log lines from the last SECONDS\n"
-		"  --from          FILE  c1m-client --json report: explain each failure kind it counted\n"
-		"  --save-baseline FILE  save the cumulative counters before a run\n"
-		"  --baseline      FILE  compare with them, so counters show only the run's share\n"
-		"Exit status: 0 no known cause found, 1 a cause found, 2 bad usage.\n",
-		DEFAULT_PORTS, LIMITS_USER_CONN_BYTES, LIMITS_CLIENT_INFLIGHT, LIMITS_ACTIVE_SOCKET_BYTES);
-}
-
-static int bad(const char *flag, const char *value, const char *why)
-{
-	fprintf(stderr, "c1m-doctor: %s '%s': %s\n", flag, value, why);
-	return -1;
-}
-
-/* Decimal digits only: "1e6" or "-5" are rejected rather than half-parsed. */
-static int parse_u64(const char *flag, const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
-{
-	char err[PROCFS_ERR_LEN];
-	uint64_t v;
-
-	if (s[0] < '0' || s[0] > '9' || procfs_parse_u64(s, &v, err, sizeof(err)) < 0)
-		return bad(flag, s, "not a whole number");
-	if (v < lo || v > hi) {
-		char why[96];
-
-		snprintf(why, sizeof(why), "must be between %" PRIu64 " and %" PRIu64, lo, hi);
-		return bad(flag, s, why);
-	}
-	*out = v;
-	return 0;
-}
-
-static int parse_sources(const char *s, unsigned *out)
-{
-	char err[128];
-	struct addr_range r;
-	uint64_t v;
-
-	if (strchr(s, '.') != NULL) {
-		if (addr_parse_range(s, &r, err, sizeof(err)) < 0)
-			return bad("--sources", s, err);
-		if ((r.first >> 24) != 127)
-			return bad("--sources", s, "source addresses must be in 127.0.0.0/8");
-		*out = r.count;
-		return 0;
-	}
-	if (parse_u64("--sources", s, 1, ADDR_MAX_COUNT, &v) < 0)
-		return -1;
-	*out = (unsigned)v;
-	return 0;
-}
-
-static int parse_since(const char *s, double *out)
-{
-	uint64_t v;
-
-	if (parse_u64("--since", s, 1, UINT64_C(100) * 365 * 86400, &v) < 0)
-		return -1;
-	*out = (double)v;
-	return 0;
-}
-
-static int parse_args(int argc, char **argv, struct doctor_options *o)
-{
-	enum { OPT_ROLE = 256, OPT_PORTS, OPT_SOURCES, OPT_DST, OPT_WORKERS, OPT_RATE, OPT_USER, OPT_ACTIVE,
-	       OPT_ACTIVE_BYTES, OPT_JSON, OPT_EXPLAIN, OPT_SINCE, OPT_BASELINE, OPT_SAVE, OPT_FROM, OPT_HELP };
-	static const struct option longopts[] = {
-		{ "role", required_argument, NULL, OPT_ROLE },
-		{ "ports", required_argument, NULL, OPT_PORTS },
-		{ "sources", required_argument, NULL, OPT_SOURCES },
-		{ "dst-addrs", required_argument, NULL, OPT_DST },
-		{ "workers", required_argument, NULL, OPT_WORKERS },
-		{ "rate", required_argument, NULL, OPT_RATE },
-		{ "user-bytes", required_argument, NULL, OPT_USER },
-		{ "active", required_argument, NULL, OPT_ACTIVE },
-		{ "bytes-per-active", required_argument, NULL, OPT_ACTIVE_BYTES },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "explain", no_argument, NULL, OPT_EXPLAIN },
-		{ "since", required_argument, NULL, OPT_SINCE },
-		{ "baseline", required_argument, NULL, OPT_BASELINE },
-		{ "save-baseline", required_argument, NULL, OPT_SAVE },
-		{ "from", required_argument, NULL, OPT_FROM },
-		{ "help", no_argument, NULL, OPT_HELP },
-		{ NULL, 0, NULL, 0 },
-	};
-	bool target_set = false, since_set = false;
-	char err[PROCFS_ERR_LEN];
-	uint64_t v;
-	int c;
-
-	memset(o, 0, sizeof(*o));
-	o->plan.ports = DEFAULT_PORTS;
-	o->plan.dst_addrs = 1;
-	o->plan.sources = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":n:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case OPT_ROLE:
-			if (strcmp(optarg, "server") == 0)
-				o->plan.role = LIMITS_ROLE_SERVER;
-			else if (strcmp(optarg, "client") == 0)
-				o->plan.role = LIMITS_ROLE_CLIENT;
-			else if (strcmp(optarg, "both") == 0)
-				o->plan.role = LIMITS_ROLE_BOTH;
-			else
-				return bad("--role", optarg, "must be server, client or both");
-			o->role_set = true;
-			break;
-		case 'n':
-			if (parse_u64("-n", optarg, 1, MAX_TARGET, &o->plan.target) < 0)
-				return -1;
-			target_set = true;
-			break;
-		case OPT_PORTS:
-			if (parse_u64("--ports", optarg, 1, 65535, &v) < 0)
-				return -1;
-			o->plan.ports = (unsigned)v;
-			break;
-		case OPT_SOURCES:
-			if (parse_sources(optarg, &o->plan.sources) < 0)
-				return -1;
-			break;
-		case OPT_DST:
-			if (parse_u64("--dst-addrs", optarg, 1, ADDR_MAX_COUNT, &v) < 0)
-				return -1;
-			o->plan.dst_addrs = (unsigned)v;
-			break;
-		case OPT_WORKERS:
-			if (strcmp(optarg, "auto") == 0) {
-				o->plan.workers = 0;
-			} else {
-				if (optarg[0] < '0' || optarg[0] > '9' ||
-				    procfs_parse_u64(optarg, &v, err, sizeof(err)) < 0 || v < 1 || v > 4096)
-					return bad("--workers", optarg, "must be auto or a number from 1 to 4096");
-				o->plan.workers = (unsigned)v;
-			}
-			break;
-		case OPT_RATE:
-			if (parse_u64("--rate", optarg, 1, UINT64_C(100000000), &o->plan.connect_rate) < 0)
-				return -1;
-			break;
-		case OPT_USER:
-			if (parse_u64("--user-bytes", optarg, 1, UINT64_C(1) << 30, &o->plan.user_bytes_per_conn) < 0)
-				return -1;
-			break;
-		case OPT_ACTIVE:
-			/* both ends of every connection: 2N sockets at most */
-			if (parse_u64("--active", optarg, 1, 2 * MAX_TARGET, &o->plan.active_sockets) < 0)
-				return -1;
-			break;
-		case OPT_ACTIVE_BYTES:
-			if (parse_u64("--bytes-per-active", optarg, 1, UINT64_C(1) << 30,
-				      &o->plan.bytes_per_active_socket) < 0)
-				return -1;
-			break;
-		case OPT_JSON:
-			o->json = true;
-			break;
-		case OPT_EXPLAIN:
-			o->mode = MODE_EXPLAIN;
-			break;
-		case OPT_SINCE:
-			if (parse_since(optarg, &o->since_s) < 0)
-				return -1;
-			since_set = true;
-			break;
-		case OPT_BASELINE:
-			o->baseline = optarg;
-			break;
-		case OPT_SAVE:
-			o->save_baseline = optarg;
-			break;
-		case OPT_FROM:
-			o->from = optarg;
-			break;
-		case OPT_HELP:
-		case 'h':
-			usage(stdout);
-			exit(0);
-		case ':':
-			if (optopt > 0 && optopt < 256)
-				fprintf(stderr, "c1m-doctor: -%c needs a value\n", optopt);
-			else
-				fprintf(stderr, "c1m-doctor: %s needs a value\n", argv[optind - 1]);
-			return -1;
-		default:
-			if (optopt > 0 && optopt < 256)
-				fprintf(stderr, "c1m-doctor: unknown option '-%c' (see --help)\n", optopt);
-			else
-				fprintf(stderr, "c1m-doctor: unknown option '%s' (see --help)\n", argv[optind - 1]);
-			return -1;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "c1m-doctor: unexpected argument '%s' (see --help)\n", argv[optind]);
-		return -1;
-	}
-	if (o->save_baseline != NULL) {
-		if (o->mode == MODE_EXPLAIN || o->role_set || target_set || o->from != NULL) {
-			fprintf(stderr, "c1m-doctor: --save-baseline '%s' takes no other mode\n", o->save_baseline);
-			return -1;
-		}
-		return 0;
-	}
-	if (o->mode == MODE_EXPLAIN) {
-		if (o->role_set || target_set) {
-			fprintf(stderr, "c1m-doctor: --explain takes no --role or -n\n");
-			return -1;
-		}
-		return 0;
-	}
-	if (since_set || o->baseline != NULL || o->from != NULL) {
-		fprintf(stderr, "c1m-doctor: %s only goes with --explain\n",
-			since_set ? "--since" : o->baseline != NULL ? "--baseline" : "--from");
-		return -1;
-	}
-	if (!o->role_set) {
-		fprintf(stderr, "c1m-doctor: --role is required (server, client or both; see --help)\n");
-		return -1;
-	}
-	if (!target_set) {
-		fprintf(stderr, "c1m-doctor: -n is required (connections wanted; see --help)\n");
-		return -1;
-	}
-	return 0;
-}
+#define TUPLES_CAP 65536 /* distinct (source, destination, port) counted from /proc/net/tcp */
 
 static int run_check(const struct doctor_options *o)
 {
@@ -341,237 +62,62 @@ static int run_check(const struct doctor_options *o)
 	return r.n_fail > 0 ? 1 : 0;
 }
 
-/* /dev/kmsg records are "prio,seq,usec,flags;text" plus continuation lines starting with a space.
- * Converting to dmesg's "[sec.usec] text" keeps explain.c independent of where the log came from. */
-/* The timestamp of a /dev/kmsg record "prio,seq,usec,flags;text": the third field, in microseconds. */
-static int kmsg_usec(const char *rec, unsigned long long *usec)
-{
-	const char *p = rec;
-	char *end;
-	int comma;
-
-	for (comma = 0; comma < 2; comma++) {
-		p = strchr(p, ',');
-		if (p == NULL)
-			return -1;
-		p++;
-	}
-	if (*p < '0' || *p > '9')
-		return -1;
-	errno = 0;
-	*usec = strtoull(p, &end, 10);
-	return errno == 0 && (*end == ',' || *end == ';') ? 0 : -1;
-}
-
-static size_t read_kmsg_device(char *buf, size_t len)
-{
-	char rec[8192];
-	size_t used = 0;
-	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-
-	if (fd < 0)
-		return 0;
-	for (;;) {
-		ssize_t n = read(fd, rec, sizeof(rec) - 1);
-		unsigned long long usec;
-		char *semi, *nl;
-		int w;
-
-		if (n < 0) {
-			if (errno == EPIPE)   /* record overwritten while reading: skip ahead */
-				continue;
-			if (errno == EINTR)
-				continue;
-			break;            /* EAGAIN: end of the buffer */
-		}
-		if (n == 0)
-			break;
-		rec[n] = '\0';
-		semi = strchr(rec, ';');
-		if (semi == NULL || kmsg_usec(rec, &usec) < 0)
-			continue;
-		nl = strchr(semi + 1, '\n');
-		if (nl != NULL)
-			*nl = '\0';
-		w = snprintf(buf + used, len - used, "[%5llu.%06llu] %s\n", usec / 1000000, usec % 1000000, semi + 1);
-		if (w < 0 || (size_t)w >= len - used)
-			break;
-		used += (size_t)w;
-	}
-	close(fd);
-	return used;
-}
-
-static size_t read_kmsg_command(char *buf, size_t len)
-{
-	FILE *p = popen("dmesg 2>/dev/null", "r");
-	size_t used = 0, n;
-
-	if (p == NULL)
-		return 0;
-	while (used + 1 < len && (n = fread(buf + used, 1, len - 1 - used, p)) > 0)
-		used += n;
-	buf[used] = '\0';
-	if (pclose(p) != 0)
-		return 0;
-	return used;
-}
-
-static int read_counters(struct kstate_tcpext *c)
-{
-	static char text[PROCFS_FILE_MAX];
-	char err[PROCFS_ERR_LEN];
-
-	memset(c, 0, sizeof(*c));
-	if (procfs_read_file("/proc/net/netstat", text, sizeof(text), err, sizeof(err)) < 0)
-		return -1;
-	return kstate_parse_tcpext(text, c, err, sizeof(err));
-}
-
 static int save_baseline(const char *path)
 {
-	struct kstate_tcpext c;
+	struct kstate k;
 	char buf[512];
 	FILE *f;
 	int n;
 
-	if (read_counters(&c) < 0) {
+	kstate_read(&k);
+	if (!k.tcpext.present) {
 		fprintf(stderr, "c1m-doctor: cannot read /proc/net/netstat counters\n");
 		return 2;
 	}
-	n = explain_format_baseline(&c, buf, sizeof(buf));
+	n = explain_format_baseline(&k.tcpext, buf, sizeof(buf));
 	f = fopen(path, "w");
 	if (f == NULL || n < 0 || fputs(buf, f) == EOF || fclose(f) != 0) {
 		fprintf(stderr, "c1m-doctor: --save-baseline '%s': %s\n", path, strerror(errno));
 		return 2;
 	}
 	printf("baseline saved to %s: ListenOverflows %" PRIu64 ", ListenDrops %" PRIu64
-	       ", TCPMemoryPressures %" PRIu64 ", TCPAbortOnMemory %" PRIu64 "\n", path, c.listen_overflows,
-	       c.listen_drops, c.memory_pressures, c.abort_on_memory);
+	       ", TCPMemoryPressures %" PRIu64 ", TCPAbortOnMemory %" PRIu64 "\n", path, k.tcpext.listen_overflows,
+	       k.tcpext.listen_drops, k.tcpext.memory_pressures, k.tcpext.abort_on_memory);
 	return 0;
 }
 
-/* Every process's open files against its soft limit. Other users' processes need root; what cannot be
- * read is left out. Counting /proc/PID/fd costs one readdir entry per descriptor, which is seconds at
- * most even beside a server holding a million connections. */
-static struct explain_proc *read_procs(unsigned *n, bool *checked)
+/* --from: the client's report, and the numbers diag_explain quotes (lim NULL: this machine's limits could not
+ * be read), with the run's ports and sources so its capacity sums match. */
+static int load_client(const char *path, const struct limits_values *lim, const char *lim_err,
+		       const struct kstate *now, struct explain_client *cl, struct diag_context *ctx)
 {
-	struct explain_proc *v = NULL;
-	unsigned cap = 0;
-	char path[64], text[4096], err[PROCFS_ERR_LEN];
-	struct dirent *de;
-	DIR *proc = opendir("/proc");
-	pid_t self = getpid();
+	char err[DOCTOR_ERR_LEN];
 
-	*n = 0;
-	*checked = proc != NULL;
-	if (proc == NULL)
-		return NULL;
-	while ((de = readdir(proc)) != NULL) {
-		struct explain_proc p;
-		struct dirent *fe;
-		DIR *fd;
-		char *end;
-		long pid;
-
-		if (!isdigit((unsigned char)de->d_name[0]))
-			continue;
-		pid = strtol(de->d_name, &end, 10);
-		if (*end != '\0' || pid <= 0 || pid > INT32_MAX || pid == (long)self)
-			continue;
-		memset(&p, 0, sizeof(p));
-		p.pid = (int)pid;
-		snprintf(path, sizeof(path), "/proc/%ld/limits", pid);
-		if (procfs_read_file(path, text, sizeof(text), err, sizeof(err)) < 0 ||
-		    procfs_limits_nofile(text, &p.soft, &p.hard, err, sizeof(err)) < 0)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%ld/fd", pid);
-		if ((fd = opendir(path)) == NULL)
-			continue;
-		while ((fe = readdir(fd)) != NULL)
-			if (fe->d_name[0] != '.')
-				p.fds++;
-		closedir(fd);
-		snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
-		if (procfs_read_file(path, text, sizeof(text), err, sizeof(err)) == 0) {
-			size_t l = strcspn(text, "\n");
-
-			if (l >= sizeof(p.comm))
-				l = sizeof(p.comm) - 1;   /* the kernel's comm is 15 bytes; cut anything longer */
-			memcpy(p.comm, text, l);
-			p.comm[l] = '\0';
-		} else {
-			snprintf(p.comm, sizeof(p.comm), "?");
-		}
-		if (*n == cap) {
-			unsigned ncap = cap ? cap * 2 : 256;
-			struct explain_proc *nv = realloc(v, ncap * sizeof(*v));
-
-			if (nv == NULL)
-				break;   /* judge what was read so far */
-			v = nv;
-			cap = ncap;
-		}
-		v[(*n)++] = p;
-	}
-	closedir(proc);
-	return v;
-}
-
-/* /proc/net/tcp and tcp6 of this network namespace, line by line: with a million sockets the files
- * are over 100 MB, so they are never read whole. Returns false if neither could be opened. */
-static bool read_tuples(struct explain_tuples *t)
-{
-	static const char *const files[] = { "/proc/net/tcp", "/proc/net/tcp6" };
-	bool any = false;
-	char *line = NULL;
-	size_t cap = 0;
-	unsigned i;
-
-	for (i = 0; i < 2; i++) {
-		FILE *f = fopen(files[i], "re");
-		ssize_t n;
-
-		if (f == NULL)
-			continue;
-		any = true;
-		while ((n = getline(&line, &cap, f)) > 0)
-			explain_tuples_scan(t, line, (size_t)n);
-		(void)fclose(f);
-	}
-	free(line);
-	return any;
-}
-
-/* --from: the client's report, and the numbers diag_explain quotes, read with the run's ports and
- * sources so its capacity sums match. */
-static int read_client(const char *path, struct explain_client *cl, struct diag_context *ctx)
-{
-	static char text[CLIENT_JSON_MAX];
-	char err[LIMITS_ERR_LEN];
-	struct limits_values lim;
-	struct kstate now;
-	bool have_lim;
-
-	if (procfs_read_file(path, text, sizeof(text), err, sizeof(err)) < 0) {
-		fprintf(stderr, "c1m-doctor: --from '%s': %s\n", path, err);
+	if (doctor_read_client(path, cl, err, sizeof(err)) < 0) {
+		fprintf(stderr, "c1m-doctor: %s\n", err);
 		return -1;
 	}
-	if (explain_client_parse(text, strlen(text), cl, err, sizeof(err)) < 0) {
-		fprintf(stderr, "c1m-doctor: --from '%s': %s\n", path, err);
-		return -1;
-	}
-	have_lim = limits_read(&lim, err, sizeof(err)) == 0;
-	if (!have_lim)
-		fprintf(stderr, "c1m-doctor: warning: %s; explanations without this machine's numbers\n", err);
-	kstate_read(&now);
-	diag_context_init(ctx, have_lim ? &lim : NULL, &now, cl->ports ? cl->ports : 1, cl->sources ? cl->sources : 1);
+	if (lim == NULL)
+		fprintf(stderr, "c1m-doctor: warning: %s; explanations without this machine's numbers\n", lim_err);
+	diag_context_init(ctx, lim, now, cl->ports ? cl->ports : 1, cl->sources ? cl->sources : 1);
 	return 0;
+}
+
+/* Conntrack fill, TCP socket memory and the local port range, from the limits read at start. */
+static void set_limits(struct explain_input *in, const struct limits_values *v)
+{
+	in->conntrack_present = v->conntrack_present;
+	in->conntrack_count = v->conntrack_count;
+	in->conntrack_max = v->conntrack_max;
+	in->sockstat_present = v->sockstat_present;
+	in->tcp_mem_used = v->tcp_mem_used;
+	in->tcp_mem_present = v->tcp_mem_present;
+	memcpy(in->tcp_mem, v->tcp_mem, sizeof(in->tcp_mem));
 }
 
 static int run_explain(const struct doctor_options *o)
 {
-	static char kmsg[KMSG_MAX], out[65536];
+	static char kmsg[DOCTOR_KMSG_MAX], out[65536];
 	static struct explain_result r;
 	static struct explain_client client;
 	static struct diag_context ctx;
@@ -579,57 +125,43 @@ static int run_explain(const struct doctor_options *o)
 	struct explain_tuples tuples;
 	struct explain_tuple *slots;
 	struct explain_proc *procs;
-	struct limits_values v;
-	char err[LIMITS_ERR_LEN], text[256];
-	size_t klen;
+	struct limits_values lim;
+	struct kstate now;
+	char err[DOCTOR_ERR_LEN], lim_err[LIMITS_ERR_LEN];
+	bool have_lim;
 	int n;
 
 	memset(&in, 0, sizeof(in));
-	klen = read_kmsg_device(kmsg, sizeof(kmsg));
-	if (klen == 0)
-		klen = read_kmsg_command(kmsg, sizeof(kmsg));
-	kmsg[klen] = '\0';
-	in.kmsg = klen > 0 ? kmsg : NULL;
+	in.kmsg = doctor_read_kmsg(kmsg, sizeof(kmsg)) > 0 ? kmsg : NULL;
 	in.since_s = o->since_s;
-	if (procfs_read_file("/proc/uptime", text, sizeof(text), err, sizeof(err)) == 0)
-		in.uptime_s = strtod(text, NULL);
-	if (read_counters(&in.now) < 0)
-		in.now.present = false;
+	in.uptime_s = doctor_read_uptime();
+	kstate_read(&now);
+	in.now = now.tcpext;
+	have_lim = limits_read(&lim, lim_err, sizeof(lim_err)) == 0;
 	if (o->baseline != NULL) {
-		static char btext[4096];
-
-		if (procfs_read_file(o->baseline, btext, sizeof(btext), err, sizeof(err)) < 0) {
-			fprintf(stderr, "c1m-doctor: --baseline '%s': %s\n", o->baseline, strerror(errno));
-			return 2;
-		}
-		if (explain_parse_baseline(btext, &in.base, err, sizeof(err)) < 0) {
-			fprintf(stderr, "c1m-doctor: --baseline '%s': %s\n", o->baseline, err);
+		if (doctor_read_baseline(o->baseline, &in.base, err, sizeof(err)) < 0) {
+			fprintf(stderr, "c1m-doctor: %s\n", err);
 			return 2;
 		}
 		in.has_base = true;
 	}
 	if (o->from != NULL) {
-		if (read_client(o->from, &client, &ctx) < 0)
+		if (load_client(o->from, have_lim ? &lim : NULL, lim_err, &now, &client, &ctx) < 0)
 			return 2;
 		in.client = &client;
 		in.ctx = &ctx;
 	}
 	slots = calloc(TUPLES_CAP, sizeof(*slots));
-	if (limits_read(&v, err, sizeof(err)) == 0) {
-		in.conntrack_present = v.conntrack_present;
-		in.conntrack_count = v.conntrack_count;
-		in.conntrack_max = v.conntrack_max;
-		in.sockstat_present = v.sockstat_present;
-		in.tcp_mem_used = v.tcp_mem_used;
-		in.tcp_mem_present = v.tcp_mem_present;
-		memcpy(in.tcp_mem, v.tcp_mem, sizeof(in.tcp_mem));
-		explain_tuples_init(&tuples, slots, slots != NULL ? TUPLES_CAP : 0, v.port_lo, v.port_hi);
-		if (slots != NULL && read_tuples(&tuples))
+	if (have_lim) {
+		set_limits(&in, &lim);
+		explain_tuples_init(&tuples, slots, slots != NULL ? TUPLES_CAP : 0, lim.port_lo, lim.port_hi);
+		if (slots != NULL && doctor_read_tuples(&tuples))
 			in.tuples = &tuples;
 	} else {
-		fprintf(stderr, "c1m-doctor: warning: %s; conntrack, socket memory and local ports not checked\n", err);
+		fprintf(stderr, "c1m-doctor: warning: %s; conntrack, socket memory and local ports not checked\n",
+			lim_err);
 	}
-	procs = read_procs(&in.n_procs, &in.procs_checked);
+	procs = doctor_read_procs(&in.n_procs, &in.procs_checked);
 	in.procs = procs;
 	explain_analyze(&in, &r);
 	n = o->json ? explain_format_json(&r, out, sizeof(out)) : explain_format(&r, &in, out, sizeof(out));
@@ -646,12 +178,22 @@ static int run_explain(const struct doctor_options *o)
 int main(int argc, char **argv)
 {
 	struct doctor_options o;
+	char err[DOCTOR_ERR_LEN];
 
-	if (parse_args(argc, argv, &o) < 0)
+	if (doctor_opts_parse(argc, argv, &o, err, sizeof(err)) < 0) {
+		fprintf(stderr, "c1m-doctor: %s\n", err);
 		return 2;
+	}
+	if (o.help) {
+		char usage[DOCTOR_USAGE_LEN];
+
+		doctor_opts_usage(usage, sizeof(usage));
+		fputs(usage, stdout);
+		return 0;
+	}
 	if (o.save_baseline != NULL)
 		return save_baseline(o.save_baseline);
-	if (o.mode == MODE_EXPLAIN)
+	if (o.mode == DOCTOR_MODE_EXPLAIN)
 		return run_explain(&o);
 	return run_check(&o);
 }

@@ -1,5 +1,5 @@
 /* libFuzzer target: c1m-client's command line. The input is an argv, arguments separated by NUL bytes.
- * A successful parse is also laid out by client_opts_plan with a few process sizes, because the parsed
+ * A successful parse is also laid out by client_opts_plan with a few open-file limits, because the parsed
  * numbers (-n, --workers, --sources) flow straight into that arithmetic. */
 #include "fuzz_util.h"
 
@@ -10,7 +10,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const unsigned per_process[] = { 0, 1, 19000, 1000000 };
+	static const uint64_t nofile[] = { 0, 21, 20000, 1000000, UINT64_MAX };
 	char *argv[FUZZ_MAX_ARGS + 2], *block;
 	char err[FUZZ_ERR_LEN] = "";
 	struct client_options o;
@@ -26,9 +26,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fuzz_fail("client_opts_parse", "accepted a port range outside 1..65535");
 		if (o.target == 0 || o.target > CLIENT_MAX_TARGET)
 			fuzz_fail("client_opts_parse", "accepted -n outside 1..CLIENT_MAX_TARGET");
-		for (i = 0; i < sizeof(per_process) / sizeof(per_process[0]); i++) {
+		for (i = 0; i < sizeof(nofile) / sizeof(nofile[0]); i++) {
 			err[0] = '\0';
-			if (client_opts_plan(&o, per_process[i], 1 + i * 7, &p, err, sizeof(err)) < 0)
+			if (client_opts_plan(&o, nofile[i], 1 + i * 7, &p, err, sizeof(err)) < 0)
 				fuzz_check_err("client_opts_plan", err, sizeof(err), nl);
 			else if (p.workers == 0 || p.workers < p.workers_needed)
 				fuzz_fail("client_opts_plan", "planned fewer processes than -n needs");

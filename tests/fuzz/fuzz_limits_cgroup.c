@@ -3,7 +3,7 @@
  * must be a NUL-terminated absolute path that fits. */
 #include "fuzz_util.h"
 
-#include "common/model/limits.h"
+#include "common/sys/limits_read.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -2,7 +2,7 @@
  * value may be "N", "soft:hard" or "infinity". */
 #include "fuzz_util.h"
 
-#include "common/model/limits.h"
+#include "common/sys/limits_read.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -11,12 +11,11 @@ bin=$(t_server_bin "$kind")
 base=$(t_port_base 100)
 t_start server "$bin" --bind 127.0.0.1 --port "$base" --ports 100 --stats-interval 1
 server_pid=$T_PID
-t_wait_listen "$base"
-t_wait_listen $((base + 99))
+t_wait_ports "$base" 100
 
 t_log "$kind on 127.0.0.1:$base..$((base + 99)), client -n $n"
 status=0
-"$CLIENT" 127.0.0.1 --port "$base" --ports 100 -n "$n" --hold 1 --json "$T_DIR/client.json" \
+"$C1M_CLIENT" 127.0.0.1 --port "$base" --ports 100 -n "$n" --hold 1 --json "$T_DIR/client.json" \
 	>"$T_DIR/client.log" 2>&1 || status=$?
 [ "$status" -eq 0 ] || t_fail "client exited $status"
 

@@ -17,25 +17,13 @@ bin=$(t_server_bin "$kind")
 HOSTILE="$C1M_BUILD/tests/tools/c1m-hostile"
 [ -x "$HOSTILE" ] || t_fail "$HOSTILE is not built"
 command -v jq >/dev/null || t_fail "jq is required"
-PAGE=$(getconf PAGESIZE)
-HZ=$(getconf CLK_TCK)
-t_begin=$(date +%s%N)
+t_begin=$(c1m_now_ms)
 
 # hv FILE KEY: the value of KEY=... on the tool's result line in FILE ("" if absent).
 hv() { grep -m1 '^hostile ' "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k { print $2 }'; }
 
-# ms_since T0_NS
-ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
-
-# rss_kb PID: resident memory of PID and its direct children (supervisor + workers), KiB.
-rss_kb() {
-	local p total=0 res
-	for p in "$1" $(t_children "$1"); do
-		res=$(awk '{ print $2 }' "/proc/$p/statm" 2>/dev/null || echo 0)
-		total=$((total + res * PAGE / 1024))
-	done
-	echo "$total"
-}
+# ms_since T0_MS
+ms_since() { echo $(( $(c1m_now_ms) - $1 )); }
 
 # start_server NAME [ULIMIT_N] ARGS...: sets srv_pid, srv_workers (sorted pids), srv_base, srv_log.
 start_server() {
@@ -46,13 +34,12 @@ start_server() {
 	if [ "$nofile" = - ]; then
 		t_start "$name" "$bin" --bind 127.0.0.1 --port "$srv_base" --ports 100 --stats-interval 1 "$@"
 	else
-		t_start "$name" bash -c "ulimit -n $nofile && exec \"\$0\" \"\$@\"" "$bin" --bind 127.0.0.1 \
-			--port "$srv_base" --ports 100 --stats-interval 1 "$@"
+		t_start "$name" "${C1M_ULIMIT_N[@]}" "$nofile" "$bin" --bind 127.0.0.1 --port "$srv_base" --ports 100 \
+			--stats-interval 1 "$@"
 	fi
 	srv_pid=$T_PID
-	t_wait_listen "$srv_base"
-	t_wait_listen $((srv_base + 99))
-	srv_workers=$(t_children "$srv_pid" | sort -n | tr '\n' ' ')
+	t_wait_ports "$srv_base" 100
+	srv_workers=$(c1m_children "$srv_pid" | sort -n | tr '\n' ' ')
 	[ -n "$srv_workers" ] || t_fail "$kind ($name) has no worker processes"
 }
 
@@ -60,7 +47,7 @@ start_server() {
 alive() {
 	kill -0 "$srv_pid" 2>/dev/null || t_fail "$1: the $kind supervisor $srv_pid died"
 	local now
-	now=$(t_children "$srv_pid" | sort -n | tr '\n' ' ')
+	now=$(c1m_children "$srv_pid" | sort -n | tr '\n' ' ')
 	[ "$now" = "$srv_workers" ] || t_fail "$1: workers were '$srv_workers', now '$now' (one died or was restarted)"
 }
 
@@ -74,13 +61,7 @@ hostile() {
 }
 
 # wait_line FILE SECS: wait until the tool has printed its result line.
-wait_line() {
-	for _ in $(seq 1 $(($2 * 20))); do
-		grep -q '^hostile ' "$1" && return 0
-		sleep 0.05
-	done
-	t_fail "no result line in $1 after $2 s"
-}
+wait_line() { c1m_wait_match "$1" '^hostile ' "$2" || t_fail "no result line: $C1M_ERR"; }
 
 # settle_conns CASE WANT: after two fresh status lines, the server counts WANT open connections.
 settle_conns() {
@@ -103,10 +84,10 @@ settle_conns() {
 check_echo() {
 	local name=$1 runs=${2:-1} per r status est fail t0
 	per=$((10000 / runs))
-	t0=$(date +%s%N)
+	t0=$(c1m_now_ms)
 	for r in $(seq 1 "$runs"); do
 		status=0
-		"$CLIENT" 127.0.0.1 --port "$srv_base" --ports 100 -n "$per" --hold 0.1 -q --connect-timeout 10 \
+		"$C1M_CLIENT" 127.0.0.1 --port "$srv_base" --ports 100 -n "$per" --hold 0.1 -q --connect-timeout 10 \
 			--json "$T_DIR/check.json" >"$T_DIR/check-$name.log" 2>&1 || status=$?
 		[ "$status" -eq 0 ] || t_fail "after $name: client run $r of $runs exited $status"
 		est=$(t_json "$T_DIR/check.json" .established)
@@ -129,19 +110,19 @@ t_log "$kind A on 127.0.0.1:$srv_base..$((srv_base + 99)), workers $srv_workers"
 # (6.4 MiB worst case, far less in practice): bound 8 MiB. A server without backpressure keeps reading and
 # holds what the non-reader sends: up to 100 MB.
 bound_kb=8192
-rss0=$(rss_kb "$srv_pid")
+rss0=$(c1m_rss_kb "$srv_pid")
 t_start nonreader "$HOSTILE" nonreader --port "$srv_base" --ports 100 --bytes 100m --hold-s 60
 nr_pid=$T_PID
 wait_line "$T_DIR/nonreader.log" 20
 [ "$(hv "$T_DIR/nonreader.log" verdict)" = pass ] || t_fail "nonreader: $(cat "$T_DIR/nonreader.log")"
 accepted=$(hv "$T_DIR/nonreader.log" accepted)
-rss_max=$(rss_kb "$srv_pid")
+rss_max=$(c1m_rss_kb "$srv_pid")
 status=0
-"$CLIENT" 127.0.0.1 --port "$srv_base" --ports 100 -n 200 --msg-rate 1000 --duration 2 -q \
+"$C1M_CLIENT" 127.0.0.1 --port "$srv_base" --ports 100 -n 200 --msg-rate 1000 --duration 2 -q \
 	--json "$T_DIR/probe.json" >"$T_DIR/probe.log" 2>&1 &
 probe_pid=$!
 while kill -0 "$probe_pid" 2>/dev/null; do
-	r=$(rss_kb "$srv_pid")
+	r=$(c1m_rss_kb "$srv_pid")
 	[ "$r" -gt "$rss_max" ] && rss_max=$r
 	sleep 0.2
 done
@@ -159,7 +140,7 @@ kill -TERM "$nr_pid"
 status=0
 wait "$nr_pid" || status=$?
 [ "$status" -eq 0 ] || t_fail "nonreader: exit $status after release: $(tail -1 "$T_DIR/nonreader.log")"
-rss1=$(rss_kb "$srv_pid")
+rss1=$(c1m_rss_kb "$srv_pid")
 growth=$((rss_max - rss0))
 t_log "nonreader: server accepted $accepted of 104857600 bytes before TCP pushed back; probe $sent msgs, p99 $p99 ms, lost 0"
 t_log "nonreader: $kind RSS ${rss0} KiB before, max ${rss_max} KiB while stuck, ${rss1} KiB after: growth ${growth} KiB (bound ${bound_kb} KiB)"
@@ -222,17 +203,12 @@ hold_pid=$T_PID
 wait_line "$T_DIR/hold.log" 20
 [ "$(hv "$T_DIR/hold.log" verdict)" = pass ] || t_fail "hold: $(cat "$T_DIR/hold.log")"
 # The status line (every second) shows the EMFILE count and the paused workers.
-for _ in $(seq 1 100); do
-	grep -qE 'EMFILE [1-9].*paused [1-9]' "$srv_log" && break
-	sleep 0.05
-done
-grep -qE 'EMFILE [1-9].*paused [1-9]' "$srv_log" ||
-	t_fail "hold: no status line with EMFILE > 0 and a paused worker while 800 connections were held"
+c1m_wait_match "$srv_log" 'EMFILE [1-9].*paused [1-9]' 5 "$srv_pid" ||
+	t_fail "hold: no status line with EMFILE > 0 and a paused worker while 800 connections were held ($C1M_ERR)"
 worker=${srv_workers%% *}
-before=$(t_cpu_ticks "$worker")
+before=$(c1m_cpu_ms "$worker")
 sleep 2
-after=$(t_cpu_ticks "$worker")
-cpu_ms=$(( (after - before) * 1000 / HZ ))
+cpu_ms=$(( $(c1m_cpu_ms "$worker") - before ))
 t_log "emfile: $(hv "$T_DIR/hold.log" connected) connections held; worker $worker used ${cpu_ms} ms CPU in 2 s while paused (bound 200 ms = 10% of a core)"
 [ "$cpu_ms" -le 200 ] || t_fail "emfile: worker used ${cpu_ms} ms of CPU in 2 s while paused: it spins"
 kill -0 "$hold_pid" 2>/dev/null || t_fail "hold: the tool ended early"
@@ -240,7 +216,7 @@ kill -TERM "$hold_pid"
 status=0
 wait "$hold_pid" || status=$?
 [ "$status" -eq 0 ] || t_fail "hold: exit $status after release: $(tail -1 "$T_DIR/hold.log")"
-t0=$(date +%s%N)
+t0=$(c1m_now_ms)
 hostile resume binary --conns 5 --timeout-ms 10000
 t_log "emfile: released; accepting resumed, 5 fresh echoes verified after $(ms_since "$t0") ms"
 alive emfile
@@ -249,9 +225,6 @@ check_echo emfile 40
 t_stop "$srv_pid" 15
 [ "$T_STATUS" -eq 0 ] || t_fail "$kind C exited $T_STATUS after SIGTERM"
 
-# UBSan reports and continues, so its findings would not show in an exit status.
-if grep -lE 'runtime error:|ERROR: (Address|Leak)Sanitizer' "$T_DIR"/*.log >/dev/null 2>&1; then
-	t_fail "sanitizer report in $(grep -lE 'runtime error:|ERROR: (Address|Leak)Sanitizer' "$T_DIR"/*.log | tr '\n' ' ')"
-fi
+t_no_sanitizer_reports
 t_log "hostile.sh $kind: all cases passed in $(ms_since "$t_begin") ms"
 echo "1 passed, 0 failed"

@@ -15,15 +15,14 @@ base=$(t_port_base 100)
 # two server processes: one process holds at most the hard fd limit (20,000 here) minus its listeners
 t_start server "$bin" --bind 127.0.0.1 --port "$base" --ports 100 --workers 2 --stats-interval 10
 server_pid=$T_PID
-t_wait_listen "$base"
-t_wait_listen $((base + 99))
+t_wait_ports "$base" 100
 
 rate=5000
 secs=5
 t_log "$kind: $n connections, $rate msg/s for $secs s"
 status=0
 # A generous SLO: this test is about accounting, and the machine is shared; stall.sh tests the numbers.
-"$CLIENT" 127.0.0.1 --port "$base" --ports 100 -n "$n" --msg-rate "$rate" --duration "$secs" --slo 1000 \
+"$C1M_CLIENT" 127.0.0.1 --port "$base" --ports 100 -n "$n" --msg-rate "$rate" --duration "$secs" --slo 1000 \
 	--timeout 5000 --json "$T_DIR/client.json" >"$T_DIR/client.log" 2>&1 || status=$?
 [ "$status" -eq 0 ] || t_fail "client exited $status"
 
@@ -54,7 +53,7 @@ $(t_json "$j" .latency.bytes_per_conn) bytes/conn in the client"
 
 t_log "find-max: -n 3000 --step 1000"
 status=0
-"$CLIENT" 127.0.0.1 --port "$base" --ports 100 -n 3000 --find-max --step 1000 --msg-rate 1000 --duration 1 \
+"$C1M_CLIENT" 127.0.0.1 --port "$base" --ports 100 -n 3000 --find-max --step 1000 --msg-rate 1000 --duration 1 \
 	--slo 1000 --timeout 5000 --json "$T_DIR/findmax.json" >"$T_DIR/findmax.log" 2>&1 || status=$?
 [ "$status" -eq 0 ] || t_fail "find-max client exited $status"
 j="$T_DIR/findmax.json"

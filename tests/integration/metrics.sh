@@ -40,8 +40,7 @@ t_start server "$bin" --bind 127.0.0.1 --port "$base" --ports 100 --workers 2 --
 	--metrics "127.0.0.1:$mport"
 server_pid=$T_PID
 t_wait_listen "$mport"
-t_wait_listen "$base"
-t_wait_listen $((base + 99))
+t_wait_ports "$base" 100
 grep -q "metrics on http://127.0.0.1:$mport/metrics" "$T_DIR/server.log" || t_fail "no 'metrics on' startup line"
 
 # http METHOD PATH: the raw response (status line, headers, body) to an HTTP/1.0 request.
@@ -104,7 +103,7 @@ done
 [ "$up" = 1 ] || t_fail "Prometheus never scraped the endpoint successfully (up = '$up')"
 t_log "Prometheus on 127.0.0.1:$pport scrapes 127.0.0.1:$mport (up 1)"
 
-t_start client "$CLIENT" 127.0.0.1 --port "$base" --ports 100 -n "$n" --hold 3 --json "$T_DIR/client.json"
+t_start client "$C1M_CLIENT" 127.0.0.1 --port "$base" --ports 100 -n "$n" --hold 3 --json "$T_DIR/client.json"
 client_pid=$T_PID
 
 # Scrape until the server holds all n, while the client holds them.

@@ -5,7 +5,7 @@ source "$(dirname "$0")/lib.sh"
 
 base=$(t_port_base 1)
 status=0
-"$CLIENT" 127.0.0.1 --port "$base" --ports 1 -n 20 --json "$T_DIR/client.json" >"$T_DIR/client.log" 2>&1 || status=$?
+"$C1M_CLIENT" 127.0.0.1 --port "$base" --ports 1 -n 20 --json "$T_DIR/client.json" >"$T_DIR/client.log" 2>&1 || status=$?
 [ "$status" -eq 1 ] || t_fail "client exited $status, want 1"
 refused=$(t_json "$T_DIR/client.json" '.failures.ECONNREFUSED // 0')
 [ "$refused" = 20 ] || t_fail "failures.ECONNREFUSED = $refused, want 20"

@@ -23,17 +23,16 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 kind=${1:?server or epoll}
+bin=$(t_server_bin "$kind")
 case "$kind" in
-	server) bin=$SERVER; big=$((12 * 1024 * 1024)); hwm=(--high-watermark 32M) ;;
-	epoll) bin=$EPOLL; big=$((512 * 1024)); hwm=() ;;
-	*) t_fail "unknown server kind '$kind'" ;;
+	server) big=$((12 * 1024 * 1024)); hwm=(--high-watermark 32M) ;;
+	epoll) big=$((512 * 1024)); hwm=() ;;
 esac
 command -v perl >/dev/null || { echo "SKIP: perl is needed for the resetting peers (SO_LINGER)"; exit 77; }
 ports=10
 
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 # workers_of PID: the supervisor's workers, sorted, on one line.
-workers_of() { t_children "$1" | sort -n | tr '\n' ' ' | sed 's/ $//'; }
+workers_of() { c1m_children "$1" | sort -n | tr '\n' ' ' | sed 's/ $//'; }
 
 # start_server NAME ARGS...: the server on fresh ports; sets srv_pid and base.
 start_server() {
@@ -42,21 +41,20 @@ start_server() {
 	base=$(t_port_base "$ports")
 	t_start "$name" "$bin" --bind 127.0.0.1 --port "$base" --ports "$ports" --stats-interval 1 "$@"
 	srv_pid=$T_PID
-	t_wait_listen "$base"
-	t_wait_listen $((base + ports - 1))
+	t_wait_ports "$base" "$ports"
 }
 
 # term_wait PID LIMIT_S: SIGTERM, then wait at most LIMIT_S seconds for the exit; sets T_STATUS and
 # exit_ms (milliseconds from the signal to the exit, polled every 10 ms).
 term_wait() {
 	local pid=$1 limit_ms=$(( $2 * 1000 )) t0
-	t0=$(now_ms)
+	t0=$(c1m_now_ms)
 	kill -TERM "$pid"
 	while kill -0 "$pid" 2>/dev/null; do
-		[ $(( $(now_ms) - t0 )) -le "$limit_ms" ] || t_fail "pid $pid still running $2 s after SIGTERM"
+		[ $(( $(c1m_now_ms) - t0 )) -le "$limit_ms" ] || t_fail "pid $pid still running $2 s after SIGTERM"
 		sleep 0.01
 	done
-	exit_ms=$(( $(now_ms) - t0 ))
+	exit_ms=$(( $(c1m_now_ms) - t0 ))
 	T_STATUS=0
 	wait "$pid" || T_STATUS=$?
 }
@@ -77,7 +75,7 @@ wait_conns() {
 # fresh_echoes TAG: 10,000 new connections, each echoed, through the server on $base.
 fresh_echoes() {
 	local status=0 j="$T_DIR/fresh-$1.json"
-	"$CLIENT" 127.0.0.1 --port "$base" --ports "$ports" -n 10000 --hold 1 --json "$j" \
+	"$C1M_CLIENT" 127.0.0.1 --port "$base" --ports "$ports" -n 10000 --hold 1 --json "$j" \
 		>"$T_DIR/fresh-$1.out" 2>&1 || status=$?
 	[ "$status" -eq 0 ] || t_fail "$1: 10,000 fresh connections: client exited $status ($(tail -1 "$T_DIR/fresh-$1.out"))"
 	if [ "$(t_json "$j" .established)" != 10000 ] || [ "$(t_json "$j" .failed)" != 0 ]; then
@@ -126,7 +124,7 @@ rounds=5
 per_round=200
 for r in $(seq 1 $rounds); do
 	coproc RST { perl -e "$rst_peer" "$base" "$ports" "$per_round" 16384 2>&1; }
-	T_PIDS+=("$RST_PID")
+	C1M_PIDS+=("$RST_PID")
 	read -r line <&"${RST[0]}" || line=
 	[ "$line" = connected ] || t_fail "round $r: the resetting peers did not connect: $line"
 	sleep 0.2 # every connection accepted
@@ -159,16 +157,11 @@ fresh_echoes a
 n=6000
 phase_s=6
 from=$(log_lines a)
-t_start client_b "$CLIENT" 127.0.0.1 --port "$base" --ports "$ports" -n "$n" --hold 30 --msg-rate 3000 \
+t_start client_b "$C1M_CLIENT" 127.0.0.1 --port "$base" --ports "$ports" -n "$n" --hold 30 --msg-rate 3000 \
 	--duration "$phase_s" --timeout 2000 --slo 1000 --progress-interval 0.2 --json "$T_DIR/client_b.json"
 client_pid=$T_PID
 wait_conns a "$n" "$from"
-for _ in $(seq 1 200); do
-	grep -qE 'msgs sent [1-9]' "$T_DIR/client_b.log" && break
-	kill -0 "$client_pid" 2>/dev/null || t_fail "client ended before the latency phase"
-	sleep 0.05
-done
-grep -qE 'msgs sent [1-9]' "$T_DIR/client_b.log" || t_fail "the latency phase never started"
+t_wait_phase "$T_DIR/client_b.log" "$client_pid" 10
 phase_end=$(( SECONDS + phase_s + 3 ))
 sleep 1
 
@@ -181,13 +174,13 @@ victim=${workers_a%% *}
 survivors=${workers_a#* }
 lost=$(awk -v p="$victim" '$1 == p { print $2 }' "$T_DIR/per_pid.1")
 [ "${lost:-0}" -gt 0 ] || t_fail "worker $victim holds no connection"
-t0=$(now_ms)
+t0=$(c1m_now_ms)
 kill -KILL "$victim"
 restart_ms=
 for _ in $(seq 1 500); do
 	now_workers=$(workers_of "$srv_pid")
 	if [ "$(wc -w <<<"$now_workers")" -eq 3 ] && ! grep -qw "$victim" <<<"$now_workers"; then
-		restart_ms=$(( $(now_ms) - t0 ))
+		restart_ms=$(( $(c1m_now_ms) - t0 ))
 		break
 	fi
 	sleep 0.01
@@ -204,7 +197,7 @@ new_pid=$(tr ' ' '\n' <<<"$now_workers" | grep -vxF -e "${survivors% *}" -e "${s
 listen_ms=
 for _ in $(seq 1 500); do
 	if [ "$(ss -Htln "sport = :$base" | wc -l)" -eq 3 ]; then
-		listen_ms=$(( $(now_ms) - t0 ))
+		listen_ms=$(( $(c1m_now_ms) - t0 ))
 		break
 	fi
 	sleep 0.01
@@ -238,7 +231,7 @@ fresh_echoes b
 
 # 10,000 idle connections, then SIGTERM: how long a drain of idle connections takes.
 from=$(log_lines a)
-t_start hold_b "$CLIENT" 127.0.0.1 --port "$base" --ports "$ports" -n 10000 --hold 0 -q
+t_start hold_b "$C1M_CLIENT" 127.0.0.1 --port "$base" --ports "$ports" -n 10000 --hold 0 -q
 hold_pid=$T_PID
 wait_conns a 10000 "$from"
 term_wait "$srv_pid" 6
@@ -287,7 +280,7 @@ slow_read() {
 stuck_peer() {
 	exec {peer_fd}<>"/dev/tcp/127.0.0.1/$1"
 	cat /dev/zero 1>&"$peer_fd" 2>/dev/null &
-	T_PIDS+=("$!")
+	C1M_PIDS+=("$!")
 	writer_pid=$!
 	sleep 0.5
 }
@@ -295,24 +288,24 @@ stuck_peer() {
 # c1: 10,000 held connections and one slow reader owed $big bytes; the default --drain-timeout (5 s).
 drain_s=5
 start_server c1 --workers 2 "${hwm[@]}"
-t_start hold_c "$CLIENT" 127.0.0.1 --port "$base" --ports "$ports" -n 10000 --hold 0 -q
+t_start hold_c "$C1M_CLIENT" 127.0.0.1 --port "$base" --ports "$ports" -n 10000 --hold 0 -q
 hold_pid=$T_PID
 wait_conns c1 10000 0
 owed_peer "$base"
-t0=$(now_ms)
+t0=$(c1m_now_ms)
 kill -TERM "$srv_pid"
 slow_read "$T_DIR/echo" &
 reader_pid=$!
 while kill -0 "$srv_pid" 2>/dev/null; do
-	[ $(( $(now_ms) - t0 )) -le $(( (drain_s + 3) * 1000 )) ] || t_fail "still running $((drain_s + 3)) s after SIGTERM"
+	[ $(( $(c1m_now_ms) - t0 )) -le $(( (drain_s + 3) * 1000 )) ] || t_fail "still running $((drain_s + 3)) s after SIGTERM"
 	sleep 0.01
 done
-exit_ms=$(( $(now_ms) - t0 ))
+exit_ms=$(( $(c1m_now_ms) - t0 ))
 T_STATUS=0
 wait "$srv_pid" || T_STATUS=$?
 [ "$T_STATUS" -eq 0 ] || t_fail "exit status $T_STATUS after the drain"
 wait "$reader_pid" || t_fail "the slow reader got a reset instead of its echo and EOF"
-read_ms=$(( $(now_ms) - t0 ))
+read_ms=$(( $(c1m_now_ms) - t0 ))
 exec {peer_fd}>&-
 got=$(stat -c %s "$T_DIR/echo")
 [ "$got" -eq "$big" ] || t_fail "the slow reader got $got of $big bytes"
@@ -351,12 +344,12 @@ sleep 0.2
 for p in "$base" $((base + ports - 1)); do
 	kill -0 "$srv_pid" 2>/dev/null || t_fail "the drain ended before its deadline"
 	ss -Htln "sport = :$p" | grep -q . && t_fail "port $p still listening 200 ms after SIGTERM"
-	r0=$(now_ms)
+	r0=$(c1m_now_ms)
 	if timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$p" 2>"$T_DIR/refused.err"; then
 		t_fail "a new connection to port $p was accepted during the drain"
 	fi
 	grep -q 'Connection refused' "$T_DIR/refused.err" || t_fail "port $p: not refused: $(cat "$T_DIR/refused.err")"
-	[ $(( $(now_ms) - r0 )) -lt 1000 ] || t_fail "port $p: the refusal took $(( $(now_ms) - r0 )) ms"
+	[ $(( $(c1m_now_ms) - r0 )) -lt 1000 ] || t_fail "port $p: the refusal took $(( $(c1m_now_ms) - r0 )) ms"
 done
 t_log "c3: 200 ms after SIGTERM the draining server refuses new connections at once"
 sleep 0.3

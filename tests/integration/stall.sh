@@ -15,23 +15,16 @@ bin=$(t_server_bin "$kind")
 base=$(t_port_base 100)
 t_start server "$bin" --bind 127.0.0.1 --port "$base" --ports 100 --stats-interval 10
 server_pid=$T_PID
-t_wait_listen "$base"
-t_wait_listen $((base + 99))
+t_wait_ports "$base" 100
 # the processes that answer: the workers of a supervisor, or the server itself if it has none
-targets=$(t_children "$server_pid")
+targets=$(c1m_children "$server_pid")
 [ -n "$targets" ] || targets=$server_pid
 
 n=2000
-t_start client "$CLIENT" 127.0.0.1 --port "$base" --ports 100 -n "$n" --msg-rate 2000 --duration 3 \
+t_start client "$C1M_CLIENT" 127.0.0.1 --port "$base" --ports 100 -n "$n" --msg-rate 2000 --duration 3 \
 	--timeout 1000 --progress-interval 0.1 --json "$T_DIR/client.json"
 client_pid=$T_PID
-# wait until messages flow (the progress line shows "msgs sent N" with N > 0)
-for i in $(seq 1 300); do
-	grep -qE 'msgs sent [1-9]' "$T_DIR/client.log" && break
-	kill -0 "$client_pid" 2>/dev/null || t_fail "client ended before the phase began"
-	sleep 0.05
-done
-grep -qE 'msgs sent [1-9]' "$T_DIR/client.log" || t_fail "the latency phase never started"
+t_wait_phase "$T_DIR/client.log" "$client_pid" 15
 sleep 1
 t_log "SIGSTOP $kind pid(s) $(echo $targets) for 300 ms"
 # shellcheck disable=SC2086
@@ -40,12 +33,9 @@ sleep 0.3
 # shellcheck disable=SC2086
 kill -CONT $targets
 
-status=0
-for i in $(seq 1 300); do
-	kill -0 "$client_pid" 2>/dev/null || break
-	sleep 0.1
-done
-wait "$client_pid" || status=$?
+c1m_wait_exit "$client_pid" 30 || t_fail "the client still runs 30 s after the stall (a 3 s phase)"
+c1m_reap "$client_pid"
+status=$C1M_STATUS
 [ "$status" -eq 1 ] || t_fail "client exited $status, want 1 (the stall breaks the 200 ms SLO)"
 
 j="$T_DIR/client.json"

@@ -61,15 +61,14 @@ serve() {
 		--metrics "127.0.0.1:$mport"
 	t_start "$kind" "${VG_CMD[@]}"
 	server_pid=$T_PID
-	t_wait_listen "$base" 60
-	t_wait_listen $((base + 99)) 60
+	t_wait_ports "$base" 100 60
 	t_wait_listen "$mport" 60
 
-	vg_cmd "client-$kind" "$CLIENT" 127.0.0.1 --port "$base" --ports 100 -n "$n" --workers 2 --hold 2 \
+	vg_cmd "client-$kind" "$C1M_CLIENT" 127.0.0.1 --port "$base" --ports 100 -n "$n" --workers 2 --hold 2 \
 		--json "$T_DIR/client-$kind.json"
 	"${VG_CMD[@]}" >"$T_DIR/client-$kind.log" 2>&1 &
 	client_pid=$!
-	T_PIDS+=("$client_pid")
+	C1M_PIDS+=("$client_pid")
 	for code in "GET /metrics 200" "GET /nope 404" "POST /metrics 405"; do
 		set -- $code
 		[ "$(http "$mport" "$1" "$2")" = "$3" ] || t_fail "$kind --metrics: $1 $2 did not answer $3"
@@ -86,14 +85,14 @@ serve() {
 	vg_check "client-$kind"
 }
 
-serve server "$SERVER"
-serve epoll "$EPOLL"
+serve server "$C1M_SERVER"
+serve epoll "$C1M_EPOLL"
 
 status=0
-vg_cmd doctor "$DOCTOR" --role both -n "$n"
+vg_cmd doctor "$C1M_DOCTOR" --role both -n "$n"
 "${VG_CMD[@]}" >"$T_DIR/doctor.log" 2>&1 || status=$?
 [ "$status" -eq 0 ] || [ "$status" -eq 1 ] || t_fail "c1m-doctor --role both exited $status"
-vg_cmd doctor-explain "$DOCTOR" --explain
+vg_cmd doctor-explain "$C1M_DOCTOR" --explain
 status=0
 "${VG_CMD[@]}" >"$T_DIR/doctor-explain.log" 2>&1 || status=$?
 [ "$status" -eq 0 ] || [ "$status" -eq 1 ] || t_fail "c1m-doctor --explain exited $status"

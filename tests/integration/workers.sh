@@ -16,13 +16,12 @@ base=$(t_port_base 100)
 last=$((base + 99))
 t_start server "$bin" --bind 127.0.0.1 --port "$base" --ports 100 --workers 3 --stats-interval 1
 server_pid=$T_PID
-t_wait_listen "$base"
-t_wait_listen "$last"
+t_wait_ports "$base" 100
 
 # The phase: rate messages per second over all held connections for phase_s seconds, then hold.
 rate=$(( n / 10 ))
 phase_s=10
-t_start client "$CLIENT" 127.0.0.1 --port "$base" --ports 100 -n "$n" --workers 3 --hold 60 \
+t_start client "$C1M_CLIENT" 127.0.0.1 --port "$base" --ports 100 -n "$n" --workers 3 --hold 60 \
 	--msg-rate "$rate" --duration "$phase_s" --timeout 2000 --slo 1000 --json "$T_DIR/client.json"
 client_pid=$T_PID
 
@@ -42,7 +41,7 @@ per_pid() {
 		grep -oE 'pid=[0-9]+' | sort | uniq -c | awk '{ sub("pid=", "", $2); print $2, $1 }'
 }
 per_pid >"$T_DIR/per_pid.1"
-workers=$(t_children "$server_pid" | sort -n)
+workers=$(c1m_children "$server_pid" | sort -n)
 [ "$(echo "$workers" | wc -l)" -eq 3 ] || t_fail "expected 3 workers, found: $workers"
 sum=0
 for w in $workers; do
@@ -59,11 +58,11 @@ lost=$(awk -v p="$victim" '$1 == p { print $2 }' "$T_DIR/per_pid.1")
 kill -KILL "$victim"
 t_log "SIGKILL worker $victim ($lost connections)"
 for i in $(seq 1 100); do
-	grep -q 'restarted' "$T_DIR/server.log" && [ "$(t_children "$server_pid" | wc -l)" -eq 3 ] && break
+	grep -q 'restarted' "$T_DIR/server.log" && [ "$(c1m_children "$server_pid" | wc -l)" -eq 3 ] && break
 	sleep 0.1
 done
 grep -q 'restarted' "$T_DIR/server.log" || t_fail "no restart logged after SIGKILL"
-new_workers=$(t_children "$server_pid" | sort -n)
+new_workers=$(c1m_children "$server_pid" | sort -n)
 echo "$new_workers" | grep -qx "$victim" && t_fail "the killed worker $victim is still a child"
 [ "$(echo "$new_workers" | wc -l)" -eq 3 ] || t_fail "expected 3 workers after the restart, found: $new_workers"
 t_wait_listen "$base"
@@ -80,7 +79,7 @@ t_log "the other workers still hold their connections"
 
 # Accepting works again on all ports, through the restarted worker too.
 status=0
-"$CLIENT" 127.0.0.1 --port "$base" --ports 100 -n 3000 --hold 1 --json "$T_DIR/after.json" \
+"$C1M_CLIENT" 127.0.0.1 --port "$base" --ports 100 -n 3000 --hold 1 --json "$T_DIR/after.json" \
 	>"$T_DIR/after.log" 2>&1 || status=$?
 [ "$status" -eq 0 ] || t_fail "a 3000-connection run after the restart failed (exit $status)"
 

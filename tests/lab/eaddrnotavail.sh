@@ -41,7 +41,7 @@ lab_check_match "$LAB_DIR/explain-from.log" 'EADDRNOTAVAIL x [0-9]+' \
 
 state=$LAB_DIR/cl1-tuning.saved
 lab_log "fix: tuning/apply --for $N in client host 1"
-C1M_DOCTOR=$LAB_DOCTOR lab_in "$LAB_CL1" "$LAB_APPLY" --for "$N" --role client --ports 1 --state "$state" \
+C1M_DOCTOR=$C1M_DOCTOR lab_in "$LAB_CL1" "$LAB_APPLY" --for "$N" --role client --ports 1 --state "$state" \
 	> "$LAB_DIR/apply.log" 2>&1 || lab_check_fail "tuning/apply failed (see apply.log)"
 lab_check_match "$LAB_DIR/apply.log" 'ip_local_port_range +40000 40499 +-> 1024 65535' "tuning/apply widens the range"
 lab_client fixed "$LAB_CL1" "$N" --ports 1

@@ -37,7 +37,7 @@ lab_client_cmd cl2-fail "$PER_CLIENT" --ports 1
 lab_start cl2-fail "$LAB_CL2" "${LAB_CMD[@]}"; p2=$LAB_PID
 
 # --- server: diagnosis while it sits at its limit (the clients wait 3 s for their echoes) ---
-if lab_wait_match "$LAB_DIR/srv1.log" 'Too many open files' 20; then
+if c1m_wait_match "$LAB_DIR/srv1.log" 'Too many open files' 20 "$srv1"; then
 	lab_explain explain-server "$LAB_SRV"
 	lab_check_match "$LAB_DIR/explain-server.log" 'EMFILE|too many open files|open-file limit|RLIMIT_NOFILE|nofile' \
 		"c1m-doctor --explain names the open-file limit"
@@ -85,7 +85,7 @@ lab_doctor doctor-client "$LAB_CL1" "$NOFILE" --role client -n "$N" --ports 1 --
 lab_check_doctor "$LAB_DIR/doctor-client.json" "$LAB_STATUS" nofile.hard
 
 lab_client_cmd cl-limited "$N" --ports 1 --workers 1
-lab_start cl-limited "$LAB_CL1" bash -c 'ulimit -n "$1" || exit 126; shift; exec "$@"' ulimit "$NOFILE" "${LAB_CMD[@]}"
+lab_start cl-limited "$LAB_CL1" "${C1M_ULIMIT_N[@]}" "$NOFILE" "${LAB_CMD[@]}"
 lab_wait cl-limited "$LAB_PID" 45
 lab_check_status "$LAB_STATUS" nonzero "client under ulimit -n $NOFILE with one process fails"
 lab_check_match "$LAB_DIR/cl-limited.log" 'open-file limit|Too many open files|EMFILE' \
@@ -97,7 +97,7 @@ lab_check_status "$LAB_STATUS" 0 "after the fix, one client process holds $N"
 
 lab_log "fix where the hard limit cannot move: same ulimit -n $NOFILE, --workers auto"
 lab_client_cmd cl-workers "$N" --ports 1 --workers auto
-lab_start cl-workers "$LAB_CL1" bash -c 'ulimit -n "$1" || exit 126; shift; exec "$@"' ulimit "$NOFILE" "${LAB_CMD[@]}"
+lab_start cl-workers "$LAB_CL1" "${C1M_ULIMIT_N[@]}" "$NOFILE" "${LAB_CMD[@]}"
 lab_wait cl-workers "$LAB_PID" 45
 lab_check_status "$LAB_STATUS" 0 "under ulimit -n $NOFILE, --workers auto holds $N"
 

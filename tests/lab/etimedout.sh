@@ -73,7 +73,7 @@ lab_check_match "$LAB_DIR/explain-from.log" 'shown now by: conntrack_full' \
 
 state=$LAB_DIR/root-tuning.saved
 lab_log "fix: tuning/apply --for $N in the root namespace (nf_conntrack_max is machine-wide)"
-C1M_DOCTOR=$LAB_DOCTOR "$LAB_APPLY" --for "$N" --role client --ports 1 --state "$state" \
+C1M_DOCTOR=$C1M_DOCTOR "$LAB_APPLY" --for "$N" --role client --ports 1 --state "$state" \
 	--only net.netfilter.nf_conntrack_max,net.netfilter.nf_conntrack_buckets > "$LAB_DIR/apply.log" 2>&1 ||
 	lab_check_fail "tuning/apply failed (see apply.log)"
 lab_check_match "$LAB_DIR/apply.log" "nf_conntrack_max +$CT_MAX +-> [0-9]+" "tuning/apply raises nf_conntrack_max"

@@ -8,8 +8,13 @@
 # process in its own session that waits for the test to die. A machine-wide lock keeps two lab runs
 # from reading each other's lowered values as "original".
 #
+# The primitives shared with the other scripts (binaries, waiting, sysctl record and restore, processes)
+# are those of tests/lib/c1m.sh; this file adds the lab around them.
+#
 # Environment: C1M_BUILD (build dir) and C1M_SOURCE (source dir), as set by tests/lab/meson.build.
 # Exit codes: 0 pass, 1 fail, 77 skip (meson's code), with the reason printed.
+
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/c1m.sh"
 
 LAB_SRV_ADDR=198.18.0.1
 LAB_CL1_ADDR=198.18.0.2
@@ -32,33 +37,19 @@ lab_fail() { printf '[%s %5ss] FAIL: %s\n' "${LAB_CASE:-lab}" "$(lab_elapsed)" "
 # $LAB_DIR/cgroups     one cgroup directory per line
 # $LAB_DIR/*.log       output of the processes started, shown when a case fails
 
-lab_sysctl_path() { printf '/proc/sys/%s' "${1//.//}"; }
-lab_sysctl_get() { tr -s ' \t' '  ' < "$(lab_sysctl_path "$1")"; }
-
 # Sets a machine-wide sysctl, recording its value first (once: a second change of the same key keeps
 # the value read at the start).
 lab_sysctl_global() {
-	local key=$1 value=$2
-	if ! cut -f1 "$LAB_DIR/restore" 2>/dev/null | grep -qxF "$key"; then
-		printf '%s\t%s\n' "$key" "$(lab_sysctl_get "$key")" >> "$LAB_DIR/restore"
-	fi
-	printf '%s\n' "$value" > "$(lab_sysctl_path "$key")" || lab_fail "cannot set $key = $value"
-	lab_log "machine-wide $key = $value (restored at exit)"
+	c1m_sysctl_set "$LAB_DIR/restore" "$1" "$2" || lab_fail "$C1M_ERR"
+	lab_log "machine-wide $1 = $2 (restored at exit)"
 }
 
 # Undo everything recorded in DIR. Idempotent; safe to run from the trap and then the guardian.
 # Machine-wide values go first: they are the only thing that outlives us and it takes milliseconds.
 lab_teardown() {
-	local dir=$1 key value ns pid cg i
+	local dir=$1 ns pid cg i
 	[ -d "$dir" ] || return 0
-	if [ -f "$dir/restore" ]; then
-		while IFS=$'\t' read -r key value; do
-			[ -n "$key" ] || continue
-			printf '%s\n' "$value" > "$(lab_sysctl_path "$key")" 2>/dev/null ||
-				printf 'lab: could not restore %s = %s\n' "$key" "$value" >&2
-		done < "$dir/restore"
-		rm -f "$dir/restore"
-	fi
+	c1m_sysctl_restore "$dir/restore" || printf 'lab: %s\n' "$C1M_ERR" >&2
 	if [ -f "$dir/namespaces" ]; then
 		# Processes inside our namespaces are ours: we started them there.
 		while read -r ns; do
@@ -106,10 +97,10 @@ lab_guardian() {
 }
 
 lab_on_exit() {
-	local rc=${LAB_RC:-$?} f
+	local rc=${LAB_RC:-$?}
 	trap - EXIT
 	disown -a 2>/dev/null || true   # no "Killed" job notices for what teardown ends
-	[ "$rc" = 0 ] || [ "$rc" = 77 ] || lab_dump_logs
+	[ "$rc" = 0 ] || [ "$rc" = 77 ] || c1m_show_logs "$LAB_DIR" 15
 	lab_teardown "$LAB_DIR"
 	rm -rf "$LAB_DIR"
 	case $rc in
@@ -118,15 +109,6 @@ lab_on_exit() {
 		*) lab_log "FAILED (exit $rc)" ;;
 	esac
 	exit "$rc"
-}
-
-lab_dump_logs() {
-	local f
-	for f in "$LAB_DIR"/*.log; do
-		[ -f "$f" ] || continue
-		printf -- '----- %s (last 15 lines) -----\n' "$(basename "$f")" >&2
-		tail -n 15 "$f" >&2
-	done
 }
 
 # ---- start -----------------------------------------------------------------------------------------
@@ -143,11 +125,9 @@ lab_init() {
 	for tool in jq ss flock setsid; do
 		command -v "$tool" >/dev/null || lab_fail "'$tool' is not installed (c1m's package list has it)"
 	done
-	LAB_SERVER=$C1M_BUILD/src/server/c1m-server
-	LAB_CLIENT=$C1M_BUILD/src/client/c1m-client
-	LAB_DOCTOR=$C1M_BUILD/src/doctor/c1m-doctor
+	c1m_bins "$C1M_BUILD"
 	LAB_APPLY=$C1M_SOURCE/tuning/apply
-	for b in "$LAB_SERVER" "$LAB_CLIENT" "$LAB_DOCTOR" "$LAB_APPLY"; do
+	for b in "$C1M_SERVER" "$C1M_CLIENT" "$C1M_DOCTOR" "$LAB_APPLY"; do
 		[ -x "$b" ] || lab_fail "$b is missing: build first (meson compile -C $C1M_BUILD)"
 	done
 
@@ -211,57 +191,31 @@ lab_in() { local ns=$1; shift; ip netns exec "$ns" "$@" 9>&-; }
 # lab_in_nofile HOST N CMD...: run CMD in a host with soft and hard RLIMIT_NOFILE = N (ulimit -n N).
 lab_in_nofile() {
 	local ns=$1 n=$2; shift 2
-	ip netns exec "$ns" bash -c 'ulimit -n "$1" || exit 126; shift; exec "$@"' ulimit "$n" "$@" 9>&-
+	ip netns exec "$ns" "${C1M_ULIMIT_N[@]}" "$n" "$@" 9>&-
 }
 
 # lab_start NAME HOST CMD...: run CMD in the background in HOST, output to $LAB_DIR/NAME.log;
-# sets LAB_PID (the pid is CMD itself: ip netns exec and bash exec into it).
+# sets LAB_PID (the pid is CMD itself: ip netns exec and bash exec into it). The lock's fd 9 is not
+# passed on: a process left running must not hold up the next lab run.
 lab_start() {
 	local name=$1 ns=$2; shift 2
-	ip netns exec "$ns" "$@" > "$LAB_DIR/$name.log" 2>&1 9>&- &
-	LAB_PID=$!
+	c1m_start "$LAB_DIR/$name.log" ip netns exec "$ns" "$@" 9>&-
+	LAB_PID=$C1M_PID
 }
 
 # lab_wait NAME PID TIMEOUT: wait for a background process; sets LAB_STATUS (128+sig if killed);
 # fails the case if it is still running after TIMEOUT seconds.
 lab_wait() {
-	local name=$1 pid=$2 limit=$3 t=0
-	while kill -0 "$pid" 2>/dev/null; do
-		if [ "$t" -ge $(( limit * 10 )) ]; then
-			kill -KILL "$pid" 2>/dev/null || true
-			wait "$pid" 2>/dev/null || true
-			lab_fail "$name still running after ${limit}s"
-		fi
-		sleep 0.1
-		t=$(( t + 1 ))
-	done
-	LAB_STATUS=0
-	wait "$pid" || LAB_STATUS=$?
+	if ! c1m_wait_exit "$2" "$3"; then
+		c1m_kill "$2"
+		lab_fail "$1 still running after ${3}s"
+	fi
+	c1m_reap "$2"
+	LAB_STATUS=$C1M_STATUS
 }
 
 # lab_stop PID: SIGTERM, then SIGKILL after 3 s; never fails.
-lab_stop() {
-	local pid=$1 t=0
-	kill -TERM "$pid" 2>/dev/null || return 0
-	while kill -0 "$pid" 2>/dev/null && [ $t -lt 30 ]; do sleep 0.1; t=$(( t + 1 )); done
-	kill -KILL "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-}
-
-# lab_wait_listen HOST PORT TIMEOUT [PID]: until something listens on PORT in HOST; fails at once if
-# PID (the server) has exited.
-lab_wait_listen() {
-	local ns=$1 port=$2 limit=$3 pid=${4:-} t=0
-	until [ -n "$(ip netns exec "$ns" ss -Hltn "sport = :$port" 2>/dev/null)" ]; do
-		if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
-			wait "$pid" 2>/dev/null && t=0 || t=$?
-			lab_fail "the server exited (status $t) before listening on port $port in $ns"
-		fi
-		[ "$t" -lt $(( limit * 10 )) ] || lab_fail "nothing listens on port $port in $ns after ${limit}s"
-		sleep 0.1
-		t=$(( t + 1 ))
-	done
-}
+lab_stop() { c1m_stop "$1" 3 || c1m_kill "$1"; }
 
 # ---- the c1m binaries in the lab -----------------------------------------------------------------------
 LAB_PORT=8081
@@ -272,19 +226,19 @@ LAB_PORT=8081
 lab_server() {
 	local name=$1 nofile=$2; shift 2
 	if [ "$nofile" = - ]; then
-		lab_start "$name" "$LAB_SRV" "$LAB_SERVER" --bind "$LAB_SRV_ADDR" --port "$LAB_PORT" --stats-interval 1 "$@"
+		lab_start "$name" "$LAB_SRV" "$C1M_SERVER" --bind "$LAB_SRV_ADDR" --port "$LAB_PORT" --stats-interval 1 "$@"
 	else
-		lab_start "$name" "$LAB_SRV" bash -c 'ulimit -n "$1" || exit 126; shift; exec "$@"' ulimit "$nofile" \
-			"$LAB_SERVER" --bind "$LAB_SRV_ADDR" --port "$LAB_PORT" --stats-interval 1 "$@"
+		lab_start "$name" "$LAB_SRV" "${C1M_ULIMIT_N[@]}" "$nofile" \
+			"$C1M_SERVER" --bind "$LAB_SRV_ADDR" --port "$LAB_PORT" --stats-interval 1 "$@"
 	fi
-	lab_wait_listen "$LAB_SRV" "$LAB_PORT" 10 "$LAB_PID"
+	c1m_wait_listen "$LAB_PORT" 10 "$LAB_PID" "$LAB_SRV" || lab_fail "server $name: $C1M_ERR"
 }
 
 # lab_client_cmd NAME N ARGS...: sets LAB_CMD to the c1m-client command line used by every case (short deadlines so a
 # failing run ends in seconds; JSON report next to the log).
 lab_client_cmd() {
 	local name=$1 n=$2; shift 2
-	LAB_CMD=("$LAB_CLIENT" "$LAB_SRV_ADDR" --port "$LAB_PORT" -n "$n" --hold 1 --connect-timeout 5
+	LAB_CMD=("$C1M_CLIENT" "$LAB_SRV_ADDR" --port "$LAB_PORT" -n "$n" --hold 1 --connect-timeout 5
 		--echo-timeout 3 --progress-interval 1 --json "$LAB_DIR/$name.json" "$@")
 }
 
@@ -302,9 +256,9 @@ lab_doctor() {
 	local name=$1 ns=$2 nofile=$3; shift 3
 	LAB_STATUS=0
 	if [ "$nofile" = - ]; then
-		lab_in "$ns" "$LAB_DOCTOR" "$@" --json > "$LAB_DIR/$name.json" 2> "$LAB_DIR/$name.log" || LAB_STATUS=$?
+		lab_in "$ns" "$C1M_DOCTOR" "$@" --json > "$LAB_DIR/$name.json" 2> "$LAB_DIR/$name.log" || LAB_STATUS=$?
 	else
-		lab_in_nofile "$ns" "$nofile" "$LAB_DOCTOR" "$@" --json > "$LAB_DIR/$name.json" 2> "$LAB_DIR/$name.log" ||
+		lab_in_nofile "$ns" "$nofile" "$C1M_DOCTOR" "$@" --json > "$LAB_DIR/$name.json" 2> "$LAB_DIR/$name.log" ||
 			LAB_STATUS=$?
 	fi
 }
@@ -315,18 +269,7 @@ lab_explain() {
 	local name=$1 ns=$2 since
 	shift 2
 	since=$(awk -v t0="$LAB_T0" -v t1="$(date +%s.%N)" 'BEGIN { printf "%d", t1 - t0 + 2 }')
-	lab_in "$ns" "$LAB_DOCTOR" --explain --since "$since" "$@" > "$LAB_DIR/$name.log" 2>&1 || true
-}
-
-# lab_wait_match FILE REGEX TIMEOUT: until FILE contains REGEX (extended); returns 1 after TIMEOUT
-# seconds without it.
-lab_wait_match() {
-	local file=$1 re=$2 limit=$3 t=0
-	until grep -Eq -- "$re" "$file" 2>/dev/null; do
-		[ "$t" -lt $(( limit * 10 )) ] || return 1
-		sleep 0.1
-		t=$(( t + 1 ))
-	done
+	lab_in "$ns" "$C1M_DOCTOR" --explain --since "$since" "$@" > "$LAB_DIR/$name.log" 2>&1 || true
 }
 
 # ---- assertions ---------------------------------------------------------------------------------------
@@ -455,8 +398,8 @@ lab_in_memcg() {
 # lab_start_memcg NAME HOST CMD...: background, like lab_start.
 lab_start_memcg() {
 	local name=$1 ns=$2; shift 2
-	bash -c "$LAB_MEMCG_EXEC" "$LAB_MEMCG" "$ns" "$@" > "$LAB_DIR/$name.log" 2>&1 9>&- &
-	LAB_PID=$!
+	c1m_start "$LAB_DIR/$name.log" bash -c "$LAB_MEMCG_EXEC" "$LAB_MEMCG" "$ns" "$@" 9>&-
+	LAB_PID=$C1M_PID
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then

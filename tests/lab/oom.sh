@@ -35,7 +35,7 @@ lab_server srv - --ports 1 --workers 1
 lab_memcg client "$LIMIT"
 lab_log "client host 1 runs in memory cgroup $LAB_MEMCG (v$LAB_MEMCG_VERSION), limit $(( LIMIT >> 20 )) MiB"
 
-lab_in_memcg "$LAB_CL1" "$LAB_DOCTOR" --role client -n "$N" --ports 1 --workers "$WORKERS" --json \
+lab_in_memcg "$LAB_CL1" "$C1M_DOCTOR" --role client -n "$N" --ports 1 --workers "$WORKERS" --json \
 	> "$LAB_DIR/doctor.json" 2> "$LAB_DIR/doctor.log" && st=0 || st=$?
 lab_check_doctor "$LAB_DIR/doctor.json" "$st" cgroup.memory
 

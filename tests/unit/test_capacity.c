@@ -1,6 +1,7 @@
 /* Unit tests for the one capacity function: this machine's numbers (hard limit 20,000: 56 server and 51 client
  * processes for 1,000,000), the edges (no room for a socket, exactly full processes, the WORKERS_MAX cap), and
- * the conntrack recommendation. */
+ * the conntrack recommendation, which --explain's fix for a full table (a fixed line, since it knows no N)
+ * must quote too. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -9,6 +10,10 @@
 #include <cmocka.h>
 
 #include "common/model/capacity.h"
+#include "common/model/explain.h"
+
+#include <inttypes.h>
+#include <stdio.h>
 
 static char err[256];
 
@@ -71,12 +76,34 @@ static void test_conntrack(void **state)
 	assert_true(capacity_conntrack_max(UINT64_MAX) >= (UINT64_C(1) << 63));
 }
 
+/* explain.c writes its conntrack fix as text; it must be capacity_conntrack_max of an unknown N. */
+static void test_explain_fix(void **state)
+{
+	static struct explain_input in;
+	static struct explain_result r;
+	char want[128];
+	unsigned i;
+
+	(void)state;
+	memset(&in, 0, sizeof(in));
+	in.kmsg = "[  900.1] nf_conntrack: nf_conntrack: table full, dropping packet\n";
+	in.uptime_s = 1000;
+	explain_analyze(&in, &r);
+	snprintf(want, sizeof(want), "sysctl -w net.netfilter.nf_conntrack_max=%" PRIu64, capacity_conntrack_max(0));
+	for (i = 0; i < r.n; i++)
+		if (r.findings[i].cause == EXPLAIN_CONNTRACK_FULL)
+			break;
+	assert_true(i < r.n);
+	assert_string_equal(r.findings[i].fix, want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_this_machine),
 		cmocka_unit_test(test_edges),
 		cmocka_unit_test(test_conntrack),
+		cmocka_unit_test(test_explain_fix),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -134,6 +134,8 @@ static void test_rejections(void **state)
 	char *timeout[] = { "c1m-client", "127.0.0.1", "-n", "5", "--connect-timeout", "0" };
 	char *hold[] = { "c1m-client", "127.0.0.1", "-n", "5", "--hold", "-1" };
 	char *conc[] = { "c1m-client", "127.0.0.1", "-n", "5", "--concurrency", "0" };
+	char *hold4[] = { "c1m-client", "127.0.0.1", "-n", "5", "--hold", "0.0005" };  /* more than 3 decimals */
+	char *holdexp[] = { "c1m-client", "127.0.0.1", "-n", "5", "--hold", "1e3" };
 	char *json[] = { "c1m-client", "127.0.0.1", "-n", "5", "--json=" };
 
 	(void)state;
@@ -156,6 +158,8 @@ static void test_rejections(void **state)
 	expect_error(ARGC(workers), workers, "--workers", "many");
 	expect_error(ARGC(timeout), timeout, "--connect-timeout", NULL);
 	expect_error(ARGC(hold), hold, "--hold", "-1");
+	expect_error(ARGC(hold4), hold4, "--hold", "up to 3 decimals");
+	expect_error(ARGC(holdexp), holdexp, "--hold", "'1e3'");
 	expect_error(ARGC(conc), conc, "--concurrency", "0");
 	expect_error(ARGC(json), json, "--json", NULL);
 }
@@ -286,21 +290,27 @@ static void test_plan_workers(void **state)
 
 	(void)state;
 	parse_ok(ARGC(small), small, &o);
-	assert_int_equal(client_opts_plan(&o, 19980, 1, &p, err, sizeof(err)), 0);
+	assert_int_equal(client_opts_plan(&o, 20000, 1, &p, err, sizeof(err)), 0);
 	assert_int_equal(p.workers, 1);
 	parse_ok(ARGC(big), big, &o);
-	assert_int_equal(client_opts_plan(&o, 19980, 1, &p, err, sizeof(err)), 0);
+	assert_int_equal(client_opts_plan(&o, 20000, 1, &p, err, sizeof(err)), 0);
 	assert_int_equal(p.workers, 51);          /* ceil(1e6 / 19980) */
 	assert_int_equal(p.workers_needed, 51);
 	parse_ok(ARGC(few), few, &o);
-	assert_int_equal(client_opts_plan(&o, 19980, 1, &p, err, sizeof(err)), -1);
+	assert_int_equal(client_opts_plan(&o, 20000, 1, &p, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "--workers 51"));
 	assert_non_null(strstr(err, "19980"));
 	parse_ok(ARGC(many), many, &o);
-	assert_int_equal(client_opts_plan(&o, 19980, 1, &p, err, sizeof(err)), 0);
+	assert_int_equal(client_opts_plan(&o, 20000, 1, &p, err, sizeof(err)), 0);
 	assert_int_equal(p.workers, 3);           /* never more processes than connections */
 	assert_non_null(strstr(p.note, "--workers 8"));
-	assert_int_equal(client_opts_plan(&o, 0, 1, &p, err, sizeof(err)), -1);
+	assert_int_equal(client_opts_plan(&o, 20, 1, &p, err, sizeof(err)), -1);   /* all reserved */
+	assert_non_null(strstr(err, "ulimit -n"));
+	/* more processes than WORKERS_MAX: refused with the number, as srvopt_resolve and the doctor do */
+	parse_ok(ARGC(big), big, &o);
+	assert_int_equal(client_opts_plan(&o, 200, 1, &p, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "-n 1000000"));
+	assert_non_null(strstr(err, "more than the 4096 supported"));
 }
 
 static void test_plan_sources(void **state)
@@ -314,16 +324,16 @@ static void test_plan_sources(void **state)
 
 	(void)state;
 	parse_ok(ARGC(loop), loop, &o);
-	assert_int_equal(client_opts_plan(&o, 19980, 4, &p, err, sizeof(err)), 0);
+	assert_int_equal(client_opts_plan(&o, 20000, 4, &p, err, sizeof(err)), 0);
 	assert_true(p.sources_default);
 	assert_int_equal(p.sources.first, 0x7f000001);
 	assert_int_equal(p.sources.count, 4);
 	assert_string_equal(p.note, "");
 	parse_ok(ARGC(remote), remote, &o);
-	assert_int_equal(client_opts_plan(&o, 19980, 4, &p, err, sizeof(err)), 0);
+	assert_int_equal(client_opts_plan(&o, 20000, 4, &p, err, sizeof(err)), 0);
 	assert_int_equal(p.sources.count, 0);     /* not loopback: the kernel picks the source */
 	parse_ok(ARGC(given), given, &o);
-	assert_int_equal(client_opts_plan(&o, 19980, 4, &p, err, sizeof(err)), 0);
+	assert_int_equal(client_opts_plan(&o, 20000, 4, &p, err, sizeof(err)), 0);
 	assert_false(p.sources_default);
 	assert_int_equal(p.sources.count, 1);
 	assert_non_null(strstr(p.note, "EADDRNOTAVAIL"));
@@ -338,7 +348,7 @@ static void test_plan_concurrency_floor(void **state)
 
 	(void)state;
 	parse_ok(ARGC(argv), argv, &o);
-	assert_int_equal(client_opts_plan(&o, 19980, 1, &p, err, sizeof(err)), 0);
+	assert_int_equal(client_opts_plan(&o, 20000, 1, &p, err, sizeof(err)), 0);
 	assert_int_equal(p.workers, 6);
 	assert_int_equal(p.concurrency, 6);       /* one in flight per process at least */
 }

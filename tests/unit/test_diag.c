@@ -162,7 +162,10 @@ static void test_timeout_cause(void **state)
 	assert_int_equal(diag_explain(DIAG_ETIMEDOUT, &c, buf, sizeof(buf)), 0);
 	assert_non_null(strstr(buf, "131072 of 131072 entries in use (full)"));
 	assert_non_null(strstr(buf, "point at conntrack"));
-	assert_non_null(strstr(buf, "nf_conntrack_max=1048576"));
+	assert_non_null(strstr(buf, "nf_conntrack_max=2097152"));   /* capacity_conntrack_max: N unknown */
+	c.target = 800;
+	assert_int_equal(diag_explain(DIAG_ETIMEDOUT, &c, buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "nf_conntrack_max=2048"));      /* 2 x 800, the next power of two */
 	assert_null(strstr(buf, "point at the listen queue"));
 	/* listen overflows, conntrack nearly empty -> listen queue */
 	ctx_init(&c);

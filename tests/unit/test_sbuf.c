@@ -1,4 +1,5 @@
-/* sbuf: appends that fit, the truncation flag, and nothing written past the buffer. */
+/* sbuf: appends that fit, the truncation flag, nothing written past the buffer, and the length the whole
+ * text needs counted past the end as snprintf does. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -41,6 +42,38 @@ static void test_truncation(void **state)
 	assert_int_equal(sbuf_done(&sb), -1);
 }
 
+/* sbuf_needed: what fits and what did not, the same count with any buffer, enough to hold the whole text. */
+static void test_needed(void **state)
+{
+	char small[6], big[64];
+	struct sbuf sb;
+
+	(void)state;
+	sbuf_init(&sb, big, sizeof(big));
+	sbuf_printf(&sb, "%s=%d", "abc", 42);
+	assert_int_equal(sbuf_needed(&sb), 6);
+	assert_int_equal(sbuf_needed(&sb), (size_t)sbuf_done(&sb));
+
+	sbuf_init(&sb, small, sizeof(small));
+	sbuf_printf(&sb, "abc");
+	sbuf_printf(&sb, "defgh");          /* cut: "abcde" and the NUL */
+	sbuf_printf(&sb, "%d", 12345);      /* measured only */
+	sbuf_json_string(&sb, "a\"b");      /* a"b quoted and escaped: 6 bytes */
+	assert_int_equal(sbuf_done(&sb), -1);
+	assert_string_equal(small, "abcde");
+	assert_int_equal(sbuf_needed(&sb), 3 + 5 + 5 + 6);
+
+	sbuf_init(&sb, NULL, 0);            /* measuring only */
+	sbuf_printf(&sb, "abcdefgh%d", 12345);
+	assert_int_equal(sbuf_needed(&sb), 13);
+
+	/* A buffer of needed + 1 holds the text that did not fit. */
+	sbuf_init(&sb, big, 13 + 1);
+	sbuf_printf(&sb, "abcdefgh%d", 12345);
+	assert_int_equal(sbuf_done(&sb), 13);
+	assert_string_equal(big, "abcdefgh12345");
+}
+
 static void test_json_string(void **state)
 {
 	char buf[64];
@@ -58,6 +91,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_appends),
 		cmocka_unit_test(test_truncation),
+		cmocka_unit_test(test_needed),
 		cmocka_unit_test(test_json_string),
 	};
 

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "server/core/srvopt.h"
+#include "common/model/capacity.h"
 
 /* A NULL-terminated argv literal; parse() counts it, so argc can never disagree with the list. */
 #define ARGV(...) ((char *[]){ "c1m-server", __VA_ARGS__, NULL })
@@ -146,6 +147,7 @@ static void test_bad_input(void **state)
 	expect_bad(ARGV("--workers", "0"), "--workers", "'0'");
 	expect_bad(ARGV("--workers", "many"), "--workers", "many");
 	expect_bad(ARGV("--workers", "5000"), "--workers", "5000");
+	expect_bad(ARGV("--workers", "4097"), "--workers", "1..4096");   /* WORKERS_MAX, the one cap */
 	expect_bad(ARGV("--stats-interval", "0"), "--stats-interval", "'0'");
 	expect_bad(ARGV("--stats-interval", "0.05"), "--stats-interval", "0.05");
 	expect_bad(ARGV("--stats-interval", "1."), "--stats-interval", "1.");
@@ -237,8 +239,8 @@ static void test_resolve_defaults(void **state)
 	resolve_ok(&o, 20000, 4096, true);
 	assert_int_equal(o.backlog, 4096);
 	assert_int_equal(o.workers, 1);
-	assert_int_equal(o.fds_per_worker, 20000 - 100 - SRVOPT_FD_RESERVE);
-	assert_int_equal(o.max_connections, 20000 - 100 - SRVOPT_FD_RESERVE);
+	assert_int_equal(o.fds_per_worker, 20000 - 100 - CAPACITY_FD_RESERVE);
+	assert_int_equal(o.max_connections, 20000 - 100 - CAPACITY_FD_RESERVE);
 	assert_int_equal(o.per_worker_max, o.max_connections);
 	assert_int_equal(o.stats_interval_ms, 1000);
 
@@ -246,15 +248,15 @@ static void test_resolve_defaults(void **state)
 	resolve_ok(&o, 1024, 128, false);
 	assert_int_equal(o.backlog, 128);
 	assert_int_equal(o.stats_interval_ms, 10000);
-	assert_int_equal(o.max_connections, 1024 - 100 - SRVOPT_FD_RESERVE);
+	assert_int_equal(o.max_connections, 1024 - 100 - CAPACITY_FD_RESERVE);
 }
 
 static void test_resolve_workers(void **state)
 {
 	struct server_options o;
 	char err[256];
-	unsigned fds = 20000 - 100 - SRVOPT_FD_RESERVE;
-	uint64_t per = (uint64_t)fds * SRVOPT_AUTO_HEADROOM_PCT / 100;
+	unsigned fds = 20000 - 100 - CAPACITY_FD_RESERVE;
+	uint64_t per = (uint64_t)fds * CAPACITY_SERVER_FILL_PCT / 100;
 
 	(void)state;
 	/* Fixed workers without a target: every worker gets the whole per-process budget. */
@@ -272,6 +274,7 @@ static void test_resolve_workers(void **state)
 	assert_int_equal(parse(ARGV("--workers", "auto", "--max-connections", "1000000"), &o, err, sizeof(err)), 0);
 	resolve_ok(&o, 20000, 4096, false);
 	assert_int_equal(o.workers, (unsigned)((1000000 + per - 1) / per));
+	assert_int_equal(o.workers, 56);              /* what c1m-doctor --role server says here */
 	/* ... and each may use its whole fd budget: the 10% spare absorbs SO_REUSEPORT's uneven spread
 	 * instead of every worker stopping at exactly its share. */
 	assert_int_equal(o.per_worker_max, fds);
@@ -286,7 +289,7 @@ static void test_resolve_workers(void **state)
 	assert_int_equal(parse(ARGV("--max-connections", "1000"), &o, err, sizeof(err)), 0);
 	resolve_ok(&o, 256, 4096, false);
 	assert_int_equal(o.per_worker_max, 1000);
-	assert_int_equal(o.fds_per_worker, 256 - 100 - SRVOPT_FD_RESERVE);
+	assert_int_equal(o.fds_per_worker, 256 - 100 - CAPACITY_FD_RESERVE);
 
 	/* An explicit backlog is kept. */
 	assert_int_equal(parse(ARGV("--backlog", "100"), &o, err, sizeof(err)), 0);
@@ -311,13 +314,20 @@ static void test_resolve_errors(void **state)
 	env.somaxconn = 0;
 	assert_int_equal(srvopt_resolve(&o, &env, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "--backlog"));
-	/* auto needing more than SRVOPT_MAX_WORKERS processes. */
+	/* auto needing more than WORKERS_MAX processes. */
 	assert_int_equal(parse(ARGV("--workers", "auto", "--max-connections", "100000000"), &o, err, sizeof(err)),
 			 0);
 	env.somaxconn = 4096;
 	env.nofile = 1024;
 	assert_int_equal(srvopt_resolve(&o, &env, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "auto"));
+	assert_non_null(strstr(err, "more than the 4096 supported"));
+	/* ... while the most processes it may plan are accepted, and so is that count given by hand. */
+	assert_int_equal(parse(ARGV("--workers", "auto", "--max-connections", "3330048"), &o, err, sizeof(err)), 0);
+	assert_int_equal(srvopt_resolve(&o, &env, err, sizeof(err)), 0);   /* 813 per process x 4096 */
+	assert_int_equal(o.workers, WORKERS_MAX);
+	assert_int_equal(parse(ARGV("--workers", "4096"), &o, err, sizeof(err)), 0);
+	assert_int_equal(o.workers, WORKERS_MAX);
 }
 
 int main(void)

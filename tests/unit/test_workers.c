@@ -1,6 +1,7 @@
 /* Unit tests for the supervisor/worker machinery with real fork()ed workers that touch no sockets: client
  * mode (every exit is final), server mode (a dying worker is restarted, SIGTERM stops everything), a fatal
- * exit status stopping the run, and the plain-words wait status. */
+ * exit status stopping the run, the caller's signal mask given back on every way out, and the plain-words
+ * wait status. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -70,6 +71,18 @@ static void rec_done(void *slots, unsigned count, void *arg)
 		c->done_values[i] = ((struct tslot *)workers_slot(slots, sizeof(struct tslot), i))->value;
 }
 
+/* workers_run() blocks SIGINT, SIGTERM and SIGCHLD while it runs and must give the caller its mask back on
+ * every way out. */
+static void assert_mask_restored(void)
+{
+	sigset_t now;
+
+	assert_int_equal(sigprocmask(SIG_SETMASK, NULL, &now), 0);
+	assert_false(sigismember(&now, SIGCHLD));
+	assert_false(sigismember(&now, SIGTERM));
+	assert_false(sigismember(&now, SIGINT));
+}
+
 /* Client mode: each worker records a value and exits with its index as status. */
 static int w_client(unsigned index, void *slot, void *arg)
 {
@@ -109,6 +122,7 @@ static void test_client_mode(void **state)
 	assert_true(c.done_called);
 	assert_int_equal(c.done_values[0], 100);
 	assert_int_equal(c.done_values[2], 102);
+	assert_mask_restored();
 }
 
 /* Server mode: worker 0 dies on its first run and must be restarted; the others wait for SIGTERM. */
@@ -206,6 +220,7 @@ static void test_fatal(void **state)
 	assert_int_equal(workers_run(&spec, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "worker 1"));
 	assert_int_equal(c.exits, 3);
+	assert_mask_restored();
 }
 
 static void test_bad_spec(void **state)
@@ -219,6 +234,7 @@ static void test_bad_spec(void **state)
 	spec.worker_main = w_client;
 	assert_int_equal(workers_run(&spec, err, sizeof(err)), -1); /* count 0 */
 	assert_non_null(strstr(err, "workers"));
+	assert_mask_restored();
 }
 
 static void test_describe_and_layout(void **state)

@@ -5,6 +5,7 @@
  * where two causes are possible (a timed-out connect: conntrack full or listen queue overflow) the
  * text says which one the numbers point at, or that neither does. */
 #include "common/model/diag.h"
+#include "common/model/capacity.h"
 #include "common/util/sbuf.h"
 
 #include <errno.h>
@@ -141,7 +142,7 @@ static void explain_timeout(struct sbuf *o, const struct diag_context *c, bool o
 		sbuf_printf(o, "The numbers point at conntrack: every new connection needs an entry and the table is full "
 		    "(dmesg says 'nf_conntrack: table full, dropping packet'). Fix: "
 		    "sysctl -w net.netfilter.nf_conntrack_max=%" PRIu64 "%s",
-		    l->conntrack_max * 2 > 1048576 ? l->conntrack_max * 2 : 1048576,
+		    capacity_conntrack_max(c->target),
 		    lq ? ". Listen queues also overflowed since boot; if that counter grew during the run, "
 			 "raise net.core.somaxconn and accept faster (more workers)." : ".");
 	else if (lq)

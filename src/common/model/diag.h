@@ -41,6 +41,7 @@ struct diag_context {
 	unsigned ports;               /* server ports in the run */
 	unsigned sources;             /* client source addresses in the run */
 	unsigned dst_addrs;           /* server addresses in the run (1 if unknown) */
+	uint64_t target;              /* connections of the run, 0 = unknown */
 };
 
 enum diag_kind diag_from_errno(int e);

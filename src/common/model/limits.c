@@ -1,31 +1,19 @@
-/* Reads the limits that cap concurrent TCP connections and models them against a plan. The model is
- * deliberately simple and shows its arithmetic: each check turns one limit into a capacity (how many
- * connections it allows), the lowest capacity is the ceiling, and the check that owns it is the
- * binding limit. Checks that cap nothing directly (backlogs, systemd defaults, listener migration)
- * only warn. Every fix is one line a person can paste: a sysctl, a limits.conf line, a systemd
- * directive or a c1m flag. The reader treats absent optional files (conntrack not loaded, no cgroup,
- * no systemd, machine-wide sysctls hidden in a child network namespace or a container) as valid
- * states, never as errors; a check whose value is absent says so and caps nothing.
- *
- * Whether conntrack is in use is judged by its entry count alone. Since 4.15 its hooks register in a
- * namespace only when a rule needs them, but no /proc file says whether they are registered, and
- * telling from the nftables or iptables ruleset would mean netlink or running nft; the per-namespace
- * counters in /proc/net/stat/nf_conntrack keep counting after a rule is gone. A ruleset that tracks
- * connections but has seen no flow yet therefore reads as idle, and the check's note says what to set
- * when it starts tracking. */
+/* Models the limits that cap concurrent TCP connections against a plan. The model is deliberately
+ * simple and shows its arithmetic: each check turns one limit into a capacity (how many connections it
+ * allows), the lowest capacity is the ceiling, and the check that owns it is the binding limit. Checks
+ * that cap nothing directly (backlogs, systemd defaults, listener migration) only warn. Every fix is one
+ * line a person can paste: a sysctl, a limits.conf line, a systemd directive or a c1m flag. A value the
+ * reader found absent (common/sys/limits_read.c) yields a check that says so and caps nothing. A
+ * conntrack table with no entries reads as idle (see limits_read.c), so its note says what to set when
+ * it starts tracking. */
 #include "common/model/limits.h"
-#include "common/sys/procfs.h"
+#include "common/model/capacity.h"
 #include "common/util/sbuf.h"
 
-#include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
-#define SYS "/proc/sys/"
 #define BUCKET_CHAIN_WARN 8  /* average conntrack hash chain length worth a warning */
 
 /* ---------- small helpers ---------- */
@@ -47,531 +35,15 @@ static uint64_t sat_add(uint64_t a, uint64_t b)
 	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
-/* Round numbers read better in a fix line and leave headroom: the next power of two >= v. */
-static uint64_t round_pow2(uint64_t v)
-{
-	uint64_t p = 1;
-
-	while (p < v && p <= UINT64_MAX / 2)
-		p *= 2;
-	return p;
-}
-
-/* 1234567 -> "1,234,567" so that a million is readable at a glance. */
-static const char *commas(uint64_t v, char *buf, size_t len)
-{
-	char digits[32];
-	size_t n, i, o = 0;
-
-	snprintf(digits, sizeof(digits), "%" PRIu64, v);
-	n = strlen(digits);
-	for (i = 0; i < n && o + 2 < len; i++) {
-		if (i > 0 && (n - i) % 3 == 0)
-			buf[o++] = ',';
-		buf[o++] = digits[i];
-	}
-	buf[o] = '\0';
-	return buf;
-}
-
-static const char *human_bytes(uint64_t v, char *buf, size_t len)
-{
-	if (v >= (UINT64_C(1) << 30))
-		snprintf(buf, len, "%.1f GiB", (double)v / (double)(UINT64_C(1) << 30));
-	else if (v >= (UINT64_C(1) << 20))
-		snprintf(buf, len, "%.1f MiB", (double)v / (double)(UINT64_C(1) << 20));
-	else
-		snprintf(buf, len, "%" PRIu64 " KiB", v >> 10);
-	return buf;
-}
-
-/* ---------- reader ---------- */
-
-static int read_vec(const char *path, uint64_t *out, size_t n, char *err, size_t errlen)
-{
-	char buf[256];
-	char perr[PROCFS_ERR_LEN];
-
-	if (procfs_read_file(path, buf, sizeof(buf), err, errlen) < 0)
-		return -1;
-	if (procfs_parse_u64_vec(buf, out, n, perr, sizeof(perr)) < 0) {
-		snprintf(err, errlen, "%s: %s", path, perr);
-		errno = EINVAL;   /* a present but malformed file must not look absent */
-		return -1;
-	}
-	return 0;
-}
-
-/* A key that is missing (machine-wide key in a child network namespace, module not loaded) or that a
- * container denies reading is absent, not an error. */
-static bool absent_errno(int e)
-{
-	return e == ENOENT || e == EACCES || e == EPERM;
-}
-
-/* Optional single value: absent file -> *present = false and success. */
-static int read_optional(const char *path, uint64_t *out, bool *present, char *err, size_t errlen)
-{
-	if (procfs_read_u64(path, out, err, errlen) < 0) {
-		if (absent_errno(errno)) {
-			*present = false;
-			*out = 0;
-			return 0;
-		}
-		return -1;
-	}
-	*present = true;
-	return 0;
-}
-
-/* Optional row of n values, same rules. A file that exists but does not parse is an error. */
-static int read_vec_optional(const char *path, uint64_t *out, size_t n, bool *present, char *err,
-			     size_t errlen)
-{
-	if (read_vec(path, out, n, err, errlen) < 0) {
-		if (absent_errno(errno)) {
-			*present = false;
-			memset(out, 0, n * sizeof(*out));
-			return 0;
-		}
-		return -1;
-	}
-	*present = true;
-	return 0;
-}
-
-/* The sysctls a fix may write and their bit in sysctl_readonly. */
-static const struct {
-	const char *key;             /* dotted name, as in a fix line */
-	unsigned bit;
-} writable_keys[] = {
-	{ "fs.file-max", LIMITS_RO_FILE_MAX },
-	{ "fs.nr_open", LIMITS_RO_NR_OPEN },
-	{ "net.ipv4.ip_local_port_range", LIMITS_RO_PORT_RANGE },
-	{ "net.netfilter.nf_conntrack_max", LIMITS_RO_CT_MAX },
-	{ "net.netfilter.nf_conntrack_buckets", LIMITS_RO_CT_BUCKETS },
-	{ "net.core.somaxconn", LIMITS_RO_SOMAXCONN },
-	{ "net.ipv4.tcp_max_syn_backlog", LIMITS_RO_SYN_BACKLOG },
-	{ "net.ipv4.tcp_mem", LIMITS_RO_TCP_MEM },
-	{ "net.ipv4.tcp_migrate_req", LIMITS_RO_MIGRATE_REQ },
-};
-
-static unsigned readonly_bit(const char *key)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(writable_keys) / sizeof(writable_keys[0]); i++)
-		if (strcmp(writable_keys[i].key, key) == 0)
-			return writable_keys[i].bit;
-	return 0;
-}
-
-/* access(W_OK) asks the sysctl's own permission hook, so it is right for root too: a machine-wide key
- * seen from a child network namespace is mode 0444 there, and a read-only /proc/sys gives EROFS. */
-static unsigned read_readonly_keys(void)
-{
-	char path[128];
-	unsigned ro = 0;
-	size_t i, k;
-
-	for (i = 0; i < sizeof(writable_keys) / sizeof(writable_keys[0]); i++) {
-		snprintf(path, sizeof(path), SYS "%s", writable_keys[i].key);
-		for (k = strlen(SYS); path[k] != '\0'; k++)
-			if (path[k] == '.')
-				path[k] = '/';
-		if (access(path, F_OK) == 0 && access(path, W_OK) < 0)
-			ro |= writable_keys[i].bit;
-	}
-	return ro;
-}
-
-static int parse_nofile_value(const char *s, size_t n, uint64_t *out)
-{
-	char tmp[32];
-	char perr[PROCFS_ERR_LEN];
-
-	if (n == 0 || n >= sizeof(tmp))
-		return -1;
-	memcpy(tmp, s, n);
-	tmp[n] = '\0';
-	if (strcmp(tmp, "infinity") == 0) {
-		*out = LIMITS_UNLIMITED;
-		return 0;
-	}
-	return procfs_parse_u64(tmp, out, perr, sizeof(perr));
-}
-
-int limits_parse_systemd_nofile(const char *text, bool *set, uint64_t *soft, uint64_t *hard,
-				char *err, size_t errlen)
-{
-	static const char key[] = "DefaultLimitNOFILE=";
-	const char *line = text;
-
-	*set = false;
-	if (text == NULL) {
-		snprintf(err, errlen, "system.conf: no text");
-		return -1;
-	}
-	/* systemd applies the last assignment, so keep scanning after a match. */
-	while (line != NULL && *line != '\0') {
-		const char *nl = strchr(line, '\n');
-		size_t llen = nl != NULL ? (size_t)(nl - line) : strlen(line);
-		const char *p = line, *end = line + llen;
-
-		while (p < end && (*p == ' ' || *p == '\t'))
-			p++;
-		if ((size_t)(end - p) >= sizeof(key) - 1 && memcmp(p, key, sizeof(key) - 1) == 0) {
-			const char *v = p + sizeof(key) - 1, *colon, *vend = end;
-			uint64_t s, h;
-
-			while (vend > v && (vend[-1] == ' ' || vend[-1] == '\t' || vend[-1] == '\r'))
-				vend--;
-			colon = memchr(v, ':', (size_t)(vend - v));
-			if (colon != NULL) {
-				if (parse_nofile_value(v, (size_t)(colon - v), &s) < 0 ||
-				    parse_nofile_value(colon + 1, (size_t)(vend - colon - 1), &h) < 0) {
-					snprintf(err, errlen, "system.conf: bad DefaultLimitNOFILE value");
-					return -1;
-				}
-			} else {
-				if (parse_nofile_value(v, (size_t)(vend - v), &s) < 0) {
-					snprintf(err, errlen, "system.conf: bad DefaultLimitNOFILE value");
-					return -1;
-				}
-				h = s;
-			}
-			*set = true;
-			*soft = s;
-			*hard = h;
-		}
-		line = nl != NULL ? nl + 1 : NULL;
-	}
-	return 0;
-}
-
-int limits_parse_proc_cgroup(const char *text, unsigned *version, char *path, size_t pathlen,
-			     char *err, size_t errlen)
-{
-	const char *line = text;
-	bool have_v2 = false;
-	char v2path[256] = "";
-
-	if (text == NULL || pathlen == 0) {
-		snprintf(err, errlen, "cgroup: no text");
-		return -1;
-	}
-	/* Lines are "id:controllers:path"; v1 memory looks like "4:memory:/x", v2 like "0::/x". */
-	while (line != NULL && *line != '\0') {
-		const char *nl = strchr(line, '\n');
-		size_t llen = nl != NULL ? (size_t)(nl - line) : strlen(line);
-		const char *c1 = memchr(line, ':', llen);
-		const char *c2 = c1 != NULL ? memchr(c1 + 1, ':', llen - (size_t)(c1 + 1 - line)) : NULL;
-
-		if (c2 != NULL) {
-			const char *ctl = c1 + 1;
-			size_t ctllen = (size_t)(c2 - ctl);
-			const char *p = c2 + 1;
-			size_t plen = llen - (size_t)(p - line);
-			bool memory = false;
-
-			/* The controller list is comma-separated ("cpu,cpuacct"). */
-			while (ctllen > 0) {
-				const char *comma = memchr(ctl, ',', ctllen);
-				size_t tl = comma != NULL ? (size_t)(comma - ctl) : ctllen;
-
-				if (tl == 6 && memcmp(ctl, "memory", 6) == 0)
-					memory = true;
-				if (comma == NULL)
-					break;
-				ctllen -= tl + 1;
-				ctl = comma + 1;
-			}
-			if (plen == 0 || p[0] != '/' || plen >= pathlen || plen >= sizeof(v2path)) {
-				/* malformed or too long: ignore this line */
-			} else if (memory) {
-				memcpy(path, p, plen);
-				path[plen] = '\0';
-				*version = 1;
-				return 0;
-			} else if (c2 == c1 + 1 && line[0] == '0' && c1 == line + 1) {
-				memcpy(v2path, p, plen);
-				v2path[plen] = '\0';
-				have_v2 = true;
-			}
-		}
-		line = nl != NULL ? nl + 1 : NULL;
-	}
-	if (have_v2) {
-		snprintf(path, pathlen, "%s", v2path);
-		*version = 2;
-		return 0;
-	}
-	snprintf(err, errlen, "cgroup: no memory controller line");
-	return -1;
-}
-
-/* Reads one memory limit file: a number, or "max" (v2) meaning no limit. */
-static int read_mem_limit(const char *file, uint64_t *out)
-{
-	char buf[64];
-	char perr[PROCFS_ERR_LEN];
-
-	if (procfs_read_file(file, buf, sizeof(buf), perr, sizeof(perr)) < 0)
-		return -1;
-	if (strncmp(buf, "max", 3) == 0) {
-		*out = LIMITS_UNLIMITED;
-		return 0;
-	}
-	if (procfs_parse_u64(buf, out, perr, sizeof(perr)) < 0)
-		return -1;
-	/* v1 reports "no limit" as PAGE_COUNTER_MAX * page size, just under 2^63. */
-	if (*out >= LIMITS_CGROUP_UNLIMITED)
-		*out = LIMITS_UNLIMITED;
-	return 0;
-}
-
-/* A child cgroup can be limited by any ancestor, so walk up to the root and keep the smallest limit.
- * Absent files are fine: the cgroup may live in another namespace's view. */
-static void read_cgroup(struct limits_values *v)
-{
-	char text[4096], rel[256], dir[512], file[600];
-	char perr[PROCFS_ERR_LEN];
-	const char *base, *limit_name, *usage_name;
-	unsigned version = 0;
-	size_t n;
-
-	v->cgroup_mem_present = false;
-	v->cgroup_mem_limit = LIMITS_UNLIMITED;
-	if (procfs_read_file("/proc/self/cgroup", text, sizeof(text), perr, sizeof(perr)) < 0)
-		return;
-	if (limits_parse_proc_cgroup(text, &version, rel, sizeof(rel), perr, sizeof(perr)) < 0)
-		return;
-	if (version == 1) {
-		base = "/sys/fs/cgroup/memory";
-		limit_name = "memory.limit_in_bytes";
-		usage_name = "memory.usage_in_bytes";
-	} else {
-		/* Pure v2 mounts at /sys/fs/cgroup, hybrid setups at /sys/fs/cgroup/unified. */
-		snprintf(file, sizeof(file), "/sys/fs/cgroup%s/memory.max", strcmp(rel, "/") == 0 ? "" : rel);
-		base = access(file, R_OK) == 0 || access("/sys/fs/cgroup/cgroup.controllers", R_OK) == 0
-			       ? "/sys/fs/cgroup" : "/sys/fs/cgroup/unified";
-		limit_name = "memory.max";
-		usage_name = "memory.current";
-	}
-	snprintf(dir, sizeof(dir), "%s%s", base, strcmp(rel, "/") == 0 ? "" : rel);
-	{
-		uint64_t usage;
-
-		snprintf(file, sizeof(file), "%s/%s", dir, usage_name);
-		if (procfs_read_u64(file, &usage, perr, sizeof(perr)) == 0)
-			v->cgroup_mem_usage = usage;
-	}
-	for (;;) {
-		uint64_t lim;
-		char *slash;
-
-		snprintf(file, sizeof(file), "%s/%s", dir, limit_name);
-		if (read_mem_limit(file, &lim) == 0) {
-			if (!v->cgroup_mem_present || lim < v->cgroup_mem_limit) {
-				int w = snprintf(v->cgroup_path, sizeof(v->cgroup_path), "%s", file);
-
-				v->cgroup_mem_limit = lim;
-				/* A path too long to report is left empty rather than cut. */
-				if (w < 0 || (size_t)w >= sizeof(v->cgroup_path))
-					v->cgroup_path[0] = '\0';
-			}
-			v->cgroup_mem_present = true;
-			v->cgroup_version = version;
-		}
-		n = strlen(dir);
-		if (n <= strlen(base))
-			break;
-		slash = strrchr(dir, '/');
-		if (slash == NULL || (size_t)(slash - dir) < strlen(base))
-			break;
-		*slash = '\0';
-	}
-}
-
-static void read_systemd(struct limits_values *v)
-{
-	char text[PROCFS_FILE_MAX];
-	char perr[PROCFS_ERR_LEN];
-
-	v->systemd_running = access("/run/systemd/system", F_OK) == 0;
-	v->systemd_conf_present = false;
-	v->systemd_nofile_set = false;
-	if (procfs_read_file("/etc/systemd/system.conf", text, sizeof(text), perr, sizeof(perr)) < 0)
-		return;
-	v->systemd_conf_present = true;
-	if (limits_parse_systemd_nofile(text, &v->systemd_nofile_set, &v->systemd_nofile_soft,
-					&v->systemd_nofile_hard, perr, sizeof(perr)) < 0)
-		v->systemd_nofile_set = false;
-}
-
-static void read_sockstat(struct limits_values *v)
-{
-	char text[4096];
-	char perr[PROCFS_ERR_LEN];
-
-	v->sockstat_present = false;
-	if (procfs_read_file("/proc/net/sockstat", text, sizeof(text), perr, sizeof(perr)) < 0)
-		return;
-	if (procfs_sockstat_get(text, "TCP", "inuse", &v->tcp_inuse, perr, sizeof(perr)) < 0 ||
-	    procfs_sockstat_get(text, "TCP", "orphan", &v->tcp_orphan, perr, sizeof(perr)) < 0 ||
-	    procfs_sockstat_get(text, "TCP", "tw", &v->tcp_tw, perr, sizeof(perr)) < 0 ||
-	    procfs_sockstat_get(text, "TCP", "alloc", &v->tcp_alloc, perr, sizeof(perr)) < 0 ||
-	    procfs_sockstat_get(text, "TCP", "mem", &v->tcp_mem_used, perr, sizeof(perr)) < 0)
-		return;
-	v->sockstat_present = true;
-}
-
-/* Whether this process could raise its hard limit: try hard + 1 and put it back. Lowering a hard
- * limit is always allowed, so the probe leaves the process as it found it. */
-static bool probe_hard_raisable(const struct rlimit *rl, uint64_t nr_open)
-{
-	struct rlimit up = *rl;
-
-	if (rl->rlim_max == RLIM_INFINITY || rl->rlim_max >= nr_open)
-		return false;
-	up.rlim_max = rl->rlim_max + 1;
-	if (setrlimit(RLIMIT_NOFILE, &up) < 0)
-		return false;
-	setrlimit(RLIMIT_NOFILE, rl);
-	return true;
-}
-
-int limits_read(struct limits_values *v, char *err, size_t errlen)
-{
-	struct rlimit rl;
-	uint64_t tmp[3], one;
-	char text[PROCFS_FILE_MAX];
-	char perr[PROCFS_ERR_LEN];
-	bool present;
-	long page;
-
-	memset(v, 0, sizeof(*v));
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
-		snprintf(err, errlen, "getrlimit RLIMIT_NOFILE: %s", strerror(errno));
-		return -1;
-	}
-	v->nofile_soft = rl.rlim_cur == RLIM_INFINITY ? LIMITS_UNLIMITED : (uint64_t)rl.rlim_cur;
-	v->nofile_hard = rl.rlim_max == RLIM_INFINITY ? LIMITS_UNLIMITED : (uint64_t)rl.rlim_max;
-
-	if (procfs_read_u64(SYS "fs/file-max", &v->file_max, err, errlen) < 0 ||
-	    procfs_read_u64(SYS "fs/nr_open", &v->nr_open, err, errlen) < 0 ||
-	    read_vec(SYS "fs/file-nr", tmp, 3, err, errlen) < 0)
-		return -1;
-	v->file_nr_used = tmp[0];
-	v->nofile_hard_raisable = probe_hard_raisable(&rl, v->nr_open);
-
-	if (read_vec(SYS "net/ipv4/ip_local_port_range", tmp, 2, err, errlen) < 0)
-		return -1;
-	if (tmp[0] > 65535 || tmp[1] > 65535 || tmp[0] > tmp[1]) {
-		snprintf(err, errlen, "ip_local_port_range: %" PRIu64 "-%" PRIu64 " is not a port range",
-			 tmp[0], tmp[1]);
-		return -1;
-	}
-	v->port_lo = (unsigned)tmp[0];
-	v->port_hi = (unsigned)tmp[1];
-
-	if (read_optional(SYS "net/netfilter/nf_conntrack_max", &v->conntrack_max, &present, err, errlen) < 0)
-		return -1;
-	v->conntrack_present = present;
-	if (present) {
-		if (procfs_read_u64(SYS "net/netfilter/nf_conntrack_count", &v->conntrack_count, err, errlen) < 0 ||
-		    procfs_read_u64(SYS "net/netfilter/nf_conntrack_buckets", &v->conntrack_buckets, err, errlen) < 0)
-			return -1;
-		/* Since 4.15 the conntrack hooks register only when a rule needs them, so a module that is
-		 * loaded but idle tracks nothing and a zero count means exactly that. */
-		v->conntrack_in_use = v->conntrack_count > 0;
-	}
-
-	if (read_optional(SYS "net/core/somaxconn", &v->somaxconn, &v->somaxconn_present, err, errlen) < 0 ||
-	    read_optional(SYS "net/ipv4/tcp_max_syn_backlog", &v->syn_backlog, &v->syn_backlog_present,
-			  err, errlen) < 0 ||
-	    read_vec_optional(SYS "net/ipv4/tcp_mem", v->tcp_mem, 3, &v->tcp_mem_present, err, errlen) < 0 ||
-	    read_vec_optional(SYS "net/ipv4/tcp_rmem", v->tcp_rmem, 3, &v->tcp_rmem_present, err, errlen) < 0 ||
-	    read_vec_optional(SYS "net/ipv4/tcp_wmem", v->tcp_wmem, 3, &v->tcp_wmem_present, err, errlen) < 0)
-		return -1;
-
-	if (read_optional(SYS "net/ipv4/tcp_migrate_req", &one, &present, err, errlen) < 0)
-		return -1;
-	v->tcp_migrate_req_present = present;
-	v->tcp_migrate_req = (unsigned)(one != 0);
-	if (read_optional(SYS "net/ipv4/tcp_abort_on_overflow", &one, &present, err, errlen) < 0)
-		return -1;
-	v->tcp_abort_on_overflow_present = present;
-	v->tcp_abort_on_overflow = (unsigned)(one != 0);
-
-	if (procfs_read_file("/proc/meminfo", text, sizeof(text), err, errlen) < 0)
-		return -1;
-	if (procfs_meminfo_get(text, "MemAvailable", &v->mem_available, perr, sizeof(perr)) < 0) {
-		snprintf(err, errlen, "/proc/meminfo: %s", perr);
-		return -1;
-	}
-	page = sysconf(_SC_PAGESIZE);
-	v->page_size = page > 0 ? (uint64_t)page : 4096;
-
-	read_sockstat(v);
-	read_systemd(v);
-	read_cgroup(v);
-	v->sysctl_readonly = read_readonly_keys();
-	return 0;
-}
-
-int limits_raise_nofile(struct limits_values *v, char *err, size_t errlen)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
-		snprintf(err, errlen, "getrlimit RLIMIT_NOFILE: %s", strerror(errno));
-		return -1;
-	}
-	if (rl.rlim_cur != rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
-			snprintf(err, errlen, "setrlimit RLIMIT_NOFILE soft=%llu: %s",
-				 (unsigned long long)rl.rlim_max, strerror(errno));
-			return -1;
-		}
-	}
-	if (v != NULL) {
-		v->nofile_soft = rl.rlim_cur == RLIM_INFINITY ? LIMITS_UNLIMITED : (uint64_t)rl.rlim_cur;
-		v->nofile_hard = rl.rlim_max == RLIM_INFINITY ? LIMITS_UNLIMITED : (uint64_t)rl.rlim_max;
-	}
-	return 0;
-}
-
 /* ---------- pure model ---------- */
 
 unsigned limits_fds_per_process(const struct limits_values *v)
 {
-	uint64_t hard = v->nofile_hard;
+	struct capacity c;
+	char err[LIMITS_ERR_LEN];
 
-	if (hard <= LIMITS_FD_RESERVE)
-		return 0;
-	hard -= LIMITS_FD_RESERVE;
-	return hard > UINT32_MAX ? UINT32_MAX : (unsigned)hard;
-}
-
-unsigned limits_fds_per_server_process(const struct limits_values *v, unsigned listeners)
-{
-	unsigned usable = limits_fds_per_process(v);
-
-	return usable > listeners ? usable - listeners : 0;
-}
-
-unsigned limits_workers_needed(uint64_t conns, unsigned per_process)
-{
-	uint64_t w;
-
-	if (conns == 0)
-		return 1;
-	if (per_process == 0)
-		return UINT32_MAX;
-	w = div_ceil(conns, per_process);
-	return w > UINT32_MAX ? UINT32_MAX : (unsigned)w;
+	(void)capacity_plan(CAPACITY_CLIENT, v->nofile_hard, 0, 0, &c, err, sizeof(err));
+	return c.budget;
 }
 
 uint64_t limits_port_range_width(const struct limits_values *v)
@@ -592,26 +64,6 @@ unsigned limits_sources_needed(uint64_t target, unsigned dst_addrs, unsigned por
 	if (s == 0)
 		s = 1;
 	return s > UINT32_MAX ? UINT32_MAX : (unsigned)s;
-}
-
-const char *limits_verdict_name(enum limits_verdict v)
-{
-	switch (v) {
-	case LIMITS_OK:   return "ok";
-	case LIMITS_WARN: return "warn";
-	case LIMITS_FAIL: return "FAIL";
-	}
-	return "?";
-}
-
-const char *limits_role_name(enum limits_role r)
-{
-	switch (r) {
-	case LIMITS_ROLE_SERVER: return "server";
-	case LIMITS_ROLE_CLIENT: return "client";
-	case LIMITS_ROLE_BOTH:   return "both";
-	}
-	return "?";
 }
 
 /* Appends a check and returns it for the caller to fill; the last slot is reused rather than
@@ -636,25 +88,29 @@ static void set_sysctl(struct limits_check *c, const char *key)
 	snprintf(c->sysctl, sizeof(c->sysctl), "%s", key);
 }
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static void setf(char *dst, size_t len, const char *fmt, ...)
+static void recommend_u64(struct limits_check *c, uint64_t v)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(dst, len, fmt, ap);
-	va_end(ap);
+	snprintf(c->recommended, sizeof(c->recommended), "%" PRIu64, v);
 }
 
+/* The fix writes what the check recommends, so the table, the JSON and tuning/apply say one value;
+ * multi-value keys are quoted for the shell. */
+static void fix_recommended(struct limits_check *c)
+{
+	const char *q = strchr(c->recommended, ' ') != NULL ? "\"" : "";
+
+	snprintf(c->fix, sizeof(c->fix), "sysctl -w %s=%s%s%s", c->sysctl, q, c->recommended, q);
+}
+
+/* Derived quantities shared by several checks. */
 /* Derived quantities shared by several checks. */
 struct model {
 	bool server, client;          /* which sides run on this host */
 	uint64_t n;                   /* target connections */
 	unsigned ports;
-	unsigned usable_srv;          /* connections one server process can hold */
-	unsigned usable_cli;          /* connections one client process can hold */
+	struct capacity srv, cli;     /* capacity_plan of each side under the hard limit */
+	bool srv_ok, cli_ok;          /* capacity_plan accepted that side */
+	char srv_err[LIMITS_ERR_LEN], cli_err[LIMITS_ERR_LEN]; /* why not */
 	unsigned w_srv, w_cli;        /* processes per side the plan will run */
 	uint64_t pp_need;             /* fds one process needs (worst side) */
 	unsigned sockets_per_conn;    /* 2 when both ends live here */
@@ -662,6 +118,9 @@ struct model {
 	uint64_t user_bytes;
 };
 
+/* The worker counts come from capacity_plan, the one function --workers auto in the servers and the client
+ * call too, under the hard limit (c1m raises its soft limit to it at start): a server side is planned at
+ * CAPACITY_SERVER_FILL_PCT of its budget, a client side at all of it. A fixed --workers runs that many. */
 static void model_init(struct model *m, const struct limits_plan *p, const struct limits_values *v,
 		       struct limits_report *r)
 {
@@ -673,111 +132,162 @@ static void model_init(struct model *m, const struct limits_plan *p, const struc
 	m->sides = (unsigned)m->server + (unsigned)m->client;
 	m->sockets_per_conn = m->sides;
 	m->user_bytes = p->user_bytes_per_conn ? p->user_bytes_per_conn : LIMITS_USER_CONN_BYTES;
-	m->usable_srv = limits_fds_per_server_process(v, m->ports);
-	m->usable_cli = limits_fds_per_process(v);
 	if (m->server) {
-		r->workers_server = limits_workers_needed(m->n, m->usable_srv);
+		m->srv_ok = capacity_plan(CAPACITY_SERVER, v->nofile_hard, m->ports, m->n, &m->srv, m->srv_err,
+					  sizeof(m->srv_err)) == 0;
+		r->workers_server = m->srv.workers;
 		m->w_srv = p->workers ? p->workers : r->workers_server;
-		m->pp_need = div_ceil(m->n, m->w_srv) + m->ports + LIMITS_FD_RESERVE;
+		m->pp_need = div_ceil(m->n, m->w_srv) + m->ports + CAPACITY_FD_RESERVE;
 	}
 	if (m->client) {
 		uint64_t need;
 
-		r->workers_client = limits_workers_needed(m->n, m->usable_cli);
+		m->cli_ok = capacity_plan(CAPACITY_CLIENT, v->nofile_hard, m->ports, m->n, &m->cli, m->cli_err,
+					  sizeof(m->cli_err)) == 0;
+		r->workers_client = m->cli.workers;
 		m->w_cli = p->workers ? p->workers : r->workers_client;
-		need = div_ceil(m->n, m->w_cli) + LIMITS_FD_RESERVE;
+		need = div_ceil(m->n, m->w_cli) + CAPACITY_FD_RESERVE;
 		if (need > m->pp_need)
 			m->pp_need = need;
 	}
 	r->workers_needed = r->workers_server > r->workers_client ? r->workers_server : r->workers_client;
 }
 
-static void check_nofile(const struct limits_plan *p, const struct limits_values *v,
-			 const struct model *m, struct limits_report *r)
+static void check_nofile_soft(const struct limits_values *v, const struct model *m, struct limits_report *r)
 {
-	struct limits_check *c;
+	struct limits_check *c = add_check(r, "nofile.soft");
 	char a[32], b[32];
 
-	c = add_check(r, "nofile.soft");
 	c->needed_value = m->pp_need;
-	setf(c->current, sizeof(c->current), "%s", commas(v->nofile_soft, a, sizeof(a)));
-	setf(c->needed, sizeof(c->needed), "%s per process", commas(m->pp_need, a, sizeof(a)));
+	snprintf(c->current, sizeof(c->current), "%s", limits_commas(v->nofile_soft, a, sizeof(a)));
+	snprintf(c->needed, sizeof(c->needed), "%s per process", limits_commas(m->pp_need, a, sizeof(a)));
 	if (v->nofile_soft < m->pp_need) {
 		uint64_t to = v->nofile_hard < m->pp_need ? v->nofile_hard : m->pp_need;
 
 		c->verdict = LIMITS_WARN;
-		setf(c->fix, sizeof(c->fix), "ulimit -n %" PRIu64, to);
-		setf(c->note, sizeof(c->note),
-		     "c1m raises the soft limit to the hard limit (%s) at start; other programs need ulimit -n",
-		     commas(v->nofile_hard, b, sizeof(b)));
+		snprintf(c->fix, sizeof(c->fix), "ulimit -n %" PRIu64, to);
+		snprintf(c->note, sizeof(c->note),
+		         "c1m raises the soft limit to the hard limit (%s) at start; other programs need ulimit -n",
+		         limits_commas(v->nofile_hard, b, sizeof(b)));
 	}
+}
 
+/* capacity_plan refused a side: the hard limit leaves no socket per process, or N needs more than
+ * WORKERS_MAX processes. The fix asks for the hard limit that runs the plan: one process for all N when no
+ * socket is left (as HAProxy asks for maxconn plus its reserve), else the smallest that fits N into
+ * WORKERS_MAX processes. */
+static void check_nofile_refused(const struct model *m, struct limits_check *c)
+{
+	uint64_t per = div_ceil(m->n, WORKERS_MAX), want = 0, cap = LIMITS_UNLIMITED;
+	bool none = false;
+
+	if (m->server && !m->srv_ok) {
+		none = m->srv.budget == 0;
+		want = (none ? m->n : div_ceil(per * 100, CAPACITY_SERVER_FILL_PCT)) + m->ports;
+		cap = sat_mul(WORKERS_MAX, m->srv.fill);
+	}
+	if (m->client && !m->cli_ok) {
+		uint64_t w = m->cli.budget == 0 ? m->n : per;
+
+		none = none || m->cli.budget == 0;
+		if (w > want)
+			want = w;
+		if (sat_mul(WORKERS_MAX, m->cli.fill) < cap)
+			cap = sat_mul(WORKERS_MAX, m->cli.fill);
+	}
+	want += CAPACITY_FD_RESERVE;
+	c->verdict = LIMITS_FAIL;
+	c->capacity = none ? 0 : cap;
+	c->needed_value = want;
+	if (none)
+		snprintf(c->needed, sizeof(c->needed), "> %u fds per process",
+		         (m->server ? m->ports : 0) + CAPACITY_FD_RESERVE);
+	else
+		snprintf(c->needed, sizeof(c->needed), "%" PRIu64 " fds x %u workers", want, (unsigned)WORKERS_MAX);
+	snprintf(c->fix, sizeof(c->fix), "* hard nofile %" PRIu64, capacity_round_pow2(want));
+	snprintf(c->note, sizeof(c->note), "%s", m->server && !m->srv_ok ? m->srv_err : m->cli_err);
+}
+
+/* --workers auto: the plan runs as many processes as the limit demands, so the limit costs processes, not
+ * connections. */
+static void check_nofile_auto(const struct limits_values *v, const struct model *m, struct limits_report *r,
+			      struct limits_check *c)
+{
+	unsigned w = r->workers_needed;
+	struct sbuf sb;
+	char a[32], b[32];
+
+	if (m->server && m->client)
+		snprintf(c->needed, sizeof(c->needed), "%u+%u workers x %s fds", r->workers_server,
+		         r->workers_client, limits_commas(m->pp_need, a, sizeof(a)));
+	else
+		snprintf(c->needed, sizeof(c->needed), "%u worker%s x %s fds", w, w == 1 ? "" : "s",
+		         limits_commas(m->pp_need, a, sizeof(a)));
+	if (w <= 1)
+		return;
+	c->verdict = LIMITS_WARN;
+	snprintf(c->fix, sizeof(c->fix), "--workers %u", w);
+	sbuf_init(&sb, c->note, sizeof(c->note));
+	sbuf_printf(&sb, "one %s process holds at most %s connections (hard limit %s%s)", m->server ? "server" : "client",
+		    limits_commas(m->server ? m->srv.budget : m->cli.budget, a, sizeof(a)),
+		    limits_commas(v->nofile_hard, b, sizeof(b)), v->nofile_hard_raisable ? "" : ", cannot be raised here");
+	if (m->server)
+		sbuf_printf(&sb, ", auto plans %s (%u%%)", limits_commas(m->srv.fill, a, sizeof(a)),
+			    CAPACITY_SERVER_FILL_PCT);
+	if (m->server && m->client)
+		sbuf_printf(&sb, "; N needs %u server + %u client processes", r->workers_server, r->workers_client);
+	else
+		sbuf_printf(&sb, "; N needs %u processes", w);
+}
+
+/* A fixed worker count: the limit caps connections at workers x budget per process. */
+static void check_nofile_fixed(const struct limits_plan *p, const struct limits_values *v, const struct model *m,
+			       struct limits_report *r, struct limits_check *c)
+{
+	uint64_t cap = LIMITS_UNLIMITED, pow = capacity_round_pow2(m->pp_need);
+	char a[32], b[32];
+
+	if (m->server)
+		cap = sat_mul(m->w_srv, m->srv.budget);
+	if (m->client && sat_mul(m->w_cli, m->cli.budget) < cap)
+		cap = sat_mul(m->w_cli, m->cli.budget);
+	c->capacity = cap;
+	snprintf(c->needed, sizeof(c->needed), "%s per process (%u worker%s)",
+	         limits_commas(m->pp_need, a, sizeof(a)), p->workers, p->workers == 1 ? "" : "s");
+	if (m->pp_need <= v->nofile_hard)
+		return;
+	c->verdict = LIMITS_FAIL;
+	snprintf(c->fix, sizeof(c->fix), "--workers %u", r->workers_needed);
+	if (v->nofile_hard_raisable)
+		snprintf(c->note, sizeof(c->note),
+		         "or raise it: '* hard nofile %" PRIu64 "' in /etc/security/limits.conf (LimitNOFILE=%" PRIu64
+		         " under systemd)", pow, pow);
+	else
+		snprintf(c->note, sizeof(c->note),
+		         "the hard limit %s cannot be raised here (no CAP_SYS_RESOURCE): use %u workers per side",
+		         limits_commas(v->nofile_hard, b, sizeof(b)), r->workers_needed);
+}
+
+static void check_nofile(const struct limits_plan *p, const struct limits_values *v,
+			 const struct model *m, struct limits_report *r)
+{
+	struct limits_check *c;
+	char a[32];
+
+	check_nofile_soft(v, m, r);
 	c = add_check(r, "nofile.hard");
 	c->needed_value = m->pp_need;
-	setf(c->current, sizeof(c->current), "%s%s", commas(v->nofile_hard, a, sizeof(a)),
-	     v->nofile_hard_raisable ? "" : " (fixed)");
-	if (p->workers == 0) {
-		/* Auto: the plan runs as many processes as the limit demands, so the limit costs processes,
-		 * not connections. */
-		unsigned w = r->workers_needed;
-
-		if (w == UINT32_MAX) {
-			c->verdict = LIMITS_FAIL;
-			c->capacity = 0;
-			c->needed_value = m->n + m->ports + LIMITS_FD_RESERVE;
-			setf(c->needed, sizeof(c->needed), "> %u fds per process", m->ports + LIMITS_FD_RESERVE);
-			setf(c->fix, sizeof(c->fix), "* hard nofile %" PRIu64,
-			     round_pow2(m->n + m->ports + LIMITS_FD_RESERVE));
-			setf(c->note, sizeof(c->note), "the hard limit leaves no room for connections");
-			return;
-		}
-		if (m->server && m->client)
-			setf(c->needed, sizeof(c->needed), "%u+%u workers x %s fds", r->workers_server,
-			     r->workers_client, commas(m->pp_need, a, sizeof(a)));
-		else
-			setf(c->needed, sizeof(c->needed), "%u worker%s x %s fds", w, w == 1 ? "" : "s",
-			     commas(m->pp_need, a, sizeof(a)));
-		if (w > 1) {
-			c->verdict = LIMITS_WARN;
-			setf(c->fix, sizeof(c->fix), "--workers %u", w);
-			setf(c->note, sizeof(c->note),
-			     "one process holds at most %s connections (hard limit %s%s); %s needs %u processes",
-			     commas(m->server ? m->usable_srv : m->usable_cli, a, sizeof(a)),
-			     commas(v->nofile_hard, b, sizeof(b)),
-			     v->nofile_hard_raisable ? "" : ", cannot be raised here",
-			     m->server && m->client ? "each side" : "this role", w);
-		}
-		return;
-	}
-	/* Fixed worker count: the limit caps connections at workers x usable per process. */
-	{
-		uint64_t cap = LIMITS_UNLIMITED;
-
-		if (m->server)
-			cap = sat_mul(m->w_srv, m->usable_srv);
-		if (m->client) {
-			uint64_t cc = sat_mul(m->w_cli, m->usable_cli);
-
-			if (cc < cap)
-				cap = cc;
-		}
-		c->capacity = cap;
-		setf(c->needed, sizeof(c->needed), "%s per process (%u worker%s)",
-		     commas(m->pp_need, a, sizeof(a)), p->workers, p->workers == 1 ? "" : "s");
-		if (m->pp_need > v->nofile_hard) {
-			c->verdict = LIMITS_FAIL;
-			setf(c->fix, sizeof(c->fix), "--workers %u", r->workers_needed);
-			if (v->nofile_hard_raisable)
-				setf(c->note, sizeof(c->note),
-				     "or raise it: '* hard nofile %" PRIu64 "' in /etc/security/limits.conf"
-				     " (LimitNOFILE=%" PRIu64 " under systemd)",
-				     round_pow2(m->pp_need), round_pow2(m->pp_need));
-			else
-				setf(c->note, sizeof(c->note),
-				     "the hard limit %s cannot be raised here (no CAP_SYS_RESOURCE): use %u workers per side",
-				     commas(v->nofile_hard, b, sizeof(b)), r->workers_needed);
-		}
-	}
+	snprintf(c->current, sizeof(c->current), "%s%s", limits_commas(v->nofile_hard, a, sizeof(a)),
+	         v->nofile_hard_raisable ? "" : " (fixed)");
+	/* A fixed count may still fit where auto (at its fill) needs too many processes; no socket left fits
+	 * nothing. */
+	if ((m->server && m->srv.budget == 0) || (m->client && m->cli.budget == 0) ||
+	    (p->workers == 0 && ((m->server && !m->srv_ok) || (m->client && !m->cli_ok))))
+		check_nofile_refused(m, c);
+	else if (p->workers == 0)
+		check_nofile_auto(v, m, r, c);
+	else
+		check_nofile_fixed(p, v, m, r, c);
 }
 
 static void check_nr_open(const struct limits_values *v, const struct model *m, struct limits_report *r)
@@ -787,19 +297,20 @@ static void check_nr_open(const struct limits_values *v, const struct model *m, 
 
 	set_sysctl(c, "fs.nr_open");
 	c->needed_value = m->pp_need;
-	setf(c->current, sizeof(c->current), "%s", commas(v->nr_open, a, sizeof(a)));
-	setf(c->needed, sizeof(c->needed), "%s per process", commas(m->pp_need, a, sizeof(a)));
+	snprintf(c->current, sizeof(c->current), "%s", limits_commas(v->nr_open, a, sizeof(a)));
+	snprintf(c->needed, sizeof(c->needed), "%s per process", limits_commas(m->pp_need, a, sizeof(a)));
+	recommend_u64(c, capacity_round_pow2(m->pp_need));
 	if (v->nr_open < m->pp_need) {
 		c->verdict = LIMITS_FAIL;
 		c->capacity = 0;
-		if (v->nr_open > m->ports + LIMITS_FD_RESERVE) {
-			uint64_t per = v->nr_open - LIMITS_FD_RESERVE - (m->server ? m->ports : 0);
+		if (v->nr_open > m->ports + CAPACITY_FD_RESERVE) {
+			uint64_t per = v->nr_open - CAPACITY_FD_RESERVE - (m->server ? m->ports : 0);
 			uint64_t w = m->server ? m->w_srv : m->w_cli;
 
 			c->capacity = sat_mul(per, w);
 		}
-		setf(c->fix, sizeof(c->fix), "sysctl -w fs.nr_open=%" PRIu64, round_pow2(m->pp_need));
-		setf(c->note, sizeof(c->note), "no process can have a hard limit above fs.nr_open");
+		fix_recommended(c);
+		snprintf(c->note, sizeof(c->note), "no process can have a hard limit above fs.nr_open");
 	}
 }
 
@@ -814,14 +325,15 @@ static void check_file_max(const struct limits_values *v, const struct model *m,
 
 	set_sysctl(c, "fs.file-max");
 	c->needed_value = need;
-	setf(c->current, sizeof(c->current), "%s (%s in use)", commas(v->file_max, a, sizeof(a)),
-	     commas(v->file_nr_used, b, sizeof(b)));
-	setf(c->needed, sizeof(c->needed), "%s", commas(need, a, sizeof(a)));
+	snprintf(c->current, sizeof(c->current), "%s (%s in use)", limits_commas(v->file_max, a, sizeof(a)),
+	         limits_commas(v->file_nr_used, b, sizeof(b)));
+	snprintf(c->needed, sizeof(c->needed), "%s", limits_commas(need, a, sizeof(a)));
 	c->capacity = v->file_max > used ? (v->file_max - used) / m->sockets_per_conn : 0;
+	recommend_u64(c, capacity_round_pow2(need));
 	if (need > v->file_max) {
 		c->verdict = LIMITS_FAIL;
-		setf(c->fix, sizeof(c->fix), "sysctl -w fs.file-max=%" PRIu64, round_pow2(need));
-		setf(c->note, sizeof(c->note), "system-wide fd limit; connect/accept fail with ENFILE");
+		fix_recommended(c);
+		snprintf(c->note, sizeof(c->note), "system-wide fd limit; connect/accept fail with ENFILE");
 	}
 }
 
@@ -841,16 +353,22 @@ static void check_ports(const struct limits_plan *p, const struct limits_values 
 	set_sysctl(c, "net.ipv4.ip_local_port_range");
 	/* In the range's own unit: local ports each (source, destination address, port) must offer. */
 	c->needed_value = div_ceil(m->n, sat_mul(sat_mul(src, dst), m->ports));
-	setf(c->current, sizeof(c->current), "%s (%ux%ux%ux%s)", commas(cap, a, sizeof(a)), src, dst,
-	     m->ports, commas(width, b, sizeof(b)));
-	setf(c->needed, sizeof(c->needed), "%s", commas(m->n, a, sizeof(a)));
+	snprintf(c->current, sizeof(c->current), "%s (%ux%ux%ux%s)", limits_commas(cap, a, sizeof(a)), src, dst,
+	         m->ports, limits_commas(width, b, sizeof(b)));
+	snprintf(c->needed, sizeof(c->needed), "%s", limits_commas(m->n, a, sizeof(a)));
 	c->capacity = cap;
+	/* The range stays when it offers each tuple enough ports (or is already the widest); otherwise the
+	 * whole unprivileged range. Past that only more sources or ports help: the fix. */
+	if (width >= c->needed_value || (v->port_lo <= 1024 && v->port_hi == 65535))
+		snprintf(c->recommended, sizeof(c->recommended), "%u %u", v->port_lo, v->port_hi);
+	else
+		snprintf(c->recommended, sizeof(c->recommended), "1024 65535");
 	if (cap < m->n) {
 		c->verdict = LIMITS_FAIL;
-		setf(c->fix, sizeof(c->fix), "--sources %u", r->sources_needed);
-		setf(c->note, sizeof(c->note),
-		     "sources x dst addrs x ports x ip_local_port_range %u-%u; or more server ports, or"
-		     " sysctl -w net.ipv4.ip_local_port_range=\"1024 65535\"", v->port_lo, v->port_hi);
+		snprintf(c->fix, sizeof(c->fix), "--sources %u", r->sources_needed);
+		snprintf(c->note, sizeof(c->note),
+		         "sources x dst addrs x ports x ip_local_port_range %u-%u; or more server ports, or"
+		         " sysctl -w net.ipv4.ip_local_port_range=\"1024 65535\"", v->port_lo, v->port_hi);
 	}
 }
 
@@ -861,51 +379,78 @@ static void check_conntrack(const struct limits_values *v, const struct model *m
 
 	set_sysctl(c, "net.netfilter.nf_conntrack_max");
 	c->needed_value = m->n;
-	setf(c->needed, sizeof(c->needed), "%s", commas(m->n, a, sizeof(a)));
+	snprintf(c->needed, sizeof(c->needed), "%s", limits_commas(m->n, a, sizeof(a)));
 	if (!v->conntrack_present) {
-		setf(c->current, sizeof(c->current), "not loaded");
-		setf(c->note, sizeof(c->note), "nf_conntrack is not loaded: no connection tracking");
+		snprintf(c->current, sizeof(c->current), "not loaded");
+		snprintf(c->note, sizeof(c->note), "nf_conntrack is not loaded: no connection tracking");
 		return;
 	}
-	setf(c->current, sizeof(c->current), "%s (count %s)", commas(v->conntrack_max, a, sizeof(a)),
-	     commas(v->conntrack_count, b, sizeof(b)));
+	snprintf(c->current, sizeof(c->current), "%s (count %s)", limits_commas(v->conntrack_max, a, sizeof(a)),
+	         limits_commas(v->conntrack_count, b, sizeof(b)));
+	recommend_u64(c, capacity_conntrack_max(m->n));
 	if (!v->conntrack_in_use) {
-		setf(c->note, sizeof(c->note),
-		     "idle (no rule uses it); if one starts tracking: sysctl -w net.netfilter.nf_conntrack_max=%"
-		     PRIu64, round_pow2(m->n));
+		snprintf(c->note, sizeof(c->note), "idle (no rule uses it); if one starts tracking: sysctl -w %s=%s",
+		         c->sysctl, c->recommended);
 	} else {
-		/* One entry per connection, also when both ends are on this host over loopback. */
+		/* One entry per connection, also when both ends are on this host over loopback; the fix leaves
+		 * room for as many again lingering from the previous run (capacity_conntrack_max). */
 		c->capacity = v->conntrack_max;
 		if (v->conntrack_max < m->n) {
 			c->verdict = LIMITS_FAIL;
-			setf(c->fix, sizeof(c->fix), "sysctl -w net.netfilter.nf_conntrack_max=%" PRIu64,
-			     round_pow2(m->n));
-			setf(c->note, sizeof(c->note),
-			     "a full table drops new SYNs: connect() times out (dmesg: nf_conntrack: table full)");
+			fix_recommended(c);
+			snprintf(c->note, sizeof(c->note),
+			         "a full table drops new SYNs: connect() times out (dmesg: nf_conntrack: table full)");
 		}
 	}
 
 	c = add_check(r, "nf_conntrack_buckets");
 	set_sysctl(c, "net.netfilter.nf_conntrack_buckets");
 	c->needed_value = div_ceil(m->n, BUCKET_CHAIN_WARN);
-	setf(c->current, sizeof(c->current), "%s", commas(v->conntrack_buckets, a, sizeof(a)));
-	setf(c->needed, sizeof(c->needed), ">= %s", commas(div_ceil(m->n, BUCKET_CHAIN_WARN), a, sizeof(a)));
+	snprintf(c->current, sizeof(c->current), "%s", limits_commas(v->conntrack_buckets, a, sizeof(a)));
+	snprintf(c->needed, sizeof(c->needed), ">= %s", limits_commas(div_ceil(m->n, BUCKET_CHAIN_WARN), a, sizeof(a)));
+	recommend_u64(c, capacity_conntrack_buckets(m->n));
 	if (!v->conntrack_in_use) {
-		setf(c->note, sizeof(c->note), "idle (no rule uses it)");
+		snprintf(c->note, sizeof(c->note), "idle (no rule uses it)");
 	} else if (v->conntrack_buckets == 0 || m->n / v->conntrack_buckets > BUCKET_CHAIN_WARN) {
 		c->verdict = LIMITS_WARN;
-		setf(c->fix, sizeof(c->fix), "sysctl -w net.netfilter.nf_conntrack_buckets=%" PRIu64,
-		     round_pow2(div_ceil(m->n, 4)));
-		setf(c->note, sizeof(c->note), "long hash chains make every packet's lookup slower");
+		fix_recommended(c);
+		snprintf(c->note, sizeof(c->note), "long hash chains make every packet's lookup slower");
+	}
+}
+
+/* One listen queue limit against need connects per listener (0 = the rate is unknown). */
+static void check_queue(struct limits_report *r, const char *name, const char *key, bool present, uint64_t now,
+			uint64_t need, const char *unknown_note, const char *short_note)
+{
+	struct limits_check *c = add_check(r, name);
+	char a[32];
+
+	set_sysctl(c, key);
+	snprintf(c->current, sizeof(c->current), "%s", present ? limits_commas(now, a, sizeof(a)) : "not readable here");
+	if (need == 0) {
+		snprintf(c->needed, sizeof(c->needed), "rate unknown");
+		if (unknown_note != NULL)
+			snprintf(c->note, sizeof(c->note), "%s", unknown_note);
+		return;
+	}
+	c->needed_value = need;
+	snprintf(c->needed, sizeof(c->needed), "%s per listener", limits_commas(need, a, sizeof(a)));
+	if (!present) {
+		snprintf(c->note, sizeof(c->note), "%s is hidden in this namespace or container: not checked", key);
+		return;
+	}
+	recommend_u64(c, capacity_round_pow2(need));
+	if (now < need) {
+		c->verdict = LIMITS_WARN;
+		fix_recommended(c);
+		snprintf(c->note, sizeof(c->note), "%s", short_note);
 	}
 }
 
 static void check_backlog(const struct limits_plan *p, const struct limits_values *v,
 			  const struct model *m, struct limits_report *r)
 {
-	struct limits_check *c;
 	uint64_t listeners, need = 0;
-	char a[32];
 
 	if (!m->server)
 		return;
@@ -914,52 +459,11 @@ static void check_backlog(const struct limits_plan *p, const struct limits_value
 	listeners = (uint64_t)m->ports * (m->w_srv ? m->w_srv : 1);
 	if (p->connect_rate > 0)
 		need = div_ceil(div_ceil(sat_mul(p->connect_rate, LIMITS_BACKLOG_WINDOW_MS), 1000), listeners);
-
-	c = add_check(r, "somaxconn");
-	set_sysctl(c, "net.core.somaxconn");
-	if (p->connect_rate > 0)
-		c->needed_value = need;
-	setf(c->current, sizeof(c->current), "%s", commas(v->somaxconn, a, sizeof(a)));
-	if (!v->somaxconn_present)
-		setf(c->current, sizeof(c->current), "not readable here");
-	if (p->connect_rate == 0) {
-		setf(c->needed, sizeof(c->needed), "rate unknown");
-		setf(c->note, sizeof(c->note), "give --rate to check the accept queue against the connect rate");
-	} else if (!v->somaxconn_present) {
-		setf(c->needed, sizeof(c->needed), "%s per listener", commas(need, a, sizeof(a)));
-		setf(c->note, sizeof(c->note), "net.core.somaxconn is hidden in this namespace or container: not checked");
-	} else {
-		setf(c->needed, sizeof(c->needed), "%s per listener", commas(need, a, sizeof(a)));
-		if (v->somaxconn < need) {
-			c->verdict = LIMITS_WARN;
-			setf(c->fix, sizeof(c->fix), "sysctl -w net.core.somaxconn=%" PRIu64, round_pow2(need));
-			setf(c->note, sizeof(c->note),
-			     "accept queue overflows drop SYNs (ListenOverflows): connects stall 1 s, 3 s, ...");
-		}
-	}
-
-	c = add_check(r, "tcp_max_syn_backlog");
-	set_sysctl(c, "net.ipv4.tcp_max_syn_backlog");
-	if (p->connect_rate > 0)
-		c->needed_value = need;
-	setf(c->current, sizeof(c->current), "%s", commas(v->syn_backlog, a, sizeof(a)));
-	if (!v->syn_backlog_present)
-		setf(c->current, sizeof(c->current), "not readable here");
-	if (p->connect_rate == 0) {
-		setf(c->needed, sizeof(c->needed), "rate unknown");
-	} else if (!v->syn_backlog_present) {
-		setf(c->needed, sizeof(c->needed), "%s per listener", commas(need, a, sizeof(a)));
-		setf(c->note, sizeof(c->note),
-		     "net.ipv4.tcp_max_syn_backlog is hidden in this namespace or container: not checked");
-	} else {
-		setf(c->needed, sizeof(c->needed), "%s per listener", commas(need, a, sizeof(a)));
-		if (v->syn_backlog < need) {
-			c->verdict = LIMITS_WARN;
-			setf(c->fix, sizeof(c->fix), "sysctl -w net.ipv4.tcp_max_syn_backlog=%" PRIu64,
-			     round_pow2(need));
-			setf(c->note, sizeof(c->note), "a full SYN queue falls back to syncookies or drops SYNs");
-		}
-	}
+	check_queue(r, "somaxconn", "net.core.somaxconn", v->somaxconn_present, v->somaxconn, need,
+		    "give --rate to check the accept queue against the connect rate",
+		    "accept queue overflows drop SYNs (ListenOverflows): connects stall 1 s, 3 s, ...");
+	check_queue(r, "tcp_max_syn_backlog", "net.ipv4.tcp_max_syn_backlog", v->syn_backlog_present,
+		    v->syn_backlog, need, NULL, "a full SYN queue falls back to syncookies or drops SYNs");
 }
 
 /* Sockets holding buffer data at the same moment. tcp_mem counts pages charged to socket queues, and a
@@ -994,19 +498,48 @@ static void check_tcp_mem_absent(const struct limits_values *v, struct limits_ch
 	uint64_t dflt = v->mem_available / page / 16;
 	char a[32], b[32];
 
-	setf(c->current, sizeof(c->current), "not visible here");
-	setf(c->needed, sizeof(c->needed), "%s pages (%s active x %" PRIu64 ")", commas(need, a, sizeof(a)),
-	     commas(active, b, sizeof(b)), per);
+	snprintf(c->current, sizeof(c->current), "not visible here");
+	snprintf(c->needed, sizeof(c->needed), "%s pages (%s active x %" PRIu64 ")", limits_commas(need, a, sizeof(a)),
+	         limits_commas(active, b, sizeof(b)), per);
 	if (need > dflt) {
 		c->verdict = LIMITS_WARN;
-		setf(c->note, sizeof(c->note), "machine-wide, not visible in this network namespace; the need passes the"
-		     " default for this memory (~%s pages at tcp_mem[1]): check it in the root namespace",
-		     commas(dflt, a, sizeof(a)));
+		snprintf(c->note, sizeof(c->note),
+		         "machine-wide, not visible in this network namespace; the need passes the"
+		         " default for this memory (~%s pages at tcp_mem[1]): check it in the root namespace",
+		         limits_commas(dflt, a, sizeof(a)));
 	} else {
-		setf(c->note, sizeof(c->note), "machine-wide, not visible in this network namespace; the need fits the"
-		     " default for this memory (~%s pages at tcp_mem[1]) unless it was lowered",
-		     commas(dflt, a, sizeof(a)));
+		snprintf(c->note, sizeof(c->note),
+		         "machine-wide, not visible in this network namespace; the need fits the"
+		         " default for this memory (~%s pages at tcp_mem[1]) unless it was lowered",
+		         limits_commas(dflt, a, sizeof(a)));
 	}
+}
+
+/* The tcp_mem the need asks for. Raise only what falls short: pressure at the need, the hard limit a third
+ * above it, never more than 3/4 of available memory; where that is less than the need, pressure at 3/4 of
+ * it (the note then says fewer sockets must hold data at once). False when no value helps: the need passes
+ * tcp_mem[2] and there is no memory to raise it. */
+static bool tcp_mem_target(const struct limits_values *v, uint64_t need, uint64_t room, uint64_t t[3])
+{
+	uint64_t mid = need > v->tcp_mem[1] ? need : v->tcp_mem[1];
+	uint64_t hi = sat_add(mid, mid / 3);
+
+	if (hi < v->tcp_mem[2])
+		hi = v->tcp_mem[2];
+	if (hi > room) {
+		if (room > v->tcp_mem[2])
+			hi = room;
+		else if (need <= v->tcp_mem[2])
+			hi = v->tcp_mem[2];   /* the need fits under it: raising the pressure mark is enough */
+		else
+			return false;
+	}
+	if (need > hi)
+		mid = hi / 4 * 3;
+	t[0] = v->tcp_mem[0] < mid ? v->tcp_mem[0] : mid;
+	t[1] = mid;
+	t[2] = hi;
+	return true;
 }
 
 /* FAIL past tcp_mem[2], where the stack drops packets and aborts sockets ("TCP: out of memory"); WARN
@@ -1020,8 +553,8 @@ static void check_tcp_mem(const struct limits_plan *p, const struct limits_value
 	uint64_t bytes = p->bytes_per_active_socket ? p->bytes_per_active_socket : LIMITS_ACTIVE_SOCKET_BYTES;
 	uint64_t per = div_ceil(bytes, page);
 	uint64_t active = active_sockets(p, m);
-	uint64_t need, fits, room = v->mem_available / 4 * 3 / page;
-	uint64_t lo, mid, hi;
+	uint64_t need, fits, room = v->mem_available / 4 * 3 / page, t[3];
+	bool have;
 	char a[32], b[32], c2[32];
 
 	if (per == 0)
@@ -1034,61 +567,50 @@ static void check_tcp_mem(const struct limits_plan *p, const struct limits_value
 		return;
 	}
 	fits = v->tcp_mem[2] / per;
-	setf(c->current, sizeof(c->current), "%s %s %s pages", commas(v->tcp_mem[0], a, sizeof(a)),
-	     commas(v->tcp_mem[1], b, sizeof(b)), commas(v->tcp_mem[2], c2, sizeof(c2)));
-	setf(c->needed, sizeof(c->needed), "%s pages (%s active x %" PRIu64 ")", commas(need, a, sizeof(a)),
-	     commas(active, b, sizeof(b)), per);
+	snprintf(c->current, sizeof(c->current), "%s %s %s pages", limits_commas(v->tcp_mem[0], a, sizeof(a)),
+	         limits_commas(v->tcp_mem[1], b, sizeof(b)), limits_commas(v->tcp_mem[2], c2, sizeof(c2)));
+	snprintf(c->needed, sizeof(c->needed), "%s pages (%s active x %" PRIu64 ")", limits_commas(need, a, sizeof(a)),
+	         limits_commas(active, b, sizeof(b)), per);
+	have = tcp_mem_target(v, need, room, t);
+	if (have)
+		snprintf(c->recommended, sizeof(c->recommended), "%" PRIu64 " %" PRIu64 " %" PRIu64, t[0], t[1], t[2]);
 	if (need <= v->tcp_mem[1]) {
-		setf(c->note, sizeof(c->note), "idle connections hold no buffer pages; tcp_mem binds when more than %s"
-		     " sockets hold data at once (tcp_mem[2] / %" PRIu64 " page%s per active socket)",
-		     commas(fits, a, sizeof(a)), per, per == 1 ? "" : "s");
+		snprintf(c->note, sizeof(c->note),
+		         "idle connections hold no buffer pages; tcp_mem binds when more than %s"
+		         " sockets hold data at once (tcp_mem[2] / %" PRIu64 " page%s per active socket)",
+		         limits_commas(fits, a, sizeof(a)), per, per == 1 ? "" : "s");
 		return;
 	}
 	if (need > v->tcp_mem[2]) {
 		c->verdict = LIMITS_FAIL;
 		c->capacity = fits / m->sockets_per_conn;
-		setf(c->note, sizeof(c->note),
-		     "%s sockets holding data at once need %s pages > tcp_mem[2]: the stack drops packets and aborts"
-		     " sockets (TCP: out of memory); at most %s may hold data at once", commas(active, a, sizeof(a)),
-		     commas(need, b, sizeof(b)), commas(fits, c2, sizeof(c2)));
+		snprintf(c->note, sizeof(c->note),
+		         "%s sockets holding data at once need %s pages > tcp_mem[2]: the stack drops packets and"
+		         " aborts sockets (TCP: out of memory); at most %s may hold data at once",
+		         limits_commas(active, a, sizeof(a)), limits_commas(need, b, sizeof(b)),
+		         limits_commas(fits, c2, sizeof(c2)));
 	} else {
 		c->verdict = LIMITS_WARN;
-		setf(c->note, sizeof(c->note),
-		     "%s sockets holding data at once pass tcp_mem[1]: the stack enters memory pressure and shrinks"
-		     " buffers (latency); idle connections hold no pages", commas(active, a, sizeof(a)));
+		snprintf(c->note, sizeof(c->note),
+		         "%s sockets holding data at once pass tcp_mem[1]: the stack enters memory pressure and shrinks"
+		         " buffers (latency); idle connections hold no pages", limits_commas(active, a, sizeof(a)));
 	}
-	/* Raise only what falls short: pressure at the need, the hard limit a third above it, never more
-	 * than 3/4 of available memory. With no room for that, fewer sockets must hold data at once. */
-	mid = need > v->tcp_mem[1] ? need : v->tcp_mem[1];
-	hi = sat_add(mid, mid / 3);
-	if (hi < v->tcp_mem[2])
-		hi = v->tcp_mem[2];
-	if (hi > room) {
-		if (room > v->tcp_mem[2]) {
-			hi = room;
-		} else if (c->verdict == LIMITS_WARN) {
-			hi = v->tcp_mem[2];   /* the need fits under it: raising the pressure mark is enough */
-		} else {
-			if (p->active_sockets == 0 && fits >= m->sockets_per_conn)
-				setf(c->fix, sizeof(c->fix), "c1m-client --concurrency %" PRIu64,
-				     fits / m->sockets_per_conn);
-			setf(c->note, sizeof(c->note),
-			     "%s sockets x %" PRIu64 " page%s holding data at once exceed tcp_mem[2] and 3/4 of"
-			     " available memory: at most %s may hold data at once", commas(active, a, sizeof(a)),
-			     per, per == 1 ? "" : "s", commas(fits, b, sizeof(b)));
-			return;
-		}
+	if (!have) {
+		if (p->active_sockets == 0 && fits >= m->sockets_per_conn)
+			snprintf(c->fix, sizeof(c->fix), "c1m-client --concurrency %" PRIu64, fits / m->sockets_per_conn);
+		snprintf(c->note, sizeof(c->note),
+		         "%s sockets x %" PRIu64 " page%s holding data at once exceed tcp_mem[2] and 3/4 of"
+		         " available memory: at most %s may hold data at once", limits_commas(active, a, sizeof(a)),
+		         per, per == 1 ? "" : "s", limits_commas(fits, b, sizeof(b)));
+		return;
 	}
-	if (need > hi) {
-		mid = hi / 4 * 3;
-		setf(c->note, sizeof(c->note),
-		     "%s sockets x %" PRIu64 " page%s holding data at once exceed 3/4 of available memory: the fix"
-		     " covers %s, fewer must hold data at once (client --concurrency)", commas(active, a, sizeof(a)), per,
-		     per == 1 ? "" : "s", commas(hi / per, b, sizeof(b)));
-	}
-	lo = v->tcp_mem[0] < mid ? v->tcp_mem[0] : mid;
-	setf(c->fix, sizeof(c->fix), "sysctl -w net.ipv4.tcp_mem=\"%" PRIu64 " %" PRIu64 " %" PRIu64 "\"",
-	     lo, mid, hi);
+	if (need > t[2])
+		snprintf(c->note, sizeof(c->note),
+		         "%s sockets x %" PRIu64 " page%s holding data at once exceed 3/4 of available memory: the fix"
+		         " covers %s, fewer must hold data at once (client --concurrency)",
+		         limits_commas(active, a, sizeof(a)), per, per == 1 ? "" : "s",
+		         limits_commas(t[2] / per, b, sizeof(b)));
+	fix_recommended(c);
 }
 
 static uint64_t conn_bytes(const struct model *m)
@@ -1104,18 +626,30 @@ static void check_memory(const struct limits_values *v, const struct model *m, s
 	char a[32], b[32];
 
 	c->needed_value = need;
-	setf(c->current, sizeof(c->current), "%s available", human_bytes(v->mem_available, a, sizeof(a)));
-	setf(c->needed, sizeof(c->needed), "%s (%" PRIu64 " B/conn)", human_bytes(need, b, sizeof(b)), per);
+	snprintf(c->current, sizeof(c->current), "%s available", limits_bytes(v->mem_available, a, sizeof(a)));
+	snprintf(c->needed, sizeof(c->needed), "%s (%" PRIu64 " B/conn)", limits_bytes(need, b, sizeof(b)), per);
 	c->capacity = v->mem_available / per;
 	if (need > v->mem_available) {
 		c->verdict = LIMITS_FAIL;
-		setf(c->note, sizeof(c->note),
-		     "kernel %u B per socket x %u + user %" PRIu64 " B per side; the OOM killer ends the run",
-		     LIMITS_KERNEL_SOCK_BYTES, m->sockets_per_conn, m->user_bytes);
+		snprintf(c->note, sizeof(c->note),
+		         "kernel %u B per socket x %u + user %" PRIu64 " B per side; the OOM killer ends the run",
+		         (unsigned)LIMITS_KERNEL_SOCK_BYTES, m->sockets_per_conn, m->user_bytes);
 	} else if (need > v->mem_available / 10 * 8) {
 		c->verdict = LIMITS_WARN;
-		setf(c->note, sizeof(c->note), "over 80%% of available memory: page cache and others will suffer");
+		snprintf(c->note, sizeof(c->note), "over 80%% of available memory: page cache and others will suffer");
 	}
+}
+
+/* A fix line with a cut path would write somewhere else: without room for the whole path it names the file
+ * instead. */
+static void cgroup_fix(struct limits_check *c, uint64_t bytes, const char *path)
+{
+	struct sbuf sb;
+
+	sbuf_init(&sb, c->fix, sizeof(c->fix));
+	sbuf_printf(&sb, "echo %" PRIu64 " > %s", bytes, path);
+	if (sbuf_done(&sb) < 0 || path[0] == '\0')
+		snprintf(c->fix, sizeof(c->fix), "set the cgroup's memory limit to %" PRIu64 " bytes", bytes);
 }
 
 static void check_cgroup(const struct limits_values *v, const struct model *m, struct limits_report *r)
@@ -1126,29 +660,28 @@ static void check_cgroup(const struct limits_values *v, const struct model *m, s
 	uint64_t room;
 	char a[32], b[32];
 
-	setf(c->needed, sizeof(c->needed), "%s", human_bytes(need, a, sizeof(a)));
+	snprintf(c->needed, sizeof(c->needed), "%s", limits_bytes(need, a, sizeof(a)));
 	c->needed_value = need;
 	if (!v->cgroup_mem_present) {
-		setf(c->current, sizeof(c->current), "none");
-		setf(c->note, sizeof(c->note), "no memory cgroup found for this process");
+		snprintf(c->current, sizeof(c->current), "none");
+		snprintf(c->note, sizeof(c->note), "no memory cgroup found for this process");
 		return;
 	}
 	if (v->cgroup_mem_limit == LIMITS_UNLIMITED) {
-		setf(c->current, sizeof(c->current), "unlimited (v%u)", v->cgroup_version);
+		snprintf(c->current, sizeof(c->current), "unlimited (v%u)", v->cgroup_version);
 		return;
 	}
 	/* The limit itself must cover what the cgroup already uses plus the connections. */
 	c->needed_value = sat_add(v->cgroup_mem_usage, need);
 	room = v->cgroup_mem_limit > v->cgroup_mem_usage ? v->cgroup_mem_limit - v->cgroup_mem_usage : 0;
-	setf(c->current, sizeof(c->current), "%s free of %s", human_bytes(room, a, sizeof(a)),
-	     human_bytes(v->cgroup_mem_limit, b, sizeof(b)));
+	snprintf(c->current, sizeof(c->current), "%s free of %s", limits_bytes(room, a, sizeof(a)),
+	         limits_bytes(v->cgroup_mem_limit, b, sizeof(b)));
 	c->capacity = room / per;
 	if (need > room) {
 		c->verdict = LIMITS_FAIL;
-		setf(c->fix, sizeof(c->fix), "echo %" PRIu64 " > %s", sat_add(v->cgroup_mem_usage, need),
-		     v->cgroup_path);
-		setf(c->note, sizeof(c->note),
-		     "socket memory is charged to the cgroup; at its limit the cgroup's OOM killer ends the run");
+		cgroup_fix(c, sat_add(v->cgroup_mem_usage, need), v->cgroup_path);
+		snprintf(c->note, sizeof(c->note),
+		         "socket memory is charged to the cgroup; at its limit the cgroup's OOM killer ends the run");
 	}
 }
 
@@ -1159,22 +692,23 @@ static void check_systemd(const struct limits_values *v, const struct model *m, 
 	uint64_t hard = v->systemd_nofile_set ? v->systemd_nofile_hard : 524288;
 	char a[32];
 
-	setf(c->needed, sizeof(c->needed), "%s per process", commas(m->pp_need, a, sizeof(a)));
+	snprintf(c->needed, sizeof(c->needed), "%s per process", limits_commas(m->pp_need, a, sizeof(a)));
 	c->needed_value = m->pp_need;
 	if (!v->systemd_running) {
-		setf(c->current, sizeof(c->current), "not running");
-		setf(c->note, sizeof(c->note), "PID 1 is not systemd: services get no DefaultLimitNOFILE");
+		snprintf(c->current, sizeof(c->current), "not running");
+		snprintf(c->note, sizeof(c->note), "PID 1 is not systemd: services get no DefaultLimitNOFILE");
 		return;
 	}
 	if (hard == LIMITS_UNLIMITED)
-		setf(c->current, sizeof(c->current), "infinity");
+		snprintf(c->current, sizeof(c->current), "infinity");
 	else
-		setf(c->current, sizeof(c->current), "%s%s", commas(hard, a, sizeof(a)),
-		     v->systemd_nofile_set ? "" : " (default)");
+		snprintf(c->current, sizeof(c->current), "%s%s", limits_commas(hard, a, sizeof(a)),
+		         v->systemd_nofile_set ? "" : " (default)");
 	if (hard < m->pp_need) {
 		c->verdict = LIMITS_WARN;
-		setf(c->fix, sizeof(c->fix), "LimitNOFILE=%" PRIu64, round_pow2(m->pp_need));
-		setf(c->note, sizeof(c->note), "only for c1m started as a systemd service: put it in the unit's [Service]");
+		snprintf(c->fix, sizeof(c->fix), "LimitNOFILE=%" PRIu64, capacity_round_pow2(m->pp_need));
+		snprintf(c->note, sizeof(c->note),
+		         "only for c1m started as a systemd service: put it in the unit's [Service]");
 	}
 }
 
@@ -1188,20 +722,22 @@ static void check_migrate(const struct limits_values *v, const struct model *m, 
 	set_sysctl(c, "net.ipv4.tcp_migrate_req");
 	if (m->w_srv > 1)
 		c->needed_value = 1;
-	setf(c->needed, sizeof(c->needed), "%s", m->w_srv > 1 ? "1 (workers > 1)" : "any (1 worker)");
+	snprintf(c->needed, sizeof(c->needed), "%s", m->w_srv > 1 ? "1 (workers > 1)" : "any (1 worker)");
 	if (!v->tcp_migrate_req_present) {
-		setf(c->current, sizeof(c->current), "absent");
-		setf(c->note, sizeof(c->note), "kernel before 5.14: a closed listener's queue is reset");
+		snprintf(c->current, sizeof(c->current), "absent");
+		snprintf(c->note, sizeof(c->note), "kernel before 5.14: a closed listener's queue is reset");
 		if (m->w_srv > 1)
 			c->verdict = LIMITS_WARN;
 		return;
 	}
-	setf(c->current, sizeof(c->current), "%u", v->tcp_migrate_req);
+	snprintf(c->current, sizeof(c->current), "%u", v->tcp_migrate_req);
+	if (m->w_srv > 1)
+		recommend_u64(c, 1);
 	if (m->w_srv > 1 && v->tcp_migrate_req == 0) {
 		c->verdict = LIMITS_WARN;
-		setf(c->fix, sizeof(c->fix), "sysctl -w net.ipv4.tcp_migrate_req=1");
-		setf(c->note, sizeof(c->note),
-		     "when a full worker closes its listeners, their queued connections are reset, not migrated");
+		fix_recommended(c);
+		snprintf(c->note, sizeof(c->note),
+		         "when a full worker closes its listeners, their queued connections are reset, not migrated");
 	}
 }
 
@@ -1209,6 +745,7 @@ static void check_migrate(const struct limits_values *v, const struct model *m, 
  * container's read-only /proc/sys) must be run elsewhere; say so first, the note's reason follows. */
 static void note_readonly(const struct limits_values *v, struct limits_report *r)
 {
+	struct sbuf sb;
 	unsigned i;
 
 	for (i = 0; i < r->n_checks; i++) {
@@ -1216,11 +753,13 @@ static void note_readonly(const struct limits_values *v, struct limits_report *r
 		char old[sizeof(c->note)];
 
 		if (c->sysctl[0] == '\0' || strncmp(c->fix, "sysctl -w ", 10) != 0 ||
-		    (v->sysctl_readonly & readonly_bit(c->sysctl)) == 0)
+		    (v->sysctl_readonly & limits_readonly_bit(c->sysctl)) == 0)
 			continue;
 		memcpy(old, c->note, sizeof(old));
-		setf(c->note, sizeof(c->note), "read-only here: run the fix in the root namespace or on the host%s%s",
-		     old[0] ? "; " : "", old);
+		/* the reason is cut at the end rather than the instruction at the start */
+		sbuf_init(&sb, c->note, sizeof(c->note));
+		sbuf_printf(&sb, "read-only here: run the fix in the root namespace or on the host%s%s",
+			    old[0] ? "; " : "", old);
 	}
 }
 
@@ -1260,125 +799,4 @@ void limits_evaluate(const struct limits_plan *p, const struct limits_values *v,
 			snprintf(r->binding, sizeof(r->binding), "%s", c->name);
 		}
 	}
-}
-
-/* ---------- formatters ---------- */
-
-
-
-
-int limits_format_table(const struct limits_report *r, char *buf, size_t len)
-{
-	static const char *hdr[4] = { "check", "current", "needed", "verdict" };
-	size_t w[4], l;
-	struct sbuf sb;
-	unsigned i;
-	char a[32], b[32];
-
-	sbuf_init(&sb, buf, len);
-	for (i = 0; i < 4; i++)
-		w[i] = strlen(hdr[i]);
-	for (i = 0; i < r->n_checks; i++) {
-		const struct limits_check *c = &r->checks[i];
-
-		if ((l = strlen(c->name)) > w[0])
-			w[0] = l;
-		if ((l = strlen(c->current)) > w[1])
-			w[1] = l;
-		if ((l = strlen(c->needed)) > w[2])
-			w[2] = l;
-	}
-	sbuf_printf(&sb, "%-*s  %-*s  %-*s  %-*s  %s\n", (int)w[0], hdr[0], (int)w[1], hdr[1],
-		  (int)w[2], hdr[2], (int)w[3], hdr[3], "fix");
-	for (i = 0; i < r->n_checks; i++) {
-		const struct limits_check *c = &r->checks[i];
-
-		sbuf_printf(&sb, "%-*s  %-*s  %-*s  %-*s  %s\n", (int)w[0], c->name, (int)w[1], c->current,
-			  (int)w[2], c->needed, (int)w[3], limits_verdict_name(c->verdict), c->fix);
-	}
-	/* Notes go below the table so the columns stay readable. */
-	for (i = 0; i < r->n_checks; i++) {
-		const struct limits_check *c = &r->checks[i];
-
-		if (c->note[0] != '\0' && c->verdict != LIMITS_OK)
-			sbuf_printf(&sb, "  %s: %s\n", c->name, c->note);
-	}
-	for (i = 0; i < r->n_checks; i++) {
-		const struct limits_check *c = &r->checks[i];
-
-		if (c->note[0] != '\0' && c->verdict == LIMITS_OK)
-			sbuf_printf(&sb, "  %s: %s\n", c->name, c->note);
-	}
-	if (r->ceiling == LIMITS_UNLIMITED)
-		sbuf_printf(&sb, "ceiling: none of these limits caps the connection count\n");
-	else
-		sbuf_printf(&sb, "ceiling: %s (binding: %s%s)%s\n", commas(r->ceiling, a, sizeof(a)), r->binding,
-			  /* the one check whose capacity counts traffic, not idle connections */
-			  strcmp(r->binding, "tcp_mem") == 0 ? ", connections whose sockets can hold data at once" : "",
-			  r->ceiling >= r->target ? "" : " < target");
-	if (r->workers_server && r->workers_client)
-		sbuf_printf(&sb, "workers needed: %u server + %u client processes for %s connections\n",
-			  r->workers_server, r->workers_client, commas(r->target, b, sizeof(b)));
-	else
-		sbuf_printf(&sb, "workers needed: %u %s process%s for %s connections\n", r->workers_needed,
-			  r->workers_server ? "server" : "client", r->workers_needed == 1 ? "" : "es",
-			  commas(r->target, b, sizeof(b)));
-	if (r->workers_client)
-		sbuf_printf(&sb, "client sources needed: %u (so no source/destination pair runs out of ports)\n",
-			  r->sources_needed);
-	return sbuf_done(&sb);
-}
-
-static void json_u64_or_null(struct sbuf *sb, uint64_t v)
-{
-	if (v == LIMITS_UNLIMITED)
-		sbuf_printf(sb, "null");
-	else
-		sbuf_printf(sb, "%" PRIu64, v);
-}
-
-int limits_format_json(const struct limits_report *r, char *buf, size_t len)
-{
-	struct sbuf sb;
-	unsigned i;
-
-	sbuf_init(&sb, buf, len);
-	sbuf_printf(&sb, "{\"target\":%" PRIu64 ",\"ceiling\":", r->target);
-	json_u64_or_null(&sb, r->ceiling);
-	sbuf_printf(&sb, ",\"binding\":");
-	if (r->binding[0] != '\0')
-		sbuf_json_string(&sb, r->binding);
-	else
-		sbuf_printf(&sb, "null");
-	sbuf_printf(&sb, ",\"workers_needed\":%u,\"workers_server\":%u,\"workers_client\":%u,"
-		  "\"sources_needed\":%u,\"fail\":%u,\"warn\":%u,\"checks\":[",
-		  r->workers_needed, r->workers_server, r->workers_client, r->sources_needed,
-		  r->n_fail, r->n_warn);
-	for (i = 0; i < r->n_checks; i++) {
-		const struct limits_check *c = &r->checks[i];
-
-		sbuf_printf(&sb, "%s{\"name\":", i ? "," : "");
-		sbuf_json_string(&sb, c->name);
-		sbuf_printf(&sb, ",\"current\":");
-		sbuf_json_string(&sb, c->current);
-		sbuf_printf(&sb, ",\"needed\":");
-		sbuf_json_string(&sb, c->needed);
-		sbuf_printf(&sb, ",\"verdict\":\"%s\",\"capacity\":",
-			  c->verdict == LIMITS_OK ? "ok" : c->verdict == LIMITS_WARN ? "warn" : "fail");
-		json_u64_or_null(&sb, c->capacity);
-		sbuf_printf(&sb, ",\"fix\":");
-		sbuf_json_string(&sb, c->fix);
-		sbuf_printf(&sb, ",\"note\":");
-		sbuf_json_string(&sb, c->note);
-		sbuf_printf(&sb, ",\"needed_value\":");
-		json_u64_or_null(&sb, c->needed_value);
-		sbuf_printf(&sb, ",\"sysctl\":");
-		if (c->sysctl[0] != '\0')
-			sbuf_json_string(&sb, c->sysctl);
-		else
-			sbuf_printf(&sb, "null");
-		sbuf_printf(&sb, "}");
-	}
-	sbuf_printf(&sb, "]}\n");
-	return sbuf_done(&sb);
 }

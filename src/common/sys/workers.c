@@ -51,7 +51,9 @@ struct workers_state {
 	struct workers_child *child;
 	unsigned alive;        /* children running */
 	pid_t    self;         /* supervisor pid, for the child's getppid() check */
+	size_t   own_slots_size; /* bytes of slots mapped here (spec->slots was NULL); 0 = the caller's */
 	sigset_t oldmask;      /* mask to give back to children and to restore on return */
+	bool     masked;       /* set is blocked: oldmask must be restored */
 	bool     stopping;     /* SIGINT/SIGTERM forwarded or a fatal exit seen: no more restarts */
 	int      stop_sig;     /* signal forwarded */
 	uint64_t kill_ns;      /* SIGKILL the rest at this time; 0 = not armed */
@@ -371,101 +373,138 @@ static void workers_wait(struct workers_state *w, uint64_t ns)
 		workers_begin_stop(w, sig);
 }
 
-int workers_run(const struct workers_spec *spec, char *err, size_t errlen)
+/* Everything workers_run() needs before the first fork: the slots (unless the caller owns them), the child
+ * table, the blocked signals and the loop. What it made is recorded in *w for workers_teardown(). */
+static int workers_setup(struct workers_state *w, char *err, size_t errlen)
 {
-	struct workers_state w;
-	uint64_t next_tick = 0, interval_ns;
-	size_t shm_size = 0;
-	unsigned i;
-	int rc = 0;
+	const struct workers_spec *spec = w->spec;
 
-	if (spec->count == 0 || spec->count > WORKERS_MAX || spec->worker_main == NULL || spec->slot_size == 0) {
-		snprintf(err, errlen, "workers: need 1..%u workers, a worker_main and a slot size (got %u)",
-			 (unsigned)WORKERS_MAX, spec->count);
-		return -1;
-	}
-	memset(&w, 0, sizeof(w));
-	w.spec = spec;
-	w.stride = workers_stride(spec->slot_size);
-	w.self = getpid();
-	w.sigfd = -1;
-	w.slots = spec->slots;
-	if (w.slots == NULL) {
-		shm_size = workers_slots_size(spec->count, spec->slot_size);
-		w.slots = workers_shm_alloc(shm_size, err, errlen);
-		if (w.slots == NULL)
+	w->stride = workers_stride(spec->slot_size);
+	w->self = getpid();
+	w->slots = spec->slots;
+	if (w->slots == NULL) {
+		size_t size = workers_slots_size(spec->count, spec->slot_size);
+
+		w->slots = workers_shm_alloc(size, err, errlen);
+		if (w->slots == NULL)
 			return -1;
+		w->own_slots_size = size;
 	}
-	w.child = calloc(spec->count, sizeof(*w.child));
-	if (w.child == NULL) {
+	w->child = calloc(spec->count, sizeof(*w->child));
+	if (w->child == NULL) {
 		snprintf(err, errlen, "workers: out of memory for %u workers", spec->count);
-		workers_shm_free(shm_size != 0 ? w.slots : NULL, shm_size);
 		return -1;
 	}
+	sigemptyset(&w->set);
+	sigaddset(&w->set, SIGINT);
+	sigaddset(&w->set, SIGTERM);
+	sigaddset(&w->set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &w->set, &w->oldmask);
+	w->masked = true;
+	return workers_loop_open(w, err, errlen);
+}
 
-	sigemptyset(&w.set);
-	sigaddset(&w.set, SIGINT);
-	sigaddset(&w.set, SIGTERM);
-	sigaddset(&w.set, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &w.set, &w.oldmask);
-	if (workers_loop_open(&w, err, errlen) < 0) {
-		workers_loop_close(&w);
-		sigprocmask(SIG_SETMASK, &w.oldmask, NULL);
-		free(w.child);
-		workers_shm_free(shm_size != 0 ? w.slots : NULL, shm_size);
-		return -1;
-	}
+/* Undoes workers_setup() in the reverse order; safe on a partly set-up state. */
+static void workers_teardown(struct workers_state *w)
+{
+	workers_loop_close(w);
+	if (w->masked)
+		sigprocmask(SIG_SETMASK, &w->oldmask, NULL);
+	free(w->child);
+	if (w->own_slots_size != 0)
+		workers_shm_free(w->slots, w->own_slots_size);
+}
 
-	for (i = 0; i < spec->count; i++) {
-		if (workers_spawn(&w, i, err, errlen) < 0) {
-			/* Nothing useful runs with a partial set at start: stop the ones already forked. */
-			rc = -1;
-			workers_begin_stop(&w, SIGTERM);
-			break;
+/* Nothing useful runs with a partial set at start: a failed fork stops the ones already forked. */
+static int workers_start_all(struct workers_state *w, char *err, size_t errlen)
+{
+	unsigned i;
+
+	for (i = 0; i < w->spec->count; i++) {
+		if (workers_spawn(w, i, err, errlen) < 0) {
+			workers_begin_stop(w, SIGTERM);
+			return -1;
 		}
 	}
+	return 0;
+}
 
-	interval_ns = (uint64_t)spec->interval_ms * CLOCK_NS_PER_MS;
+/* When the loop must wake next: the earliest restart, tick or SIGKILL due, or in a second. */
+static uint64_t workers_next_due(const struct workers_state *w, uint64_t next_tick, uint64_t now)
+{
+	uint64_t due = 0;
+	unsigned i;
+
+	for (i = 0; i < w->spec->count; i++)
+		due = workers_min_ns(due, w->child[i].restart_ns);
+	due = workers_min_ns(due, next_tick);
+	due = workers_min_ns(due, w->kill_ns);
+	if (due == 0)
+		due = now + 1000 * CLOCK_NS_PER_MS;
+	return due < now ? now : due;
+}
+
+/* No worker runs, and none will: a stop is under way, or a client run's workers are all done, or no restart
+ * is pending. */
+static bool workers_finished(const struct workers_state *w)
+{
+	bool pending = false;
+	unsigned i;
+
+	if (w->alive != 0)
+		return false;
+	for (i = 0; i < w->spec->count; i++)
+		pending = pending || w->child[i].restart_ns != 0;
+	return w->stopping || !w->spec->restart || !pending;
+}
+
+/* The supervisor's loop: wait, reap, restart, tick and kill until workers_finished(). */
+static void workers_supervise(struct workers_state *w)
+{
+	const struct workers_spec *spec = w->spec;
+	uint64_t interval_ns = (uint64_t)spec->interval_ms * CLOCK_NS_PER_MS, next_tick = 0;
+
 	if (spec->tick != NULL && interval_ns != 0)
 		next_tick = clock_now_ns() + interval_ns;
+	do {
+		uint64_t now = clock_now_ns();
 
-	for (;;) {
-		uint64_t now = clock_now_ns(), due = 0;
-
-		for (i = 0; i < spec->count; i++)
-			due = workers_min_ns(due, w.child[i].restart_ns);
-		due = workers_min_ns(due, next_tick);
-		due = workers_min_ns(due, w.kill_ns);
-		if (due == 0)
-			due = now + 1000 * CLOCK_NS_PER_MS;
-		if (due < now)
-			due = now;
-		workers_wait(&w, due - now);
-		workers_reap(&w); /* after every wake-up: SIGCHLD can coalesce */
+		workers_wait(w, workers_next_due(w, next_tick, now) - now);
+		workers_reap(w); /* after every wake-up: SIGCHLD can coalesce */
 
 		now = clock_now_ns();
-		if (!w.stopping)
-			workers_restart_due(&w, now);
+		if (!w->stopping)
+			workers_restart_due(w, now);
 		if (next_tick != 0 && now >= next_tick) {
-			spec->tick(w.slots, spec->count, spec->arg);
+			spec->tick(w->slots, spec->count, spec->arg);
 			next_tick += interval_ns;
 			if (next_tick <= now) /* a slow tick: do not fire a burst to catch up */
 				next_tick = now + interval_ns;
 		}
-		if (w.kill_ns != 0 && now >= w.kill_ns) {
-			workers_signal_all(&w, SIGKILL);
-			w.kill_ns = 0;
+		if (w->kill_ns != 0 && now >= w->kill_ns) {
+			workers_signal_all(w, SIGKILL);
+			w->kill_ns = 0;
 		}
-		if (w.alive == 0) {
-			bool pending = false;
+	} while (!workers_finished(w));
+}
 
-			for (i = 0; i < spec->count; i++)
-				pending = pending || w.child[i].restart_ns != 0;
-			if (w.stopping || !spec->restart || !pending)
-				break;
-		}
+int workers_run(const struct workers_spec *spec, char *err, size_t errlen)
+{
+	struct workers_state w;
+	int rc = -1;
+
+	memset(&w, 0, sizeof(w));
+	w.spec = spec;
+	w.sigfd = -1;
+	if (spec->count == 0 || spec->count > WORKERS_MAX || spec->worker_main == NULL || spec->slot_size == 0) {
+		snprintf(err, errlen, "workers: need 1..%u workers, a worker_main and a slot size (got %u)",
+			 (unsigned)WORKERS_MAX, spec->count);
+		goto out;
 	}
-
+	if (workers_setup(&w, err, errlen) < 0)
+		goto out;
+	rc = workers_start_all(&w, err, errlen);
+	workers_supervise(&w);
 	if (spec->done != NULL)
 		spec->done(w.slots, spec->count, spec->arg);
 	if (w.fatal) {
@@ -473,10 +512,7 @@ int workers_run(const struct workers_spec *spec, char *err, size_t errlen)
 			 w.fatal_index, WORKERS_EXIT_FATAL);
 		rc = -1;
 	}
-	workers_loop_close(&w);
-	sigprocmask(SIG_SETMASK, &w.oldmask, NULL);
-	free(w.child);
-	if (shm_size != 0)
-		workers_shm_free(w.slots, shm_size);
+out:
+	workers_teardown(&w);
 	return rc;
 }

@@ -1,4 +1,5 @@
-/* Bounded string builder: see sbuf.h. After the first truncation every further append is ignored. */
+/* Bounded string builder: see sbuf.h. After the first truncation every further append is only measured:
+ * the text stays as it was cut, and needed goes on counting. */
 #include "common/util/sbuf.h"
 
 #include <stdarg.h>
@@ -10,6 +11,7 @@ void sbuf_init(struct sbuf *sb, char *buf, size_t len)
 	sb->len = len;
 	sb->used = 0;
 	sb->overflow = len == 0;
+	sb->needed = 0;
 	if (len > 0)
 		buf[0] = '\0';
 }
@@ -19,16 +21,23 @@ void sbuf_printf(struct sbuf *sb, const char *fmt, ...)
 	va_list ap;
 	int n;
 
-	if (sb->overflow)
-		return;
 	va_start(ap, fmt);
-	n = vsnprintf(sb->buf + sb->used, sb->len - sb->used, fmt, ap);
+	if (sb->overflow)
+		n = vsnprintf(NULL, 0, fmt, ap);
+	else
+		n = vsnprintf(sb->buf + sb->used, sb->len - sb->used, fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= sb->len - sb->used) {
+	if (n < 0) {
 		sb->overflow = true;
 		return;
 	}
-	sb->used += (size_t)n;
+	sb->needed += (size_t)n;
+	if (sb->overflow)
+		return;
+	if ((size_t)n < sb->len - sb->used)
+		sb->used += (size_t)n;
+	else
+		sb->overflow = true; /* vsnprintf wrote what fit, NUL-terminated */
 }
 
 void sbuf_json_string(struct sbuf *sb, const char *s)
@@ -56,4 +65,9 @@ void sbuf_json_string(struct sbuf *sb, const char *s)
 int sbuf_done(const struct sbuf *sb)
 {
 	return sb->overflow ? -1 : (int)sb->used;
+}
+
+size_t sbuf_needed(const struct sbuf *sb)
+{
+	return sb->needed;
 }

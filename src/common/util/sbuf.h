@@ -1,5 +1,7 @@
 /* A bounded string builder over a caller's buffer: printf-style appends that never overrun, and one
- * truncation flag checked at the end, so a formatter can append freely and fail once. */
+ * truncation flag checked at the end, so a formatter can append freely and fail once. It also counts the
+ * bytes the whole text needs, past the end of the buffer like snprintf, so a caller whose output has no fixed
+ * bound (the metrics scrape) can grow its buffer to the size and render again. */
 #ifndef C1M_SBUF_H
 #define C1M_SBUF_H
 
@@ -11,6 +13,7 @@ struct sbuf {
 	size_t len;      /* its size, bytes */
 	size_t used;     /* bytes written, without the NUL */
 	bool   overflow; /* an append did not fit: the text is truncated */
+	size_t needed;   /* bytes the whole text needs, without the NUL, appends that did not fit included */
 };
 
 void sbuf_init(struct sbuf *sb, char *buf, size_t len);
@@ -26,5 +29,9 @@ void sbuf_json_string(struct sbuf *sb, const char *s);
 
 /* Bytes written, or -1 when anything was truncated. */
 int sbuf_done(const struct sbuf *sb);
+
+/* Bytes the whole text needs, without the NUL, as snprintf returns it: more than fit when truncated, so a
+ * buffer of sbuf_needed() + 1 bytes holds it all. */
+size_t sbuf_needed(const struct sbuf *sb);
 
 #endif

@@ -5,13 +5,13 @@
 #include "server/core/metrics.h"
 
 #include "common/util/counter.h"
+#include "common/util/sbuf.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,50 +27,28 @@
 
 /* --- rendering (pure) ----------------------------------------------------------------------------------- */
 
-/* An output cursor that counts what it could not write, like snprintf. */
-struct metrics_out {
-	char  *buf;
-	size_t len;  /* bytes of buf */
-	size_t pos;  /* bytes the text needs so far (may pass len) */
-};
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
-static void metrics_printf(struct metrics_out *o, const char *fmt, ...)
+static void metrics_family(struct sbuf *o, const char *name, const char *type, const char *help)
 {
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(o->pos < o->len ? o->buf + o->pos : NULL, o->pos < o->len ? o->len - o->pos : 0, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		o->pos += (size_t)n;
+	sbuf_printf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void metrics_family(struct metrics_out *o, const char *name, const char *type, const char *help)
+static void metrics_value(struct sbuf *o, const char *name, uint64_t v)
 {
-	metrics_printf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	sbuf_printf(o, "%s %" PRIu64 "\n", name, v);
 }
 
-static void metrics_value(struct metrics_out *o, const char *name, uint64_t v)
-{
-	metrics_printf(o, "%s %" PRIu64 "\n", name, v);
-}
-
-static void metrics_labelled(struct metrics_out *o, const char *name, const char *label, const char *lv,
+static void metrics_labelled(struct sbuf *o, const char *name, const char *label, const char *lv,
 			     uint64_t v)
 {
-	metrics_printf(o, "%s{%s=\"%s\"} %" PRIu64 "\n", name, label, lv, v);
+	sbuf_printf(o, "%s{%s=\"%s\"} %" PRIu64 "\n", name, label, lv, v);
 }
 
-static void metrics_worker_value(struct metrics_out *o, const char *name, unsigned index, uint64_t v)
+static void metrics_worker_value(struct sbuf *o, const char *name, unsigned index, uint64_t v)
 {
-	metrics_printf(o, "%s{worker=\"%u\"} %" PRIu64 "\n", name, index, v);
+	sbuf_printf(o, "%s{worker=\"%u\"} %" PRIu64 "\n", name, index, v);
 }
 
-static void metrics_counter(struct metrics_out *o, const char *name, const char *help, uint64_t v)
+static void metrics_counter(struct sbuf *o, const char *name, const char *help, uint64_t v)
 {
 	metrics_family(o, name, "counter", help);
 	metrics_value(o, name, v);
@@ -79,12 +57,11 @@ static void metrics_counter(struct metrics_out *o, const char *name, const char 
 size_t metrics_render(const struct stats_totals *t, const struct metrics_worker *w, unsigned n, char *buf,
 		      size_t len)
 {
-	struct metrics_out o = { buf, len, 0 };
 	uint64_t conns = 0, rss = 0, running = 0;
+	struct sbuf o;
 	unsigned i;
 
-	if (len > 0)
-		buf[0] = '\0';
+	sbuf_init(&o, buf, len);
 	for (i = 0; i < n; i++) {
 		conns += w[i].conns;
 		rss += w[i].rss_bytes;
@@ -140,7 +117,7 @@ size_t metrics_render(const struct stats_totals *t, const struct metrics_worker 
 	metrics_value(&o, "c1m_workers_running", running);
 	metrics_counter(&o, "c1m_worker_restarts_total", "Times a worker process was started again after it died.",
 			t->restarts);
-	return o.pos;
+	return sbuf_needed(&o);
 }
 
 /* --- collection (impure) -------------------------------------------------------------------------------- */

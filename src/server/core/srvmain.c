@@ -6,6 +6,7 @@
 
 #include "common/util/clock.h"
 #include "common/model/limits.h"
+#include "common/sys/limits_read.h"
 #include "server/core/metrics.h"
 #include "common/sys/net.h"
 #include "server/core/stats.h"
@@ -290,32 +291,104 @@ void srvmain_accept_event(const struct srvmain_config *cfg, unsigned index, stru
 		fprintf(stderr, "%s: worker %u: %s\n", cfg->prog, index, msg);
 }
 
-int srvmain_run(int argc, char **argv, const struct srvmain_ops *ops)
+/* Parses the command line; --help prints the usage. Returns -1 to go on, else the exit status. */
+static int srvmain_options(struct srvmain_run *r, int argc, char **argv)
 {
-	struct srvmain_run r;
-	struct limits_values lv;
-	struct workers_spec spec;
+	const struct srvmain_ops *ops = r->ops;
 	char err[512];
-	int rc;
 
-	memset(&r, 0, sizeof(r));
-	r.ops = ops;
-	if (srvopt_parse(argc, argv, &r.opt, err, sizeof(err)) < 0) {
+	if (srvopt_parse(argc, argv, &r->opt, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s: %s\n", ops->prog, err);
 		return 2;
 	}
-	if (r.opt.help) {
+	if (r->opt.help) {
 		char usage[4096];
 
 		srvopt_usage(ops->prog, ops->fixed_buffer, usage, sizeof(usage));
 		fputs(usage, stdout);
 		return 0;
 	}
-	if (ops->fixed_buffer != 0 && r.opt.high_watermark_given) {
+	if (ops->fixed_buffer != 0 && r->opt.high_watermark_given) {
 		fprintf(stderr, "%s: --high-watermark %zu: %s's buffer is its fixed %zu-byte slot\n", ops->prog,
-			r.opt.high_watermark, ops->prog, ops->fixed_buffer);
+			r->opt.high_watermark, ops->prog, ops->fixed_buffer);
 		return 2;
 	}
+	return -1;
+}
+
+/* The shared memory and the per-worker tables, and the configuration the workers inherit. Returns 0, or -1
+ * after printing why (srvmain_release() frees what was made). */
+static int srvmain_setup(struct srvmain_run *r, const struct limits_values *lv)
+{
+	char err[512];
+
+	r->shared = workers_shm_alloc(sizeof(*r->shared), err, sizeof(err));
+	r->slots_size = workers_slots_size(r->opt.workers, r->ops->slot_size);
+	r->slots = r->shared != NULL ? workers_shm_alloc(r->slots_size, err, sizeof(err)) : NULL;
+	r->drain = r->slots != NULL ? workers_shm_alloc(r->opt.workers * sizeof(*r->drain), err, sizeof(err))
+				    : NULL;
+	r->starts = calloc(r->opt.workers, sizeof(*r->starts));
+	r->pids = calloc(r->opt.workers, sizeof(*r->pids));
+	if (r->drain == NULL || r->starts == NULL || r->pids == NULL) {
+		fprintf(stderr, "%s: %s\n", r->ops->prog, r->drain == NULL ? err : "out of memory");
+		return -1;
+	}
+	r->cfg.prog = r->ops->prog;
+	r->cfg.opt = &r->opt;
+	r->cfg.shared = r->shared;
+	r->cfg.drain = r->drain;
+	r->cfg.migrate_req = lv->tcp_migrate_req_present && lv->tcp_migrate_req == 1;
+	/* Read once here: a worker at EMFILE could not open /proc to read them, and 56 workers need not. */
+	diag_context_init(&r->diag, lv, NULL, r->opt.ports, 1);
+	r->cfg.diag = &r->diag;
+	return 0;
+}
+
+/* Runs the workers until SIGINT/SIGTERM (or a fatal worker exit) and prints the summary. Returns the exit
+ * status. */
+static int srvmain_supervise(struct srvmain_run *r)
+{
+	struct workers_spec spec;
+	char err[512];
+	int rc;
+
+	memset(&spec, 0, sizeof(spec));
+	spec.count = r->opt.workers;
+	spec.slot_size = r->ops->slot_size;
+	spec.restart = true;
+	spec.interval_ms = r->opt.stats_interval_ms;
+	spec.worker_main = srvmain_worker;
+	spec.tick = srvmain_tick;
+	spec.on_exit = srvmain_on_exit;
+	spec.on_start = srvmain_on_start;
+	spec.arg = r;
+	spec.slots = r->slots;
+	spec.base = r->base;
+	spec.stop_grace_ms = r->opt.drain_timeout_ms + SRVOPT_DRAIN_MARGIN_MS;
+	r->start_ns = clock_now_ns();
+
+	rc = workers_run(&spec, err, sizeof(err));
+	metrics_server_free(&r->metrics); /* no scrape once the summary is out */
+	srvmain_summary(r);
+	if (rc < 0) {
+		fprintf(stderr, "%s: %s\n", r->ops->prog, err);
+		return 1;
+	}
+	return 0;
+}
+
+int srvmain_run(int argc, char **argv, const struct srvmain_ops *ops)
+{
+	struct srvmain_run r;
+	struct limits_values lv;
+	char err[512];
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	r.ops = ops;
+	rc = srvmain_options(&r, argc, argv);
+	if (rc >= 0)
+		return rc;
 	/* A peer that resets while we write must cost one connection, not the process. */
 	signal(SIGPIPE, SIG_IGN);
 
@@ -326,54 +399,14 @@ int srvmain_run(int argc, char **argv, const struct srvmain_ops *ops)
 		fprintf(stderr, "%s: %s\n", ops->prog, err);
 		return 1;
 	}
-
-	r.shared = workers_shm_alloc(sizeof(*r.shared), err, sizeof(err));
-	r.slots_size = workers_slots_size(r.opt.workers, ops->slot_size);
-	r.slots = r.shared != NULL ? workers_shm_alloc(r.slots_size, err, sizeof(err)) : NULL;
-	r.drain = r.slots != NULL ? workers_shm_alloc(r.opt.workers * sizeof(*r.drain), err, sizeof(err)) : NULL;
-	r.starts = calloc(r.opt.workers, sizeof(*r.starts));
-	r.pids = calloc(r.opt.workers, sizeof(*r.pids));
-	if (r.drain == NULL || r.starts == NULL || r.pids == NULL) {
-		fprintf(stderr, "%s: %s\n", ops->prog, r.drain == NULL ? err : "out of memory");
-		srvmain_release(&r);
-		return 1;
-	}
-	r.cfg.prog = ops->prog;
-	r.cfg.opt = &r.opt;
-	r.cfg.shared = r.shared;
-	r.cfg.drain = r.drain;
-	r.cfg.migrate_req = lv.tcp_migrate_req_present && lv.tcp_migrate_req == 1;
-	/* Read once here: a worker at EMFILE could not open /proc to read them, and 56 workers need not. */
-	diag_context_init(&r.diag, &lv, NULL, r.opt.ports, 1);
-	r.cfg.diag = &r.diag;
+	rc = 1;
+	if (srvmain_setup(&r, &lv) < 0)
+		goto out;
 	srvmain_banner(&r);
-	if (r.opt.metrics && srvmain_metrics_open(&r) < 0) {
-		srvmain_release(&r);
-		return 1;
-	}
-
-	memset(&spec, 0, sizeof(spec));
-	spec.count = r.opt.workers;
-	spec.slot_size = ops->slot_size;
-	spec.restart = true;
-	spec.interval_ms = r.opt.stats_interval_ms;
-	spec.worker_main = srvmain_worker;
-	spec.tick = srvmain_tick;
-	spec.on_exit = srvmain_on_exit;
-	spec.on_start = srvmain_on_start;
-	spec.arg = &r;
-	spec.slots = r.slots;
-	spec.base = r.base;
-	spec.stop_grace_ms = r.opt.drain_timeout_ms + SRVOPT_DRAIN_MARGIN_MS;
-	r.start_ns = clock_now_ns();
-
-	rc = workers_run(&spec, err, sizeof(err));
-	metrics_server_free(&r.metrics); /* no scrape once the summary is out */
-	srvmain_summary(&r);
+	if (r.opt.metrics && srvmain_metrics_open(&r) < 0)
+		goto out;
+	rc = srvmain_supervise(&r);
+out:
 	srvmain_release(&r);
-	if (rc < 0) {
-		fprintf(stderr, "%s: %s\n", ops->prog, err);
-		return 1;
-	}
-	return 0;
+	return rc;
 }

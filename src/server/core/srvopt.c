@@ -1,15 +1,17 @@
-/* Option parsing for c1m-server and c1m-epoll. srvopt_parse() only turns strings into numbers and rejects what
- * cannot be meant (port ranges past 65535, zero ports, unknown flags); srvopt_resolve() then applies the
- * machine-dependent defaults from a fabricated or real struct srvopt_env. Both are pure so the unit tests can
- * drive every branch without touching /proc or the fd limit. */
+/* Option parsing for c1m-server and c1m-epoll. srvopt_parse() only turns strings into numbers (through
+ * util/num, the tree's one strict parser; a table gives each numeric flag its range) and rejects what cannot
+ * be meant (port ranges past 65535, zero ports, unknown flags); srvopt_resolve() then applies the
+ * machine-dependent defaults from a fabricated or real struct srvopt_env. Both are pure so the unit tests
+ * can drive every branch without touching /proc or the fd limit. */
 #include "server/core/srvopt.h"
 
+#include "common/model/capacity.h"
+#include "common/util/num.h"
+
 #include <arpa/inet.h>
-#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 void srvopt_defaults(struct server_options *o)
@@ -20,81 +22,6 @@ void srvopt_defaults(struct server_options *o)
 	o->ports = SRVOPT_DEFAULT_PORTS;
 	o->high_watermark = SRVOPT_DEFAULT_HIGH_WATERMARK;
 	o->drain_timeout_ms = SRVOPT_DEFAULT_DRAIN_MS;
-}
-
-/* Strict unsigned decimal: no sign, no trailing garbage, no overflow past max. */
-static int srvopt_parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (s == NULL || *s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-/* Byte counts accept a k/K (1024) or m/M (1048576) suffix: --high-watermark 64k. */
-static int srvopt_parse_bytes(const char *s, uint64_t max, uint64_t *out)
-{
-	char buf[32];
-	size_t n = strlen(s);
-	uint64_t mult = 1, v;
-
-	if (n == 0 || n >= sizeof(buf))
-		return -1;
-	memcpy(buf, s, n + 1);
-	if (buf[n - 1] == 'k' || buf[n - 1] == 'K')
-		mult = 1024;
-	else if (buf[n - 1] == 'm' || buf[n - 1] == 'M')
-		mult = 1024 * 1024;
-	if (mult != 1)
-		buf[n - 1] = '\0';
-	if (srvopt_parse_u64(buf, max / mult, &v) < 0)
-		return -1;
-	*out = v * mult;
-	return 0;
-}
-
-/* Seconds with up to three decimals ("0.5", "10"), returned in milliseconds. */
-static int srvopt_parse_seconds_ms(const char *s, uint64_t max_ms, uint64_t *out_ms)
-{
-	char ipart[24];
-	const char *dot = strchr(s, '.');
-	uint64_t whole, frac = 0;
-	size_t n;
-
-	if (dot == NULL)
-		n = strlen(s);
-	else
-		n = (size_t)(dot - s);
-	if (n == 0 || n >= sizeof(ipart))
-		return -1;
-	memcpy(ipart, s, n);
-	ipart[n] = '\0';
-	if (srvopt_parse_u64(ipart, max_ms / 1000, &whole) < 0)
-		return -1;
-	if (dot != NULL) {
-		const char *p = dot + 1;
-		uint64_t scale = 100;
-
-		if (*p == '\0')
-			return -1;
-		for (; *p != '\0'; p++) {
-			if (*p < '0' || *p > '9' || scale == 0)
-				return -1;
-			frac += (uint64_t)(*p - '0') * scale;
-			scale /= 10;
-		}
-	}
-	if (whole * 1000 + frac > max_ms)
-		return -1;
-	*out_ms = whole * 1000 + frac;
-	return 0;
 }
 
 enum srvopt_id {
@@ -149,6 +76,7 @@ static const struct srvopt_flag *srvopt_lookup(const char *arg, const char **inl
 /* ADDR:PORT with a numeric address; IPv6 in brackets ([::1]:9100), as in a URL. */
 static int srvopt_parse_hostport(const char *s, char *addr, size_t addrlen, uint16_t *port)
 {
+	char why[128];
 	unsigned char ab[16];
 	const char *colon;
 	size_t n;
@@ -176,9 +104,74 @@ static int srvopt_parse_hostport(const char *s, char *addr, size_t addrlen, uint
 		return -1;
 	memcpy(addr, s, n);
 	addr[n] = '\0';
-	if (inet_pton(af, addr, ab) != 1 || srvopt_parse_u64(colon + 1, 65535, &v) < 0)
+	if (inet_pton(af, addr, ab) != 1 || num_parse_u64(colon + 1, 0, 65535, &v, why, sizeof(why)) < 0)
 		return -1;
 	*port = (uint16_t)v;
+	return 0;
+}
+
+/* The flags that take one number: how it is written, the range, and what the message says was expected. */
+enum srvopt_num_kind { NUM_WHOLE, NUM_BYTES, NUM_SECONDS };
+
+static const struct srvopt_num {
+	enum srvopt_id id;
+	enum srvopt_num_kind kind;
+	uint64_t lo, hi;             /* accepted range; milliseconds for NUM_SECONDS */
+	const char *expect;          /* the message's "expected ..." */
+} srvopt_nums[] = {
+	{ OPT_PORT, NUM_WHOLE, 1, 65535, "a port number 1..65535" },
+	{ OPT_PORTS, NUM_WHOLE, 1, 65535, "a count 1..65535" },
+	/* the kernel caps the backlog at net.core.somaxconn (an int), so larger values are typos */
+	{ OPT_BACKLOG, NUM_WHOLE, 1, INT_MAX, "a positive integer" },
+	{ OPT_MAXCONN, NUM_WHOLE, 1, UINT64_C(100000000), "an integer 1..100000000" },
+	{ OPT_STATS, NUM_SECONDS, 100, 86400000, "seconds between 0.1 and 86400" },
+	{ OPT_IDLE, NUM_WHOLE, 0, 86400 * 365, "whole seconds (0 = never)" },
+	{ OPT_HIGHWM, NUM_BYTES, SRVOPT_MIN_HIGH_WATERMARK, UINT64_C(1) << 30,
+	  "bytes 1024..1024M (suffix k or M allowed)" },
+	{ OPT_DRAIN, NUM_SECONDS, 0, SRVOPT_MAX_DRAIN_MS, "seconds 0..3600, up to 3 decimals (0 = close at once)" },
+};
+
+static void srvopt_store(struct server_options *o, enum srvopt_id id, uint64_t v)
+{
+	switch (id) {
+	case OPT_PORT: o->port_base = (uint16_t)v; break;
+	case OPT_PORTS: o->ports = (unsigned)v; break;
+	case OPT_BACKLOG: o->backlog = (int)v; break;
+	case OPT_MAXCONN: o->max_connections = v; o->max_conn_given = true; break;
+	case OPT_STATS: o->stats_interval_ms = (unsigned)v; break;
+	case OPT_IDLE: o->idle_timeout_s = (unsigned)v; break;
+	case OPT_HIGHWM: o->high_watermark = (size_t)v; o->high_watermark_given = true; break;
+	case OPT_DRAIN: o->drain_timeout_ms = (unsigned)v; break;
+	default: break;
+	}
+}
+
+/* 0 and the value stored, 1 when f is not a numeric flag, -1 with err. */
+static int srvopt_apply_num(struct server_options *o, const struct srvopt_flag *f, const char *val, char *err,
+			    size_t errlen)
+{
+	const struct srvopt_num *n = NULL;
+	char why[128];
+	uint64_t v = 0;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(srvopt_nums) / sizeof(srvopt_nums[0]); i++)
+		if (srvopt_nums[i].id == f->id)
+			n = &srvopt_nums[i];
+	if (n == NULL)
+		return 1;
+	if (n->kind == NUM_WHOLE)
+		rc = num_parse_u64(val, n->lo, n->hi, &v, why, sizeof(why));
+	else if (n->kind == NUM_BYTES)
+		rc = num_parse_bytes(val, n->lo, n->hi, &v, why, sizeof(why));
+	else
+		rc = num_parse_ms(val, n->hi, &v, why, sizeof(why));
+	if (rc < 0 || v < n->lo) {
+		snprintf(err, errlen, "%s '%s': expected %s", f->name, val, n->expect);
+		return -1;
+	}
+	srvopt_store(o, f->id, v);
 	return 0;
 }
 
@@ -187,7 +180,11 @@ static int srvopt_apply(struct server_options *o, const struct srvopt_flag *f, c
 {
 	uint64_t v;
 	unsigned char addrbuf[16];
+	char why[128];
+	int rc = srvopt_apply_num(o, f, val, err, errlen);
 
+	if (rc <= 0)
+		return rc;
 	switch (f->id) {
 	case OPT_BIND:
 		if (strlen(val) >= sizeof(o->bind_addr) ||
@@ -197,72 +194,17 @@ static int srvopt_apply(struct server_options *o, const struct srvopt_flag *f, c
 		}
 		snprintf(o->bind_addr, sizeof(o->bind_addr), "%s", val);
 		return 0;
-	case OPT_PORT:
-		if (srvopt_parse_u64(val, 65535, &v) < 0 || v == 0) {
-			snprintf(err, errlen, "--port '%s': expected a port number 1..65535", val);
-			return -1;
-		}
-		o->port_base = (uint16_t)v;
-		return 0;
-	case OPT_PORTS:
-		if (srvopt_parse_u64(val, 65535, &v) < 0 || v == 0) {
-			snprintf(err, errlen, "--ports '%s': expected a count 1..65535", val);
-			return -1;
-		}
-		o->ports = (unsigned)v;
-		return 0;
-	case OPT_BACKLOG:
-		/* The kernel caps the backlog at net.core.somaxconn (an int), so larger values are typos. */
-		if (srvopt_parse_u64(val, INT_MAX, &v) < 0 || v == 0) {
-			snprintf(err, errlen, "--backlog '%s': expected a positive integer", val);
-			return -1;
-		}
-		o->backlog = (int)v;
-		return 0;
-	case OPT_MAXCONN:
-		if (srvopt_parse_u64(val, UINT64_C(100000000), &v) < 0 || v == 0) {
-			snprintf(err, errlen, "--max-connections '%s': expected an integer 1..100000000", val);
-			return -1;
-		}
-		o->max_connections = v;
-		o->max_conn_given = true;
-		return 0;
 	case OPT_WORKERS:
-		if (strcmp(val, "auto") == 0) {
-			o->workers_auto = true;
-			o->workers = 0;
+		o->workers_auto = strcmp(val, "auto") == 0;
+		o->workers = 0;
+		if (o->workers_auto)
 			return 0;
-		}
-		if (srvopt_parse_u64(val, SRVOPT_MAX_WORKERS, &v) < 0 || v == 0) {
+		if (num_parse_u64(val, 1, WORKERS_MAX, &v, why, sizeof(why)) < 0) {
 			snprintf(err, errlen, "--workers '%s': expected 'auto' or an integer 1..%u", val,
-				 SRVOPT_MAX_WORKERS);
+				 (unsigned)WORKERS_MAX);
 			return -1;
 		}
 		o->workers = (unsigned)v;
-		o->workers_auto = false;
-		return 0;
-	case OPT_STATS:
-		if (srvopt_parse_seconds_ms(val, 86400000, &v) < 0 || v < 100) {
-			snprintf(err, errlen, "--stats-interval '%s': expected seconds between 0.1 and 86400", val);
-			return -1;
-		}
-		o->stats_interval_ms = (unsigned)v;
-		return 0;
-	case OPT_IDLE:
-		if (srvopt_parse_u64(val, 86400 * 365, &v) < 0) {
-			snprintf(err, errlen, "--idle-timeout '%s': expected whole seconds (0 = never)", val);
-			return -1;
-		}
-		o->idle_timeout_s = (unsigned)v;
-		return 0;
-	case OPT_HIGHWM:
-		if (srvopt_parse_bytes(val, UINT64_C(1) << 30, &v) < 0 || v < SRVOPT_MIN_HIGH_WATERMARK) {
-			snprintf(err, errlen, "--high-watermark '%s': expected bytes %u..1024M (suffix k or M allowed)", val,
-				 SRVOPT_MIN_HIGH_WATERMARK);
-			return -1;
-		}
-		o->high_watermark = (size_t)v;
-		o->high_watermark_given = true;
 		return 0;
 	case OPT_METRICS:
 		if (srvopt_parse_hostport(val, o->metrics_addr, sizeof(o->metrics_addr), &o->metrics_port) < 0) {
@@ -272,20 +214,14 @@ static int srvopt_apply(struct server_options *o, const struct srvopt_flag *f, c
 		}
 		o->metrics = true;
 		return 0;
-	case OPT_DRAIN:
-		if (srvopt_parse_seconds_ms(val, SRVOPT_MAX_DRAIN_MS, &v) < 0) {
-			snprintf(err, errlen, "--drain-timeout '%s': expected seconds 0..%u, up to 3 decimals "
-				 "(0 = close at once)", val, SRVOPT_MAX_DRAIN_MS / 1000);
-			return -1;
-		}
-		o->drain_timeout_ms = (unsigned)v;
-		return 0;
 	case OPT_CHECK:
 		o->check = true;
 		return 0;
 	case OPT_HELP:
 		o->help = true;
 		return 0;
+	default:
+		break;
 	}
 	snprintf(err, errlen, "internal: unhandled option %s", f->name);
 	return -1;
@@ -338,14 +274,11 @@ int srvopt_parse(int argc, char **argv, struct server_options *o, char *err, siz
 	return 0;
 }
 
-static uint64_t srvopt_div_ceil(uint64_t a, uint64_t b)
-{
-	return (a + b - 1) / b;
-}
-
 int srvopt_resolve(struct server_options *o, const struct srvopt_env *env, char *err, size_t errlen)
 {
-	uint64_t fds;
+	struct capacity c;
+	char why[256];
+	int rc;
 
 	if (o->backlog == 0) {
 		if (env->somaxconn <= 0) {
@@ -354,45 +287,37 @@ int srvopt_resolve(struct server_options *o, const struct srvopt_env *env, char 
 		}
 		o->backlog = env->somaxconn;
 	}
-	if (env->nofile <= (uint64_t)o->ports + SRVOPT_FD_RESERVE) {
+	/* Without --workers auto only the budget matters: plan zero connections. */
+	rc = capacity_plan(CAPACITY_SERVER, env->nofile, o->ports, o->workers_auto && o->max_conn_given ?
+			   o->max_connections : 0, &c, why, sizeof(why));
+	if (c.budget == 0) {
 		snprintf(err, errlen, "open-file limit %" PRIu64 " leaves no descriptors for connections after %u "
 			 "listening sockets and %u reserved; raise 'ulimit -n' above %u or use fewer --ports",
-			 env->nofile, o->ports, SRVOPT_FD_RESERVE, o->ports + SRVOPT_FD_RESERVE);
+			 env->nofile, o->ports, CAPACITY_FD_RESERVE, o->ports + CAPACITY_FD_RESERVE);
 		return -1;
 	}
-	fds = env->nofile - o->ports - SRVOPT_FD_RESERVE;
-	o->fds_per_worker = fds > UINT32_MAX ? UINT32_MAX : (unsigned)fds;
-
+	o->fds_per_worker = c.budget;
 	if (o->workers_auto) {
-		/* Fill each process to at most SRVOPT_AUTO_HEADROOM_PCT of its fds, so a worker that is a little
-		 * over its share (SO_REUSEPORT hashing is not load-aware) still has room before EMFILE. */
-		uint64_t per = fds * SRVOPT_AUTO_HEADROOM_PCT / 100;
-
-		if (per == 0)
-			per = 1;
-		o->workers = o->max_conn_given ? (unsigned)srvopt_div_ceil(o->max_connections, per) : 1;
-		if (o->workers == 0)
-			o->workers = 1;
-		if (o->workers > SRVOPT_MAX_WORKERS) {
-			snprintf(err, errlen, "--workers auto: %" PRIu64 " connections at %" PRIu64 " per process "
-				 "need more than %u workers", o->max_connections, per, SRVOPT_MAX_WORKERS);
+		if (rc < 0) {
+			snprintf(err, errlen, "--workers auto: %s", why);
 			return -1;
 		}
+		o->workers = c.workers;
 	} else if (o->workers == 0) {
 		o->workers = 1;
 	}
 	if (!o->max_conn_given)
-		o->max_connections = (uint64_t)o->workers * fds;
+		o->max_connections = (uint64_t)o->workers * c.budget;
 	/* An explicit --max-connections beyond the fd limit is honoured: the limits check reports it and the
 	 * workers fall back to the EMFILE pause instead of a clean cap.
-	 * With --workers auto, --max-connections sized the workers with SRVOPT_AUTO_HEADROOM_PCT to spare, and
+	 * With --workers auto, --max-connections sized the workers with CAPACITY_SERVER_FILL_PCT to spare, and
 	 * each worker may use its whole fd budget: SO_REUSEPORT hashing gives some workers more than their
 	 * share, and a cap at exactly N / workers would make every worker close its listeners near the end of
 	 * each ramp, turning the migration path (rare by design) into the normal one. */
 	if (o->workers_auto && o->max_conn_given)
-		o->per_worker_max = fds;
+		o->per_worker_max = c.budget;
 	else
-		o->per_worker_max = srvopt_div_ceil(o->max_connections, o->workers);
+		o->per_worker_max = o->max_connections / o->workers + (o->max_connections % o->workers != 0);
 	if (o->stats_interval_ms == 0)
 		o->stats_interval_ms = env->stderr_tty ? 1000 : 10000;
 	return 0;
@@ -416,9 +341,9 @@ int srvopt_usage(const char *prog, size_t fixed_buffer, char *buf, size_t len)
 		"  --backlog N            listen backlog per port (default: net.core.somaxconn)\n"
 		"  --max-connections N    connections for the whole server (default: what the fd limit allows,\n"
 		"                         hard RLIMIT_NOFILE minus listeners minus %u, times the workers)\n"
-		"  --workers N|auto       worker processes (default 1; auto = enough for --max-connections\n"
-		"                         at %u%% of the per-process fd limit, each then free to use all of\n"
-		"                         its fds; 1 without --max-connections)\n"
+		"  --workers N|auto       worker processes, at most %u (default 1; auto = enough for\n"
+		"                         --max-connections at %u%% of the per-process fd budget, each then\n"
+		"                         free to use all of it; 1 without --max-connections)\n"
 		"  --stats-interval SEC   status line period (default 1 on a terminal, else 10)\n"
 		"  --idle-timeout SEC     close connections idle this long (default 0 = never)\n"
 		"%s"
@@ -438,6 +363,6 @@ int srvopt_usage(const char *prog, size_t fixed_buffer, char *buf, size_t len)
 		"                         bytes, accept pauses, memory and descriptors per worker)\n"
 		"  --check                print the limits table for this configuration and exit (0 = all ok)\n"
 		"  -h, --help             this text\n",
-		prog, SRVOPT_DEFAULT_BIND, (unsigned)SRVOPT_DEFAULT_PORT, (unsigned)SRVOPT_DEFAULT_PORTS, SRVOPT_FD_RESERVE,
-		SRVOPT_AUTO_HEADROOM_PCT, hwm, SRVOPT_DEFAULT_DRAIN_MS / 1000.0, SRVOPT_DRAIN_MARGIN_MS / 1000u);
+		prog, SRVOPT_DEFAULT_BIND, (unsigned)SRVOPT_DEFAULT_PORT, (unsigned)SRVOPT_DEFAULT_PORTS,
+		CAPACITY_FD_RESERVE, (unsigned)WORKERS_MAX, CAPACITY_SERVER_FILL_PCT, hwm, SRVOPT_DEFAULT_DRAIN_MS / 1000.0, SRVOPT_DRAIN_MARGIN_MS / 1000u);
 }

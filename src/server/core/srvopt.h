@@ -10,16 +10,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/model/limits.h" /* LIMITS_FD_RESERVE: the doctor and the server must agree on the per-process budget */
-
 #define SRVOPT_DEFAULT_BIND           "0.0.0.0"
 #define SRVOPT_DEFAULT_PORT           8081
 #define SRVOPT_DEFAULT_PORTS          100
 #define SRVOPT_DEFAULT_HIGH_WATERMARK 16384u /* bytes of unsent echo per connection before reading stops */
 #define SRVOPT_MIN_HIGH_WATERMARK     1024u
-#define SRVOPT_FD_RESERVE             ((unsigned)LIMITS_FD_RESERVE) /* fds per process kept for stdio, epoll, pipes */
-#define SRVOPT_MAX_WORKERS            1024u
-#define SRVOPT_AUTO_HEADROOM_PCT      90u    /* auto workers fill each process to at most 90% of its fds */
 #define SRVOPT_ADDR_LEN               64
 #define SRVOPT_DEFAULT_DRAIN_MS       5000u  /* --drain-timeout default, milliseconds */
 #define SRVOPT_MAX_DRAIN_MS           3600000u /* an hour: a longer graceful stop is a typo */
@@ -49,7 +44,8 @@ struct server_options {
 	uint16_t metrics_port;      /* its port; 0 = any free port (the startup line names it) */
 	/* Filled by srvopt_resolve(): */
 	uint64_t per_worker_max;    /* connections one worker accepts before it stops accepting */
-	unsigned fds_per_worker;    /* usable connection fds per process: nofile - ports - SRVOPT_FD_RESERVE */
+	unsigned fds_per_worker;    /* usable connection fds per process: capacity_plan's budget,
+	                               nofile - ports - CAPACITY_FD_RESERVE */
 };
 
 /* What srvopt_resolve() needs to know about the machine; main() fills it from limits_read() and isatty(). */
@@ -65,8 +61,10 @@ void srvopt_defaults(struct server_options *o);
  * one-line message naming the flag and the value in err. --help sets o->help and returns 0. */
 int srvopt_parse(int argc, char **argv, struct server_options *o, char *err, size_t errlen);
 
-/* Pure: fills every unset field from env and computes per_worker_max / fds_per_worker. Returns -1 with a
- * message when the combination cannot work at all (e.g. fewer fds than listening sockets). */
+/* Pure: fills every unset field from env and computes per_worker_max / fds_per_worker. --workers auto takes
+ * its count from capacity_plan (common/model/capacity.h), the function the doctor's model calls too.
+ * Returns -1 with a message when the combination cannot work at all (e.g. fewer fds than listening
+ * sockets, or more than WORKERS_MAX processes). */
 int srvopt_resolve(struct server_options *o, const struct srvopt_env *env, char *err, size_t errlen);
 
 /* Writes the usage text for program name prog into buf; returns the length snprintf would have written.

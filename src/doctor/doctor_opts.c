@@ -1,0 +1,345 @@
+/* Parser of c1m-doctor's command line (see doctor_opts.h). Hand-written rather than getopt_long, which keeps
+ * global state, permutes argv and prints its own messages. The messages are the ones the doctor has always
+ * given ("-n '0': must be between 1 and 1000000000"); a stray argument is reported only after every flag was
+ * read, as getopt's permutation did. Flags are matched whole: no abbreviations. */
+#include "doctor/doctor_opts.h"
+
+#include "common/sys/workers.h"
+#include "common/util/addr.h"
+#include "common/util/num.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+enum doctor_opt_id {
+	DOCTOR_OPT_ROLE, DOCTOR_OPT_N, DOCTOR_OPT_PORTS, DOCTOR_OPT_SOURCES, DOCTOR_OPT_DST, DOCTOR_OPT_WORKERS,
+	DOCTOR_OPT_RATE, DOCTOR_OPT_USER, DOCTOR_OPT_ACTIVE, DOCTOR_OPT_ACTIVE_BYTES, DOCTOR_OPT_JSON,
+	DOCTOR_OPT_EXPLAIN, DOCTOR_OPT_SINCE, DOCTOR_OPT_BASELINE, DOCTOR_OPT_SAVE, DOCTOR_OPT_FROM, DOCTOR_OPT_HELP
+};
+
+static const struct {
+	const char *name;
+	enum doctor_opt_id id;
+	bool value;            /* takes a value */
+} doctor_opt_table[] = {
+	{ "--role", DOCTOR_OPT_ROLE, true },
+	{ "-n", DOCTOR_OPT_N, true },
+	{ "--ports", DOCTOR_OPT_PORTS, true },
+	{ "--sources", DOCTOR_OPT_SOURCES, true },
+	{ "--dst-addrs", DOCTOR_OPT_DST, true },
+	{ "--workers", DOCTOR_OPT_WORKERS, true },
+	{ "--rate", DOCTOR_OPT_RATE, true },
+	{ "--user-bytes", DOCTOR_OPT_USER, true },
+	{ "--active", DOCTOR_OPT_ACTIVE, true },
+	{ "--bytes-per-active", DOCTOR_OPT_ACTIVE_BYTES, true },
+	{ "--json", DOCTOR_OPT_JSON, false },
+	{ "--explain", DOCTOR_OPT_EXPLAIN, false },
+	{ "--since", DOCTOR_OPT_SINCE, true },
+	{ "--baseline", DOCTOR_OPT_BASELINE, true },
+	{ "--save-baseline", DOCTOR_OPT_SAVE, true },
+	{ "--from", DOCTOR_OPT_FROM, true },
+	{ "--help", DOCTOR_OPT_HELP, false },
+	{ "-h", DOCTOR_OPT_HELP, false },
+};
+
+#define DOCTOR_OPT_COUNT (sizeof(doctor_opt_table) / sizeof(doctor_opt_table[0]))
+
+static int doctor_opts_bad(const char *flag, const char *value, const char *why, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s '%s': %s", flag, value, why);
+	return -1;
+}
+
+/* A whole number in lo..hi; num_parse_u64 decides what a number is, the message keeps the doctor's words. */
+static int doctor_opts_u64(const char *flag, const char *s, uint64_t lo, uint64_t hi, uint64_t *out, char *err,
+			   size_t errlen)
+{
+	char why[96];
+	uint64_t v;
+
+	if (num_parse_u64(s, 0, UINT64_MAX, &v, why, sizeof(why)) < 0)
+		return doctor_opts_bad(flag, s, "not a whole number", err, errlen);
+	if (v < lo || v > hi) {
+		snprintf(why, sizeof(why), "must be between %" PRIu64 " and %" PRIu64, lo, hi);
+		return doctor_opts_bad(flag, s, why, err, errlen);
+	}
+	*out = v;
+	return 0;
+}
+
+static int doctor_opts_unsigned(const char *flag, const char *s, unsigned hi, unsigned *out, char *err,
+				size_t errlen)
+{
+	uint64_t v;
+
+	if (doctor_opts_u64(flag, s, 1, hi, &v, err, errlen) < 0)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int doctor_opts_role(const char *s, enum limits_role *out, char *err, size_t errlen)
+{
+	if (strcmp(s, "server") == 0)
+		*out = LIMITS_ROLE_SERVER;
+	else if (strcmp(s, "client") == 0)
+		*out = LIMITS_ROLE_CLIENT;
+	else if (strcmp(s, "both") == 0)
+		*out = LIMITS_ROLE_BOTH;
+	else
+		return doctor_opts_bad("--role", s, "must be server, client or both", err, errlen);
+	return 0;
+}
+
+/* A range of loopback source addresses (127.0.0.2-127.0.0.9) or a count of them. */
+static int doctor_opts_sources(const char *s, unsigned *out, char *err, size_t errlen)
+{
+	struct addr_range r;
+	char why[128];
+
+	if (strchr(s, '.') == NULL)
+		return doctor_opts_unsigned("--sources", s, ADDR_MAX_COUNT, out, err, errlen);
+	if (addr_parse_range(s, &r, why, sizeof(why)) < 0)
+		return doctor_opts_bad("--sources", s, why, err, errlen);
+	if ((r.first >> 24) != 127)
+		return doctor_opts_bad("--sources", s, "source addresses must be in 127.0.0.0/8", err, errlen);
+	*out = r.count;
+	return 0;
+}
+
+static int doctor_opts_workers(const char *s, unsigned *out, char *err, size_t errlen)
+{
+	char why[96];
+	uint64_t v;
+
+	if (strcmp(s, "auto") == 0) {
+		*out = 0;
+		return 0;
+	}
+	if (num_parse_u64(s, 1, WORKERS_MAX, &v, why, sizeof(why)) < 0) {
+		snprintf(why, sizeof(why), "must be auto or a number from 1 to %u", (unsigned)WORKERS_MAX);
+		return doctor_opts_bad("--workers", s, why, err, errlen);
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int doctor_opts_since(const char *s, struct doctor_options *o, char *err, size_t errlen)
+{
+	uint64_t v;
+
+	if (doctor_opts_u64("--since", s, 1, DOCTOR_MAX_SINCE_S, &v, err, errlen) < 0)
+		return -1;
+	o->since_s = (double)v;
+	o->since_set = true;
+	return 0;
+}
+
+/* One flag and its value ("" for a flag without one). */
+static int doctor_opts_apply(struct doctor_options *o, enum doctor_opt_id id, const char *v, char *err,
+			     size_t errlen)
+{
+	struct limits_plan *p = &o->plan;
+
+	switch (id) {
+	case DOCTOR_OPT_ROLE:
+		o->role_set = true;
+		return doctor_opts_role(v, &p->role, err, errlen);
+	case DOCTOR_OPT_N:
+		o->target_set = true;
+		return doctor_opts_u64("-n", v, 1, DOCTOR_MAX_TARGET, &p->target, err, errlen);
+	case DOCTOR_OPT_PORTS:
+		return doctor_opts_unsigned("--ports", v, 65535, &p->ports, err, errlen);
+	case DOCTOR_OPT_SOURCES:
+		return doctor_opts_sources(v, &p->sources, err, errlen);
+	case DOCTOR_OPT_DST:
+		return doctor_opts_unsigned("--dst-addrs", v, ADDR_MAX_COUNT, &p->dst_addrs, err, errlen);
+	case DOCTOR_OPT_WORKERS:
+		return doctor_opts_workers(v, &p->workers, err, errlen);
+	case DOCTOR_OPT_RATE:
+		return doctor_opts_u64("--rate", v, 1, UINT64_C(100000000), &p->connect_rate, err, errlen);
+	case DOCTOR_OPT_USER:
+		return doctor_opts_u64("--user-bytes", v, 1, UINT64_C(1) << 30, &p->user_bytes_per_conn, err, errlen);
+	case DOCTOR_OPT_ACTIVE: /* both ends of every connection: 2N sockets at most */
+		return doctor_opts_u64("--active", v, 1, 2 * DOCTOR_MAX_TARGET, &p->active_sockets, err, errlen);
+	case DOCTOR_OPT_ACTIVE_BYTES:
+		return doctor_opts_u64("--bytes-per-active", v, 1, UINT64_C(1) << 30, &p->bytes_per_active_socket,
+				       err, errlen);
+	case DOCTOR_OPT_JSON:
+		o->json = true;
+		return 0;
+	case DOCTOR_OPT_EXPLAIN:
+		o->mode = DOCTOR_MODE_EXPLAIN;
+		return 0;
+	case DOCTOR_OPT_SINCE:
+		return doctor_opts_since(v, o, err, errlen);
+	case DOCTOR_OPT_BASELINE:
+		o->baseline = v;
+		return 0;
+	case DOCTOR_OPT_SAVE:
+		o->save_baseline = v;
+		return 0;
+	case DOCTOR_OPT_FROM:
+		o->from = v;
+		return 0;
+	case DOCTOR_OPT_HELP:
+		o->help = true;
+		return 0;
+	}
+	snprintf(err, errlen, "internal error: unhandled option %d", (int)id);
+	return -1;
+}
+
+/* Which modes and flags go together, once every flag is read. */
+static int doctor_opts_check(const struct doctor_options *o, char *err, size_t errlen)
+{
+	if (o->save_baseline != NULL) {
+		if (o->mode == DOCTOR_MODE_EXPLAIN || o->role_set || o->target_set || o->from != NULL) {
+			snprintf(err, errlen, "--save-baseline '%s' takes no other mode", o->save_baseline);
+			return -1;
+		}
+		return 0;
+	}
+	if (o->mode == DOCTOR_MODE_EXPLAIN) {
+		if (o->role_set || o->target_set) {
+			snprintf(err, errlen, "--explain takes no --role or -n");
+			return -1;
+		}
+		return 0;
+	}
+	if (o->since_set || o->baseline != NULL || o->from != NULL) {
+		snprintf(err, errlen, "%s only goes with --explain",
+			 o->since_set ? "--since" : o->baseline != NULL ? "--baseline" : "--from");
+		return -1;
+	}
+	if (!o->role_set) {
+		snprintf(err, errlen, "--role is required (server, client or both; see --help)");
+		return -1;
+	}
+	if (!o->target_set) {
+		snprintf(err, errlen, "-n is required (connections wanted; see --help)");
+		return -1;
+	}
+	return 0;
+}
+
+/* The table entry for argv[*i] and its value, taking the next argument when the value is not attached
+ * ("--role=server", "-n1000"). Returns the entry's index, or -1 with err. */
+static int doctor_opts_flag(int argc, char *const argv[], int *i, const char **value, char *err, size_t errlen)
+{
+	const char *arg = argv[*i], *attached = NULL;
+	size_t namelen = strlen(arg), k;
+
+	if (arg[1] != '-') {
+		namelen = 2; /* a short flag: -n, -h; anything after it is -n's value */
+		attached = arg[2] != '\0' ? arg + 2 : NULL;
+	} else if (strchr(arg, '=') != NULL) {
+		namelen = (size_t)(strchr(arg, '=') - arg);
+		attached = arg + namelen + 1;
+	}
+	for (k = 0; k < DOCTOR_OPT_COUNT; k++)
+		if (strlen(doctor_opt_table[k].name) == namelen && strncmp(doctor_opt_table[k].name, arg, namelen) == 0)
+			break;
+	if (k == DOCTOR_OPT_COUNT) {
+		if (arg[1] != '-')
+			snprintf(err, errlen, "unknown option '-%c' (see --help)", arg[1]);
+		else
+			snprintf(err, errlen, "unknown option '%s' (see --help)", arg);
+		return -1;
+	}
+	*value = ""; /* never NULL: a flag without a value ignores it */
+	if (doctor_opt_table[k].value) {
+		if (attached == NULL && *i + 1 >= argc) {
+			snprintf(err, errlen, "%s needs a value", doctor_opt_table[k].name);
+			return -1;
+		}
+		*value = attached != NULL ? attached : argv[++*i];
+	} else if (attached != NULL && arg[1] == '-') {
+		snprintf(err, errlen, "%s takes no value ('%s')", doctor_opt_table[k].name, arg);
+		return -1;
+	}
+	return (int)k;
+}
+
+static void doctor_opts_defaults(struct doctor_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->mode = DOCTOR_MODE_CHECK;
+	o->plan.ports = DOCTOR_DEFAULT_PORTS;
+	o->plan.dst_addrs = 1;
+	o->plan.sources = 1;
+}
+
+int doctor_opts_parse(int argc, char *const argv[], struct doctor_options *o, char *err, size_t errlen)
+{
+	const char *stray = NULL, *value;
+	bool only_positional = false;
+	int i, k;
+
+	doctor_opts_defaults(o);
+	for (i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+
+		if (only_positional || arg[0] != '-' || arg[1] == '\0') {
+			if (stray == NULL)
+				stray = arg;
+			continue;
+		}
+		if (strcmp(arg, "--") == 0) {
+			only_positional = true;
+			continue;
+		}
+		k = doctor_opts_flag(argc, argv, &i, &value, err, errlen);
+		if (k < 0 || doctor_opts_apply(o, doctor_opt_table[k].id, value, err, errlen) < 0)
+			return -1;
+		if (o->help)
+			return 0;
+	}
+	if (stray != NULL) {
+		snprintf(err, errlen, "unexpected argument '%s' (see --help)", stray);
+		return -1;
+	}
+	return doctor_opts_check(o, err, errlen);
+}
+
+int doctor_opts_usage(char *buf, size_t len)
+{
+	return snprintf(buf, len,
+		"usage: c1m-doctor --role server|client|both -n N [--ports P] [--sources RANGE|COUNT]\n"
+		"                  [--dst-addrs D] [--workers W|auto] [--rate CONN_PER_S]\n"
+		"                  [--user-bytes B] [--active S] [--bytes-per-active B] [--json]\n"
+		"       c1m-doctor --explain [--since SECONDS] [--baseline FILE] [--from CLIENT_JSON] [--json]\n"
+		"       c1m-doctor --save-baseline FILE\n"
+		"\n"
+		"Checks every limit that caps concurrent TCP connections on this machine against a plan:\n"
+		"  --role        server: accept N; client: open N; both: server and client here over loopback\n"
+		"  -n            N, concurrent connections wanted\n"
+		"  --ports       server listening ports (default %d)\n"
+		"  --sources     client source addresses: a range 127.0.0.2-127.0.0.9 or a count (default 1)\n"
+		"  --dst-addrs   server addresses the client connects to (default 1)\n"
+		"  --workers     processes per side, or auto: as many as the fd limit needs (default auto)\n"
+		"  --rate        new connections per second, to check the listen backlogs (default unknown)\n"
+		"  --user-bytes  user-space bytes per connection per side (default %d)\n"
+		"  --active      sockets holding buffer data at the same moment, for the tcp_mem check. Idle\n"
+		"                connections hold none; the default is the client's in-flight cap (%d, all\n"
+		"                processes together) times the sockets per connection on this host (2 for both).\n"
+		"                For the latency phase give the connections with a message queued (x2 for both)\n"
+		"  --bytes-per-active  bytes each of those sockets holds (default %d, charged in whole pages);\n"
+		"                e.g. 16384 for echoes stuck behind peers that stop reading (the server's\n"
+		"                default --high-watermark)\n"
+		"  --json        machine-readable output\n"
+		"Exit status: 0 all ok (warnings allowed), 1 a check fails, 2 bad usage.\n"
+		"\n"
+		"After a failed run, --explain names the known cause from the kernel log (conntrack full, TCP out\n"
+		"of memory, OOM killer, file-max), TcpExt counters (ListenOverflows, TCPMemoryPressures,\n"
+		"TCPAbortOnMemory), conntrack fill, TCP socket memory, processes at their open-file limit (EMFILE)\n"
+		"and local ports used up per source/destination in /proc/net/tcp (EADDRNOTAVAIL). Run it in the\n"
+		"network namespace of the program that failed, soon after the failure:\n"
+		"  --since         only kernel log lines from the last SECONDS\n"
+		"  --from          FILE  c1m-client --json report: explain each failure kind it counted\n"
+		"  --save-baseline FILE  save the cumulative counters before a run\n"
+		"  --baseline      FILE  compare with them, so counters show only the run's share\n"
+		"Exit status: 0 no known cause found, 1 a cause found, 2 bad usage.\n",
+		DOCTOR_DEFAULT_PORTS, LIMITS_USER_CONN_BYTES, LIMITS_CLIENT_INFLIGHT, LIMITS_ACTIVE_SOCKET_BYTES);
+}
