@@ -21,6 +21,7 @@
 #include "common/model/limits.h"
 #include "common/sys/limits_read.h"
 #include "client/loadgen.h"
+#include "client/sched.h"
 #include "client/report.h"
 #include "common/sys/workers.h"
 

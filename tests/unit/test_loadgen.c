@@ -24,6 +24,7 @@
 #include "common/util/clock.h"
 #include "common/util/counter.h"
 #include "client/loadgen.h"
+#include "client/sched.h"
 
 /* CORRUPT_FRAMES and SILENT_FRAMES echo the Hello line but corrupt or drop the phase's frames. */
 enum mode { ECHO, ECHO_EXTRA, ECHO_CLOSE, SILENT, WRONG, CORRUPT_FRAMES, SILENT_FRAMES };

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "common/util/counter.h"
+#include "client/loadgen.h"
 #include "client/report.h"
 
 static void meta_init(struct report_meta *m, uint64_t target)
