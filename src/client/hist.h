@@ -3,13 +3,14 @@
  * a bucket is never wider than 1/128 of its lower bound (< 0.8 %), and the midpoint we report is within 0.4 %
  * of any value in it. Range 0 us .. HIST_MAX_US (60 s); larger values are clamped into the top bucket and
  * counted in `overflow`. The struct is plain old data without pointers, so it can live in a shared-memory slot
- * written by one worker and read by the supervisor: hist_record stores every field with relaxed atomics
- * (single writer, no locks) and hist_merge / the readers load the source with relaxed atomics.
+ * written by one worker and read by the supervisor: its fields are single-writer counters (common/util/counter.h),
+ * so hist_record needs no lock and hist_merge / the readers see each field whole.
  * Merging adds counts bucket by bucket, so a merged histogram is bit-for-bit the histogram that would have
  * recorded all values itself: its percentiles are exactly the same. */
 #ifndef C1M_HIST_H
 #define C1M_HIST_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #define HIST_MAX_US      60000000ULL  /* 60 s: largest value with its own bucket */
@@ -21,12 +22,12 @@
 #define HIST_BUCKETS     (HIST_EXACT_LIMIT + (HIST_TOP_MSB - 7) * HIST_SUB_COUNT)
 
 struct hist {
-	uint64_t counts[HIST_BUCKETS]; /* number of values per bucket */
-	uint64_t total;                /* number of values recorded */
-	uint64_t overflow;             /* values above HIST_MAX_US (clamped into the top bucket) */
-	uint64_t sum_us;               /* sum of recorded values as given (unclamped), microseconds */
-	uint64_t min_us;               /* exact smallest value, microseconds; UINT64_MAX when empty */
-	uint64_t max_us;               /* exact largest value (unclamped), microseconds; 0 when empty */
+	_Atomic uint64_t counts[HIST_BUCKETS]; /* number of values per bucket */
+	_Atomic uint64_t total;                /* number of values recorded */
+	_Atomic uint64_t overflow;             /* values above HIST_MAX_US (clamped into the top bucket) */
+	_Atomic uint64_t sum_us;               /* sum of recorded values as given (unclamped), microseconds */
+	_Atomic uint64_t min_us;               /* exact smallest value, microseconds; UINT64_MAX when empty */
+	_Atomic uint64_t max_us;               /* exact largest value (unclamped), microseconds; 0 when empty */
 };
 
 void hist_init(struct hist *h);

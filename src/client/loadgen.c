@@ -1,309 +1,18 @@
-/* Load generator: nonblocking connects through one event_base, one echo check per connection, then hold.
- *
- * The socket is created and connect()ed here rather than by bufferevent_socket_connect(bev, sa) so that
- * (1) a source address can be bound first, with IP_BIND_ADDRESS_NO_PORT so the kernel picks the local port
- * per 4-tuple at connect time instead of reserving one per source at bind time, and (2) an immediate errno
- * from socket()/bind()/connect() (EMFILE, EADDRNOTAVAIL, ENOBUFS ...) is classified exactly instead of
- * being folded into a generic bufferevent error. bufferevent_socket_connect(bev, NULL, 0) then tells
- * libevent 2.1 that the fd is already connecting; an asynchronous error (ECONNREFUSED) arrives in the event
- * callback, where libevent has put SO_ERROR into errno (EVUTIL_SOCKET_ERROR()).
- *
- * Memory: a connection is one struct conn (48 bytes) with one owner, the loadgen's array of connections
- * indexed by attempt number, and is freed only in conn_free(). While connecting and echoing it owns a
- * bufferevent; once the echo is verified the bufferevent (and its two evbuffers) is released and a bare
- * struct event watches the socket for EOF or error only, which is all a held connection needs.
- *
- * Latency phase: the same struct event, reassigned to EV_READ|EV_WRITE only while a connection has frames
- * it could not write yet, and plain send()/recv(): frames are built on the stack from (conn, seq, scheduled
- * time), and replies are compared against the rebuilt frame (match.h), so the phase adds no per-connection
- * allocation at all; its per-connection state (write and read positions) shares the struct conn's bytes
- * with the connect-time timestamp. One timer per process fires every LOADGEN_TICK_MS and writes every
- * message that has come due (sched.h), however many connections there are.
- *
- * Re-entrancy: callbacks never start new connections themselves; they schedule the pump event. So a fd
- * closed in a callback is never reused by a new socket before libevent has dropped the old bufferevent's
- * events, and an immediate failure storm (EMFILE on every socket()) cannot recurse. */
-#include "client/loadgen.h"
+/* Load generator lifecycle: creation, start, the end of the ramp and of the hold, stop and teardown, and
+ * the one owner of a connection (conn_set_state, conn_free, conn_fail) with the failure accounting that
+ * goes with it. The ramp is in loadgen_ramp.c, the latency phase in loadgen_phase.c. */
+#include "client/loadgen_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/util.h>
-
 #include "common/util/clock.h"
-#include "common/sys/procfs.h"
-#include "client/tbucket.h"
-
-#ifndef IP_BIND_ADDRESS_NO_PORT
-#define IP_BIND_ADDRESS_NO_PORT 24
-#endif
-
-enum conn_state {
-	CONN_CONNECTING,  /* connect() issued, handshake pending; owns a bufferevent */
-	CONN_ECHOING,     /* line written, echo pending; owns a bufferevent */
-	CONN_HOLDING,     /* echo verified; owns a read-only struct event */
-	CONN_ACTIVE,      /* in a latency phase: owns the struct event, read (and write while behind) */
-};
-
-struct conn {
-	struct loadgen *lg;          /* owner */
-	union {
-		struct bufferevent *bev; /* CONNECTING, ECHOING */
-		struct event *ev;        /* HOLDING, ACTIVE */
-	} io;
-	union {
-		uint64_t t_ns;           /* CONNECTING, ECHOING: connect() time, then when the line was written */
-		struct {
-			uint32_t wr_seq; /* frames of this phase written completely */
-			uint32_t rd_seq; /* replies matched completely (struct match_rx.seq) */
-		} ph;                    /* ACTIVE */
-	} u;
-	uint64_t id;                 /* n of the line sent; the conn field of the phase's frames */
-	uint32_t slot;               /* attempt number: index in lg->conns, local connection of the phase */
-	int fd;                      /* the socket; closed only in conn_free */
-	uint8_t state;               /* enum conn_state */
-	uint8_t matched;             /* ECHOING: echo bytes verified; ACTIVE: bytes of reply rd_seq matched */
-	uint8_t wr_off;              /* ACTIVE: bytes of frame wr_seq written */
-	uint8_t want_write;          /* ACTIVE: the event also waits for EV_WRITE */
-};
-
-/* The phase's state lives in the bytes the connect timestamp no longer needs: no growth per connection. */
-_Static_assert(sizeof(struct conn) == 48, "struct conn is 48 bytes on LP64");
-
-struct loadgen {
-	struct event_base *base;     /* not owned */
-	struct loadgen_config cfg;
-	struct loadgen_stats *st;    /* not owned; possibly shared memory */
-	struct tbucket tb;
-	struct event *pump_ev;       /* timer: start more connections */
-	struct event *hold_ev;       /* timer: end of the hold */
-	struct event *ctl_ev;        /* latency: poll of the shared control, every LOADGEN_CTL_POLL_MS */
-	struct event *tick_ev;       /* latency: the send timer, armed for the next message's time (see phase_arm) */
-	struct conn **conns;         /* by attempt number [0, next); NULL = failed or closed */
-	uint64_t nconns;             /* live connections */
-	uint64_t next;               /* attempts started so far */
-	uint64_t goal;               /* attempts of the current step (cfg.target without a latency phase) */
-	uint64_t in_flight;          /* CONNECTING + ECHOING */
-	uint64_t pump_due_ns;        /* when pump_ev fires, 0 = not pending */
-	int reserve_fd;              /* /dev/null, released so kstate_read can open files at EMFILE */
-	struct procfs_rss rss;       /* resident memory, for the phase's bytes per connection */
-	bool ramp_over;              /* every attempt of the step resolved */
-	bool finished;               /* everything closed */
-	/* latency phase */
-	uint32_t step;               /* step being worked on, 0 = none yet */
-	bool phase_on;               /* between phase_begin and phase_end */
-	struct sched sched;          /* the running phase's schedule */
-	uint64_t t0;                 /* its start, clock_now_ns() */
-	uint64_t next_msg;           /* local messages scheduled so far */
-	uint64_t deadline_ns;        /* end of the straggler wait */
-};
-
-/* Single-writer counter updates: relaxed atomic load and store, no read-modify-write needed. */
-static void st_add(uint64_t *c, uint64_t n)
-{
-	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
-}
-
-static void st_sub(uint64_t *c, uint64_t n)
-{
-	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) - n, __ATOMIC_RELAXED);
-}
-
-static void st_set(uint64_t *c, uint64_t v)
-{
-	__atomic_store_n(c, v, __ATOMIC_RELAXED);
-}
-
-static uint64_t ld(const uint64_t *c)
-{
-	return __atomic_load_n(c, __ATOMIC_RELAXED);
-}
-
-void loadgen_stats_init(struct loadgen_stats *st, uint64_t target)
-{
-	memset(st, 0, sizeof(*st));
-	st->target = target;
-	st->workers = 1;
-	hist_init(&st->connect_us);
-	hist_init(&st->rtt_us);
-	loadgen_lat_init(&st->lat);
-}
-
-void loadgen_stats_init_sum(struct loadgen_stats *acc)
-{
-	loadgen_stats_init(acc, 0);
-	acc->workers = 0;
-}
-
-void loadgen_stats_merge(struct loadgen_stats *dst, const struct loadgen_stats *src)
-{
-	unsigned k;
-	uint64_t a, b;
-	bool first = dst->workers == 0;
-
-	dst->target += ld(&src->target);
-	dst->started += ld(&src->started);
-	dst->connecting += ld(&src->connecting);
-	dst->echoing += ld(&src->echoing);
-	dst->open += ld(&src->open);
-	dst->established += ld(&src->established);
-	dst->echoed += ld(&src->echoed);
-	dst->failed += ld(&src->failed);
-	dst->failed_immediate += ld(&src->failed_immediate);
-	for (k = 0; k < DIAG_KIND_COUNT; k++) {
-		dst->failures[k] += ld(&src->failures[k]);
-		b = ld(&src->first_fail_ns[k]);
-		if (b && (dst->first_fail_ns[k] == 0 || b < dst->first_fail_ns[k])) {
-			dst->first_fail_ns[k] = b;
-			if (__atomic_load_n(&src->snap_valid[k], __ATOMIC_ACQUIRE)) {
-				dst->snap[k] = src->snap[k];
-				dst->snap_valid[k] = 1;
-			}
-		} else if (!dst->snap_valid[k] && __atomic_load_n(&src->snap_valid[k], __ATOMIC_ACQUIRE)) {
-			dst->snap[k] = src->snap[k];
-			dst->snap_valid[k] = 1;
-		}
-	}
-	if (dst->other_errno == 0)
-		dst->other_errno = __atomic_load_n(&src->other_errno, __ATOMIC_RELAXED);
-	if (dst->stop_signal == 0)
-		dst->stop_signal = __atomic_load_n(&src->stop_signal, __ATOMIC_RELAXED);
-	/* phase: the least advanced process; start: the earliest; ramp end and end: the latest, or 0 while
-	 * any process is not there yet */
-	a = __atomic_load_n(&src->phase, __ATOMIC_RELAXED);
-	if (first || a < dst->phase)
-		dst->phase = (uint32_t)a;
-	a = ld(&src->start_ns);
-	if (a && (dst->start_ns == 0 || a < dst->start_ns))
-		dst->start_ns = a;
-	a = ld(&src->ramp_end_ns);
-	dst->ramp_end_ns = first ? a : (a == 0 || dst->ramp_end_ns == 0 ? 0 : (a > dst->ramp_end_ns ? a : dst->ramp_end_ns));
-	a = ld(&src->end_ns);
-	dst->end_ns = first ? a : (a == 0 || dst->end_ns == 0 ? 0 : (a > dst->end_ns ? a : dst->end_ns));
-	dst->workers += src->workers ? src->workers : 1;
-	dst->pid = 0;
-	hist_merge(&dst->connect_us, &src->connect_us);
-	hist_merge(&dst->rtt_us, &src->rtt_us);
-	loadgen_lat_merge(&dst->lat, &src->lat);
-}
-
-void loadgen_lat_init(struct loadgen_lat *l)
-{
-	memset(l, 0, sizeof(*l));
-	hist_init(&l->rtt_us);
-}
-
-void loadgen_lat_merge(struct loadgen_lat *dst, const struct loadgen_lat *src)
-{
-	bool first = dst->workers == 0;
-	uint64_t a;
-	uint32_t v;
-
-	v = __atomic_load_n(&src->step, __ATOMIC_ACQUIRE);
-	if (first || v < dst->step)
-		dst->step = v;
-	v = __atomic_load_n(&src->state, __ATOMIC_ACQUIRE);
-	if (first || v < dst->state)
-		dst->state = v;
-	dst->conns += ld(&src->conns);
-	dst->held += ld(&src->held);
-	dst->sent += ld(&src->sent);
-	dst->written += ld(&src->written);
-	dst->answered += ld(&src->answered);
-	dst->late += ld(&src->late);
-	dst->lost += ld(&src->lost);
-	dst->mismatched += ld(&src->mismatched);
-	dst->rss_base_bytes += ld(&src->rss_base_bytes);
-	dst->rss_bytes += ld(&src->rss_bytes);
-	a = ld(&src->send_lag_max_us);
-	if (a > dst->send_lag_max_us)
-		dst->send_lag_max_us = a;
-	a = ld(&src->start_ns);
-	if (a && (dst->start_ns == 0 || a < dst->start_ns))
-		dst->start_ns = a;
-	a = ld(&src->end_ns);
-	dst->end_ns = first ? a : (a == 0 || dst->end_ns == 0 ? 0 : (a > dst->end_ns ? a : dst->end_ns));
-	if (dst->mismatch_note[0] == '\0' && ld(&src->mismatched) > 0) {
-		memcpy(dst->mismatch_note, src->mismatch_note, sizeof(dst->mismatch_note));
-		dst->mismatch_note[sizeof(dst->mismatch_note) - 1] = '\0';
-	}
-	dst->workers += src->workers ? src->workers : 1;
-	hist_merge(&dst->rtt_us, &src->rtt_us);
-}
-
-uint64_t loadgen_lat_in_flight(const struct loadgen_lat *l)
-{
-	uint64_t done = l->answered + l->late + l->lost;
-
-	return l->sent > done ? l->sent - done : 0;
-}
-
-static uint64_t share(uint64_t total, unsigned parts, unsigned index)
-{
-	return total / parts + (index < total % parts ? 1 : 0);
-}
-
-void loadgen_split(const struct loadgen_config *all, unsigned workers, unsigned index, struct loadgen_config *out)
-{
-	uint64_t per = all->target / workers, rest = all->target % workers, s = all->sources.count;
-
-	*out = *all;
-	out->workers = workers;
-	out->index = index;
-	out->target = share(all->target, workers, index);
-	out->id_base = all->id_base + index * per + (index < rest ? index : rest);
-	if (all->rate) {
-		out->rate = share(all->rate, workers, index);
-		if (out->rate == 0)
-			out->rate = 1;
-	}
-	out->concurrency = (unsigned)share(all->concurrency, workers, index);
-	if (out->concurrency == 0)
-		out->concurrency = 1;
-	if (s >= workers) {
-		uint64_t lo = s * index / workers, hi = s * (index + 1) / workers;
-
-		out->sources.first = all->sources.first + (uint32_t)lo;
-		out->sources.count = (uint32_t)(hi - lo);
-		out->source_offset = 0;
-	} else if (s > 0) {
-		out->source_offset = all->source_offset + index;
-	}
-}
-
-size_t loadgen_format_line(uint64_t n, char *buf, size_t len)
-{
-	int r = snprintf(buf, len, "Hello Server: client --> %llu\n", (unsigned long long)n);
-
-	return r < 0 ? 0 : (size_t)r;
-}
-
-bool loadgen_success(const struct loadgen_stats *st)
-{
-	return st->target > 0 && st->echoed == st->target && st->failed == 0;
-}
-
-static void schedule_pump(struct loadgen *lg, uint64_t delay_ns)
-{
-	uint64_t due = clock_now_ns() + delay_ns;
-	struct timeval tv;
-
-	if (lg->finished || lg->next >= lg->goal)
-		return;
-	if (lg->pump_due_ns && lg->pump_due_ns <= due)
-		return;
-	tv = clock_timeval_ns(delay_ns);
-	if (event_add(lg->pump_ev, &tv) == 0)
-		lg->pump_due_ns = due;
-}
+#include "common/util/counter.h"
+#include "common/sys/kstate.h"
 
 /* Takes the snapshot of the moving kernel numbers at the first failure of a kind, when counters such as
  * nf_conntrack_count or ListenOverflows still describe what went wrong. The reserve fd is released first
@@ -315,45 +24,41 @@ static void capture_context(struct loadgen *lg, enum diag_kind k)
 		lg->reserve_fd = -1;
 	}
 	kstate_read(&lg->st->snap[k]);
-	__atomic_store_n(&lg->st->snap_valid[k], 1, __ATOMIC_RELEASE);
+	counter_publish32(&lg->st->snap_valid[k], 1);
 	lg->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
-static void record_failure(struct loadgen *lg, enum diag_kind k, int e, bool immediate)
+void loadgen_record_failure(struct loadgen *lg, enum diag_kind k, int e, bool immediate)
 {
 	struct loadgen_stats *st = lg->st;
 
 	if (k >= DIAG_KIND_COUNT)
 		k = DIAG_OTHER;
-	st_add(&st->failed, 1);
+	counter_add(&st->failed, 1);
 	if (immediate)
-		st_add(&st->failed_immediate, 1);
-	st_add(&st->failures[k], 1);
-	if (k == DIAG_OTHER && st->other_errno == 0)
-		__atomic_store_n(&st->other_errno, e, __ATOMIC_RELAXED);
-	if (ld(&st->first_fail_ns[k]) == 0) {
-		st_set(&st->first_fail_ns[k], clock_now_ns());
+		counter_add(&st->failed_immediate, 1);
+	counter_add(&st->failures[k], 1);
+	if (k == DIAG_OTHER && counter_get_i32(&st->other_errno) == 0)
+		counter_set_i32(&st->other_errno, e);
+	if (counter_get(&st->first_fail_ns[k]) == 0) {
+		counter_set(&st->first_fail_ns[k], clock_now_ns());
 		capture_context(lg, k);
 	}
 }
-
-static void finish(struct loadgen *lg);
-static void phase_end(struct loadgen *lg, uint64_t now);
-static void pump(struct loadgen *lg);
 
 static bool latency_mode(const struct loadgen *lg)
 {
 	return lg->cfg.ctl != NULL;
 }
 
-static void publish_state(struct loadgen *lg, enum loadgen_step_state s)
+void loadgen_publish_state(struct loadgen *lg, enum loadgen_step_state s)
 {
-	__atomic_store_n(&lg->st->lat.state, (uint32_t)s, __ATOMIC_RELEASE);
+	counter_publish32(&lg->st->lat.state, (uint32_t)s);
 }
 
 /* Called whenever an attempt resolves: decides the end of the ramp and of the hold. In a latency phase
  * the end of a step's ramp is published as READY instead, and the coordinator decides what follows. */
-static void check_progress(struct loadgen *lg)
+void loadgen_check_progress(struct loadgen *lg)
 {
 	struct timeval tv;
 
@@ -363,17 +68,17 @@ static void check_progress(struct loadgen *lg)
 		if (lg->step == 0 || lg->ramp_over || lg->next < lg->goal || lg->in_flight > 0)
 			return;
 		lg->ramp_over = true;
-		st_set(&lg->st->ramp_end_ns, clock_now_ns());
-		__atomic_store_n(&lg->st->phase, LOADGEN_HOLD, __ATOMIC_RELAXED);
-		publish_state(lg, LOADGEN_STEP_READY);
+		counter_set(&lg->st->ramp_end_ns, clock_now_ns());
+		counter_set32(&lg->st->phase, LOADGEN_HOLD);
+		loadgen_publish_state(lg, LOADGEN_STEP_READY);
 		return;
 	}
 	if (!lg->ramp_over) {
 		if (lg->next < lg->goal || lg->in_flight > 0)
 			return;
 		lg->ramp_over = true;
-		st_set(&lg->st->ramp_end_ns, clock_now_ns());
-		__atomic_store_n(&lg->st->phase, LOADGEN_HOLD, __ATOMIC_RELAXED);
+		counter_set(&lg->st->ramp_end_ns, clock_now_ns());
+		counter_set32(&lg->st->phase, LOADGEN_HOLD);
 		if (lg->cfg.hold_ms > 0 && lg->nconns > 0) {
 			/* with a shared deadline, look at it at once */
 			tv = clock_timeval_ms(lg->cfg.hold_until_ns ? 0 : lg->cfg.hold_ms);
@@ -382,21 +87,21 @@ static void check_progress(struct loadgen *lg)
 	}
 	/* nothing left to hold: done (also when the server closed every held connection) */
 	if (lg->nconns == 0)
-		finish(lg);
+		loadgen_finish(lg);
 }
 
-static void conn_set_state(struct conn *c, enum conn_state to)
+void conn_set_state(struct conn *c, enum conn_state to)
 {
 	struct loadgen_stats *st = c->lg->st;
 
 	if (c->state == CONN_CONNECTING && to == CONN_ECHOING) {
-		st_sub(&st->connecting, 1);
-		st_add(&st->echoing, 1);
-		st_add(&st->established, 1);
+		counter_sub(&st->connecting, 1);
+		counter_add(&st->echoing, 1);
+		counter_add(&st->established, 1);
 	} else if (c->state == CONN_ECHOING && to == CONN_HOLDING) {
-		st_sub(&st->echoing, 1);
-		st_add(&st->open, 1);
-		st_add(&st->echoed, 1);
+		counter_sub(&st->echoing, 1);
+		counter_add(&st->open, 1);
+		counter_add(&st->echoed, 1);
 		c->lg->in_flight--;
 	} else if (c->state == CONN_HOLDING && to == CONN_ACTIVE) {
 		c->u.ph.wr_seq = 0;
@@ -414,7 +119,7 @@ static void conn_set_state(struct conn *c, enum conn_state to)
 
 /* The one place a connection is freed: gauges, libevent objects, the fd, the array. A connection that dies
  * in a phase takes its unanswered messages with it: they are lost. */
-static void conn_free(struct conn **cp)
+void conn_free(struct conn **cp)
 {
 	struct conn *c = *cp;
 	struct loadgen *lg;
@@ -425,22 +130,22 @@ static void conn_free(struct conn **cp)
 	lg = c->lg;
 	switch (c->state) {
 	case CONN_CONNECTING:
-		st_sub(&lg->st->connecting, 1);
+		counter_sub(&lg->st->connecting, 1);
 		lg->in_flight--;
 		bufferevent_free(c->io.bev);
 		break;
 	case CONN_ECHOING:
-		st_sub(&lg->st->echoing, 1);
+		counter_sub(&lg->st->echoing, 1);
 		lg->in_flight--;
 		bufferevent_free(c->io.bev);
 		break;
 	case CONN_ACTIVE:
 		due = sched_conn_due(&lg->sched, c->slot, lg->next_msg);
 		if (due > c->u.ph.rd_seq)
-			st_add(&lg->st->lat.lost, due - c->u.ph.rd_seq);
+			counter_add(&lg->st->lat.lost, due - c->u.ph.rd_seq);
 		/* fall through */
 	case CONN_HOLDING:
-		st_sub(&lg->st->open, 1);
+		counter_sub(&lg->st->open, 1);
 		event_free(c->io.ev);
 		break;
 	}
@@ -451,550 +156,14 @@ static void conn_free(struct conn **cp)
 	*cp = NULL;
 }
 
-static void conn_fail(struct conn *c, enum diag_kind k, int e)
+void conn_fail(struct conn *c, enum diag_kind k, int e)
 {
 	struct loadgen *lg = c->lg;
 
-	record_failure(lg, k, e, false);
+	loadgen_record_failure(lg, k, e, false);
 	conn_free(&c);
-	schedule_pump(lg, 0);
-	check_progress(lg);
-}
-
-/* ---- latency phase: one connection ---- */
-
-static void io_cb(evutil_socket_t fd, short what, void *arg);
-
-/* The frame numbered seq of connection c in the running phase. */
-static void phase_frame(const struct conn *c, uint32_t seq, struct match_frame *f)
-{
-	const struct loadgen *lg = c->lg;
-
-	f->conn = c->id;
-	f->seq = seq;
-	f->sched_ns = lg->t0 + sched_local_offset_ns(&lg->sched, sched_local_index(&lg->sched, c->slot, seq));
-}
-
-/* Adds or removes EV_WRITE. The event is re-assigned in place (same struct event, no allocation).
- * Returns -1 (connection freed) if libevent refuses. */
-static int set_want_write(struct conn *c, bool want)
-{
-	short what = EV_READ | EV_PERSIST | (want ? EV_WRITE : 0);
-
-	if (c->want_write == (uint8_t)want)
-		return 0;
-	event_del(c->io.ev);
-	if (event_assign(c->io.ev, c->lg->base, c->fd, what, io_cb, c) < 0 || event_add(c->io.ev, NULL) < 0) {
-		conn_fail(c, DIAG_ENOMEM, ENOMEM);
-		return -1;
-	}
-	c->want_write = (uint8_t)want;
-	return 0;
-}
-
-/* Writes every frame of c that has come due, as far as the socket takes them; waits for EV_WRITE while
- * some are left. Returns -1 if the connection failed (and was freed). */
-static int conn_write(struct conn *c, uint64_t now)
-{
-	struct loadgen *lg = c->lg;
-	struct loadgen_lat *lat = &lg->st->lat;
-	uint64_t due = sched_conn_due(&lg->sched, c->slot, lg->next_msg), lag;
-	struct match_frame f;
-	char frame[MATCH_FRAME_LEN];
-	ssize_t n;
-	int e;
-
-	while (c->u.ph.wr_seq < due) {
-		phase_frame(c, c->u.ph.wr_seq, &f);
-		if (match_format(&f, frame) < 0) {
-			conn_fail(c, DIAG_OTHER, EOVERFLOW);
-			return -1;
-		}
-		n = send(c->fd, frame + c->wr_off, MATCH_FRAME_LEN - c->wr_off, MSG_NOSIGNAL);
-		if (n < 0) {
-			e = errno;
-			if (e == EAGAIN || e == EWOULDBLOCK || e == EINTR)
-				break;
-			conn_fail(c, diag_from_errno(e), e);
-			return -1;
-		}
-		c->wr_off = (uint8_t)(c->wr_off + n);
-		if (c->wr_off < MATCH_FRAME_LEN)
-			break;  /* the socket buffer is full */
-		c->wr_off = 0;
-		c->u.ph.wr_seq++;
-		st_add(&lat->written, 1);
-		lag = now > f.sched_ns ? (now - f.sched_ns) / CLOCK_NS_PER_US : 0;
-		if (lag > ld(&lat->send_lag_max_us))
-			st_set(&lat->send_lag_max_us, lag);
-	}
-	return set_want_write(c, c->u.ph.wr_seq < due);
-}
-
-/* Reads replies and matches them against the frames sent, in order. A reply counts from its frame's
- * scheduled time, so time the frame spent waiting to be written is in the RTT too. */
-static void conn_read_phase(struct conn *c)
-{
-	struct loadgen *lg = c->lg;
-	struct loadgen_lat *lat = &lg->st->lat;
-	char buf[LOADGEN_RECV_CHUNK];
-	struct match_frame f;
-	struct match_rx rx;
-	enum match_status ms;
-	uint64_t now, rtt_ns, sent_bytes;
-	size_t pos = 0, used;
-	ssize_t n;
-
-	n = recv(c->fd, buf, sizeof(buf), 0);
-	if (n == 0) {
-		conn_fail(c, DIAG_PEER_CLOSED, 0);
-		return;
-	}
-	if (n < 0) {
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-			conn_fail(c, diag_from_errno(errno), errno);
-		return;
-	}
-	now = clock_now_ns();
-	while (pos < (size_t)n) {
-		rx.seq = c->u.ph.rd_seq;
-		rx.off = c->matched;
-		phase_frame(c, rx.seq, &f);
-		sent_bytes = (uint64_t)c->u.ph.wr_seq * MATCH_FRAME_LEN + c->wr_off;
-		ms = match_feed(&rx, &f, sent_bytes, buf + pos, (size_t)n - pos, &used);
-		if (ms == MATCH_MISMATCH || ms == MATCH_EXTRA) {
-			if (ld(&lat->mismatched) == 0) {
-				if (ms == MATCH_MISMATCH)
-					match_explain(&f, c->matched + (unsigned)used, (unsigned char)buf[pos + used],
-						      lat->mismatch_note, sizeof(lat->mismatch_note));
-				else
-					snprintf(lat->mismatch_note, sizeof(lat->mismatch_note),
-						 "connection %llu: %zu reply bytes beyond everything sent",
-						 (unsigned long long)c->id, (size_t)n - pos - used);
-			}
-			st_add(&lat->mismatched, 1);
-			conn_fail(c, DIAG_ECHO_MISMATCH, 0);
-			return;
-		}
-		c->u.ph.rd_seq = rx.seq;
-		c->matched = rx.off;
-		pos += used;
-		if (ms == MATCH_FRAME) {
-			rtt_ns = now > f.sched_ns ? now - f.sched_ns : 0;
-			if (rtt_ns > (uint64_t)lg->cfg.reply_timeout_ms * CLOCK_NS_PER_MS) {
-				st_add(&lat->late, 1);
-			} else {
-				hist_record(&lat->rtt_us, rtt_ns / CLOCK_NS_PER_US);
-				st_add(&lat->answered, 1);
-			}
-		}
-	}
-}
-
-/* The held connection's event: in a phase replies and writability, otherwise any byte or EOF is a
- * failure (the server has nothing to say to an idle connection). */
-static void io_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct conn *c = arg;
-	char buf[64];
-	ssize_t n;
-
-	if (c->state == CONN_ACTIVE) {
-		if ((what & EV_WRITE) && conn_write(c, clock_now_ns()) < 0)
-			return;
-		if (what & EV_READ)
-			conn_read_phase(c);
-		return;
-	}
-	n = recv(fd, buf, sizeof(buf), 0);
-	if (n > 0)              /* the server sent more than the echo */
-		conn_fail(c, DIAG_ECHO_MISMATCH, 0);
-	else if (n == 0)
-		conn_fail(c, DIAG_PEER_CLOSED, 0);
-	else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-		conn_fail(c, diag_from_errno(errno), errno);
-}
-
-/* ---- latency phase: the process ---- */
-
-/* Arms the send timer for the next local message's scheduled time, but at least LOADGEN_TICK_MS ahead so
- * that a busy process sends in batches; after the last message, every LOADGEN_TAIL_POLL_MS until the
- * replies are in or the straggler deadline. A fixed 1 ms tick would wake each of the ~50 client processes
- * of a 1M run 1,000 times a second even when its share of the rate is a few hundred messages. */
-static void phase_arm(struct loadgen *lg, uint64_t now)
-{
-	uint64_t at, wait;
-	struct timeval tv;
-
-	if (lg->next_msg < lg->sched.local_total) {
-		at = lg->t0 + sched_local_offset_ns(&lg->sched, lg->next_msg);
-	} else {
-		at = now + LOADGEN_TAIL_POLL_MS * CLOCK_NS_PER_MS;
-		if (at > lg->deadline_ns)
-			at = lg->deadline_ns;
-	}
-	wait = at > now ? at - now : 0;
-	if (wait < LOADGEN_TICK_MS * CLOCK_NS_PER_MS)
-		wait = LOADGEN_TICK_MS * CLOCK_NS_PER_MS;
-	tv = clock_timeval_ns(wait);
-	event_add(lg->tick_ev, &tv);
-}
-
-/* Schedules every message that has come due (at most LOADGEN_SEND_BATCH per tick) and ends the phase
- * when all are scheduled and answered, or at the straggler deadline. A message whose connection is gone
- * is counted as sent and lost at its scheduled time, so sent always equals the schedule. */
-static void phase_tick(struct loadgen *lg)
-{
-	struct loadgen_lat *lat = &lg->st->lat;
-	uint64_t now = clock_now_ns(), due, limit, j;
-	struct conn *c;
-
-	due = now >= lg->t0 ? sched_due(&lg->sched, now - lg->t0) : 0;
-	limit = lg->next_msg + LOADGEN_SEND_BATCH;
-	if (due > limit)
-		due = limit;
-	while (lg->next_msg < due) {
-		j = lg->next_msg++;
-		st_add(&lat->sent, 1);
-		c = lg->conns[sched_conn_of(&lg->sched, j)];
-		if (!c || c->state != CONN_ACTIVE) {
-			st_add(&lat->lost, 1);
-			continue;
-		}
-		if (!c->want_write)   /* else it is behind and writes its backlog when writable */
-			conn_write(c, now);
-	}
-	if (lg->next_msg == lg->sched.local_total &&
-	    (loadgen_lat_in_flight(lat) == 0 || now >= lg->deadline_ns))
-		phase_end(lg, now);
-	else
-		phase_arm(lg, now);
-}
-
-static void tick_cb(evutil_socket_t fd, short what, void *arg)
-{
-	phase_tick(arg);
-}
-
-static void phase_begin(struct loadgen *lg, uint64_t t0)
-{
-	struct loadgen_lat *lat = &lg->st->lat;
-	uint64_t conns = __atomic_load_n(&lg->cfg.ctl->step_conns, __ATOMIC_RELAXED), i, held = 0;
-	uint64_t rate = __atomic_load_n(&lg->cfg.ctl->msg_rate, __ATOMIC_RELAXED);
-	unsigned workers = lg->cfg.workers ? lg->cfg.workers : 1;
-
-	if (sched_init(&lg->sched, rate ? rate : lg->cfg.msg_rate, lg->cfg.duration_ms, conns, workers,
-		       lg->cfg.index) < 0)
-		memset(&lg->sched, 0, sizeof(lg->sched));  /* refused by the options already; sends nothing */
-	lg->t0 = t0;
-	lg->next_msg = 0;
-	lg->deadline_ns = t0 + lg->cfg.duration_ms * CLOCK_NS_PER_MS +
-			  (uint64_t)lg->cfg.reply_timeout_ms * CLOCK_NS_PER_MS;
-	for (i = 0; i < lg->sched.local_conns && i < lg->next; i++)
-		if (lg->conns[i]) {
-			conn_set_state(lg->conns[i], CONN_ACTIVE);
-			held++;
-		}
-	st_set(&lat->conns, lg->sched.local_conns);
-	st_set(&lat->held, held);
-	st_set(&lat->start_ns, t0);
-	lg->phase_on = true;
-	publish_state(lg, LOADGEN_STEP_RUN);
-	phase_tick(lg);
-}
-
-/* Closes connections that still owe replies (their messages are lost; the failure is an echo timeout),
- * returns the others to idle holding, and publishes DONE. */
-static void phase_end(struct loadgen *lg, uint64_t now)
-{
-	struct loadgen_lat *lat = &lg->st->lat;
-	uint64_t i, due;
-	struct conn *c;
-
-	event_del(lg->tick_ev);
-	for (i = 0; i < lg->sched.local_conns && i < lg->next; i++) {
-		c = lg->conns[i];
-		if (!c || c->state != CONN_ACTIVE)
-			continue;
-		due = sched_conn_due(&lg->sched, i, lg->next_msg);
-		if (c->u.ph.rd_seq < due) {
-			conn_fail(c, DIAG_ECHO_TIMEOUT, 0);
-			continue;
-		}
-		if (set_want_write(c, false) < 0)
-			continue;
-		conn_set_state(c, CONN_HOLDING);
-	}
-	lg->phase_on = false;
-	st_set(&lat->rss_bytes, procfs_rss_bytes(&lg->rss));
-	st_set(&lat->end_ns, now);
-	publish_state(lg, LOADGEN_STEP_DONE);
-}
-
-/* A new step: zero the step's results, ramp to this process's share of the step's connections. */
-static void begin_step(struct loadgen *lg, uint32_t step)
-{
-	struct loadgen_lat *lat = &lg->st->lat;
-	uint64_t conns = __atomic_load_n(&lg->cfg.ctl->step_conns, __ATOMIC_RELAXED), rss_base;
-	unsigned workers = lg->cfg.workers ? lg->cfg.workers : 1;
-	uint64_t goal = sched_share(conns, workers, lg->cfg.index);
-
-	rss_base = ld(&lat->rss_base_bytes);
-	/* the supervisor reads lat only after this process has published the new step below */
-	loadgen_lat_init(lat);
-	st_set(&lat->rss_base_bytes, rss_base);
-	publish_state(lg, LOADGEN_STEP_RAMP);
-	__atomic_store_n(&lat->step, step, __ATOMIC_RELEASE);
-	lg->step = step;
-	lg->goal = goal < lg->cfg.target ? goal : lg->cfg.target;
-	lg->ramp_over = false;
-	__atomic_store_n(&lg->st->phase, LOADGEN_RAMP, __ATOMIC_RELAXED);
-	pump(lg);
-}
-
-/* Follows the coordinator: a new step, the start time of the current one, the end of all steps. */
-static void ctl_poll(struct loadgen *lg)
-{
-	const struct loadgen_ctl *ctl = lg->cfg.ctl;
-	uint32_t step = __atomic_load_n(&ctl->step, __ATOMIC_ACQUIRE);
-	uint32_t state = __atomic_load_n(&lg->st->lat.state, __ATOMIC_RELAXED);
-	uint64_t t0, until;
-
-	if (lg->finished || lg->phase_on)
-		return;
-	if (step > lg->step) {
-		begin_step(lg, step);
-		return;
-	}
-	if (step == 0)
-		return;
-	/* The end can also come while READY: the coordinator skips a phase when no connection is held. */
-	if (state >= LOADGEN_STEP_READY && __atomic_load_n(&ctl->end, __ATOMIC_ACQUIRE)) {
-		until = lg->cfg.hold_until_ns ? __atomic_load_n(lg->cfg.hold_until_ns, __ATOMIC_ACQUIRE) : 1;
-		if (until && clock_now_ns() >= until)
-			finish(lg);
-		return;
-	}
-	if (state == LOADGEN_STEP_READY) {
-		t0 = __atomic_load_n(&ctl->start_ns, __ATOMIC_ACQUIRE);
-		if (t0)
-			phase_begin(lg, t0);
-	}
-}
-
-static void ctl_cb(evutil_socket_t fd, short what, void *arg)
-{
-	ctl_poll(arg);
-}
-
-/* ---- ramp ---- */
-
-/* After the echo the bufferevent is released; a held connection needs only a bare struct event. */
-static void to_hold(struct conn *c)
-{
-	struct loadgen *lg = c->lg;
-	struct event *ev;
-
-	/* The bufferevent is freed without closing the fd (no BEV_OPT_CLOSE_ON_FREE); its events leave the
-	 * event map when this callback returns, while the new event already watches the same fd. */
-	ev = event_new(lg->base, c->fd, EV_READ | EV_PERSIST, io_cb, c);
-	if (!ev || event_add(ev, NULL) < 0) {
-		if (ev)
-			event_free(ev);
-		conn_fail(c, DIAG_ENOMEM, ENOMEM);
-		return;
-	}
-	bufferevent_free(c->io.bev);
-	conn_set_state(c, CONN_HOLDING);
-	c->io.ev = ev;
-	schedule_pump(lg, 0);
-	check_progress(lg);
-}
-
-static void read_cb(struct bufferevent *bev, void *arg)
-{
-	struct conn *c = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
-	char expect[LOADGEN_LINE_MAX], got[LOADGEN_LINE_MAX];
-	size_t want = loadgen_format_line(c->id, expect, sizeof(expect));
-	size_t n = evbuffer_get_length(in);
-	uint64_t now = clock_now_ns(), deadline = c->u.t_ns + (uint64_t)c->lg->cfg.echo_timeout_ms * CLOCK_NS_PER_MS;
-	uint64_t left_us;
-	struct timeval tv;
-
-	if (c->state != CONN_ECHOING || c->matched + n > want) {
-		conn_fail(c, DIAG_ECHO_MISMATCH, 0);
-		return;
-	}
-	if (evbuffer_remove(in, got, n) != (int)n || memcmp(got, expect + c->matched, n) != 0) {
-		conn_fail(c, DIAG_ECHO_MISMATCH, 0);
-		return;
-	}
-	/* The echo timeout is a deadline from the write, not an idle timeout: libevent restarts its read
-	 * timeout at every read, so a server trickling the echo a byte at a time would otherwise never time
-	 * out, and an echo seconds past the deadline would count as a success. */
-	if (now >= deadline) {
-		conn_fail(c, DIAG_ECHO_TIMEOUT, 0);
-		return;
-	}
-	c->matched = (uint8_t)(c->matched + n);
-	if (c->matched < want) {
-		left_us = (deadline - now) / CLOCK_NS_PER_US + 1;  /* > 0: a zero timeval means no timeout */
-		tv = clock_timeval_ns(left_us * CLOCK_NS_PER_US);
-		bufferevent_set_timeouts(bev, &tv, &tv);
-		return;
-	}
-	hist_record(&c->lg->st->rtt_us, (now - c->u.t_ns) / CLOCK_NS_PER_US);
-	to_hold(c);
-}
-
-static void event_cb(struct bufferevent *bev, short what, void *arg)
-{
-	struct conn *c = arg;
-	struct loadgen *lg = c->lg;
-	int e = EVUTIL_SOCKET_ERROR();
-	char line[LOADGEN_LINE_MAX];
-	size_t len;
-	struct timeval tv;
-	enum diag_kind k;
-
-	if ((what & BEV_EVENT_CONNECTED) && c->state == CONN_CONNECTING) {
-		uint64_t now = clock_now_ns();
-
-		hist_record(&lg->st->connect_us, (now - c->u.t_ns) / CLOCK_NS_PER_US);
-		conn_set_state(c, CONN_ECHOING);
-		tv = clock_timeval_ms(lg->cfg.echo_timeout_ms);
-		bufferevent_set_timeouts(bev, &tv, &tv);
-		len = loadgen_format_line(c->id, line, sizeof(line));
-		c->u.t_ns = clock_now_ns();
-		if (bufferevent_write(bev, line, len) < 0 || bufferevent_enable(bev, EV_READ) < 0) {
-			conn_fail(c, DIAG_ENOMEM, ENOMEM);
-			return;
-		}
-		return;
-	}
-	if (what & BEV_EVENT_TIMEOUT)
-		k = c->state == CONN_CONNECTING ? DIAG_CONNECT_TIMEOUT : DIAG_ECHO_TIMEOUT;
-	else if (what & BEV_EVENT_EOF)
-		k = DIAG_PEER_CLOSED;
-	else if (e != 0)
-		k = diag_from_errno(e);
-	else
-		k = DIAG_OTHER;
-	conn_fail(c, k, e);
-}
-
-/* Wraps a socket whose connect() is under way into a connection: bufferevent (without
- * BEV_OPT_CLOSE_ON_FREE: the fd is closed only in conn_free), connect deadline, slot in the live array.
- * Returns NULL with errno set; the caller still owns fd then. */
-static struct conn *conn_new(struct loadgen *lg, int fd, uint64_t index, uint64_t id, uint64_t t0)
-{
-	struct conn *c;
-	struct timeval tv;
-
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		goto nomem;
-	c->io.bev = bufferevent_socket_new(lg->base, fd, 0);
-	if (!c->io.bev)
-		goto nomem;
-	c->lg = lg;
-	c->u.t_ns = t0;
-	c->id = id;
-	c->fd = fd;
-	c->state = CONN_CONNECTING;
-	bufferevent_setcb(c->io.bev, read_cb, NULL, event_cb, c);
-	tv = clock_timeval_ms(lg->cfg.connect_timeout_ms);
-	bufferevent_set_timeouts(c->io.bev, NULL, &tv);  /* the write timeout covers the connect */
-	if (bufferevent_socket_connect(c->io.bev, NULL, 0) < 0)
-		goto nomem;
-	c->slot = (uint32_t)index;
-	lg->conns[index] = c;
-	lg->nconns++;
-	lg->in_flight++;
-	st_add(&lg->st->connecting, 1);
-	return c;
-nomem:
-	if (c && c->io.bev)
-		bufferevent_free(c->io.bev);
-	free(c);
-	errno = ENOMEM;
-	return NULL;
-}
-
-/* Starts attempt number lg->next. Immediate failures are counted here and leave no connection behind. */
-static void start_one(struct loadgen *lg)
-{
-	const struct loadgen_config *cfg = &lg->cfg;
-	uint64_t i = lg->next++, id = cfg->id_base + i, t0;
-	struct sockaddr_in sa;
-	int fd, one = 1, e;
-
-	st_add(&lg->st->started, 1);
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		e = errno;
-		record_failure(lg, diag_from_errno(e), e, true);
-		return;
-	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	if (cfg->sources.count) {
-		/* best effort: without it bind() takes a port per source, capping one source at ~28k sockets */
-		(void)setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
-		sa.sin_addr = addr_nth(&cfg->sources, cfg->source_offset + i);
-		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-			goto fail;
-	}
-	sa.sin_addr.s_addr = htonl(cfg->dst_addr);
-	sa.sin_port = htons((uint16_t)(cfg->port_base + id % cfg->ports));
-	t0 = clock_now_ns();
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS)
-		goto fail;
-	if (!conn_new(lg, fd, i, id, t0))
-		goto fail;
-	return;
-fail:
-	e = errno;
-	close(fd);
-	record_failure(lg, diag_from_errno(e), e, true);
-}
-
-/* Starts as many connections as tokens, the in-flight cap and a per-iteration batch allow, then arranges
- * to be called again: at once if only the batch limited it, when a token is due if the bucket did. A
- * completion reschedules it too, which covers the in-flight cap. */
-static void pump(struct loadgen *lg)
-{
-	uint64_t want, n, i, now;
-
-	if (lg->finished)
-		return;
-	if (lg->next < lg->goal && lg->in_flight < lg->cfg.concurrency) {
-		want = lg->goal - lg->next;
-		if (want > lg->cfg.concurrency - lg->in_flight)
-			want = lg->cfg.concurrency - lg->in_flight;
-		if (want > LOADGEN_BATCH)
-			want = LOADGEN_BATCH;
-		now = clock_now_ns();
-		n = tbucket_take(&lg->tb, now, want);
-		for (i = 0; i < n; i++)
-			start_one(lg);
-		if (lg->next < lg->goal) {
-			if (n < want)
-				schedule_pump(lg, tbucket_wait_ns(&lg->tb, clock_now_ns()));
-			else if (lg->in_flight < lg->cfg.concurrency)
-				schedule_pump(lg, 0);
-		}
-	}
-	check_progress(lg);
-}
-
-static void pump_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct loadgen *lg = arg;
-
-	lg->pump_due_ns = 0;
-	pump(lg);
+	loadgen_schedule_pump(lg, 0);
+	loadgen_check_progress(lg);
 }
 
 /* End of the hold. With a shared deadline it polls until the supervisor has set it (every
@@ -1006,13 +175,13 @@ static void hold_timer_cb(evutil_socket_t fd, short what, void *arg)
 	struct timeval tv;
 
 	if (!lg->cfg.hold_until_ns) {
-		finish(lg);
+		loadgen_finish(lg);
 		return;
 	}
-	until = __atomic_load_n(lg->cfg.hold_until_ns, __ATOMIC_ACQUIRE);
+	until = counter_acquire(lg->cfg.hold_until_ns);
 	now = clock_now_ns();
 	if (until != 0 && now >= until) {
-		finish(lg);
+		loadgen_finish(lg);
 		return;
 	}
 	wait_ns = until ? until - now : LOADGEN_HOLD_POLL_MS * CLOCK_NS_PER_MS;
@@ -1032,14 +201,14 @@ static void free_all(struct loadgen *lg)
 	}
 }
 
-static void finish(struct loadgen *lg)
+void loadgen_finish(struct loadgen *lg)
 {
 	if (lg->finished)
 		return;
 	lg->finished = true;
 	if (!lg->ramp_over) {
 		lg->ramp_over = true;
-		st_set(&lg->st->ramp_end_ns, clock_now_ns());
+		counter_set(&lg->st->ramp_end_ns, clock_now_ns());
 	}
 	event_del(lg->pump_ev);
 	event_del(lg->hold_ev);
@@ -1049,10 +218,10 @@ static void finish(struct loadgen *lg)
 	if (lg->phase_on) {  /* stopped by a signal in a phase */
 		lg->phase_on = false;
 		event_del(lg->tick_ev);
-		st_set(&lg->st->lat.end_ns, clock_now_ns());
+		counter_set(&lg->st->lat.end_ns, clock_now_ns());
 	}
-	st_set(&lg->st->end_ns, clock_now_ns());
-	__atomic_store_n(&lg->st->phase, LOADGEN_DONE, __ATOMIC_RELAXED);
+	counter_set(&lg->st->end_ns, clock_now_ns());
+	counter_set32(&lg->st->phase, LOADGEN_DONE);
 	event_base_loopexit(lg->base, NULL);
 }
 
@@ -1095,13 +264,13 @@ struct loadgen *loadgen_new(struct event_base *base, const struct loadgen_config
 	tbucket_init(&lg->tb, cfg->rate, burst);
 	lg->goal = cfg->ctl ? 0 : cfg->target;  /* with a latency phase each step sets the goal */
 	lg->conns = calloc((size_t)cfg->target, sizeof(*lg->conns));
-	lg->pump_ev = evtimer_new(base, pump_cb, lg);
+	lg->pump_ev = evtimer_new(base, loadgen_pump_cb, lg);
 	lg->hold_ev = evtimer_new(base, hold_timer_cb, lg);
 	if (!lg->conns || !lg->pump_ev || !lg->hold_ev)
 		goto nomem;
 	if (cfg->ctl) {
-		lg->ctl_ev = event_new(base, -1, EV_PERSIST, ctl_cb, lg);
-		lg->tick_ev = event_new(base, -1, 0, tick_cb, lg);
+		lg->ctl_ev = event_new(base, -1, EV_PERSIST, loadgen_ctl_cb, lg);
+		lg->tick_ev = event_new(base, -1, 0, loadgen_tick_cb, lg);
 		if (!lg->ctl_ev || !lg->tick_ev)
 			goto nomem;
 	}
@@ -1121,26 +290,26 @@ nomem:
 
 void loadgen_start(struct loadgen *lg)
 {
-	st_set(&lg->st->target, lg->cfg.target);
-	lg->st->pid = (int32_t)getpid();
-	st_set(&lg->st->start_ns, clock_now_ns());
-	__atomic_store_n(&lg->st->phase, LOADGEN_RAMP, __ATOMIC_RELAXED);
-	st_set(&lg->st->lat.rss_base_bytes, procfs_rss_bytes(&lg->rss));
+	counter_set(&lg->st->target, lg->cfg.target);
+	counter_set_i32(&lg->st->pid, (int32_t)getpid());
+	counter_set(&lg->st->start_ns, clock_now_ns());
+	counter_set32(&lg->st->phase, LOADGEN_RAMP);
+	counter_set(&lg->st->lat.rss_base_bytes, procfs_rss_bytes(&lg->rss));
 	if (lg->cfg.ctl) {
 		struct timeval tv = clock_timeval_ms(LOADGEN_CTL_POLL_MS);
 
 		event_add(lg->ctl_ev, &tv);
-		ctl_poll(lg);   /* the coordinator publishes step 1 before the workers start */
+		loadgen_ctl_poll(lg);   /* the coordinator publishes step 1 before the workers start */
 		return;
 	}
-	pump(lg);
+	loadgen_pump(lg);
 }
 
 void loadgen_stop(struct loadgen *lg, int sig)
 {
-	if (sig && !lg->finished && lg->st->stop_signal == 0)
-		__atomic_store_n(&lg->st->stop_signal, sig, __ATOMIC_RELAXED);
-	finish(lg);
+	if (sig && !lg->finished && counter_get_i32(&lg->st->stop_signal) == 0)
+		counter_set_i32(&lg->st->stop_signal, sig);
+	loadgen_finish(lg);
 }
 
 void loadgen_free(struct loadgen **lgp)

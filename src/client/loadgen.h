@@ -3,13 +3,17 @@
  * goes into a struct loadgen_stats, a pointer-free struct with a single writer, so it can be a
  * shared-memory slot that a supervisor reads while the worker runs and merges exactly afterwards.
  *
+ * The code is in four files around one private header (loadgen_int.h): loadgen.c (the lifecycle and the
+ * one owner of a connection), loadgen_ramp.c (connects and the echo check), loadgen_phase.c (the latency
+ * phase) and loadgen_stats.c (the pure merge and split).
+ *
  * Pacing: a token bucket (rate) and a cap on connections in flight (concurrency). "In flight" means from
  * connect() until the echo was verified, so a slow server throttles the client instead of piling up SYNs
  * in its listen queues; without --concurrency the cap is CLIENT_DEFAULT_CONCURRENCY for all processes.
  *
  * Latency phase (cfg.ctl set): after the ramp the held connections carry an open-loop stream of fixed-size
  * frames (match.h) at the rate and times sched.h assigns, and every echo is checked byte for byte and
- * timed from its scheduled send time. A coordinator (main.c: the supervisor, or a timer in a single
+ * timed from its scheduled send time. A coordinator (coord.h: in the supervisor, or on a timer in a single
  * process) drives the steps through a shared struct loadgen_ctl: it publishes a step (how many
  * connections), each worker ramps to its share and says READY in its stats, the coordinator sets one
  * common start time t0, each worker runs the phase and says DONE, and the coordinator reads the merged
@@ -17,6 +21,7 @@
 #ifndef C1M_LOADGEN_H
 #define C1M_LOADGEN_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -24,38 +29,21 @@
 #include <event2/event.h>
 
 #include "common/util/addr.h"
-#include "common/model/diag.h"
-#include "common/sys/kstate.h"
-#include "client/hist.h"
-#include "client/match.h"
-#include "client/sched.h"
+#include "client/loadgen_stats.h"
 
-#define LOADGEN_LINE_MAX   64    /* longest line sent: "Hello Server: client --> <n>\n" */
-#define LOADGEN_BATCH      256   /* connects started per loop iteration at most, so replies are not starved */
-#define LOADGEN_HOLD_POLL_MS 50  /* how often a worker looks for the supervisor's shared hold deadline */
-#define LOADGEN_TICK_MS      1   /* latency phase: shortest wait of the send timer (sends batch within it) */
-#define LOADGEN_TAIL_POLL_MS 5   /* latency phase: after the last send, how often replies are checked */
-#define LOADGEN_CTL_POLL_MS  10  /* latency phase: how often a worker looks at the shared control */
+#define LOADGEN_LINE_MAX        64 /* longest line sent: "Hello Server: client --> <n>\n" */
+#define LOADGEN_HOLD_POLL_MS    50 /* how often a worker looks for the supervisor's shared hold deadline */
+#define LOADGEN_CTL_POLL_MS     10 /* latency phase: how often a worker looks at the shared control */
 #define LOADGEN_START_MARGIN_MS 50 /* the coordinator sets t0 this far ahead, so every worker has seen it */
-#define LOADGEN_SEND_BATCH   4096 /* messages scheduled per tick at most, so replies are read in between */
-#define LOADGEN_RECV_CHUNK   2048 /* bytes read per readable event in the phase (stack buffer) */
 
 /* Control of the latency phase in memory shared by the coordinator (its only writer) and the workers. */
 struct loadgen_ctl {
-	uint64_t step_conns;         /* connections of the current step, all workers */
-	uint64_t msg_rate;           /* messages per second of the current step's phase, all workers
+	_Atomic uint64_t step_conns; /* connections of the current step, all workers */
+	_Atomic uint64_t msg_rate;   /* messages per second of the current step's phase, all workers
 	                                (a rate sweep changes it per step; 0 = cfg.msg_rate) */
-	uint64_t start_ns;           /* clock_now_ns() t0 of the step's phase; 0 = not yet */
-	uint32_t step;               /* current step, from 1; stored last, with release ordering */
-	uint32_t end;                /* 1 = no more steps: hold until *hold_until_ns, then finish */
-};
-
-/* Where a worker is in the current step (struct loadgen_lat.state). */
-enum loadgen_step_state {
-	LOADGEN_STEP_RAMP = 0,       /* opening the step's connections */
-	LOADGEN_STEP_READY = 1,      /* every attempt of the step resolved; waiting for t0 */
-	LOADGEN_STEP_RUN = 2,        /* sending and matching */
-	LOADGEN_STEP_DONE = 3,       /* every message answered, or the straggler wait is over */
+	_Atomic uint64_t start_ns;   /* clock_now_ns() t0 of the step's phase; 0 = not yet (release) */
+	_Atomic uint32_t step;       /* current step, from 1; stored last, with release ordering */
+	_Atomic uint32_t end;        /* 1 = no more steps: hold until *hold_until_ns, then finish (release) */
 };
 
 struct loadgen_config {
@@ -71,7 +59,7 @@ struct loadgen_config {
 	unsigned connect_timeout_ms; /* connect deadline */
 	unsigned echo_timeout_ms;    /* echo deadline after the line was sent */
 	uint64_t hold_ms;            /* hold after the ramp; 0 = until loadgen_stop() */
-	const uint64_t *hold_until_ns; /* shared with a supervisor: when hold_ms > 0, hold until this
+	const _Atomic uint64_t *hold_until_ns; /* shared with a supervisor: when hold_ms > 0, hold until this
 	                                  clock_now_ns() deadline, which the supervisor sets (0 = not yet)
 	                                  once every process has ramped, so all N are open at the same
 	                                  time; NULL = hold hold_ms from this process's own ramp end.
@@ -85,81 +73,7 @@ struct loadgen_config {
 	unsigned index;              /* this process among them */
 };
 
-enum loadgen_phase {
-	LOADGEN_IDLE = 0,            /* not started */
-	LOADGEN_RAMP = 1,            /* opening connections */
-	LOADGEN_HOLD = 2,            /* every attempt resolved; holding the open ones */
-	LOADGEN_DONE = 3,            /* everything closed */
-};
-
-/* Latency phase results of one process for one step (or their merge). Single writer, like the stats. */
-struct loadgen_lat {
-	uint32_t step;               /* step these numbers belong to (0 = none yet) */
-	uint32_t state;              /* enum loadgen_step_state; min over a merge */
-	uint32_t workers;            /* processes merged into this struct */
-	uint64_t conns;              /* connections the schedule addresses (the step's share) */
-	uint64_t held;               /* of those, open when the phase began */
-	uint64_t sent;               /* messages whose scheduled time came (written, queued or lost) */
-	uint64_t written;            /* messages written completely */
-	uint64_t answered;           /* replies verified within the timeout: the RTT histogram's count */
-	uint64_t late;               /* replies verified after the timeout */
-	uint64_t lost;               /* messages never answered: connection gone, or no reply by the end */
-	uint64_t mismatched;         /* replies that differed from what was sent (connection closed) */
-	uint64_t start_ns;           /* t0 (earliest over a merge) */
-	uint64_t end_ns;             /* end of the phase incl. the straggler wait (latest), 0 = running */
-	uint64_t send_lag_max_us;    /* largest delay from a message's scheduled time to its write */
-	uint64_t rss_base_bytes;     /* resident memory when the process started its ramp (summed) */
-	uint64_t rss_bytes;          /* resident memory at the end of the phase (summed) */
-	char mismatch_note[MATCH_NOTE_LEN]; /* the first mismatch in words, "" if none */
-	struct hist rtt_us;          /* scheduled send to verified reply, microseconds (answered only) */
-};
-
-/* Counters of one process. Written only by its loadgen with relaxed atomic stores; read with
- * loadgen_stats_merge (relaxed atomic loads). Gauges go up and down, the rest only up. */
-struct loadgen_stats {
-	uint64_t target;             /* connections this process was asked for */
-	uint64_t started;            /* connect attempts begun (socket() called) */
-	uint64_t connecting;         /* gauge: between connect() and the handshake */
-	uint64_t echoing;            /* gauge: connected, echo not verified yet */
-	uint64_t open;               /* gauge: echoed and held open */
-	uint64_t established;        /* handshakes completed */
-	uint64_t echoed;             /* echoes verified */
-	uint64_t failed;             /* attempts or connections that failed, each counted once */
-	uint64_t failed_immediate;   /* of those, failed synchronously in socket()/bind()/connect() */
-	uint64_t failures[DIAG_KIND_COUNT];      /* failures per kind */
-	uint64_t first_fail_ns[DIAG_KIND_COUNT]; /* clock_now_ns() of the first failure per kind, 0 = none */
-	int32_t  other_errno;        /* errno of the first DIAG_OTHER failure, 0 = none */
-	int32_t  pid;                /* process id of the writer */
-	int32_t  stop_signal;        /* signal that stopped this process early, 0 = none */
-	uint32_t phase;              /* enum loadgen_phase */
-	uint32_t workers;            /* merges into this struct (1 for one process's own stats) */
-	uint64_t start_ns;           /* clock_now_ns() when the ramp began */
-	uint64_t ramp_end_ns;        /* when every attempt had resolved (or the run was stopped), 0 = not yet */
-	uint64_t end_ns;             /* when everything was closed, 0 = not yet */
-	uint32_t snap_valid[DIAG_KIND_COUNT];    /* snap[k] holds the kernel's numbers at the first failure of k */
-	struct kstate snap[DIAG_KIND_COUNT];
-	struct hist connect_us;      /* connect() to handshake complete, microseconds */
-	struct hist rtt_us;          /* line written to echo verified, microseconds */
-	struct loadgen_lat lat;      /* latency phase of the current step */
-};
-
 struct loadgen;
-
-/* Zeroes st for a loadgen that will open target connections. */
-void loadgen_stats_init(struct loadgen_stats *st, uint64_t target);
-/* Empty accumulator for loadgen_stats_merge (workers = 0). */
-void loadgen_stats_init_sum(struct loadgen_stats *acc);
-/* dst += src (one process's stats, or another sum): counters summed, histograms merged exactly, per kind the earliest first failure (and its
- * context) kept, start the earliest, ramp/end the latest (0 if any is still 0). src may be live. */
-void loadgen_stats_merge(struct loadgen_stats *dst, const struct loadgen_stats *src);
-
-/* Empty latency results (workers = 0, as an accumulator for loadgen_lat_merge). */
-void loadgen_lat_init(struct loadgen_lat *l);
-/* dst += src: counters and resident memory summed, histograms merged exactly, send lag the max, start the
- * earliest, end the latest (0 if any is 0), state and step the least. src may be live. */
-void loadgen_lat_merge(struct loadgen_lat *dst, const struct loadgen_lat *src);
-/* Messages neither answered, late nor lost yet. */
-uint64_t loadgen_lat_in_flight(const struct loadgen_lat *l);
 
 /* Line sent on connection n (without NUL); returns its length. Pure. */
 size_t loadgen_format_line(uint64_t n, char *buf, size_t len);
@@ -184,8 +98,6 @@ void loadgen_start(struct loadgen *lg);
 /* Closes every connection now (SIGINT/SIGTERM, recorded in stop_signal; 0 = none), records the end and
  * exits the loop. Idempotent. */
 void loadgen_stop(struct loadgen *lg, int sig);
-/* True when every connection asked for is open and echoed and nothing failed. */
-bool loadgen_success(const struct loadgen_stats *st);
 void loadgen_free(struct loadgen **lgp);
 
 #endif

@@ -16,10 +16,12 @@
 
 #include "client/client_opts.h"
 #include "common/util/clock.h"
+#include "common/util/counter.h"
 #include "client/findmax.h"
 #include "common/model/limits.h"
 #include "common/sys/limits_read.h"
 #include "client/loadgen.h"
+#include "client/sched.h"
 #include "client/report.h"
 #include "common/sys/workers.h"
 
@@ -28,7 +30,7 @@
 /* The latency phase coordinator's state (in the supervisor, or in the single process). */
 struct coord {
 	struct loadgen_ctl *ctl;         /* shared with the workers; this is its only writer */
-	uint64_t *hold_until;            /* shared: the hold after the last phase, 0 = not yet */
+	_Atomic uint64_t *hold_until;    /* shared: the hold after the last phase, 0 = not yet */
 	struct loadgen_lat *sum;         /* scratch: the merge of a finished step */
 	struct loadgen_lat *last;        /* merged results of the last finished step */
 	bool have_last;
@@ -51,7 +53,7 @@ struct run {
 	bool tty;                        /* stderr is a terminal: rewrite one line */
 	bool line_open;                  /* a rewritten progress line is on screen */
 	/* multi-process mode */
-	uint64_t *hold_until;            /* shared: deadline of the common hold, 0 = not yet */
+	_Atomic uint64_t *hold_until;    /* shared: deadline of the common hold, 0 = not yet */
 	struct loadgen_ctl *ctl;         /* shared: latency phase control */
 	bool *dead;                      /* worker i has ended */
 	bool released;                   /* hold deadline set */
@@ -75,18 +77,18 @@ static const struct loadgen_stats *slot_at(void *slots, unsigned i)
 static void fill_row(struct run *r, const struct loadgen_lat *l, uint64_t conns, uint64_t failures,
 		     struct findmax_row *row)
 {
-	uint64_t rate = r->co.ctl->msg_rate, total = sched_total(rate, r->o->duration_ms);
+	uint64_t rate = counter_get(&r->co.ctl->msg_rate), total = sched_total(rate, r->o->duration_ms);
 	double ms[5];
 
 	report_latency_ms(l, ms);
 	memset(row, 0, sizeof(*row));
 	row->conns = conns;
 	row->msg_rate = rate;
-	row->held = l->held;
+	row->held = counter_get(&l->held);
 	row->conn_failures = failures;
-	row->sent = l->sent;
-	row->answered = l->answered;
-	row->lost = total > l->answered ? total - l->answered : 0;
+	row->sent = counter_get(&l->sent);
+	row->answered = counter_get(&l->answered);
+	row->lost = total > row->answered ? total - row->answered : 0;
 	row->p50_ms = ms[0];
 	row->p99_ms = ms[2];
 	row->p999_ms = ms[3];
@@ -105,7 +107,7 @@ static void coord_tick(struct run *r, void *slots, unsigned count, const bool *d
 	struct coord *co = &r->co;
 	struct loadgen_ctl *ctl = co->ctl;
 	const struct loadgen_stats *st;
-	uint32_t step = ctl->step, s, state;
+	uint32_t step = counter_get32(&ctl->step), s, state;
 	bool ready = true, done = true;
 	uint64_t failed = 0, now = clock_now_ns(), next, held;
 	struct findmax_row *row;
@@ -115,32 +117,32 @@ static void coord_tick(struct run *r, void *slots, unsigned count, const bool *d
 		return;
 	for (i = 0; i < count; i++) {
 		st = slot_at(slots, i);
-		failed += __atomic_load_n(&st->failed, __ATOMIC_RELAXED);
+		failed += counter_get(&st->failed);
 		if (dead[i])
 			continue;
-		s = __atomic_load_n(&st->lat.step, __ATOMIC_ACQUIRE);
-		state = __atomic_load_n(&st->lat.state, __ATOMIC_ACQUIRE);
+		s = counter_acquire32(&st->lat.step);
+		state = counter_acquire32(&st->lat.state);
 		if (s != step || state < LOADGEN_STEP_READY)
 			ready = false;
 		if (s != step || state < LOADGEN_STEP_DONE)
 			done = false;
 	}
-	if (ctl->start_ns == 0) {
+	if (counter_get(&ctl->start_ns) == 0) {
 		if (!ready)
 			return;
 		/* Nothing held (the server refused or dropped every connection): a phase would only count
 		 * --duration seconds of messages to nobody. End now; the report says the phase did not run. */
 		for (i = 0, held = 0; i < count; i++)
 			if (!dead[i])
-				held += __atomic_load_n(&slot_at(slots, i)->open, __ATOMIC_RELAXED);
+				held += counter_get(&slot_at(slots, i)->open);
 		if (held == 0) {
 			co->stop = FINDMAX_STOP_CONN_FAILED;
-			__atomic_store_n(co->hold_until, now, __ATOMIC_RELEASE);
-			__atomic_store_n(&ctl->end, 1, __ATOMIC_RELEASE);
+			counter_publish(co->hold_until, now);
+			counter_publish32(&ctl->end, 1);
 			co->ended = true;
 			return;
 		}
-		__atomic_store_n(&ctl->start_ns, now + LOADGEN_START_MARGIN_MS * CLOCK_NS_PER_MS, __ATOMIC_RELEASE);
+		counter_publish(&ctl->start_ns, now + LOADGEN_START_MARGIN_MS * CLOCK_NS_PER_MS);
 		return;
 	}
 	if (!done)
@@ -151,7 +153,7 @@ static void coord_tick(struct run *r, void *slots, unsigned count, const bool *d
 	memcpy(co->last, co->sum, sizeof(*co->last));
 	co->have_last = true;
 	row = &co->rows[co->n_rows < FINDMAX_MAX_STEPS ? co->n_rows++ : FINDMAX_MAX_STEPS - 1];
-	fill_row(r, co->sum, ctl->step_conns, failed - co->failed_before, row);
+	fill_row(r, co->sum, counter_get(&ctl->step_conns), failed - co->failed_before, row);
 	if (r->o->find_max)
 		co->stop = findmax_next(r->o->target, r->o->step, row, &next);
 	else if (r->o->n_rates > 1)
@@ -161,20 +163,20 @@ static void coord_tick(struct run *r, void *slots, unsigned count, const bool *d
 	if (co->stop == FINDMAX_CONTINUE && co->n_rows < FINDMAX_MAX_STEPS) {
 		co->failed_before = failed;
 		if (r->o->find_max)
-			ctl->step_conns = next;
+			counter_set(&ctl->step_conns, next);
 		else
-			ctl->msg_rate = next;
-		__atomic_store_n(&ctl->start_ns, 0, __ATOMIC_RELAXED);
-		__atomic_store_n(&ctl->step, step + 1, __ATOMIC_RELEASE);
+			counter_set(&ctl->msg_rate, next);
+		counter_set(&ctl->start_ns, 0);
+		counter_publish32(&ctl->step, step + 1);
 		return;
 	}
-	__atomic_store_n(co->hold_until, now + r->o->hold_ms * CLOCK_NS_PER_MS, __ATOMIC_RELEASE);
-	__atomic_store_n(&ctl->end, 1, __ATOMIC_RELEASE);
+	counter_publish(co->hold_until, now + r->o->hold_ms * CLOCK_NS_PER_MS);
+	counter_publish32(&ctl->end, 1);
 	co->ended = true;
 }
 
 /* Step 1 is published before any worker starts, so each begins its ramp at once. */
-static int coord_init(struct run *r, struct loadgen_ctl *ctl, uint64_t *hold_until, char *err, size_t errlen)
+static int coord_init(struct run *r, struct loadgen_ctl *ctl, _Atomic uint64_t *hold_until, char *err, size_t errlen)
 {
 	struct coord *co = &r->co;
 
@@ -187,9 +189,9 @@ static int coord_init(struct run *r, struct loadgen_ctl *ctl, uint64_t *hold_unt
 		return -1;
 	}
 	memset(ctl, 0, sizeof(*ctl));
-	ctl->step_conns = r->o->find_max ? findmax_first(r->o->target, r->o->step) : r->o->target;
-	ctl->msg_rate = r->o->msg_rate;
-	ctl->step = 1;
+	counter_set(&ctl->step_conns, r->o->find_max ? findmax_first(r->o->target, r->o->step) : r->o->target);
+	counter_set(&ctl->msg_rate, r->o->msg_rate);
+	counter_set32(&ctl->step, 1);
 	r->all.ctl = ctl;
 	return 0;
 }
@@ -258,7 +260,7 @@ static int run_single(struct run *r, char *err, size_t errlen)
 {
 	struct event *sigint = NULL, *sigterm = NULL, *progress = NULL, *coord = NULL;
 	struct loadgen_ctl ctl;
-	uint64_t hold_until = 0;
+	_Atomic uint64_t hold_until = 0;
 	struct timeval tv;
 	int rc = -1;
 
@@ -394,10 +396,10 @@ static void workers_tick(void *slots, unsigned count, void *arg)
 	else if (r->o->hold_ms && !r->released) {
 		for (i = 0; i < count && all; i++) {
 			st = workers_slot(slots, sizeof(struct loadgen_stats), i);
-			all = r->dead[i] || __atomic_load_n(&st->phase, __ATOMIC_RELAXED) >= LOADGEN_HOLD;
+			all = r->dead[i] || counter_get32(&st->phase) >= LOADGEN_HOLD;
 		}
 		if (all) {
-			__atomic_store_n(r->hold_until, now + r->o->hold_ms * CLOCK_NS_PER_MS, __ATOMIC_RELEASE);
+			counter_publish(r->hold_until, now + r->o->hold_ms * CLOCK_NS_PER_MS);
 			r->released = true;
 		}
 	}
@@ -644,11 +646,11 @@ int main(int argc, char **argv)
 			 sizeof(r.meta.problems) - strlen(r.meta.problems), "%s%s", r.meta.problems[0] ? "; " : "",
 			 err);
 	}
-	r.meta.stop_signal = r.own->stop_signal;
+	r.meta.stop_signal = counter_get_i32(&r.own->stop_signal);
 	if (o.msg_rate) {
 		if (r.co.have_last)
 			r.meta.lat = r.co.last;
-		else if (r.own->lat.step > 0 && r.own->lat.state >= LOADGEN_STEP_RUN)
+		else if (counter_get32(&r.own->lat.step) > 0 && counter_get32(&r.own->lat.state) >= LOADGEN_STEP_RUN)
 			r.meta.lat = &r.own->lat;  /* interrupted in the phase: show what it got */
 		r.meta.steps = r.co.rows;
 		r.meta.n_steps = r.co.n_rows;

@@ -11,7 +11,7 @@
 #include "common/util/addr.h"
 #include "client/findmax.h"
 #include "common/sys/limits_read.h"
-#include "client/loadgen.h"
+#include "client/loadgen_stats.h"
 #include "common/util/json.h"
 
 #define REPORT_TEXT_LEN   65536    /* a buffer this size always holds the full text or JSON report */

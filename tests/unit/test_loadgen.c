@@ -22,7 +22,9 @@
 #include <event2/listener.h>
 
 #include "common/util/clock.h"
+#include "common/util/counter.h"
 #include "client/loadgen.h"
+#include "client/sched.h"
 
 /* CORRUPT_FRAMES and SILENT_FRAMES echo the Hello line but corrupt or drop the phase's frames. */
 enum mode { ECHO, ECHO_EXTRA, ECHO_CLOSE, SILENT, WRONG, CORRUPT_FRAMES, SILENT_FRAMES };
@@ -431,7 +433,7 @@ static void test_rate_paces(void **state)
 /* What main.c's coordinator does, for one process and one step: t0 once READY, end once DONE. */
 struct mini_coord {
 	struct loadgen_ctl ctl;
-	uint64_t hold_until;
+	_Atomic uint64_t hold_until;
 	struct loadgen_stats *st;
 	struct event *ev;
 	unsigned ticks_ready;      /* coordinator ticks that saw READY */
@@ -440,7 +442,7 @@ struct mini_coord {
 static void mini_coord_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct mini_coord *m = arg;
-	uint32_t state = __atomic_load_n(&m->st->lat.state, __ATOMIC_ACQUIRE);
+	uint32_t state = counter_acquire32(&m->st->lat.state);
 	uint64_t now = clock_now_ns();
 
 	if (m->st->lat.step != m->ctl.step)

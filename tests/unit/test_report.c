@@ -8,6 +8,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "common/util/counter.h"
+#include "client/loadgen.h"
 #include "client/report.h"
 
 static void meta_init(struct report_meta *m, uint64_t target)
@@ -298,8 +300,8 @@ static void test_latency_fail(void **state)
 	m.msg_rate = 1000;
 	l->answered = 999;
 	l->lost = 1;
-	l->rtt_us.counts[hist_bucket_of(1000)]--;
-	l->rtt_us.total--;
+	counter_sub(&l->rtt_us.counts[hist_bucket_of(1000)], 1);
+	counter_sub(&l->rtt_us.total, 1);
 	report_summarize(&m, t, &s);
 	assert_false(s.lat_pass);
 	assert_int_equal(s.lat_lost, 1);

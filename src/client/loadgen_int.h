@@ -1,0 +1,113 @@
+/* Private to the load generator's four files (see loadgen.h): the one connection struct and the
+ * generator's state, and the functions the files call across.
+ *
+ * Memory: a connection is one struct conn (48 bytes) with one owner, the loadgen's array of connections
+ * indexed by attempt number; it is made in conn_new() (loadgen_ramp.c) and freed only in conn_free()
+ * (loadgen.c), and changes state only through conn_set_state(). While connecting and echoing it owns a
+ * bufferevent; once the echo is verified the bufferevent (and its two evbuffers) is released and a bare
+ * struct event watches the socket for EOF or error only, which is all a held connection needs. In a
+ * latency phase the same event also carries the phase's reads and writes (loadgen_phase.c). */
+#ifndef C1M_LOADGEN_INT_H
+#define C1M_LOADGEN_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "common/model/diag.h"
+#include "common/sys/procfs.h"
+#include "client/loadgen.h"
+#include "client/sched.h"
+#include "client/tbucket.h"
+
+#define LOADGEN_BATCH        256  /* connects started per loop iteration at most, so replies are not starved */
+#define LOADGEN_TICK_MS      1    /* latency phase: shortest wait of the send timer (sends batch within it) */
+#define LOADGEN_TAIL_POLL_MS 5    /* latency phase: after the last send, how often replies are checked */
+#define LOADGEN_SEND_BATCH   4096 /* messages scheduled per tick at most, so replies are read in between */
+#define LOADGEN_RECV_CHUNK   2048 /* bytes read per readable event in the phase (stack buffer) */
+
+enum conn_state {
+	CONN_CONNECTING,  /* connect() issued, handshake pending; owns a bufferevent */
+	CONN_ECHOING,     /* line written, echo pending; owns a bufferevent */
+	CONN_HOLDING,     /* echo verified; owns a read-only struct event */
+	CONN_ACTIVE,      /* in a latency phase: owns the struct event, read (and write while behind) */
+};
+
+struct conn {
+	struct loadgen *lg;          /* owner */
+	union {
+		struct bufferevent *bev; /* CONNECTING, ECHOING */
+		struct event *ev;        /* HOLDING, ACTIVE */
+	} io;
+	union {
+		uint64_t t_ns;           /* CONNECTING, ECHOING: connect() time, then when the line was written */
+		struct {
+			uint32_t wr_seq; /* frames of this phase written completely */
+			uint32_t rd_seq; /* replies matched completely (struct match_rx.seq) */
+		} ph;                    /* ACTIVE */
+	} u;
+	uint64_t id;                 /* n of the line sent; the conn field of the phase's frames */
+	uint32_t slot;               /* attempt number: index in lg->conns, local connection of the phase */
+	int fd;                      /* the socket; closed only in conn_free */
+	uint8_t state;               /* enum conn_state */
+	uint8_t matched;             /* ECHOING: echo bytes verified; ACTIVE: bytes of reply rd_seq matched */
+	uint8_t wr_off;              /* ACTIVE: bytes of frame wr_seq written */
+	uint8_t want_write;          /* ACTIVE: the event also waits for EV_WRITE */
+};
+
+/* The phase's state lives in the bytes the connect timestamp no longer needs: no growth per connection. */
+_Static_assert(sizeof(struct conn) == 48, "struct conn is 48 bytes on LP64");
+
+struct loadgen {
+	struct event_base *base;     /* not owned */
+	struct loadgen_config cfg;
+	struct loadgen_stats *st;    /* not owned; possibly shared memory */
+	struct tbucket tb;
+	struct event *pump_ev;       /* timer: start more connections */
+	struct event *hold_ev;       /* timer: end of the hold */
+	struct event *ctl_ev;        /* latency: poll of the shared control, every LOADGEN_CTL_POLL_MS */
+	struct event *tick_ev;       /* latency: the send timer, armed for the next message's time (see phase_arm) */
+	struct conn **conns;         /* by attempt number [0, next); NULL = failed or closed */
+	uint64_t nconns;             /* live connections */
+	uint64_t next;               /* attempts started so far */
+	uint64_t goal;               /* attempts of the current step (cfg.target without a latency phase) */
+	uint64_t in_flight;          /* CONNECTING + ECHOING */
+	uint64_t pump_due_ns;        /* when pump_ev fires, 0 = not pending */
+	int reserve_fd;              /* /dev/null, released so kstate_read can open files at EMFILE */
+	struct procfs_rss rss;       /* resident memory, for the phase's bytes per connection */
+	bool ramp_over;              /* every attempt of the step resolved */
+	bool finished;               /* everything closed */
+	/* latency phase */
+	uint32_t step;               /* step being worked on, 0 = none yet */
+	bool phase_on;               /* between phase_begin and phase_end */
+	struct sched sched;          /* the running phase's schedule */
+	uint64_t t0;                 /* its start, clock_now_ns() */
+	uint64_t next_msg;           /* local messages scheduled so far */
+	uint64_t deadline_ns;        /* end of the straggler wait */
+};
+
+/* loadgen.c: the lifecycle and the connection's one owner */
+void conn_set_state(struct conn *c, enum conn_state to);
+/* The one place a connection is freed; *cp is set to NULL. */
+void conn_free(struct conn **cp);
+/* Counts the failure of kind k (errno e), frees c, and lets the ramp go on. */
+void conn_fail(struct conn *c, enum diag_kind k, int e);
+void loadgen_record_failure(struct loadgen *lg, enum diag_kind k, int e, bool immediate);
+void loadgen_publish_state(struct loadgen *lg, enum loadgen_step_state s);
+void loadgen_check_progress(struct loadgen *lg);
+void loadgen_finish(struct loadgen *lg);
+
+/* loadgen_ramp.c: connects and the echo check */
+void loadgen_schedule_pump(struct loadgen *lg, uint64_t delay_ns);
+void loadgen_pump(struct loadgen *lg);
+void loadgen_pump_cb(evutil_socket_t fd, short what, void *arg);
+
+/* loadgen_phase.c: the held connection's event and the latency phase */
+void loadgen_io_cb(evutil_socket_t fd, short what, void *arg);
+void loadgen_ctl_poll(struct loadgen *lg);
+void loadgen_ctl_cb(evutil_socket_t fd, short what, void *arg);
+void loadgen_tick_cb(evutil_socket_t fd, short what, void *arg);
+
+#endif
