@@ -23,6 +23,7 @@
 
 #include "common/util/clock.h"
 #include "common/util/counter.h"
+#include "client/coord.h"
 #include "client/loadgen.h"
 #include "client/sched.h"
 
@@ -430,31 +431,21 @@ static void test_rate_paces(void **state)
 
 /* ---- latency phase ---- */
 
-/* What main.c's coordinator does, for one process and one step: t0 once READY, end once DONE. */
-struct mini_coord {
-	struct loadgen_ctl ctl;
-	_Atomic uint64_t hold_until;
+/* The real coordinator (client/coord.h) on this process's one stats slot, as the single-process run drives it. */
+struct coord_timer {
+	struct coord co;
 	struct loadgen_stats *st;
+	bool dead;                 /* the one worker never ends early */
 	struct event *ev;
-	unsigned ticks_ready;      /* coordinator ticks that saw READY */
 };
 
-static void mini_coord_cb(evutil_socket_t fd, short what, void *arg)
+static void coord_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct mini_coord *m = arg;
-	uint32_t state = counter_acquire32(&m->st->lat.state);
-	uint64_t now = clock_now_ns();
+	struct coord_timer *m = arg;
 
-	if (m->st->lat.step != m->ctl.step)
-		return;
-	if (state == LOADGEN_STEP_READY && m->ctl.start_ns == 0) {
-		m->ticks_ready++;
-		m->ctl.start_ns = now + 20 * CLOCK_NS_PER_MS;
-	}
-	if (state == LOADGEN_STEP_DONE && !m->ctl.end) {
-		m->hold_until = now;
-		m->ctl.end = 1;
-	}
+	(void)fd;
+	(void)what;
+	coord_tick(&m->co, m->st, 1, &m->dead, clock_now_ns());
 }
 
 /* Runs a phase of rate msg/s for ms milliseconds over n connections against a server in mode md. */
@@ -465,7 +456,10 @@ static struct loadgen_stats *run_phase(enum mode md, uint64_t n, uint64_t rate, 
 	struct loadgen_config cfg;
 	struct loadgen_stats *st = malloc(sizeof(*st));
 	struct loadgen *lg;
-	struct mini_coord m;
+	struct client_options o;
+	struct loadgen_ctl ctl;
+	_Atomic uint64_t hold_until = 0;
+	struct coord_timer m;
 	struct timeval tv = { 0, 5000 };
 	char err[256];
 
@@ -476,18 +470,25 @@ static struct loadgen_stats *run_phase(enum mode md, uint64_t n, uint64_t rate, 
 	cfg_init(&cfg, 0, n);
 	cfg.port_base = server_start(base, &s, NULL);
 	cfg.hold_ms = 0;
+	memset(&o, 0, sizeof(o));
+	o.target = n;
+	o.msg_rate = rate;
+	o.msg_rates[0] = rate;
+	o.n_rates = 1;
+	o.duration_ms = ms;
+	o.reply_timeout_ms = timeout_ms;
+	o.slo_ms = 200;
 	memset(&m, 0, sizeof(m));
-	m.ctl.step = 1;
-	m.ctl.step_conns = n;
 	m.st = st;
-	cfg.ctl = &m.ctl;
-	cfg.hold_until_ns = &m.hold_until;
+	assert_int_equal(coord_init(&m.co, &o, &ctl, &hold_until, err, sizeof(err)), 0);
+	cfg.ctl = &ctl;
+	cfg.hold_until_ns = &hold_until;
 	cfg.msg_rate = rate;
 	cfg.duration_ms = ms;
 	cfg.reply_timeout_ms = timeout_ms;
 	cfg.workers = 1;
 	loadgen_stats_init(st, cfg.target);
-	m.ev = event_new(base, -1, EV_PERSIST, mini_coord_cb, &m);
+	m.ev = event_new(base, -1, EV_PERSIST, coord_timer_cb, &m);
 	assert_non_null(m.ev);
 	assert_int_equal(event_add(m.ev, &tv), 0);
 	lg = loadgen_new(base, &cfg, st, err, sizeof(err));
@@ -498,9 +499,14 @@ static struct loadgen_stats *run_phase(enum mode md, uint64_t n, uint64_t rate, 
 	event_free(m.ev);
 	server_stop(&s);
 	event_base_free(base);
-	assert_int_equal(m.ticks_ready, 1);
+	/* one step, judged and ended by the coordinator, started at the time it published */
+	assert_true(m.co.ended);
+	assert_int_equal(m.co.n_rows, 1);
+	assert_int_equal(m.co.stop, FINDMAX_STOP_TARGET);
+	assert_int_equal(m.co.rows[0].answered, st->lat.answered);
 	assert_int_equal(st->lat.state, LOADGEN_STEP_DONE);
-	assert_int_equal(st->lat.start_ns, m.ctl.start_ns);
+	assert_int_equal(st->lat.start_ns, ctl.start_ns);
+	coord_free(&m.co);
 	/* every message is accounted for, whatever the server did */
 	assert_int_equal(st->lat.sent, sched_total(rate, ms));
 	assert_int_equal(st->lat.sent, st->lat.answered + st->lat.late + st->lat.lost);

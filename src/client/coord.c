@@ -1,0 +1,160 @@
+/* The latency phase's coordinator (see coord.h). */
+#include "client/coord.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/sys/workers.h"
+#include "common/util/clock.h"
+#include "common/util/counter.h"
+#include "client/report.h"
+#include "client/sched.h"
+
+static const struct loadgen_stats *slot_at(void *slots, unsigned i)
+{
+	return workers_slot(slots, sizeof(struct loadgen_stats), i);
+}
+
+int coord_init(struct coord *co, const struct client_options *o, struct loadgen_ctl *ctl,
+	       _Atomic uint64_t *hold_until, char *err, size_t errlen)
+{
+	memset(co, 0, sizeof(*co));
+	co->o = o;
+	co->ctl = ctl;
+	co->hold_until = hold_until;
+	co->sum = malloc(sizeof(*co->sum));
+	co->last = malloc(sizeof(*co->last));
+	if (!co->sum || !co->last) {
+		coord_free(co);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	memset(ctl, 0, sizeof(*ctl));
+	counter_set(&ctl->step_conns, o->find_max ? findmax_first(o->target, o->step) : o->target);
+	counter_set(&ctl->msg_rate, o->msg_rate);
+	counter_set32(&ctl->step, 1);
+	return 0;
+}
+
+void coord_free(struct coord *co)
+{
+	free(co->sum);
+	free(co->last);
+	co->sum = NULL;
+	co->last = NULL;
+}
+
+/* One step's row of the table from the merged results. */
+static void fill_row(const struct coord *co, const struct loadgen_lat *l, uint64_t conns, uint64_t failures,
+		     struct findmax_row *row)
+{
+	uint64_t rate = counter_get(&co->ctl->msg_rate), total = sched_total(rate, co->o->duration_ms);
+	double ms[5];
+
+	report_latency_ms(l, ms);
+	memset(row, 0, sizeof(*row));
+	row->conns = conns;
+	row->msg_rate = rate;
+	row->held = counter_get(&l->held);
+	row->conn_failures = failures;
+	row->sent = counter_get(&l->sent);
+	row->answered = counter_get(&l->answered);
+	row->lost = total > row->answered ? total - row->answered : 0;
+	row->p50_ms = ms[0];
+	row->p99_ms = ms[2];
+	row->p999_ms = ms[3];
+	row->max_ms = ms[4];
+	row->slo_met = report_latency_pass(l, total, co->o->slo_ms);
+	row->pass = row->slo_met && row->held == row->conns && failures == 0;
+}
+
+static void end_steps(struct coord *co, uint64_t hold_until_ns)
+{
+	counter_publish(co->hold_until, hold_until_ns);
+	counter_publish32(&co->ctl->end, 1);
+	co->ended = true;
+}
+
+/* The step has not started: once every live worker is READY, publish one start time for all, with a
+ * margin because workers poll ctl every LOADGEN_CTL_POLL_MS. With nothing held (the server refused or
+ * dropped every connection) a phase would only count --duration seconds of messages to nobody: end now,
+ * and the report says the phase did not run. */
+static void start_step(struct coord *co, void *slots, unsigned count, const bool *dead, uint64_t now)
+{
+	uint64_t held = 0;
+	unsigned i;
+
+	for (i = 0; i < count; i++)
+		if (!dead[i])
+			held += counter_get(&slot_at(slots, i)->open);
+	if (held == 0) {
+		co->stop = FINDMAX_STOP_CONN_FAILED;
+		end_steps(co, now);
+		return;
+	}
+	counter_publish(&co->ctl->start_ns, now + LOADGEN_START_MARGIN_MS * CLOCK_NS_PER_MS);
+}
+
+/* Every live worker is DONE: merge the step, ask findmax_next (connections) or findmax_rate_next (a
+ * sweep: same connections, the next rate) what follows, and publish the next step or the end. */
+static void finish_step(struct coord *co, void *slots, unsigned count, uint64_t failed, uint64_t now)
+{
+	const struct client_options *o = co->o;
+	struct loadgen_ctl *ctl = co->ctl;
+	struct findmax_row *row;
+	uint64_t next = 0;
+	unsigned i;
+
+	loadgen_lat_init(co->sum);
+	for (i = 0; i < count; i++)
+		loadgen_lat_merge(co->sum, &slot_at(slots, i)->lat);
+	memcpy(co->last, co->sum, sizeof(*co->last));
+	co->have_last = true;
+	row = &co->rows[co->n_rows < FINDMAX_MAX_STEPS ? co->n_rows++ : FINDMAX_MAX_STEPS - 1];
+	fill_row(co, co->sum, counter_get(&ctl->step_conns), failed - co->failed_before, row);
+	if (o->find_max)
+		co->stop = findmax_next(o->target, o->step, row, &next);
+	else if (o->n_rates > 1)
+		co->stop = findmax_rate_next(o->msg_rates, o->n_rates, co->n_rows, row, &next);
+	else
+		co->stop = FINDMAX_STOP_TARGET;
+	if (co->stop == FINDMAX_CONTINUE && co->n_rows < FINDMAX_MAX_STEPS) {
+		co->failed_before = failed;
+		counter_set(o->find_max ? &ctl->step_conns : &ctl->msg_rate, next);
+		counter_set(&ctl->start_ns, 0);
+		counter_publish32(&ctl->step, counter_get32(&ctl->step) + 1);
+		return;
+	}
+	end_steps(co, now + o->hold_ms * CLOCK_NS_PER_MS);
+}
+
+void coord_tick(struct coord *co, void *slots, unsigned count, const bool *dead, uint64_t now_ns)
+{
+	uint32_t step = counter_get32(&co->ctl->step), s, state;
+	bool ready = true, done = true;
+	const struct loadgen_stats *st;
+	uint64_t failed = 0;
+	unsigned i;
+
+	if (co->ended)
+		return;
+	for (i = 0; i < count; i++) {
+		st = slot_at(slots, i);
+		failed += counter_get(&st->failed);
+		if (dead[i])
+			continue;
+		s = counter_acquire32(&st->lat.step);
+		state = counter_acquire32(&st->lat.state);
+		if (s != step || state < LOADGEN_STEP_READY)
+			ready = false;
+		if (s != step || state < LOADGEN_STEP_DONE)
+			done = false;
+	}
+	if (counter_get(&co->ctl->start_ns) == 0) {
+		if (ready)
+			start_step(co, slots, count, dead, now_ns);
+	} else if (done) {
+		finish_step(co, slots, count, failed, now_ns);
+	}
+}

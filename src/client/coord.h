@@ -1,0 +1,40 @@
+/* The latency phase's coordinator: one writer of the shared struct loadgen_ctl, run in the supervisor (or
+ * in the single process) on a timer. It reads every worker's stats slot, starts each step on all workers
+ * at one time, merges the step's results into a findmax_row and decides what follows: the next step of
+ * --find-max, the next rate of a sweep, or the end (with the hold's deadline). Only reads and writes
+ * memory it is given, so a unit test drives it with fabricated slots and clock values. */
+#ifndef C1M_COORD_H
+#define C1M_COORD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "client/client_opts.h"
+#include "client/findmax.h"
+#include "client/loadgen.h"
+
+struct coord {
+	const struct client_options *o;  /* the run's options: target, steps, rates, SLO, hold */
+	struct loadgen_ctl *ctl;         /* shared with the workers; this is its only writer */
+	_Atomic uint64_t *hold_until;    /* shared: the hold after the last phase, 0 = not yet */
+	struct loadgen_lat *sum;         /* scratch: the merge of a finished step */
+	struct loadgen_lat *last;        /* merged results of the last finished step */
+	bool have_last;
+	struct findmax_row rows[FINDMAX_MAX_STEPS]; /* one per finished step */
+	unsigned n_rows;
+	enum findmax_stop stop;          /* why the steps ended */
+	uint64_t failed_before;          /* connection failures (all workers) when the step began */
+	bool ended;                      /* ctl->end published */
+};
+
+/* Publishes step 1 in ctl (before any worker starts, so each begins its ramp at once). 0, or -1 with err. */
+int coord_init(struct coord *co, const struct client_options *o, struct loadgen_ctl *ctl,
+	       _Atomic uint64_t *hold_until, char *err, size_t errlen);
+
+/* One tick at time now_ns over count stats slots (workers_slot layout; one bare struct loadgen_stats for
+ * count 1); dead[i] marks a worker that has ended: it is not waited for, its last numbers still merge. */
+void coord_tick(struct coord *co, void *slots, unsigned count, const bool *dead, uint64_t now_ns);
+
+void coord_free(struct coord *co);
+
+#endif

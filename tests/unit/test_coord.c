@@ -1,0 +1,253 @@
+/* The latency phase's coordinator (client/coord.h) on fabricated worker slots and clock values: a step
+ * starts only when every live worker is ready, at one time for all; a dead worker is not waited for; a run
+ * with nothing held ends at once; a finished step is merged into its row and followed by the next step of
+ * --find-max, the next rate of a sweep, or the end and the hold. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "common/sys/workers.h"
+#include "common/util/clock.h"
+#include "common/util/counter.h"
+#include "client/coord.h"
+#include "client/sched.h"
+
+#define T0 (1000 * CLOCK_NS_PER_S)   /* an arbitrary "now" */
+
+struct fixture {
+	struct client_options o;
+	struct loadgen_ctl ctl;
+	_Atomic uint64_t hold_until;
+	struct coord co;
+	void *slots;
+	unsigned count;
+	bool dead[4];
+};
+
+static struct loadgen_stats *slot(struct fixture *f, unsigned i)
+{
+	return workers_slot(f->slots, sizeof(struct loadgen_stats), i);
+}
+
+/* count workers, each opening target / count of -n target; one step of rate msg/s for 1 s, SLO 200 ms. */
+static void fixture_init(struct fixture *f, unsigned count, uint64_t target, uint64_t rate)
+{
+	unsigned i;
+
+	memset(f, 0, sizeof(*f));
+	f->o.target = target;
+	f->o.msg_rate = rate;
+	f->o.msg_rates[0] = rate;
+	f->o.n_rates = 1;
+	f->o.duration_ms = 1000;
+	f->o.reply_timeout_ms = 1000;
+	f->o.slo_ms = 200;
+	f->o.hold_ms = 3000;
+	f->count = count;
+	f->slots = calloc(1, workers_slots_size(count, sizeof(struct loadgen_stats)));
+	assert_non_null(f->slots);
+	for (i = 0; i < count; i++)
+		loadgen_stats_init(slot(f, i), target / count);
+}
+
+static void fixture_start(struct fixture *f)
+{
+	char err[128];
+
+	assert_int_equal(coord_init(&f->co, &f->o, &f->ctl, &f->hold_until, err, sizeof(err)), 0);
+}
+
+static void fixture_free(struct fixture *f)
+{
+	coord_free(&f->co);
+	free(f->slots);
+}
+
+/* Worker i has opened (and holds) open connections for step, and waits for t0. */
+static void ready(struct fixture *f, unsigned i, uint32_t step, uint64_t open)
+{
+	struct loadgen_stats *st = slot(f, i);
+
+	counter_set(&st->open, open);
+	counter_set32(&st->lat.step, step);
+	counter_set32(&st->lat.state, LOADGEN_STEP_READY);
+}
+
+/* Worker i finished step: its share of the schedule over conns connections, all answered in rtt_us. */
+static void done(struct fixture *f, unsigned i, uint32_t step, uint64_t conns, uint64_t messages, uint64_t rtt_us)
+{
+	struct loadgen_lat *l = &slot(f, i)->lat;
+	uint64_t k;
+
+	loadgen_lat_init(l);
+	counter_set32(&l->workers, 1);
+	counter_set(&l->conns, conns);
+	counter_set(&l->held, conns);
+	counter_set(&l->sent, messages);
+	counter_set(&l->written, messages);
+	counter_set(&l->answered, messages);
+	for (k = 0; k < messages; k++)
+		hist_record(&l->rtt_us, rtt_us);
+	counter_set32(&l->step, step);
+	counter_set32(&l->state, LOADGEN_STEP_DONE);
+}
+
+static void test_start_waits_for_every_live_worker(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	fixture_init(&f, 3, 300, 300);
+	fixture_start(&f);
+	assert_int_equal(f.ctl.step, 1);
+	assert_int_equal(f.ctl.step_conns, 300);
+	assert_int_equal(f.ctl.msg_rate, 300);
+	ready(&f, 0, 1, 100);
+	ready(&f, 1, 1, 100);
+	coord_tick(&f.co, f.slots, f.count, f.dead, T0);
+	assert_int_equal(f.ctl.start_ns, 0);           /* worker 2 still ramps */
+	f.dead[2] = true;                               /* ... until it dies: not waited for */
+	coord_tick(&f.co, f.slots, f.count, f.dead, T0 + 1);
+	assert_int_equal(f.ctl.start_ns, T0 + 1 + LOADGEN_START_MARGIN_MS * CLOCK_NS_PER_MS);
+	coord_tick(&f.co, f.slots, f.count, f.dead, T0 + 2);   /* one start time, published once */
+	assert_int_equal(f.ctl.start_ns, T0 + 1 + LOADGEN_START_MARGIN_MS * CLOCK_NS_PER_MS);
+	assert_false(f.co.ended);
+	fixture_free(&f);
+}
+
+static void test_nothing_held_ends_at_once(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	fixture_init(&f, 2, 200, 100);
+	fixture_start(&f);
+	ready(&f, 0, 1, 0);
+	ready(&f, 1, 1, 0);
+	coord_tick(&f.co, f.slots, f.count, f.dead, T0);
+	assert_true(f.co.ended);
+	assert_int_equal(f.ctl.end, 1);
+	assert_int_equal(f.ctl.start_ns, 0);
+	assert_int_equal(f.hold_until, T0);
+	assert_int_equal(f.co.stop, FINDMAX_STOP_CONN_FAILED);
+	assert_int_equal(f.co.n_rows, 0);
+	assert_false(f.co.have_last);
+	fixture_free(&f);
+}
+
+static void test_one_step_merges_and_holds(void **state)
+{
+	struct fixture f;
+	uint64_t total;
+
+	(void)state;
+	fixture_init(&f, 2, 200, 400);
+	fixture_start(&f);
+	total = sched_total(400, 1000);
+	ready(&f, 0, 1, 100);
+	ready(&f, 1, 1, 100);
+	coord_tick(&f.co, f.slots, f.count, f.dead, T0);
+	done(&f, 0, 1, 100, total / 2, 3000);
+	coord_tick(&f.co, f.slots, f.count, f.dead, T0 + CLOCK_NS_PER_S);
+	assert_false(f.co.ended);                       /* worker 1 is still in the phase */
+	done(&f, 1, 1, 100, total - total / 2, 5000);
+	coord_tick(&f.co, f.slots, f.count, f.dead, T0 + 2 * CLOCK_NS_PER_S);
+	assert_true(f.co.ended);
+	assert_int_equal(f.co.stop, FINDMAX_STOP_TARGET);
+	assert_int_equal(f.co.n_rows, 1);
+	assert_int_equal(f.co.rows[0].conns, 200);
+	assert_int_equal(f.co.rows[0].held, 200);
+	assert_int_equal(f.co.rows[0].answered, total);
+	assert_int_equal(f.co.rows[0].lost, 0);
+	assert_true(f.co.rows[0].pass);
+	assert_true(f.co.rows[0].p99_ms >= 4.9 && f.co.rows[0].p99_ms <= 5.1);
+	assert_true(f.co.have_last);
+	assert_int_equal(hist_count(&f.co.last->rtt_us), total);
+	assert_int_equal(f.hold_until, T0 + 2 * CLOCK_NS_PER_S + 3000 * CLOCK_NS_PER_MS);
+	coord_tick(&f.co, f.slots, f.count, f.dead, T0 + 3 * CLOCK_NS_PER_S);   /* ended: nothing changes */
+	assert_int_equal(f.co.n_rows, 1);
+	fixture_free(&f);
+}
+
+static void test_find_max_steps_until_a_failure(void **state)
+{
+	struct fixture f;
+	uint64_t total = sched_total(100, 1000);
+
+	(void)state;
+	fixture_init(&f, 1, 300, 100);
+	f.o.find_max = true;
+	f.o.step = 100;
+	fixture_start(&f);
+	assert_int_equal(f.ctl.step_conns, 100);
+	ready(&f, 0, 1, 100);
+	coord_tick(&f.co, f.slots, f.count, f.dead, T0);
+	done(&f, 0, 1, 100, total, 1000);
+	coord_tick(&f.co, f.slots, f.count, f.dead, T0 + 1);
+	assert_false(f.co.ended);                       /* passed: one more step of 100 */
+	assert_int_equal(f.ctl.step, 2);
+	assert_int_equal(f.ctl.step_conns, 200);
+	assert_int_equal(f.ctl.start_ns, 0);
+	ready(&f, 0, 1, 200);                           /* a stale step is not the current one */
+	coord_tick(&f.co, f.slots, f.count, f.dead, T0 + 2);
+	assert_int_equal(f.ctl.start_ns, 0);
+	ready(&f, 0, 2, 200);
+	coord_tick(&f.co, f.slots, f.count, f.dead, T0 + 3);
+	assert_true(f.ctl.start_ns > 0);
+	counter_set(&slot(&f, 0)->failed, 7);           /* seven connections failed during step 2 */
+	done(&f, 0, 2, 200, total, 1000);
+	coord_tick(&f.co, f.slots, f.count, f.dead, T0 + 4);
+	assert_true(f.co.ended);
+	assert_int_equal(f.co.n_rows, 2);
+	assert_int_equal(f.co.rows[1].conn_failures, 7);
+	assert_false(f.co.rows[1].pass);
+	assert_int_equal(f.co.stop, FINDMAX_STOP_CONN_FAILED);
+	fixture_free(&f);
+}
+
+static void test_sweep_moves_to_the_next_rate(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	fixture_init(&f, 1, 100, 100);
+	f.o.msg_rates[1] = 200;
+	f.o.n_rates = 2;
+	fixture_start(&f);
+	ready(&f, 0, 1, 100);
+	coord_tick(&f.co, f.slots, f.count, f.dead, T0);
+	done(&f, 0, 1, 100, sched_total(100, 1000), 2000);
+	coord_tick(&f.co, f.slots, f.count, f.dead, T0 + 1);
+	assert_int_equal(f.ctl.step, 2);
+	assert_int_equal(f.ctl.msg_rate, 200);
+	assert_int_equal(f.ctl.step_conns, 100);
+	ready(&f, 0, 2, 100);
+	coord_tick(&f.co, f.slots, f.count, f.dead, T0 + 2);
+	/* half the answers of the second rate: the SLO is missed and the sweep stops */
+	done(&f, 0, 2, 100, sched_total(200, 1000) / 2, 2000);
+	counter_set(&slot(&f, 0)->lat.sent, sched_total(200, 1000));
+	coord_tick(&f.co, f.slots, f.count, f.dead, T0 + 3);
+	assert_true(f.co.ended);
+	assert_int_equal(f.co.n_rows, 2);
+	assert_int_equal(f.co.rows[1].msg_rate, 200);
+	assert_int_equal(f.co.rows[1].lost, sched_total(200, 1000) / 2);
+	assert_int_equal(f.co.stop, FINDMAX_STOP_SLO);
+	fixture_free(&f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_start_waits_for_every_live_worker),
+		cmocka_unit_test(test_nothing_held_ends_at_once),
+		cmocka_unit_test(test_one_step_merges_and_holds),
+		cmocka_unit_test(test_find_max_steps_until_a_failure),
+		cmocka_unit_test(test_sweep_moves_to_the_next_rate),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
