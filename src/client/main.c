@@ -3,7 +3,7 @@
  * allows (about 20,000 here), so larger runs fork worker processes (workers_run) that publish their stats
  * in shared-memory slots; this process prints the progress and merges the slots exactly for the report.
  * With --msg-rate it also coordinates the latency phase (one step, or several with --find-max) through a
- * shared struct loadgen_ctl: see coord_tick. This is the only file that prints or exits. */
+ * shared struct loadgen_ctl (client/coord.h). This is the only file that prints or exits. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,6 +15,7 @@
 #include <event2/event.h>
 
 #include "client/client_opts.h"
+#include "client/coord.h"
 #include "common/util/clock.h"
 #include "common/util/counter.h"
 #include "client/findmax.h"
@@ -26,20 +27,6 @@
 #include "common/sys/workers.h"
 
 #define ERR_LEN 512
-
-/* The latency phase coordinator's state (in the supervisor, or in the single process). */
-struct coord {
-	struct loadgen_ctl *ctl;         /* shared with the workers; this is its only writer */
-	_Atomic uint64_t *hold_until;    /* shared: the hold after the last phase, 0 = not yet */
-	struct loadgen_lat *sum;         /* scratch: the merge of a finished step */
-	struct loadgen_lat *last;        /* merged results of the last finished step */
-	bool have_last;
-	struct findmax_row rows[FINDMAX_MAX_STEPS]; /* one per finished step */
-	unsigned n_rows;
-	enum findmax_stop stop;          /* why the steps ended */
-	uint64_t failed_before;          /* connection failures (all workers) when the step began */
-	bool ended;                      /* ctl->end published */
-};
 
 /* State of the whole run, shared by the single-process path and the supervisor callbacks. */
 struct run {
@@ -66,143 +53,7 @@ struct run {
 	struct coord co;
 };
 
-/* ---- latency phase coordinator ---- */
-
-static const struct loadgen_stats *slot_at(void *slots, unsigned i)
-{
-	return workers_slot(slots, sizeof(struct loadgen_stats), i);
-}
-
-/* One step's row of the table from the merged results. */
-static void fill_row(struct run *r, const struct loadgen_lat *l, uint64_t conns, uint64_t failures,
-		     struct findmax_row *row)
-{
-	uint64_t rate = counter_get(&r->co.ctl->msg_rate), total = sched_total(rate, r->o->duration_ms);
-	double ms[5];
-
-	report_latency_ms(l, ms);
-	memset(row, 0, sizeof(*row));
-	row->conns = conns;
-	row->msg_rate = rate;
-	row->held = counter_get(&l->held);
-	row->conn_failures = failures;
-	row->sent = counter_get(&l->sent);
-	row->answered = counter_get(&l->answered);
-	row->lost = total > row->answered ? total - row->answered : 0;
-	row->p50_ms = ms[0];
-	row->p99_ms = ms[2];
-	row->p999_ms = ms[3];
-	row->max_ms = ms[4];
-	row->slo_met = report_latency_pass(l, total, r->o->slo_ms);
-	row->pass = row->slo_met && row->held == row->conns && failures == 0;
-}
-
-/* Runs the steps: once every live worker has ramped to the step (READY), publishes one start time for
- * all; once every live worker is DONE, merges the step's results, asks findmax_next (connections) or
- * findmax_rate_next (a rate sweep: same connections, the next rate) what follows, and
- * publishes either the next step or the end (with the hold deadline). Dead workers are skipped; their
- * last numbers are still merged. Workers poll ctl every LOADGEN_CTL_POLL_MS, hence the start margin. */
-static void coord_tick(struct run *r, void *slots, unsigned count, const bool *dead)
-{
-	struct coord *co = &r->co;
-	struct loadgen_ctl *ctl = co->ctl;
-	const struct loadgen_stats *st;
-	uint32_t step = counter_get32(&ctl->step), s, state;
-	bool ready = true, done = true;
-	uint64_t failed = 0, now = clock_now_ns(), next, held;
-	struct findmax_row *row;
-	unsigned i;
-
-	if (co->ended)
-		return;
-	for (i = 0; i < count; i++) {
-		st = slot_at(slots, i);
-		failed += counter_get(&st->failed);
-		if (dead[i])
-			continue;
-		s = counter_acquire32(&st->lat.step);
-		state = counter_acquire32(&st->lat.state);
-		if (s != step || state < LOADGEN_STEP_READY)
-			ready = false;
-		if (s != step || state < LOADGEN_STEP_DONE)
-			done = false;
-	}
-	if (counter_get(&ctl->start_ns) == 0) {
-		if (!ready)
-			return;
-		/* Nothing held (the server refused or dropped every connection): a phase would only count
-		 * --duration seconds of messages to nobody. End now; the report says the phase did not run. */
-		for (i = 0, held = 0; i < count; i++)
-			if (!dead[i])
-				held += counter_get(&slot_at(slots, i)->open);
-		if (held == 0) {
-			co->stop = FINDMAX_STOP_CONN_FAILED;
-			counter_publish(co->hold_until, now);
-			counter_publish32(&ctl->end, 1);
-			co->ended = true;
-			return;
-		}
-		counter_publish(&ctl->start_ns, now + LOADGEN_START_MARGIN_MS * CLOCK_NS_PER_MS);
-		return;
-	}
-	if (!done)
-		return;
-	loadgen_lat_init(co->sum);
-	for (i = 0; i < count; i++)
-		loadgen_lat_merge(co->sum, &slot_at(slots, i)->lat);
-	memcpy(co->last, co->sum, sizeof(*co->last));
-	co->have_last = true;
-	row = &co->rows[co->n_rows < FINDMAX_MAX_STEPS ? co->n_rows++ : FINDMAX_MAX_STEPS - 1];
-	fill_row(r, co->sum, counter_get(&ctl->step_conns), failed - co->failed_before, row);
-	if (r->o->find_max)
-		co->stop = findmax_next(r->o->target, r->o->step, row, &next);
-	else if (r->o->n_rates > 1)
-		co->stop = findmax_rate_next(r->o->msg_rates, r->o->n_rates, co->n_rows, row, &next);
-	else
-		co->stop = FINDMAX_STOP_TARGET;
-	if (co->stop == FINDMAX_CONTINUE && co->n_rows < FINDMAX_MAX_STEPS) {
-		co->failed_before = failed;
-		if (r->o->find_max)
-			counter_set(&ctl->step_conns, next);
-		else
-			counter_set(&ctl->msg_rate, next);
-		counter_set(&ctl->start_ns, 0);
-		counter_publish32(&ctl->step, step + 1);
-		return;
-	}
-	counter_publish(co->hold_until, now + r->o->hold_ms * CLOCK_NS_PER_MS);
-	counter_publish32(&ctl->end, 1);
-	co->ended = true;
-}
-
-/* Step 1 is published before any worker starts, so each begins its ramp at once. */
-static int coord_init(struct run *r, struct loadgen_ctl *ctl, _Atomic uint64_t *hold_until, char *err, size_t errlen)
-{
-	struct coord *co = &r->co;
-
-	co->ctl = ctl;
-	co->hold_until = hold_until;
-	co->sum = malloc(sizeof(*co->sum));
-	co->last = malloc(sizeof(*co->last));
-	if (!co->sum || !co->last) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	memset(ctl, 0, sizeof(*ctl));
-	counter_set(&ctl->step_conns, r->o->find_max ? findmax_first(r->o->target, r->o->step) : r->o->target);
-	counter_set(&ctl->msg_rate, r->o->msg_rate);
-	counter_set32(&ctl->step, 1);
-	r->all.ctl = ctl;
-	return 0;
-}
-
-static void coord_free(struct run *r)
-{
-	free(r->co.sum);
-	free(r->co.last);
-	r->co.sum = NULL;
-	r->co.last = NULL;
-}
+/* ---- progress ---- */
 
 static void print_progress(struct run *r)
 {
@@ -246,7 +97,7 @@ static void single_coord_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct run *r = arg;
 
-	coord_tick(r, r->own, 1, &r->own_dead);
+	coord_tick(&r->co, r->own, 1, &r->own_dead, clock_now_ns());
 }
 
 static void single_signal_cb(evutil_socket_t sig, short what, void *arg)
@@ -271,8 +122,9 @@ static int run_single(struct run *r, char *err, size_t errlen)
 	}
 	loadgen_stats_init(r->own, r->all.target);
 	if (r->o->msg_rate) {
-		if (coord_init(r, &ctl, &hold_until, err, errlen) < 0)
+		if (coord_init(&r->co, r->o, &ctl, &hold_until, err, errlen) < 0)
 			goto out;
+		r->all.ctl = &ctl;
 		r->all.hold_until_ns = &hold_until;
 		r->all.workers = 1;
 		r->all.index = 0;
@@ -392,7 +244,7 @@ static void workers_tick(void *slots, unsigned count, void *arg)
 	unsigned i;
 
 	if (r->o->msg_rate)
-		coord_tick(r, slots, count, r->dead);
+		coord_tick(&r->co, slots, count, r->dead, now);
 	else if (r->o->hold_ms && !r->released) {
 		for (i = 0; i < count && all; i++) {
 			st = workers_slot(slots, sizeof(struct loadgen_stats), i);
@@ -430,31 +282,25 @@ static int run_workers(struct run *r, char *err, size_t errlen)
 {
 	struct workers_spec spec;
 	size_t size = workers_slots_size(r->workers, sizeof(struct loadgen_stats));
-	void *slots;
+	void *slots = NULL;
 	unsigned i;
-	int rc;
+	int rc = -1;
 
 	r->dead = calloc(r->workers, sizeof(*r->dead));
-	r->hold_until = workers_shm_alloc(sizeof(*r->hold_until), err, errlen);
-	slots = r->hold_until && r->dead ? workers_shm_alloc(size, err, errlen) : NULL;
-	if (!slots) {
-		if (!r->dead)
-			snprintf(err, errlen, "out of memory");
-		free(r->dead);
-		workers_shm_free(r->hold_until, sizeof(*r->hold_until));
-		return -1;
+	if (!r->dead) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
 	}
+	r->hold_until = workers_shm_alloc(sizeof(*r->hold_until), err, errlen);
+	slots = r->hold_until ? workers_shm_alloc(size, err, errlen) : NULL;
+	if (!slots)
+		goto out;
 	r->all.hold_until_ns = r->hold_until;
 	if (r->o->msg_rate) {
 		r->ctl = workers_shm_alloc(sizeof(*r->ctl), err, errlen);
-		if (!r->ctl || coord_init(r, r->ctl, r->hold_until, err, errlen) < 0) {
-			free(r->dead);
-			workers_shm_free(slots, size);
-			workers_shm_free(r->hold_until, sizeof(*r->hold_until));
-			if (r->ctl)
-				workers_shm_free(r->ctl, sizeof(*r->ctl));
-			return -1;
-		}
+		if (!r->ctl || coord_init(&r->co, r->o, r->ctl, r->hold_until, err, errlen) < 0)
+			goto out;
+		r->all.ctl = r->ctl;
 	}
 	/* initialised before the fork, so a worker that dies before starting still merges as empty */
 	for (i = 0; i < r->workers; i++) {
@@ -475,14 +321,19 @@ static int run_workers(struct run *r, char *err, size_t errlen)
 	spec.slots = slots;
 	rc = workers_run(&spec, err, errlen);
 	merge_slots(r, slots, r->workers, r->own);
-	workers_shm_free(slots, size);
-	workers_shm_free(r->hold_until, sizeof(*r->hold_until));
+out:
+	if (slots)
+		workers_shm_free(slots, size);
+	if (r->hold_until)
+		workers_shm_free(r->hold_until, sizeof(*r->hold_until));
 	if (r->ctl)
 		workers_shm_free(r->ctl, sizeof(*r->ctl));
+	r->hold_until = NULL;
 	r->ctl = NULL;
 	r->all.ctl = NULL;
 	r->all.hold_until_ns = NULL;
 	free(r->dead);
+	r->dead = NULL;
 	return rc;
 }
 
@@ -521,6 +372,124 @@ static int write_json(const char *path, const char *text, char *err, size_t errl
 	return 0;
 }
 
+/* Reads this machine's limits (a reader that fails is a warning: the plan then uses what it has), raises
+ * the soft open-file limit, and plans workers and sources for the options. 0, or -1 with err. */
+static int plan_run(const struct client_options *o, struct limits_values *lv, struct client_plan *plan, char *err)
+{
+	unsigned sources_needed;
+
+	memset(lv, 0, sizeof(*lv));
+	if (limits_read(lv, err, ERR_LEN) < 0)
+		fprintf(stderr, "c1m-client: warning: %s\n", err);
+	if (limits_raise_nofile(lv, err, ERR_LEN) < 0)
+		fprintf(stderr, "c1m-client: warning: %s\n", err);
+	/* twice the target: keep every (source, destination) tuple at or below half the local port range */
+	sources_needed = limits_port_range_width(lv) ? limits_sources_needed(o->target * 2, 1, o->ports, lv) : 1;
+	/* the soft limit after the raise: the hard one, or what we get when the raise failed */
+	if (client_opts_plan(o, lv->nofile_soft, sources_needed, plan, err, ERR_LEN) < 0)
+		return -1;
+	if (plan->note[0])
+		fprintf(stderr, "c1m-client: note: %s\n", plan->note);
+	return 0;
+}
+
+/* The run's configuration (split per worker later) and the report's description of it. */
+static void run_configure(struct run *r, const struct client_options *o, const struct client_plan *plan,
+			  const struct limits_values *lv)
+{
+	r->o = o;
+	r->workers = plan->workers;
+	r->tty = isatty(STDERR_FILENO);
+	r->all.dst_addr = o->dst_addr;
+	r->all.port_base = o->port_base;
+	r->all.ports = o->ports;
+	r->all.sources = plan->sources;
+	r->all.target = o->target;
+	r->all.rate = o->rate;
+	r->all.concurrency = plan->concurrency;
+	r->all.connect_timeout_ms = o->connect_timeout_ms;
+	r->all.echo_timeout_ms = o->echo_timeout_ms;
+	r->all.hold_ms = o->hold_ms;
+	r->all.msg_rate = o->msg_rate;
+	r->all.duration_ms = o->duration_ms;
+	r->all.reply_timeout_ms = o->reply_timeout_ms;
+	r->meta.target = o->target;
+	snprintf(r->meta.host, sizeof(r->meta.host), "%s", o->host);
+	r->meta.port_base = o->port_base;
+	r->meta.ports = o->ports;
+	r->meta.sources = plan->sources;
+	r->meta.sources_default = plan->sources_default;
+	r->meta.workers = plan->workers;
+	r->meta.rate = o->rate;
+	r->meta.concurrency = plan->concurrency;
+	r->meta.hold_ms = o->hold_ms;
+	r->meta.latency = o->msg_rate > 0;
+	r->meta.msg_rate = o->msg_rate;
+	r->meta.duration_ms = o->duration_ms;
+	r->meta.reply_timeout_ms = o->reply_timeout_ms;
+	r->meta.slo_ms = o->slo_ms;
+	r->meta.find_max = o->find_max;
+	r->meta.step = o->step;
+	r->meta.sweep = o->n_rates > 1;
+	r->meta.rates = o->msg_rates;
+	r->meta.n_rates = o->n_rates;
+	describe_system(&r->meta, lv);
+}
+
+/* What the run will do, before it starts (with progress on). */
+static void print_plan(const struct client_options *o, const struct client_plan *plan)
+{
+	if (!o->progress_ms)
+		return;
+	fprintf(stderr, "c1m-client: %llu connections to %s:%u-%u, %u process%s, sources %u%s\n",
+		(unsigned long long)o->target, o->host, o->port_base, o->port_base + o->ports - 1, plan->workers,
+		plan->workers == 1 ? "" : "es", plan->sources.count, plan->sources.count ? "" : " (kernel)");
+	if (o->msg_rate && o->n_rates > 1)
+		fprintf(stderr, "c1m-client: then a sweep of %u rates from %llu to %llu msg/s, %.3f s each, reply "
+			"timeout %u ms, SLO p99 <= %u ms\n", o->n_rates, (unsigned long long)o->msg_rates[0],
+			(unsigned long long)o->msg_rates[o->n_rates - 1], (double)o->duration_ms / 1000.0,
+			o->reply_timeout_ms, o->slo_ms);
+	else if (o->msg_rate)
+		fprintf(stderr, "c1m-client: then %s%llu msg/s for %.3f s, reply timeout %u ms, SLO p99 <= %u ms\n",
+			o->find_max ? "in steps of +connections, each step " : "", (unsigned long long)o->msg_rate,
+			(double)o->duration_ms / 1000.0, o->reply_timeout_ms, o->slo_ms);
+}
+
+/* The report from the merged stats and the coordinator's steps: text on stdout (stderr when the JSON
+ * owns stdout), JSON with --json. Returns the verdict. */
+static bool report_run(struct run *r, const struct client_options *o, char *text, char *err)
+{
+	struct report_summary s;
+
+	r->meta.stop_signal = counter_get_i32(&r->own->stop_signal);
+	if (o->msg_rate) {
+		if (r->co.have_last)
+			r->meta.lat = r->co.last;
+		else if (counter_get32(&r->own->lat.step) > 0 && counter_get32(&r->own->lat.state) >= LOADGEN_STEP_RUN)
+			r->meta.lat = &r->own->lat;  /* interrupted in the phase: show what it got */
+		r->meta.steps = r->co.rows;
+		r->meta.n_steps = r->co.n_rows;
+		r->meta.stop = r->co.stop;
+		/* the last phase's numbers are judged against the rate it ran at */
+		if (r->co.have_last && r->co.n_rows > 0)
+			r->meta.msg_rate = r->co.rows[r->co.n_rows - 1].msg_rate;
+	}
+
+	if (report_format_text(&r->meta, r->own, text, REPORT_TEXT_LEN) < 0)
+		fprintf(stderr, "c1m-client: report truncated\n");
+	/* with --json - the JSON owns stdout, so the human report goes to stderr */
+	fputs(text, o->json_path && strcmp(o->json_path, "-") == 0 ? stderr : stdout);
+	fflush(stdout);
+	if (o->json_path) {
+		if (report_format_json(&r->meta, r->own, text, REPORT_TEXT_LEN) < 0)
+			fprintf(stderr, "c1m-client: JSON report truncated\n");
+		else if (write_json(o->json_path, text, err, ERR_LEN) < 0)
+			fprintf(stderr, "c1m-client: %s\n", err);
+	}
+	report_summarize(&r->meta, r->own, &s);
+	return s.pass;
+}
+
 int main(int argc, char **argv)
 {
 	struct client_options o;
@@ -529,8 +498,6 @@ int main(int argc, char **argv)
 	struct run r;
 	char err[ERR_LEN];
 	char *text = NULL;
-	unsigned sources_needed;
-	uint64_t width;
 	bool pass = false;
 	int rc;
 
@@ -544,60 +511,13 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
-	memset(&lv, 0, sizeof(lv));
-	if (limits_read(&lv, err, sizeof(err)) < 0)
-		fprintf(stderr, "c1m-client: warning: %s\n", err);
-	if (limits_raise_nofile(&lv, err, sizeof(err)) < 0)
-		fprintf(stderr, "c1m-client: warning: %s\n", err);
-	/* twice the target: keep every (source, destination) tuple at or below half the local port range */
-	width = limits_port_range_width(&lv);
-	sources_needed = width ? limits_sources_needed(o.target * 2, 1, o.ports, &lv) : 1;
-	/* the soft limit after the raise: the hard one, or what we get when the raise failed */
-	if (client_opts_plan(&o, lv.nofile_soft, sources_needed, &plan, err, sizeof(err)) < 0) {
+	if (plan_run(&o, &lv, &plan, err) < 0) {
 		fprintf(stderr, "c1m-client: %s\n", err);
 		return 2;
 	}
-	if (plan.note[0])
-		fprintf(stderr, "c1m-client: note: %s\n", plan.note);
 
 	memset(&r, 0, sizeof(r));
-	r.o = &o;
-	r.workers = plan.workers;
-	r.tty = isatty(STDERR_FILENO);
-	r.all.dst_addr = o.dst_addr;
-	r.all.port_base = o.port_base;
-	r.all.ports = o.ports;
-	r.all.sources = plan.sources;
-	r.all.target = o.target;
-	r.all.rate = o.rate;
-	r.all.concurrency = plan.concurrency;
-	r.all.connect_timeout_ms = o.connect_timeout_ms;
-	r.all.echo_timeout_ms = o.echo_timeout_ms;
-	r.all.hold_ms = o.hold_ms;
-	r.all.msg_rate = o.msg_rate;
-	r.all.duration_ms = o.duration_ms;
-	r.all.reply_timeout_ms = o.reply_timeout_ms;
-	r.meta.target = o.target;
-	snprintf(r.meta.host, sizeof(r.meta.host), "%s", o.host);
-	r.meta.port_base = o.port_base;
-	r.meta.ports = o.ports;
-	r.meta.sources = plan.sources;
-	r.meta.sources_default = plan.sources_default;
-	r.meta.workers = plan.workers;
-	r.meta.rate = o.rate;
-	r.meta.concurrency = plan.concurrency;
-	r.meta.hold_ms = o.hold_ms;
-	r.meta.latency = o.msg_rate > 0;
-	r.meta.msg_rate = o.msg_rate;
-	r.meta.duration_ms = o.duration_ms;
-	r.meta.reply_timeout_ms = o.reply_timeout_ms;
-	r.meta.slo_ms = o.slo_ms;
-	r.meta.find_max = o.find_max;
-	r.meta.step = o.step;
-	r.meta.sweep = o.n_rates > 1;
-	r.meta.rates = o.msg_rates;
-	r.meta.n_rates = o.n_rates;
-	describe_system(&r.meta, &lv);
+	run_configure(&r, &o, &plan, &lv);
 	r.cur = malloc(sizeof(*r.cur));
 	r.prev = malloc(sizeof(*r.prev));
 	r.own = malloc(sizeof(*r.own));
@@ -606,19 +526,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "c1m-client: out of memory\n");
 		goto out;
 	}
-	if (o.progress_ms)
-		fprintf(stderr, "c1m-client: %llu connections to %s:%u-%u, %u process%s, sources %u%s\n",
-			(unsigned long long)o.target, o.host, o.port_base, o.port_base + o.ports - 1, plan.workers,
-			plan.workers == 1 ? "" : "es", plan.sources.count, plan.sources.count ? "" : " (kernel)");
-	if (o.progress_ms && o.msg_rate && o.n_rates > 1)
-		fprintf(stderr, "c1m-client: then a sweep of %u rates from %llu to %llu msg/s, %.3f s each, reply "
-			"timeout %u ms, SLO p99 <= %u ms\n", o.n_rates, (unsigned long long)o.msg_rates[0],
-			(unsigned long long)o.msg_rates[o.n_rates - 1], (double)o.duration_ms / 1000.0,
-			o.reply_timeout_ms, o.slo_ms);
-	else if (o.progress_ms && o.msg_rate)
-		fprintf(stderr, "c1m-client: then %s%llu msg/s for %.3f s, reply timeout %u ms, SLO p99 <= %u ms\n",
-			o.find_max ? "in steps of +connections, each step " : "", (unsigned long long)o.msg_rate,
-			(double)o.duration_ms / 1000.0, o.reply_timeout_ms, o.slo_ms);
+	print_plan(&o, &plan);
 
 	/* progress rates of the first tick are measured from here */
 	loadgen_stats_init_sum(r.prev);
@@ -626,11 +534,9 @@ int main(int argc, char **argv)
 	if (plan.workers == 1) {
 		rc = run_single(&r, err, sizeof(err));
 		if (rc == 0) {
-			struct loadgen_stats *one = r.own;
-
 			/* report from a merged copy, like the multi-process path */
 			loadgen_stats_init_sum(r.cur);
-			loadgen_stats_merge(r.cur, one);
+			loadgen_stats_merge(r.cur, r.own);
 			memcpy(r.own, r.cur, sizeof(*r.own));
 		}
 	} else {
@@ -646,40 +552,10 @@ int main(int argc, char **argv)
 			 sizeof(r.meta.problems) - strlen(r.meta.problems), "%s%s", r.meta.problems[0] ? "; " : "",
 			 err);
 	}
-	r.meta.stop_signal = counter_get_i32(&r.own->stop_signal);
-	if (o.msg_rate) {
-		if (r.co.have_last)
-			r.meta.lat = r.co.last;
-		else if (counter_get32(&r.own->lat.step) > 0 && counter_get32(&r.own->lat.state) >= LOADGEN_STEP_RUN)
-			r.meta.lat = &r.own->lat;  /* interrupted in the phase: show what it got */
-		r.meta.steps = r.co.rows;
-		r.meta.n_steps = r.co.n_rows;
-		r.meta.stop = r.co.stop;
-		/* the last phase's numbers are judged against the rate it ran at */
-		if (r.co.have_last && r.co.n_rows > 0)
-			r.meta.msg_rate = r.co.rows[r.co.n_rows - 1].msg_rate;
-	}
-
-	if (report_format_text(&r.meta, r.own, text, REPORT_TEXT_LEN) < 0)
-		fprintf(stderr, "c1m-client: report truncated\n");
-	/* with --json - the JSON owns stdout, so the human report goes to stderr */
-	fputs(text, o.json_path && strcmp(o.json_path, "-") == 0 ? stderr : stdout);
-	fflush(stdout);
-	if (o.json_path) {
-		if (report_format_json(&r.meta, r.own, text, REPORT_TEXT_LEN) < 0)
-			fprintf(stderr, "c1m-client: JSON report truncated\n");
-		else if (write_json(o.json_path, text, err, sizeof(err)) < 0)
-			fprintf(stderr, "c1m-client: %s\n", err);
-	}
-	{
-		struct report_summary s;
-
-		report_summarize(&r.meta, r.own, &s);
-		pass = s.pass;
-	}
+	pass = report_run(&r, &o, text, err);
 out:
 	free(text);
-	coord_free(&r);
+	coord_free(&r.co);
 	free(r.cur);
 	free(r.prev);
 	free(r.own);
