@@ -74,6 +74,29 @@ static void test_needed(void **state)
 	assert_string_equal(big, "abcdefgh12345");
 }
 
+/* A field filled in several passes: each pass continues the text, and a full field stays full. */
+static void test_resume(void **state)
+{
+	char buf[12] = "ab";
+	struct sbuf sb;
+
+	(void)state;
+	sbuf_resume(&sb, buf, sizeof(buf));
+	assert_int_equal(sb.used, 2);
+	sbuf_printf(&sb, "; %d", 42);
+	assert_string_equal(buf, "ab; 42");
+	sbuf_resume(&sb, buf, sizeof(buf));
+	sbuf_printf(&sb, "; %s", "toolong");
+	assert_true(sb.overflow);
+	assert_string_equal(buf, "ab; 42; too");
+	assert_int_equal(sbuf_needed(&sb), strlen("ab; 42; toolong"));
+	memset(buf, 'x', sizeof(buf));    /* no NUL at all: counts as full, and is terminated */
+	sbuf_resume(&sb, buf, sizeof(buf));
+	assert_true(sb.overflow);
+	assert_int_equal(sbuf_done(&sb), -1);
+	assert_int_equal(strlen(buf), sizeof(buf) - 1);
+}
+
 static void test_json_string(void **state)
 {
 	char buf[64];
@@ -92,6 +115,7 @@ int main(void)
 		cmocka_unit_test(test_appends),
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_needed),
+		cmocka_unit_test(test_resume),
 		cmocka_unit_test(test_json_string),
 	};
 

@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 void sbuf_init(struct sbuf *sb, char *buf, size_t len)
 {
@@ -14,6 +15,24 @@ void sbuf_init(struct sbuf *sb, char *buf, size_t len)
 	sb->needed = 0;
 	if (len > 0)
 		buf[0] = '\0';
+}
+
+void sbuf_resume(struct sbuf *sb, char *buf, size_t len)
+{
+	const char *nul = len > 0 ? memchr(buf, '\0', len) : NULL;
+
+	sbuf_init(sb, buf, 0);
+	sb->len = len;
+	if (nul == NULL) {
+		if (len > 0)
+			buf[len - 1] = '\0';
+		sb->used = len > 0 ? len - 1 : 0;
+		sb->overflow = true;
+	} else {
+		sb->used = (size_t)(nul - buf);
+		sb->overflow = false;
+	}
+	sb->needed = sb->used;
 }
 
 void sbuf_printf(struct sbuf *sb, const char *fmt, ...)

@@ -17,6 +17,9 @@ struct sbuf {
 };
 
 void sbuf_init(struct sbuf *sb, char *buf, size_t len);
+/* Continues the NUL-terminated text already in buf[0..len) (a field filled in several passes). A buf with no
+ * NUL in its len bytes counts as full and truncated. */
+void sbuf_resume(struct sbuf *sb, char *buf, size_t len);
 
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
