@@ -76,11 +76,14 @@ static void test_conntrack(void **state)
 	assert_true(capacity_conntrack_max(UINT64_MAX) >= (UINT64_C(1) << 63));
 }
 
-/* explain.c writes its conntrack fix as text; it must be capacity_conntrack_max of an unknown N. */
+/* explain.c writes its conntrack fix as text; it must be capacity_conntrack_max of the run's N, or of an
+ * unknown N without the client's report. */
 static void test_explain_fix(void **state)
 {
 	static struct explain_input in;
 	static struct explain_result r;
+	struct explain_client cl;
+	struct diag_context ctx;
 	char want[128];
 	unsigned i;
 
@@ -95,6 +98,19 @@ static void test_explain_fix(void **state)
 			break;
 	assert_true(i < r.n);
 	assert_string_equal(r.findings[i].fix, want);
+	/* with the client's report, the run's own N */
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.target = 400;
+	memset(&cl, 0, sizeof(cl));
+	cl.target = 400;
+	cl.first_cause = DIAG_KIND_COUNT;
+	in.client = &cl;
+	in.ctx = &ctx;
+	explain_analyze(&in, &r);
+	snprintf(want, sizeof(want), "sysctl -w net.netfilter.nf_conntrack_max=%" PRIu64 " (for 400 connections)",
+		 capacity_conntrack_max(400));
+	assert_int_equal(r.findings[0].cause, EXPLAIN_CONNTRACK_FULL);
+	assert_string_equal(r.findings[0].fix, want);
 }
 
 int main(void)

@@ -6,16 +6,14 @@
  * may predate the run; the function never claims more than the evidence says. EMFILE and EADDRNOTAVAIL
  * leave no trace in the kernel log or counters, so their evidence is the state right after the run:
  * the process still holding its descriptors, the sockets still holding their ports (TIME_WAIT keeps
- * them 60 s). The client's JSON report is read with the tree's JSON reader (common/util/json.h), which
- * validates as it goes, so garbage input ends in an error, not a crash. */
+ * them 60 s). The readers of its text inputs are explain_tuples.c and explain_client.c; the renderings are
+ * explain_format.c. */
+#include "common/model/capacity.h"
 #include "common/model/explain.h"
-#include "common/sys/procfs.h"
-#include "common/util/json.h"
 #include "common/util/sbuf.h"
 
 #include <arpa/inet.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -52,7 +50,7 @@ static const char *const cause_names[EXPLAIN_CAUSE_COUNT] = {
 };
 
 static const char *const cause_fixes[EXPLAIN_CAUSE_COUNT] = {
-	[EXPLAIN_CONNTRACK_FULL] = "sysctl -w net.netfilter.nf_conntrack_max=2097152",
+	[EXPLAIN_CONNTRACK_FULL] = NULL,  /* sized for the run: analyze_conntrack */
 	[EXPLAIN_LISTEN_OVERFLOW] = "sysctl -w net.core.somaxconn=65535 (and more server workers or a lower --rate)",
 	[EXPLAIN_TCP_OOM] = "sysctl -w net.ipv4.tcp_mem=\"<low> <pressure> <high>\" in pages; c1m-doctor --role ... prints the values",
 	[EXPLAIN_TCP_MEM_PRESSURE] = "raise net.ipv4.tcp_mem[1] above the run's use, or shrink tcp_rmem/tcp_wmem",
@@ -74,19 +72,12 @@ struct tally {
 	char last_line[LOG_QUOTE_MAX + 1];
 };
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static void append(char *dst, size_t len, const char *fmt, ...)
+/* The evidence of finding f, to add to: "; " between the passes that each add a piece. */
+static void evidence_open(struct explain_finding *f, struct sbuf *sb)
 {
-	size_t used = strlen(dst);
-	va_list ap;
-
-	if (used + 1 >= len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(dst + used, len - used, fmt, ap);
-	va_end(ap);
+	sbuf_resume(sb, f->evidence, sizeof(f->evidence));
+	if (sb->used > 0)
+		sbuf_printf(sb, "; ");
 }
 
 /* Parses "[  12.345678] " at the start of a line. Returns the message start and sets *ts, or returns
@@ -197,19 +188,19 @@ static struct explain_finding *add(struct explain_result *out, enum explain_caus
 	f = &out->findings[out->n++];
 	memset(f, 0, sizeof(*f));
 	f->cause = c;
-	snprintf(f->fix, sizeof(f->fix), "%s", cause_fixes[c]);
+	snprintf(f->fix, sizeof(f->fix), "%s", cause_fixes[c] != NULL ? cause_fixes[c] : "");
 	return f;
 }
 
 static void add_log_evidence(struct explain_result *out, const struct tally *t, enum explain_cause c)
 {
-	struct explain_finding *f;
+	struct sbuf sb;
 
 	if (t[c].log_hits == 0)
 		return;
-	f = add(out, c);
-	append(f->evidence, sizeof(f->evidence), "%skernel log, %u line%s, last: \"%s\"",
-	       f->evidence[0] ? "; " : "", t[c].log_hits, t[c].log_hits == 1 ? "" : "s", t[c].last_line);
+	evidence_open(add(out, c), &sb);
+	sbuf_printf(&sb, "kernel log, %u line%s, last: \"%s\"", t[c].log_hits, t[c].log_hits == 1 ? "" : "s",
+		    t[c].last_line);
 }
 
 
@@ -263,6 +254,7 @@ static void analyze_fd_limit(const struct explain_input *in, struct explain_resu
 	double key[EXPLAIN_QUOTE_MAX];
 	struct explain_finding *f;
 	const struct explain_proc *top;
+	struct sbuf sb;
 	char a[24];
 
 	if (in->procs == NULL)
@@ -278,16 +270,15 @@ static void analyze_fd_limit(const struct explain_input *in, struct explain_resu
 	if (total == 0)
 		return;
 	f = add(out, EXPLAIN_FD_LIMIT);
+	evidence_open(f, &sb);
 	for (i = 0; i < nq; i++) {
 		const struct explain_proc *pr = &in->procs[idx[i]];
 
-		append(f->evidence, sizeof(f->evidence), "%spid %d (%s) holds %" PRIu64 " of its %" PRIu64
-		       " open files (hard limit %s)", i ? "; " : "", pr->pid, pr->comm, pr->fds, pr->soft,
-		       limit_str(pr->hard, a, sizeof(a)));
+		sbuf_printf(&sb, "%spid %d (%s) holds %" PRIu64 " of its %" PRIu64 " open files (hard limit %s)",
+			    i ? "; " : "", pr->pid, pr->comm, pr->fds, pr->soft, limit_str(pr->hard, a, sizeof(a)));
 	}
 	if (total > nq)
-		append(f->evidence, sizeof(f->evidence), "; %u more process%s", total - nq,
-		       total - nq == 1 ? "" : "es");
+		sbuf_printf(&sb, "; %u more process%s", total - nq, total - nq == 1 ? "" : "es");
 	top = &in->procs[idx[0]];
 	if (top->hard > top->soft)
 		snprintf(f->fix, sizeof(f->fix), "start %s with its soft limit at the hard limit (ulimit -n %s; c1m programs "
@@ -315,6 +306,7 @@ static void analyze_local_ports(const struct explain_input *in, struct explain_r
 	double key[EXPLAIN_QUOTE_MAX];
 	uint64_t width, tw = 0, socks = 0;
 	struct explain_finding *f;
+	struct sbuf sb;
 	char s1[INET6_ADDRSTRLEN], s2[INET6_ADDRSTRLEN];
 
 	if (t == NULL || t->slots == NULL || t->port_hi < t->port_lo)
@@ -331,25 +323,28 @@ static void analyze_local_ports(const struct explain_input *in, struct explain_r
 	if (total == 0)
 		return;
 	f = add(out, EXPLAIN_LOCAL_PORTS);
+	evidence_open(f, &sb);
 	for (i = 0; i < nq; i++) {
 		const struct explain_tuple *e = &t->slots[idx[i]];
 		bool v6 = e->family == 6;
 
 		socks += e->sockets;
 		tw += e->time_wait;
-		append(f->evidence, sizeof(f->evidence), "%s%s -> %s%s%s:%u has %" PRIu64 " sockets (%" PRIu64
-		       " in TIME_WAIT)", i ? "; " : "", addr_str(e->family, e->src, s1, sizeof(s1)), v6 ? "[" : "",
-		       addr_str(e->family, e->dst, s2, sizeof(s2)), v6 ? "]" : "", e->dport, e->sockets, e->time_wait);
+		sbuf_printf(&sb, "%s%s -> %s%s%s:%u has %" PRIu64 " sockets (%" PRIu64 " in TIME_WAIT)", i ? "; " : "",
+			    addr_str(e->family, e->src, s1, sizeof(s1)), v6 ? "[" : "",
+			    addr_str(e->family, e->dst, s2, sizeof(s2)), v6 ? "]" : "", e->dport, e->sockets,
+			    e->time_wait);
 	}
-	append(f->evidence, sizeof(f->evidence), "%s of the %" PRIu64 " local ports in ip_local_port_range %u-%u",
-	       nq == 1 ? "" : " each", width, t->port_lo, t->port_hi);
+	sbuf_printf(&sb, "%s of the %" PRIu64 " local ports in ip_local_port_range %u-%u", nq == 1 ? "" : " each",
+		    width, t->port_lo, t->port_hi);
 	if (total > nq)
-		append(f->evidence, sizeof(f->evidence), "; %u more pair%s", total - nq, total - nq == 1 ? "" : "s");
+		sbuf_printf(&sb, "; %u more pair%s", total - nq, total - nq == 1 ? "" : "s");
 	if (t->dropped > 0)
-		append(f->evidence, sizeof(f->evidence), "; %" PRIu64 " sockets not counted (over %u destinations)",
-		       t->dropped, t->cap);
-	if (tw * 2 >= socks)
-		append(f->fix, sizeof(f->fix), "; TIME_WAIT keeps ports 60 s: sysctl -w net.ipv4.tcp_tw_reuse=1");
+		sbuf_printf(&sb, "; %" PRIu64 " sockets not counted (over %u destinations)", t->dropped, t->cap);
+	if (tw * 2 >= socks) {
+		sbuf_resume(&sb, f->fix, sizeof(f->fix));
+		sbuf_printf(&sb, "; TIME_WAIT keeps ports 60 s: sysctl -w net.ipv4.tcp_tw_reuse=1");
+	}
 }
 
 /* ---------- the client's report ---------- */
@@ -438,200 +433,75 @@ static void analyze_client(const struct explain_input *in, struct explain_result
 	}
 }
 
-/* ---------- /proc/net/tcp tuples ---------- */
-
-void explain_tuples_init(struct explain_tuples *t, struct explain_tuple *slots, unsigned cap,
-			 unsigned port_lo, unsigned port_hi)
+/* conntrack: a log line proves drops; a near-full table now is strong evidence too. The fix is the doctor's
+ * own value (capacity_conntrack_max) for the run's target when the client's report gives it, else for
+ * the default target, as everywhere in the tree. */
+static void analyze_conntrack(const struct explain_input *in, const struct tally *t, struct explain_result *out)
 {
-	memset(t, 0, sizeof(*t));
-	t->slots = slots;
-	t->cap = slots != NULL ? cap : 0;
-	t->port_lo = port_lo;
-	t->port_hi = port_hi;
-	if (t->cap > 0)
-		memset(slots, 0, (size_t)cap * sizeof(*slots));
-}
+	uint64_t target = in->ctx != NULL ? in->ctx->target : 0;
+	struct explain_finding *f;
+	struct sbuf sb;
 
-static uint64_t tuple_hash(const struct procfs_tcp_sock *s)
-{
-	uint64_t h = UINT64_C(1469598103934665603);
-	unsigned i;
-
-	for (i = 0; i < 16; i++)
-		h = (h ^ s->local[i]) * UINT64_C(1099511628211);
-	for (i = 0; i < 16; i++)
-		h = (h ^ s->remote[i]) * UINT64_C(1099511628211);
-	h = (h ^ s->remote_port) * UINT64_C(1099511628211);
-	return h ^ s->family;
-}
-
-static void tuple_count(struct explain_tuples *t, const struct procfs_tcp_sock *s)
-{
-	uint64_t h = tuple_hash(s);
-	unsigned i, slot;
-
-	for (i = 0; i < t->cap; i++) {
-		struct explain_tuple *e;
-
-		slot = (unsigned)((h + i) % t->cap);
-		e = &t->slots[slot];
-		if (e->family == 0) {
-			/* keep a free slot so every probe ends: the table counts as full one early */
-			if (t->used + 1 >= t->cap)
-				break;
-			e->family = s->family;
-			memcpy(e->src, s->local, 16);
-			memcpy(e->dst, s->remote, 16);
-			e->dport = s->remote_port;
-			t->used++;
-		} else if (e->family != s->family || e->dport != s->remote_port ||
-			   memcmp(e->src, s->local, 16) != 0 || memcmp(e->dst, s->remote, 16) != 0) {
-			continue;
-		}
-		e->sockets++;
-		if (s->state == PROCFS_TCP_TIME_WAIT)
-			e->time_wait++;
-		t->sockets++;
+	add_log_evidence(out, t, EXPLAIN_CONNTRACK_FULL);
+	if (in->conntrack_present && in->conntrack_max > 0 &&
+	    in->conntrack_count >= in->conntrack_max / 100 * EXPLAIN_CONNTRACK_NEAR_FULL_PCT) {
+		evidence_open(add(out, EXPLAIN_CONNTRACK_FULL), &sb);
+		sbuf_printf(&sb, "nf_conntrack_count %" PRIu64 " of max %" PRIu64 " now", in->conntrack_count,
+			    in->conntrack_max);
+	}
+	for (f = out->findings; f < out->findings + out->n && f->cause != EXPLAIN_CONNTRACK_FULL; f++)
+		;
+	if (f == out->findings + out->n)
 		return;
-	}
-	t->dropped++;
+	if (target > 0)
+		snprintf(f->fix, sizeof(f->fix), "sysctl -w net.netfilter.nf_conntrack_max=%" PRIu64 " (for %" PRIu64
+			 " connections)", capacity_conntrack_max(target), target);
+	else
+		snprintf(f->fix, sizeof(f->fix), "sysctl -w net.netfilter.nf_conntrack_max=%" PRIu64,
+			 capacity_conntrack_max(0));
 }
 
-void explain_tuples_scan(struct explain_tuples *t, const char *text, size_t len)
+/* The listen queues and TCP's socket memory, from the TcpExt counters and sockstat. */
+static void analyze_counters(const struct explain_input *in, const struct tally *t, struct explain_result *out)
 {
-	const char *p, *end;
+	const char *span = in->has_base && in->base.present ? "during the run" : "since boot";
+	struct sbuf sb;
+	uint64_t d;
 
-	if (text == NULL)
-		return;
-	p = text;
-	end = text + len;
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t llen = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
-		struct procfs_tcp_sock s;
-
-		if (procfs_tcp_parse_line(p, llen, &s) == 0) {
-			t->rows++;
-			if (s.state != PROCFS_TCP_LISTEN && s.remote_port != 0 && s.local_port >= t->port_lo &&
-			    s.local_port <= t->port_hi)
-				tuple_count(t, &s);
-		}
-		p = nl != NULL ? nl + 1 : end;
+	add_log_evidence(out, t, EXPLAIN_LISTEN_OVERFLOW);
+	d = in->now.present ? delta(in, in->now.listen_overflows, in->base.listen_overflows) : 0;
+	if (d > 0) {
+		evidence_open(add(out, EXPLAIN_LISTEN_OVERFLOW), &sb);
+		sbuf_printf(&sb, "ListenOverflows +%" PRIu64 ", ListenDrops +%" PRIu64 " %s", d,
+			    delta(in, in->now.listen_drops, in->base.listen_drops), span);
 	}
-}
-
-/* ---------- the client's JSON report, through the one JSON reader ---------- */
-
-static unsigned clamp_uint(uint64_t v)
-{
-	return v > UINT32_MAX ? UINT32_MAX : (unsigned)v;
-}
-
-static int failures_member(struct json_r *j, const char *key, void *arg)
-{
-	struct explain_client *c = arg;
-	enum diag_kind k = diag_kind_from_name(key);
-	uint64_t v, *dst;
-	bool whole;
-
-	if (!json_r_at_number(j))
-		return json_r_fail(j, "a failure count is not a number");
-	if (json_r_number(j, &v, &whole) < 0)
-		return -1;
-	if (!whole)
-		return json_r_fail(j, "a failure count is not a whole number");
-	dst = k < DIAG_KIND_COUNT ? &c->failures[k] : &c->failures_other;
-	*dst = *dst > UINT64_MAX - v ? UINT64_MAX : *dst + v;
-	return 0;
-}
-
-static int sources_member(struct json_r *j, const char *key, void *arg)
-{
-	struct explain_client *c = arg;
-	uint64_t v = 0;
-
-	if (strcmp(key, "count") != 0)
-		return json_r_skip(j);
-	if (json_r_opt_u64(j, &v) < 0)
-		return -1;
-	c->sources = clamp_uint(v);
-	return 0;
-}
-
-struct top_state {
-	struct explain_client *c;
-	bool has_failures;
-};
-
-static int top_member(struct json_r *j, const char *key, void *arg)
-{
-	struct top_state *st = arg;
-	struct explain_client *c = st->c;
-	uint64_t v = 0;
-
-	if (strcmp(key, "failures") == 0) {
-		st->has_failures = true;
-		return json_r_object(j, failures_member, c);
+	add_log_evidence(out, t, EXPLAIN_TCP_OOM);
+	d = in->now.present ? delta(in, in->now.abort_on_memory, in->base.abort_on_memory) : 0;
+	if (d > 0) {
+		evidence_open(add(out, EXPLAIN_TCP_OOM), &sb);
+		sbuf_printf(&sb, "TCPAbortOnMemory +%" PRIu64 " %s", d, span);
 	}
-	if (strcmp(key, "first_cause") == 0 || strcmp(key, "host") == 0) {
-		char buf[64];
-		size_t full;
-
-		if (!json_r_peek(j, '"'))
-			return json_r_skip(j);
-		if (json_r_string(j, buf, sizeof(buf), &full) < 0)
-			return -1;
-		if (strcmp(key, "first_cause") == 0)
-			c->first_cause = full < sizeof(buf) ? diag_kind_from_name(buf) : DIAG_KIND_COUNT;
-		else
-			snprintf(c->host, sizeof(c->host), "%s", buf);
-		return 0;
+	if (in->sockstat_present && in->tcp_mem[2] > 0 && in->tcp_mem_used >= in->tcp_mem[2]) {
+		evidence_open(add(out, EXPLAIN_TCP_OOM), &sb);
+		sbuf_printf(&sb, "TCP uses %" PRIu64 " pages now, tcp_mem hard limit %" PRIu64, in->tcp_mem_used,
+			    in->tcp_mem[2]);
 	}
-	if (strcmp(key, "sources") == 0)
-		return json_r_peek(j, '{') ? json_r_object(j, sources_member, c) : json_r_skip(j);
-	if (strcmp(key, "target") == 0)
-		return json_r_opt_u64(j, &c->target);
-	if (strcmp(key, "established") == 0)
-		return json_r_opt_u64(j, &c->established);
-	if (strcmp(key, "echoed") == 0)
-		return json_r_opt_u64(j, &c->echoed);
-	if (strcmp(key, "failed") == 0)
-		return json_r_opt_u64(j, &c->failed);
-	if (strcmp(key, "ports") == 0) {
-		if (json_r_opt_u64(j, &v) < 0)
-			return -1;
-		c->ports = clamp_uint(v);
-		return 0;
+	d = in->now.present ? delta(in, in->now.memory_pressures, in->base.memory_pressures) : 0;
+	if (d > 0) {
+		evidence_open(add(out, EXPLAIN_TCP_MEM_PRESSURE), &sb);
+		sbuf_printf(&sb, "TCPMemoryPressures +%" PRIu64 " %s", d, span);
 	}
-	return json_r_skip(j);
-}
-
-int explain_client_parse(const char *text, size_t len, struct explain_client *c, char *err, size_t errlen)
-{
-	struct top_state st = { c, false };
-	struct json_r j;
-
-	memset(c, 0, sizeof(*c));
-	c->first_cause = DIAG_KIND_COUNT;
-	if (text == NULL) {
-		snprintf(err, errlen, "client report: no text");
-		return -1;
+	if (in->sockstat_present && in->tcp_mem[1] > 0 && in->tcp_mem_used >= in->tcp_mem[1] &&
+	    in->tcp_mem_used < in->tcp_mem[2]) {
+		evidence_open(add(out, EXPLAIN_TCP_MEM_PRESSURE), &sb);
+		sbuf_printf(&sb, "TCP uses %" PRIu64 " pages now, above tcp_mem[1] %" PRIu64, in->tcp_mem_used,
+			    in->tcp_mem[1]);
 	}
-	json_r_init(&j, text, len, "client report", err, errlen);
-	if (json_r_object(&j, top_member, &st) < 0 || json_r_end(&j) < 0)
-		return -1;
-	if (!st.has_failures) {
-		snprintf(err, errlen, "client report: no \"failures\" object (not a c1m-client --json report?)");
-		return -1;
-	}
-	return 0;
 }
 
 void explain_analyze(const struct explain_input *in, struct explain_result *out)
 {
 	struct tally t[EXPLAIN_CAUSE_COUNT];
-	const char *span;
-	uint64_t d;
 
 	memset(out, 0, sizeof(*out));
 	memset(t, 0, sizeof(t));
@@ -639,269 +509,12 @@ void explain_analyze(const struct explain_input *in, struct explain_result *out)
 		out->kmsg_checked = true;
 		scan_log(in, t, out);
 	}
-	span = in->has_base && in->base.present ? "during the run" : "since boot";
-
-	/* conntrack: a log line proves drops; a near-full table now is strong evidence too. */
-	add_log_evidence(out, t, EXPLAIN_CONNTRACK_FULL);
-	if (in->conntrack_present && in->conntrack_max > 0 &&
-	    in->conntrack_count >= in->conntrack_max / 100 * EXPLAIN_CONNTRACK_NEAR_FULL_PCT) {
-		struct explain_finding *f = add(out, EXPLAIN_CONNTRACK_FULL);
-
-		append(f->evidence, sizeof(f->evidence), "%snf_conntrack_count %" PRIu64 " of max %" PRIu64 " now",
-		       f->evidence[0] ? "; " : "", in->conntrack_count, in->conntrack_max);
-	}
-
-	add_log_evidence(out, t, EXPLAIN_LISTEN_OVERFLOW);
-	if (in->now.present) {
-		d = delta(in, in->now.listen_overflows, in->base.listen_overflows);
-		if (d > 0) {
-			struct explain_finding *f = add(out, EXPLAIN_LISTEN_OVERFLOW);
-
-			append(f->evidence, sizeof(f->evidence), "%sListenOverflows +%" PRIu64 ", ListenDrops +%" PRIu64
-			       " %s", f->evidence[0] ? "; " : "", d,
-			       delta(in, in->now.listen_drops, in->base.listen_drops), span);
-		}
-	}
-
-	add_log_evidence(out, t, EXPLAIN_TCP_OOM);
-	if (in->now.present) {
-		d = delta(in, in->now.abort_on_memory, in->base.abort_on_memory);
-		if (d > 0) {
-			struct explain_finding *f = add(out, EXPLAIN_TCP_OOM);
-
-			append(f->evidence, sizeof(f->evidence), "%sTCPAbortOnMemory +%" PRIu64 " %s",
-			       f->evidence[0] ? "; " : "", d, span);
-		}
-	}
-	if (in->sockstat_present && in->tcp_mem[2] > 0 && in->tcp_mem_used >= in->tcp_mem[2]) {
-		struct explain_finding *f = add(out, EXPLAIN_TCP_OOM);
-
-		append(f->evidence, sizeof(f->evidence), "%sTCP uses %" PRIu64 " pages now, tcp_mem hard limit %"
-		       PRIu64, f->evidence[0] ? "; " : "", in->tcp_mem_used, in->tcp_mem[2]);
-	}
-
-	if (in->now.present) {
-		d = delta(in, in->now.memory_pressures, in->base.memory_pressures);
-		if (d > 0) {
-			struct explain_finding *f = add(out, EXPLAIN_TCP_MEM_PRESSURE);
-
-			append(f->evidence, sizeof(f->evidence), "TCPMemoryPressures +%" PRIu64 " %s", d, span);
-		}
-	}
-	if (in->sockstat_present && in->tcp_mem[1] > 0 && in->tcp_mem_used >= in->tcp_mem[1] &&
-	    in->tcp_mem_used < in->tcp_mem[2]) {
-		struct explain_finding *f = add(out, EXPLAIN_TCP_MEM_PRESSURE);
-
-		append(f->evidence, sizeof(f->evidence), "%sTCP uses %" PRIu64 " pages now, above tcp_mem[1] %"
-		       PRIu64, f->evidence[0] ? "; " : "", in->tcp_mem_used, in->tcp_mem[1]);
-	}
-
+	analyze_conntrack(in, t, out);
+	analyze_counters(in, t, out);
 	add_log_evidence(out, t, EXPLAIN_OOM_KILL);
 	add_log_evidence(out, t, EXPLAIN_FILE_MAX);
 	analyze_fd_limit(in, out);
 	analyze_local_ports(in, out);
 	if (in->client != NULL)
 		analyze_client(in, out);
-}
-
-
-
-static const char *const cause_titles[EXPLAIN_CAUSE_COUNT] = {
-	[EXPLAIN_CONNTRACK_FULL] = "conntrack table full: new SYNs were dropped, so connects timed out",
-	[EXPLAIN_LISTEN_OVERFLOW] = "listen queue overflow: the server accepted slower than clients connected, "
-				    "SYNs were dropped",
-	[EXPLAIN_TCP_OOM] = "TCP ran out of socket memory (tcp_mem hard limit): sockets were aborted",
-	[EXPLAIN_TCP_MEM_PRESSURE] = "TCP memory pressure: the stack shrank buffers, which adds latency",
-	[EXPLAIN_OOM_KILL] = "the OOM killer ended a process: the machine ran out of memory",
-	[EXPLAIN_FILE_MAX] = "fs.file-max reached: the whole system ran out of file descriptors (ENFILE)",
-	[EXPLAIN_FD_LIMIT] = "a process is at its open-file limit: its accept() and connect() fail with EMFILE "
-			     "(Too many open files)",
-	[EXPLAIN_LOCAL_PORTS] = "local ports used up for a (source, destination) pair: connect() fails with "
-				"EADDRNOTAVAIL (Cannot assign requested address)",
-};
-
-static void format_kinds(struct sbuf *sb, const struct explain_result *r, const struct explain_client *cl)
-{
-	unsigned i, j;
-
-	sbuf_printf(sb, "%sThe client's report: %" PRIu64 " of %" PRIu64 " connections failed", r->n ? "\n" : "",
-		  cl->failed, cl->target);
-	if (cl->host[0] != '\0')
-		sbuf_printf(sb, " (server %s)", cl->host);
-	if (r->n_kinds == 0)
-		sbuf_printf(sb, "; it counted no failures.\n");
-	else
-		sbuf_printf(sb, ". By kind, with this machine's numbers now:\n");
-	for (i = 0; i < r->n_kinds; i++) {
-		const struct explain_kind *k = &r->kinds[i];
-
-		sbuf_printf(sb, "- %s x %" PRIu64 "%s: %s\n", diag_kind_name(k->kind), k->count,
-			  k->first ? " (first cause)" : "", k->text);
-		if (k->n_backed > 0) {
-			sbuf_printf(sb, "  shown now by:");
-			for (j = 0; j < k->n_backed; j++) {
-				unsigned f;
-
-				for (f = 0; f < r->n && r->findings[f].cause != k->backed[j]; f++)
-					;
-				sbuf_printf(sb, "%s %s (finding %u)", j ? "," : "", cause_names[k->backed[j]], f + 1);
-			}
-			sbuf_printf(sb, "\n");
-		}
-	}
-	if (cl->failures_other > 0)
-		sbuf_printf(sb, "- %" PRIu64 " failure%s under kind names this doctor does not know (a newer client?)\n",
-			  cl->failures_other, cl->failures_other == 1 ? "" : "s");
-}
-
-int explain_format(const struct explain_result *r, const struct explain_input *in, char *buf, size_t len)
-{
-	struct sbuf sb;
-	unsigned i;
-
-	sbuf_init(&sb, buf, len);
-	for (i = 0; i < r->n; i++) {
-		const struct explain_finding *f = &r->findings[i];
-
-		sbuf_printf(&sb, "%u. %s.\n   evidence: %s\n   fix: %s\n", i + 1, cause_titles[f->cause],
-			  f->evidence, f->fix);
-	}
-	if (in->client != NULL)
-		format_kinds(&sb, r, in->client);
-	if (r->n == 0 && r->n_kinds == 0) {
-		sbuf_printf(&sb, "Cannot tell: none of the known causes shows in the evidence.\n");
-		sbuf_printf(&sb, "Checked: %s; %s; %s; %s; ",
-			  r->kmsg_checked ? "kernel log" : "kernel log NOT readable",
-			  in->now.present ? "TcpExt counters" : "TcpExt counters NOT readable",
-			  in->conntrack_present ? "nf_conntrack fill" : "nf_conntrack not loaded",
-			  !in->sockstat_present ? "sockstat NOT readable" :
-			  in->tcp_mem_present ? "TCP socket memory" :
-			  "TCP socket memory (tcp_mem is machine-wide, not visible in this network namespace)");
-		if (in->procs_checked)
-			sbuf_printf(&sb, "open files of %u process%s; ", in->n_procs, in->n_procs == 1 ? "" : "es");
-		else
-			sbuf_printf(&sb, "open files of processes NOT readable; ");
-		if (in->tuples != NULL)
-			sbuf_printf(&sb, "local ports of %" PRIu64 " TCP socket%s.\n", in->tuples->rows,
-				  in->tuples->rows == 1 ? "" : "s");
-		else
-			sbuf_printf(&sb, "/proc/net/tcp NOT readable.\n");
-		sbuf_printf(&sb, "Look at the failing program's own errors (c1m-client reports each kind with an "
-			       "explanation; c1m-doctor --explain --from CLIENT_JSON explains them with the numbers "
-			       "now) and the server's worker exits.\n");
-	}
-	if (!in->has_base && in->now.present)
-		sbuf_printf(&sb, "Note: counters are totals since boot; save a baseline before the run "
-			       "(--save-baseline FILE, then --baseline FILE) to see only the run's share.\n");
-	if (r->kmsg_checked && in->since_s > 0)
-		sbuf_printf(&sb, "Kernel log: %u lines from the last %.0f s examined.\n", r->kmsg_lines, in->since_s);
-	return sb.overflow ? -1 : (int)sb.used;
-}
-
-int explain_format_json(const struct explain_result *r, char *buf, size_t len)
-{
-	struct sbuf sb;
-	unsigned i, j;
-
-	sbuf_init(&sb, buf, len);
-	sbuf_printf(&sb, "{\"kmsg_checked\":%s,\"kmsg_lines\":%u,\"findings\":[",
-		  r->kmsg_checked ? "true" : "false", r->kmsg_lines);
-	for (i = 0; i < r->n; i++) {
-		const struct explain_finding *f = &r->findings[i];
-
-		sbuf_printf(&sb, "%s{\"cause\":\"%s\",\"evidence\":", i ? "," : "", cause_names[f->cause]);
-		sbuf_json_string(&sb, f->evidence);
-		sbuf_printf(&sb, ",\"fix\":");
-		sbuf_json_string(&sb, f->fix);
-		sbuf_printf(&sb, "}");
-	}
-	sbuf_printf(&sb, "],\"client_kinds\":[");
-	for (i = 0; i < r->n_kinds; i++) {
-		const struct explain_kind *k = &r->kinds[i];
-
-		sbuf_printf(&sb, "%s{\"kind\":", i ? "," : "");
-		sbuf_json_string(&sb, diag_kind_name(k->kind));
-		sbuf_printf(&sb, ",\"count\":%" PRIu64 ",\"first\":%s,\"explanation\":", k->count,
-			  k->first ? "true" : "false");
-		sbuf_json_string(&sb, k->text);
-		sbuf_printf(&sb, ",\"shown_by\":[");
-		for (j = 0; j < k->n_backed; j++)
-			sbuf_printf(&sb, "%s\"%s\"", j ? "," : "", cause_names[k->backed[j]]);
-		sbuf_printf(&sb, "]}");
-	}
-	sbuf_printf(&sb, "]}\n");
-	return sb.overflow ? -1 : (int)sb.used;
-}
-
-static const char *const baseline_keys[4] = {
-	"ListenOverflows", "ListenDrops", "TCPMemoryPressures", "TCPAbortOnMemory"
-};
-
-static uint64_t *baseline_field(struct kstate_tcpext *c, unsigned i)
-{
-	switch (i) {
-	case 0: return &c->listen_overflows;
-	case 1: return &c->listen_drops;
-	case 2: return &c->memory_pressures;
-	default: return &c->abort_on_memory;
-	}
-}
-
-int explain_format_baseline(const struct kstate_tcpext *c, char *buf, size_t len)
-{
-	struct sbuf sb;
-	struct kstate_tcpext copy = *c;
-	unsigned i;
-
-	sbuf_init(&sb, buf, len);
-	for (i = 0; i < 4; i++)
-		sbuf_printf(&sb, "%s %" PRIu64 "\n", baseline_keys[i], *baseline_field(&copy, i));
-	return sb.overflow ? -1 : (int)sb.used;
-}
-
-int explain_parse_baseline(const char *text, struct kstate_tcpext *c, char *err, size_t errlen)
-{
-	char perr[PROCFS_ERR_LEN];
-	unsigned i;
-
-	memset(c, 0, sizeof(*c));
-	if (text == NULL) {
-		snprintf(err, errlen, "baseline: no text");
-		return -1;
-	}
-	/* One "Name value" pair per line, in any order; every counter must be present. */
-	for (i = 0; i < 4; i++) {
-		const char *line = text;
-		size_t klen = strlen(baseline_keys[i]);
-		bool found = false;
-
-		while (line != NULL && *line != '\0') {
-			const char *nl = strchr(line, '\n');
-
-			if (strncmp(line, baseline_keys[i], klen) == 0 && line[klen] == ' ') {
-				char val[32];
-				size_t vlen = nl != NULL ? (size_t)(nl - line) - klen - 1 : strlen(line + klen + 1);
-
-				if (vlen == 0 || vlen >= sizeof(val)) {
-					snprintf(err, errlen, "baseline: bad value for %s", baseline_keys[i]);
-					return -1;
-				}
-				memcpy(val, line + klen + 1, vlen);
-				val[vlen] = '\0';
-				if (procfs_parse_u64(val, baseline_field(c, i), perr, sizeof(perr)) < 0) {
-					snprintf(err, errlen, "baseline %s: %s", baseline_keys[i], perr);
-					return -1;
-				}
-				found = true;
-				break;
-			}
-			line = nl != NULL ? nl + 1 : NULL;
-		}
-		if (!found) {
-			snprintf(err, errlen, "baseline: no %s line", baseline_keys[i]);
-			return -1;
-		}
-	}
-	c->present = true;
-	return 0;
 }
