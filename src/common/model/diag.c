@@ -157,129 +157,162 @@ static void explain_timeout(struct sbuf *o, const struct diag_context *c, bool o
 		    "(paused listeners), a firewall rule, or a machine too busy to answer within the deadline.");
 }
 
+/* The paragraphs whose words do not depend on this machine. */
+static const char *const fixed_texts[DIAG_KIND_COUNT] = {
+	[DIAG_ECONNREFUSED] = "Connection refused (ECONNREFUSED): the server host answered the SYN with a reset, so "
+		"nothing was listening on that port: the server is down, was not started with that port, or its "
+		"listeners were closed or paused. Check that c1m-server runs and listens on every port the client "
+		"uses (ss -ltn).",
+	[DIAG_EPIPE] = "Broken pipe (EPIPE): we wrote to a connection the peer had already closed. The server closed "
+		"or lost the connection first; look at why the server side ended it (its errors, restarts).",
+	[DIAG_PEER_CLOSED] = "The peer closed the connection (EOF) while we still expected data: the server closed it "
+		"(idle timeout, shutdown, or a worker exiting). Check the server's log and whether a worker ended.",
+	[DIAG_ECHO_MISMATCH] = "Echo mismatch: the bytes that came back differ from the bytes sent. This is a bug in "
+		"the server or client (buffer reuse, partial write handling), not a system limit.",
+	[DIAG_OTHER] = "Another error, not one of the known limits; the errno text in the report names it.",
+};
+
+static void explain_emfile(struct sbuf *o, const struct diag_context *c)
+{
+	const struct limits_values *l = &c->lim;
+
+	sbuf_printf(o, "Too many open files (EMFILE): this process reached its own file-descriptor limit. ");
+	if (c->lim_valid)
+		sbuf_printf(o, "Soft limit %" PRIu64 ", hard limit %" PRIu64 "; one process can hold about %u "
+		    "sockets. ", l->nofile_soft, l->nofile_hard, limits_fds_per_process(l));
+	sbuf_printf(o, "Raise the soft limit with 'ulimit -n <hard>' (c1m does this itself at start); raise the hard "
+	    "limit with '* hard nofile 1048576' in /etc/security/limits.conf, or LimitNOFILE=1048576 "
+	    "in the systemd unit. ");
+	if (c->lim_valid && !l->nofile_hard_raisable)
+		sbuf_printf(o, "Here the hard limit cannot be raised (no CAP_SYS_RESOURCE), so spread the "
+		    "connections over more worker processes (--workers).");
+	else
+		sbuf_printf(o, "Or spread the connections over more worker processes (--workers).");
+}
+
+static void explain_enfile(struct sbuf *o, const struct diag_context *c)
+{
+	const struct limits_values *l = &c->lim;
+
+	sbuf_printf(o, "Too many open files in system (ENFILE): the whole machine reached fs.file-max. ");
+	if (c->lim_valid)
+		sbuf_printf(o, "fs.file-max is %" PRIu64 " and %" PRIu64 " are in use. Fix: "
+		    "sysctl -w fs.file-max=%" PRIu64 ".", l->file_max, l->file_nr_used,
+		    l->file_max * 2 > 2097152 ? l->file_max * 2 : 2097152);
+	else
+		sbuf_printf(o, "Fix: sysctl -w fs.file-max=2097152.");
+}
+
+static void explain_eaddrnotavail(struct sbuf *o, const struct diag_context *c)
+{
+	const struct limits_values *l = &c->lim;
+	unsigned ports = c->ports ? c->ports : 1, sources = c->sources ? c->sources : 1;
+	unsigned dst = c->dst_addrs ? c->dst_addrs : 1;
+	uint64_t width, cap;
+
+	sbuf_printf(o, "Cannot assign requested address (EADDRNOTAVAIL): the local ports for one source/destination "
+	    "pair are used up. Each connection needs a unique (source address, source port, destination "
+	    "address, destination port). ");
+	if (c->lim_valid) {
+		width = limits_port_range_width(l);
+		cap = (uint64_t)sources * dst * ports * width;
+		sbuf_printf(o, "ip_local_port_range %u-%u gives %" PRIu64 " ports per pair; with %u source%s, %u "
+		    "destination address%s and %u server port%s the capacity is %" PRIu64 " connections. ",
+		    l->port_lo, l->port_hi, width, sources, sources == 1 ? "" : "s", dst,
+		    dst == 1 ? "" : "es", ports, ports == 1 ? "" : "s", cap);
+	}
+	sbuf_printf(o, "Fix: more server ports (--ports), more client source addresses (--sources "
+	    "127.0.0.2-127.0.0.9), or a wider range: sysctl -w net.ipv4.ip_local_port_range=\"1024 65535\".");
+}
+
+static void explain_econnreset(struct sbuf *o, const struct diag_context *c)
+{
+	sbuf_printf(o, "Connection reset by peer (ECONNRESET): the other end aborted the connection. Usually the "
+	    "server closed it or crashed (check that its workers are alive), ");
+	if (c->lim_valid && c->lim.tcp_abort_on_overflow)
+		sbuf_printf(o, "or, since net.ipv4.tcp_abort_on_overflow is 1 here, its accept queue overflowed and "
+		    "the kernel answered with a reset (ListenOverflows %" PRIu64 "); fix: "
+		    "sysctl -w net.core.somaxconn=65535 and accept faster. ", c->tcpext.listen_overflows);
+	else
+		sbuf_printf(o, "or the kernel reset it for lack of memory (TCPAbortOnMemory %" PRIu64 "). ",
+		    c->tcpext.abort_on_memory);
+	sbuf_printf(o, "The server's own log and exit status say which.");
+}
+
+static void explain_nomem(struct sbuf *o, const struct diag_context *c, enum diag_kind k)
+{
+	const struct limits_values *l = &c->lim;
+
+	sbuf_printf(o, "%s: the kernel could not allocate memory for socket buffers. ",
+	    k == DIAG_ENOMEM ? "Out of memory (ENOMEM)" : "No buffer space available (ENOBUFS)");
+	if (c->lim_valid) {
+		if (l->sockstat_present && l->tcp_mem_present)
+			sbuf_printf(o, "TCP uses %" PRIu64 " pages now; tcp_mem is %" PRIu64 " %" PRIu64 " %" PRIu64
+			    " pages (low, pressure, hard). ", l->tcp_mem_used, l->tcp_mem[0], l->tcp_mem[1],
+			    l->tcp_mem[2]);
+		else if (l->sockstat_present)
+			sbuf_printf(o, "TCP uses %" PRIu64 " pages now; tcp_mem is machine-wide, not visible in this "
+			    "network namespace (read it in the root namespace). ", l->tcp_mem_used);
+		sbuf_printf(o, "MemAvailable %" PRIu64 " MiB. ", l->mem_available >> 20);
+	}
+	if (c->tcpext.present)
+		sbuf_printf(o, "TCPMemoryPressures %" PRIu64 ", TCPAbortOnMemory %" PRIu64 " (since boot). ",
+		    c->tcpext.memory_pressures, c->tcpext.abort_on_memory);
+	sbuf_printf(o, "Fix: raise net.ipv4.tcp_mem if memory is free, or shrink per-socket buffers "
+	    "(sysctl -w net.ipv4.tcp_rmem=\"1024 4096 16384\" and the same for tcp_wmem); if the OOM killer "
+	    "acted (dmesg: 'Out of memory: Killed process'), the box needs more memory for this many "
+	    "connections.");
+}
+
+static void explain_echo_timeout(struct sbuf *o, const struct diag_context *c)
+{
+	const struct limits_values *l = &c->lim;
+
+	sbuf_printf(o, "Echo timeout: the connection is open but the reply did not arrive within the deadline. "
+	    "The server is overloaded (CPU, too few workers), a worker stalled, or the server stopped "
+	    "accepting (at its open-file limit the kernel completes handshakes nobody accepts). ");
+	if (c->lim_valid && l->sockstat_present && l->tcp_mem_present && l->tcp_mem_used > l->tcp_mem[1])
+		sbuf_printf(o, "TCP is in memory pressure (%" PRIu64 " pages > tcp_mem[1] %" PRIu64 "), which "
+		    "shrinks buffers and delays data. ", l->tcp_mem_used, l->tcp_mem[1]);
+	sbuf_printf(o, "Compare the server's per-worker counters and CPU use during the run.");
+}
+
 int diag_explain(enum diag_kind k, const struct diag_context *c, char *buf, size_t len)
 {
 	struct sbuf o;
-	const struct limits_values *l = &c->lim;
-	uint64_t width, cap;
-	unsigned ports = c->ports ? c->ports : 1, sources = c->sources ? c->sources : 1;
-	unsigned dst = c->dst_addrs ? c->dst_addrs : 1;
 
-	if (buf == NULL || len == 0)
+	if (buf == NULL || len == 0 || (unsigned)k >= DIAG_KIND_COUNT)
 		return -1;
 	sbuf_init(&o, buf, len);
 	switch (k) {
 	case DIAG_EMFILE:
-		sbuf_printf(&o, "Too many open files (EMFILE): this process reached its own file-descriptor limit. ");
-		if (c->lim_valid)
-			sbuf_printf(&o, "Soft limit %" PRIu64 ", hard limit %" PRIu64 "; one process can hold about %u "
-			    "sockets. ", l->nofile_soft, l->nofile_hard, limits_fds_per_process(l));
-		sbuf_printf(&o, "Raise the soft limit with 'ulimit -n <hard>' (c1m does this itself at start); raise the hard "
-		    "limit with '* hard nofile 1048576' in /etc/security/limits.conf, or LimitNOFILE=1048576 "
-		    "in the systemd unit. ");
-		if (c->lim_valid && !l->nofile_hard_raisable)
-			sbuf_printf(&o, "Here the hard limit cannot be raised (no CAP_SYS_RESOURCE), so spread the "
-			    "connections over more worker processes (--workers).");
-		else
-			sbuf_printf(&o, "Or spread the connections over more worker processes (--workers).");
+		explain_emfile(&o, c);
 		break;
 	case DIAG_ENFILE:
-		sbuf_printf(&o, "Too many open files in system (ENFILE): the whole machine reached fs.file-max. ");
-		if (c->lim_valid)
-			sbuf_printf(&o, "fs.file-max is %" PRIu64 " and %" PRIu64 " are in use. Fix: "
-			    "sysctl -w fs.file-max=%" PRIu64 ".", l->file_max, l->file_nr_used,
-			    l->file_max * 2 > 2097152 ? l->file_max * 2 : 2097152);
-		else
-			sbuf_printf(&o, "Fix: sysctl -w fs.file-max=2097152.");
+		explain_enfile(&o, c);
 		break;
 	case DIAG_EADDRNOTAVAIL:
-		sbuf_printf(&o, "Cannot assign requested address (EADDRNOTAVAIL): the local ports for one source/destination "
-		    "pair are used up. Each connection needs a unique (source address, source port, destination "
-		    "address, destination port). ");
-		if (c->lim_valid) {
-			width = limits_port_range_width(l);
-			cap = (uint64_t)sources * dst * ports * width;
-			sbuf_printf(&o, "ip_local_port_range %u-%u gives %" PRIu64 " ports per pair; with %u source%s, %u "
-			    "destination address%s and %u server port%s the capacity is %" PRIu64 " connections. ",
-			    l->port_lo, l->port_hi, width, sources, sources == 1 ? "" : "s", dst,
-			    dst == 1 ? "" : "es", ports, ports == 1 ? "" : "s", cap);
-		}
-		sbuf_printf(&o, "Fix: more server ports (--ports), more client source addresses (--sources "
-		    "127.0.0.2-127.0.0.9), or a wider range: sysctl -w net.ipv4.ip_local_port_range=\"1024 65535\".");
+		explain_eaddrnotavail(&o, c);
 		break;
 	case DIAG_ETIMEDOUT:
-		explain_timeout(&o, c, false);
-		break;
 	case DIAG_CONNECT_TIMEOUT:
-		explain_timeout(&o, c, true);
-		break;
-	case DIAG_ECONNREFUSED:
-		sbuf_printf(&o, "Connection refused (ECONNREFUSED): the server host answered the SYN with a reset, so nothing "
-		    "was listening on that port: the server is down, was not started with that port, or its "
-		    "listeners were closed or paused. Check that c1m-server runs and listens on every port the "
-		    "client uses (ss -ltn).");
+		explain_timeout(&o, c, k == DIAG_CONNECT_TIMEOUT);
 		break;
 	case DIAG_ECONNRESET:
-		sbuf_printf(&o, "Connection reset by peer (ECONNRESET): the other end aborted the connection. Usually the "
-		    "server closed it or crashed (check that its workers are alive), ");
-		if (c->lim_valid && c->lim.tcp_abort_on_overflow)
-			sbuf_printf(&o, "or, since net.ipv4.tcp_abort_on_overflow is 1 here, its accept queue overflowed and "
-			    "the kernel answered with a reset (ListenOverflows %" PRIu64 "); fix: "
-			    "sysctl -w net.core.somaxconn=65535 and accept faster. ", c->tcpext.listen_overflows);
-		else
-			sbuf_printf(&o, "or the kernel reset it for lack of memory (TCPAbortOnMemory %" PRIu64 "). ",
-			    c->tcpext.abort_on_memory);
-		sbuf_printf(&o, "The server's own log and exit status say which.");
-		break;
-	case DIAG_EPIPE:
-		sbuf_printf(&o, "Broken pipe (EPIPE): we wrote to a connection the peer had already closed. The server closed "
-		    "or lost the connection first; look at why the server side ended it (its errors, restarts).");
+		explain_econnreset(&o, c);
 		break;
 	case DIAG_ENOMEM:
 	case DIAG_ENOBUFS:
-		sbuf_printf(&o, "%s: the kernel could not allocate memory for socket buffers. ",
-		    k == DIAG_ENOMEM ? "Out of memory (ENOMEM)" : "No buffer space available (ENOBUFS)");
-		if (c->lim_valid) {
-			if (l->sockstat_present && l->tcp_mem_present)
-				sbuf_printf(&o, "TCP uses %" PRIu64 " pages now; tcp_mem is %" PRIu64 " %" PRIu64 " %" PRIu64
-				    " pages (low, pressure, hard). ", l->tcp_mem_used, l->tcp_mem[0], l->tcp_mem[1],
-				    l->tcp_mem[2]);
-			else if (l->sockstat_present)
-				sbuf_printf(&o, "TCP uses %" PRIu64 " pages now; tcp_mem is machine-wide, not visible in this "
-				    "network namespace (read it in the root namespace). ", l->tcp_mem_used);
-			sbuf_printf(&o, "MemAvailable %" PRIu64 " MiB. ", l->mem_available >> 20);
-		}
-		if (c->tcpext.present)
-			sbuf_printf(&o, "TCPMemoryPressures %" PRIu64 ", TCPAbortOnMemory %" PRIu64 " (since boot). ",
-			    c->tcpext.memory_pressures, c->tcpext.abort_on_memory);
-		sbuf_printf(&o, "Fix: raise net.ipv4.tcp_mem if memory is free, or shrink per-socket buffers "
-		    "(sysctl -w net.ipv4.tcp_rmem=\"1024 4096 16384\" and the same for tcp_wmem); if the OOM killer "
-		    "acted (dmesg: 'Out of memory: Killed process'), the box needs more memory for this many "
-		    "connections.");
-		break;
-	case DIAG_PEER_CLOSED:
-		sbuf_printf(&o, "The peer closed the connection (EOF) while we still expected data: the server closed it "
-		    "(idle timeout, shutdown, or a worker exiting). Check the server's log and whether a worker "
-		    "ended.");
-		break;
-	case DIAG_ECHO_MISMATCH:
-		sbuf_printf(&o, "Echo mismatch: the bytes that came back differ from the bytes sent. This is a bug in the "
-		    "server or client (buffer reuse, partial write handling), not a system limit.");
+		explain_nomem(&o, c, k);
 		break;
 	case DIAG_ECHO_TIMEOUT:
-		sbuf_printf(&o, "Echo timeout: the connection is open but the reply did not arrive within the deadline. "
-		    "The server is overloaded (CPU, too few workers), a worker stalled, or the server stopped "
-		    "accepting (at its open-file limit the kernel completes handshakes nobody accepts). ");
-		if (c->lim_valid && l->sockstat_present && l->tcp_mem_present && l->tcp_mem_used > l->tcp_mem[1])
-			sbuf_printf(&o, "TCP is in memory pressure (%" PRIu64 " pages > tcp_mem[1] %" PRIu64 "), which "
-			    "shrinks buffers and delays data. ", l->tcp_mem_used, l->tcp_mem[1]);
-		sbuf_printf(&o, "Compare the server's per-worker counters and CPU use during the run.");
-		break;
-	case DIAG_OTHER:
-		sbuf_printf(&o, "Another error, not one of the known limits; the errno text in the report names it.");
+		explain_echo_timeout(&o, c);
 		break;
 	default:
-		return -1;
+		if (fixed_texts[k] == NULL)
+			return -1;
+		sbuf_printf(&o, "%s", fixed_texts[k]);
+		break;
 	}
-	return o.overflow ? -1 : 0;
+	return sbuf_done(&o) < 0 ? -1 : 0;
 }
