@@ -94,6 +94,20 @@ int net_listen(const char *addr, uint16_t port, int backlog, bool reuseport, int
 	return net_generic_socket(addr, port, backlog, reuseport, true, fd_out, err, errlen);
 }
 
+int net_local_port(int fd, uint16_t *port, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
+		snprintf(err, errlen, "getsockname: %s", strerror(errno));
+		return -1;
+	}
+	*port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+					      : ((struct sockaddr_in6 *)&ss)->sin6_port);
+	return 0;
+}
+
 int net_listen_range(const char *addr, uint16_t port_base, unsigned count, int backlog, bool reuseport, int *fds,
 		     char *err, size_t errlen)
 {

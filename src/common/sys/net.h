@@ -12,6 +12,9 @@
  * nonblocking, close-on-exec listening socket. */
 int net_listen(const char *addr, uint16_t port, int backlog, bool reuseport, int *fd_out, char *err, size_t errlen);
 
+/* The local port fd is bound to (the one the kernel chose for port 0). Returns 0 or -1 with err. */
+int net_local_port(int fd, uint16_t *port, char *err, size_t errlen);
+
 /* Opens count listeners on port_base .. port_base+count-1 into fds[0..count-1]. All or nothing: on failure
  * the ones already opened are closed and every fds[i] is -1. */
 int net_listen_range(const char *addr, uint16_t port_base, unsigned count, int backlog, bool reuseport, int *fds,

@@ -4,19 +4,17 @@
  * Nothing here blocks: evhttp writes the reply as the scraper reads it. */
 #include "server/core/metrics.h"
 
+#include "common/sys/net.h"
 #include "common/util/counter.h"
 #include "common/util/sbuf.h"
 
-#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -262,55 +260,19 @@ static void metrics_request_cb(struct evhttp_request *req, void *arg)
 }
 
 /* A listening socket of our own rather than evhttp_bind_socket(): the error names the step that failed, and
- * the accepted connections are close-on-exec by our flags, not by the library's choice. */
+ * the accepted connections are close-on-exec by our flags, not by the library's choice. SO_REUSEADDR (set by
+ * net_listen): a restarted server must not wait out TIME_WAIT connections of the previous one's scrapes. */
 static int metrics_listen(const char *addr, uint16_t port, uint16_t *bound, char *err, size_t errlen)
 {
-	struct sockaddr_storage ss;
-	socklen_t sl;
-	int fd, one = 1;
+	int fd;
 
-	memset(&ss, 0, sizeof(ss));
-	if (inet_pton(AF_INET, addr, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
-		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
-		((struct sockaddr_in *)&ss)->sin_port = htons(port);
-		sl = sizeof(struct sockaddr_in);
-	} else if (inet_pton(AF_INET6, addr, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
-		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
-		((struct sockaddr_in6 *)&ss)->sin6_port = htons(port);
-		sl = sizeof(struct sockaddr_in6);
-	} else {
-		snprintf(err, errlen, "'%s' is not a numeric IPv4 or IPv6 address", addr);
+	if (net_listen(addr, port, METRICS_BACKLOG, false, &fd, err, errlen) < 0)
+		return -1;
+	if (net_local_port(fd, bound, err, errlen) < 0) {
+		close(fd);
 		return -1;
 	}
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		snprintf(err, errlen, "socket: %s", strerror(errno));
-		return -1;
-	}
-	/* A restarted server must not wait out TIME_WAIT connections of the previous one's scrapes. */
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0) {
-		snprintf(err, errlen, "setsockopt SO_REUSEADDR: %s", strerror(errno));
-		goto fail;
-	}
-	if (bind(fd, (struct sockaddr *)&ss, sl) < 0) {
-		snprintf(err, errlen, "bind: %s", strerror(errno));
-		goto fail;
-	}
-	if (listen(fd, METRICS_BACKLOG) < 0) {
-		snprintf(err, errlen, "listen: %s", strerror(errno));
-		goto fail;
-	}
-	sl = sizeof(ss);
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
-		snprintf(err, errlen, "getsockname: %s", strerror(errno));
-		goto fail;
-	}
-	*bound = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
-					       : ((struct sockaddr_in6 *)&ss)->sin6_port);
 	return fd;
-fail:
-	close(fd);
-	return -1;
 }
 
 struct metrics_server *metrics_server_new(struct event_base *base, const char *addr, uint16_t port,
