@@ -946,7 +946,7 @@ static int hs_parse(int argc, char **argv, struct hs_opts *o, bool *help, char *
 			 argv[1]);
 		return -1;
 	}
-	for (i = 2; i < argc; i++) {
+	for (i = 2; i < argc; i += 2) {   /* every option takes a value */
 		const char *f = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		int r;
 
@@ -1003,7 +1003,6 @@ static int hs_parse(int argc, char **argv, struct hs_opts *o, bool *help, char *
 		}
 		if (r < 0)
 			return -1;
-		i++;
 	}
 	if (o->port_base + o->ports - 1 > 65535) {
 		snprintf(err, errlen, "--port %u --ports %u: the last port %u is past 65535", o->port_base, o->ports,

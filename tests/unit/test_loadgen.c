@@ -99,12 +99,14 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 {
 	struct server *s = arg;
 	struct bufferevent *bev;
+	struct sockaddr_in sin;
 
 	if (s->npeers >= MAX_PEERS) {
 		close(fd);
 		return;
 	}
-	s->src_seen[s->npeers] = ntohl(((struct sockaddr_in *)sa)->sin_addr.s_addr);
+	memcpy(&sin, sa, sizeof(sin));   /* libevent passes an IPv4 peer here; copied, as sa's alignment is 2 */
+	s->src_seen[s->npeers] = ntohl(sin.sin_addr.s_addr);
 	bev = bufferevent_socket_new(evconnlistener_get_base(l), fd, BEV_OPT_CLOSE_ON_FREE);
 	assert_non_null(bev);
 	bufferevent_setcb(bev, srv_read_cb, NULL, NULL, s);
