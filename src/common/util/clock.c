@@ -1,4 +1,5 @@
-/* Monotonic clock. CLOCK_MONOTONIC is a vDSO call on Linux, cheap enough for the per-connection path. */
+/* Monotonic clock. CLOCK_MONOTONIC is a vDSO call on Linux, cheap enough for the per-connection path. The wall
+ * clock is only for what other machines must agree on (a fleet's start time, times in a shard's report). */
 #include "common/util/clock.h"
 
 #include <time.h>
@@ -8,6 +9,14 @@ uint64_t clock_now_ns(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * CLOCK_NS_PER_S + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t clock_wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * CLOCK_NS_PER_S + (uint64_t)ts.tv_nsec;
 }
 

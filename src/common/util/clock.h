@@ -11,6 +11,7 @@
 #define CLOCK_NS_PER_S  1000000000ULL
 
 uint64_t clock_now_ns(void); /* CLOCK_MONOTONIC, nanoseconds */
+uint64_t clock_wall_ns(void); /* CLOCK_REALTIME, nanoseconds since 1970 */
 
 /* A duration as the struct timeval libevent's timers take: the one conversion of the tree. */
 struct timeval clock_timeval_ms(uint64_t ms);
