@@ -42,6 +42,13 @@ static const char usage[] =
 	"  --find-max              ramp in steps with a phase at each; report the most connections that met\n"
 	"                          the SLO (stops at the first step that misses it or loses connections)\n"
 	"  --step N                connections added per step (default 20% of -n)\n"
+	"fleet (several client hosts, one report):\n"
+	"  --shard K/M             be shard K of M: open the K-th share of -n (the first -n mod M shards one\n"
+	"                          more), from the K-th slice of --sources, continuing the others' port rotation\n"
+	"  --barrier               before the latency phase (or the hold), print 'c1m-shard: ready STEP' on\n"
+	"                          stderr and wait for 'go STEP UNIX_TIME_NS' on stdin, so all shards start it\n"
+	"                          at one wall-clock time (c1m fleet sends it)\n"
+	"  --merge FILE...         print one report for the shards' --json reports (exit status: its verdict)\n"
 	"  -q, --quiet             no progress lines\n"
 	"  -h, --help              this text\n"
 	"SEC and SECONDS are seconds with up to 3 decimals (0.5, 2.125); --timeout and --slo are whole ms\n"
@@ -85,7 +92,7 @@ static void set_defaults(struct client_options *o)
 enum opt_id {
 	OPT_N, OPT_PORT, OPT_PORTS, OPT_SOURCES, OPT_RATE, OPT_CONC, OPT_HOLD, OPT_JSON, OPT_CTIMEOUT,
 	OPT_ETIMEOUT, OPT_WORKERS, OPT_PROGRESS, OPT_QUIET, OPT_HELP, OPT_MSG_RATE, OPT_DURATION, OPT_RTIMEOUT,
-	OPT_SLO, OPT_FIND_MAX, OPT_STEP, OPT_NONE
+	OPT_SLO, OPT_FIND_MAX, OPT_STEP, OPT_SHARD, OPT_BARRIER, OPT_MERGE, OPT_NONE
 };
 
 static const struct {
@@ -114,6 +121,9 @@ static const struct {
 	{ "--slo", OPT_SLO, true },
 	{ "--find-max", OPT_FIND_MAX, false },
 	{ "--step", OPT_STEP, true },
+	{ "--shard", OPT_SHARD, true },
+	{ "--barrier", OPT_BARRIER, false },
+	{ "--merge", OPT_MERGE, false },
 	{ "-h", OPT_HELP, false },
 	{ "--help", OPT_HELP, false },
 };
@@ -159,6 +169,35 @@ static int parse_rates(const char *flag, const char *v, struct client_options *o
 	}
 	o->n_rates = n;
 	o->msg_rate = o->msg_rates[0];
+	return 0;
+}
+
+/* --shard K/M: whole numbers, 1 <= K <= M <= CLIENT_MAX_SHARDS. */
+static int parse_shard(const char *flag, const char *v, struct client_options *o, char *err, size_t errlen)
+{
+	const char *slash = v != NULL ? strchr(v, '/') : NULL;
+	char k[16], why[160];
+	uint64_t kv, mv;
+	size_t len;
+
+	len = slash != NULL ? (size_t)(slash - v) : 0;
+	if (len == 0 || len >= sizeof(k)) {
+		snprintf(err, errlen, "%s: '%s' is not K/M (this shard's number and the number of shards, e.g. 2/3)",
+			 flag, v != NULL ? v : "");
+		return -1;
+	}
+	memcpy(k, v, len);
+	k[len] = '\0';
+	if (num_parse_u64(slash + 1, 1, CLIENT_MAX_SHARDS, &mv, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "%s %s: M: %s", flag, v, why);
+		return -1;
+	}
+	if (num_parse_u64(k, 1, mv, &kv, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "%s %s: K: %s", flag, v, why);
+		return -1;
+	}
+	o->shard_k = (unsigned)kv;
+	o->shard_m = (unsigned)mv;
 	return 0;
 }
 
@@ -283,6 +322,14 @@ static int apply(struct client_options *o, enum opt_id id, const char *flag, con
 	case OPT_FIND_MAX:
 		o->find_max = true;
 		return 0;
+	case OPT_SHARD:
+		return parse_shard(flag, v, o, err, errlen);
+	case OPT_BARRIER:
+		o->barrier = true;
+		return 0;
+	case OPT_MERGE:
+		o->merge = true;
+		return 0;
 	default:
 		break;
 	}
@@ -360,9 +407,58 @@ static int check_latency(struct client_options *o, char *err, size_t errlen)
 	return 0;
 }
 
+/* --merge reads reports and runs nothing: it takes files, and of the run's options only --json and -q. A HOST
+ * before --merge would have been taken as HOST, so say what happened. */
+static int check_merge(const struct client_options *o, bool have_host, const char *run_flag, char *err,
+		       size_t errlen)
+{
+	if (have_host) {
+		snprintf(err, errlen, "--merge must come before the report files ('%s' was read as HOST)", o->host);
+		return -1;
+	}
+	if (run_flag != NULL) {
+		snprintf(err, errlen, "--merge prints the shards' reports and runs nothing: %s does not apply", run_flag);
+		return -1;
+	}
+	if (o->n_merge == 0) {
+		snprintf(err, errlen, "--merge needs the shards' JSON reports (c1m-client --merge A.json B.json ...)");
+		return -1;
+	}
+	return 0;
+}
+
+/* A shard must have connections to open; the barrier needs something to start together; a sweep or
+ * --find-max decides each step from the whole run's results, which one shard does not see. */
+static int check_shard(const struct client_options *o, char *err, size_t errlen)
+{
+	unsigned m = o->shard_m ? o->shard_m : 1;
+
+	if (m > 1 && o->target < m) {
+		snprintf(err, errlen, "--shard %u/%u: -n %llu gives shard %u no connection (M at most -n)", o->shard_k,
+			 m, (unsigned long long)o->target, o->shard_k);
+		return -1;
+	}
+	if (m > 1 && (o->find_max || o->n_rates > 1)) {
+		snprintf(err, errlen, "--shard: %s decides each step from the whole fleet's results, which one shard "
+			 "does not see; run one latency phase per fleet run", o->find_max ? "--find-max" : "a rate sweep");
+		return -1;
+	}
+	if (m > 1 && o->msg_rate > 0 && o->msg_rate < m) {
+		snprintf(err, errlen, "--shard %u/%u: --msg-rate %llu leaves a shard without messages (at least M)",
+			 o->shard_k, m, (unsigned long long)o->msg_rate);
+		return -1;
+	}
+	if (o->barrier && o->msg_rate == 0 && o->hold_ms == 0) {
+		snprintf(err, errlen, "--barrier starts the latency phase or the hold together: give --msg-rate or --hold");
+		return -1;
+	}
+	return 0;
+}
+
 int client_opts_parse(int argc, char *const argv[], struct client_options *o, char *err, size_t errlen)
 {
 	bool have_host = false, have_n = false, only_positional = false;
+	const char *first_run_flag = NULL;
 	int i;
 	size_t k, namelen;
 	const char *arg, *eq, *value;
@@ -371,6 +467,14 @@ int client_opts_parse(int argc, char *const argv[], struct client_options *o, ch
 	set_defaults(o);
 	for (i = 1; i < argc; i++) {
 		arg = argv[i];
+		if ((only_positional || arg[0] != '-' || arg[1] == '\0') && o->merge) {
+			if (o->n_merge == CLIENT_MAX_MERGE) {
+				snprintf(err, errlen, "--merge: more than %d reports", CLIENT_MAX_MERGE);
+				return -1;
+			}
+			o->merge_files[o->n_merge++] = arg;
+			continue;
+		}
 		if (only_positional || arg[0] != '-' || arg[1] == '\0') {
 			if (have_host) {
 				snprintf(err, errlen, "unexpected argument '%s' (HOST was already given as %s)", arg,
@@ -414,9 +518,14 @@ int client_opts_parse(int argc, char *const argv[], struct client_options *o, ch
 			return -1;
 		if (opt_table[k].id == OPT_N)
 			have_n = true;
+		if (opt_table[k].id != OPT_MERGE && opt_table[k].id != OPT_JSON && opt_table[k].id != OPT_QUIET &&
+		    opt_table[k].id != OPT_HELP && first_run_flag == NULL)
+			first_run_flag = opt_table[k].name;
 	}
 	if (o->help)
 		return 0;
+	if (o->merge)
+		return check_merge(o, have_host, first_run_flag, err, errlen);
 	if (!have_host) {
 		snprintf(err, errlen, "missing HOST (the server's IPv4 address), e.g. c1m-client 127.0.0.1 -n 1000");
 		return -1;
@@ -434,7 +543,16 @@ int client_opts_parse(int argc, char *const argv[], struct client_options *o, ch
 	}
 	if (o->quiet)
 		o->progress_ms = 0;
-	return check_latency(o, err, errlen);
+	if (check_latency(o, err, errlen) < 0)
+		return -1;
+	return check_shard(o, err, errlen);
+}
+
+uint64_t client_opts_shard_target(const struct client_options *o)
+{
+	unsigned m = o->shard_m ? o->shard_m : 1, i = o->shard_k ? o->shard_k - 1 : 0;
+
+	return o->target / m + (i < o->target % m ? 1 : 0);
 }
 
 int client_opts_plan(const struct client_options *o, uint64_t nofile, unsigned sources_needed,

@@ -20,6 +20,8 @@
 #define CLIENT_DEFAULT_DURATION_MS   10000  /* latency phase length */
 #define CLIENT_DEFAULT_SLO_MS        200    /* the project's definition: each request answered within 200 ms */
 #define CLIENT_DEFAULT_REPLY_TIMEOUT_MS 1000 /* a reply later than this is lost (default at least 2 x SLO) */
+#define CLIENT_MAX_SHARDS            4096   /* --shard K/M: M at most (a fleet of this many hosts) */
+#define CLIENT_MAX_MERGE             4096   /* --merge: report files at most */
 
 struct client_options {
 	char host[ADDR_STRLEN];      /* destination as dotted quad (after mapping "localhost") */
@@ -50,6 +52,12 @@ struct client_options {
 	bool find_max;               /* --find-max: ramp in steps with a phase at each */
 	uint64_t step;               /* --step: connections added per step (default 20% of -n) */
 	bool duration_set, reply_timeout_set, slo_set, step_set; /* given on the command line */
+	unsigned shard_k, shard_m;   /* --shard K/M: this process is shard K (1..M) of M; 1/1 = the whole run */
+	bool barrier;                /* --barrier: wait for a "go" line on stdin before each latency phase (or
+	                                the hold), so the shards of a fleet start it together */
+	bool merge;                  /* --merge FILE...: merge shards' JSON reports, run nothing */
+	const char *merge_files[CLIENT_MAX_MERGE]; /* the reports (point into argv) */
+	unsigned n_merge;
 	bool help;                   /* --help: print usage, exit 0 */
 };
 
@@ -73,6 +81,10 @@ struct client_plan {
  * than WORKERS_MAX processes, or when --workers N cannot hold -n. */
 int client_opts_plan(const struct client_options *o, uint64_t nofile, unsigned sources_needed,
 		     struct client_plan *p, char *err, size_t errlen);
+
+/* Pure: the connections shard K of M opens: -n divided as evenly as possible, the first -n mod M shards
+ * taking one more (the whole -n when not sharded). */
+uint64_t client_opts_shard_target(const struct client_options *o);
 
 /* Fills *o with defaults, then applies argv[1..argc-1]. Returns 0, or -1 with a one-line message that
  * names the flag and the value. Flags take their value as the next argument or after '='. */

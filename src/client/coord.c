@@ -8,6 +8,7 @@
 #include "common/sys/workers.h"
 #include "common/util/clock.h"
 #include "common/util/counter.h"
+#include "common/util/num.h"
 #include "client/report.h"
 #include "client/sched.h"
 
@@ -16,11 +17,12 @@ static const struct loadgen_stats *slot_at(void *slots, unsigned i)
 	return workers_slot(slots, sizeof(struct loadgen_stats), i);
 }
 
-int coord_init(struct coord *co, const struct client_options *o, struct loadgen_ctl *ctl,
-	       _Atomic uint64_t *hold_until, char *err, size_t errlen)
+int coord_init(struct coord *co, const struct client_options *o, uint64_t target, uint64_t msg_rate,
+	       struct loadgen_ctl *ctl, _Atomic uint64_t *hold_until, char *err, size_t errlen)
 {
 	memset(co, 0, sizeof(*co));
 	co->o = o;
+	co->target = target;
 	co->ctl = ctl;
 	co->hold_until = hold_until;
 	co->sum = malloc(sizeof(*co->sum));
@@ -31,8 +33,8 @@ int coord_init(struct coord *co, const struct client_options *o, struct loadgen_
 		return -1;
 	}
 	memset(ctl, 0, sizeof(*ctl));
-	counter_set(&ctl->step_conns, o->find_max ? findmax_first(o->target, o->step) : o->target);
-	counter_set(&ctl->msg_rate, o->msg_rate);
+	counter_set(&ctl->step_conns, o->find_max ? findmax_first(target, o->step) : target);
+	counter_set(&ctl->msg_rate, msg_rate);
 	counter_set32(&ctl->step, 1);
 	return 0;
 }
@@ -82,7 +84,8 @@ static void end_steps(struct coord *co, uint64_t hold_until_ns)
  * and the report says the phase did not run. */
 static void start_step(struct coord *co, void *slots, unsigned count, const bool *dead, uint64_t now)
 {
-	uint64_t held = 0;
+	uint32_t step = counter_get32(&co->ctl->step);
+	uint64_t held = 0, earliest = now + LOADGEN_START_MARGIN_MS * CLOCK_NS_PER_MS;
 	unsigned i;
 
 	for (i = 0; i < count; i++)
@@ -93,7 +96,43 @@ static void start_step(struct coord *co, void *slots, unsigned count, const bool
 		end_steps(co, now);
 		return;
 	}
-	counter_publish(&co->ctl->start_ns, now + LOADGEN_START_MARGIN_MS * CLOCK_NS_PER_MS);
+	if (!co->o->barrier) {
+		counter_publish(&co->ctl->start_ns, earliest);
+		return;
+	}
+	if (co->go_step != step) {
+		co->waiting_step = step;   /* the caller announces it and waits for the fleet's go */
+		return;
+	}
+	co->waiting_step = 0;
+	if (co->go_ns < earliest && earliest - co->go_ns > co->late_ns)
+		co->late_ns = earliest - co->go_ns;
+	counter_publish(&co->ctl->start_ns, co->go_ns > earliest ? co->go_ns : earliest);
+}
+
+void coord_go(struct coord *co, uint32_t step, uint64_t start_ns)
+{
+	co->go_step = step;
+	co->go_ns = start_ns;
+}
+
+int coord_parse_go(const char *line, uint32_t *step, uint64_t *unix_ns, char *err, size_t errlen)
+{
+	char a[16], b[24], why[160];
+	uint64_t s;
+	int n = 0;
+
+	if (strncmp(line, "go ", 3) != 0 || sscanf(line + 3, "%15s %23s%n", a, b, &n) != 2 || line[3 + n] != '\0') {
+		snprintf(err, errlen, "barrier: '%.40s' is not 'go STEP UNIX_TIME_NS'", line);
+		return -1;
+	}
+	if (num_parse_u64(a, 0, FINDMAX_MAX_STEPS, &s, why, sizeof(why)) < 0 ||
+	    num_parse_u64(b, 1, UINT64_MAX, unix_ns, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "barrier: '%.40s': %s", line, why);
+		return -1;
+	}
+	*step = (uint32_t)s;
+	return 0;
 }
 
 /* Every live worker is DONE: merge the step, ask findmax_next (connections) or findmax_rate_next (a
@@ -114,7 +153,7 @@ static void finish_step(struct coord *co, void *slots, unsigned count, uint64_t 
 	row = &co->rows[co->n_rows < FINDMAX_MAX_STEPS ? co->n_rows++ : FINDMAX_MAX_STEPS - 1];
 	fill_row(co, co->sum, counter_get(&ctl->step_conns), failed - co->failed_before, row);
 	if (o->find_max)
-		co->stop = findmax_next(o->target, o->step, row, &next);
+		co->stop = findmax_next(co->target, o->step, row, &next);
 	else if (o->n_rates > 1)
 		co->stop = findmax_rate_next(o->msg_rates, o->n_rates, co->n_rows, row, &next);
 	else

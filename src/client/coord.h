@@ -14,7 +14,8 @@
 #include "client/loadgen.h"
 
 struct coord {
-	const struct client_options *o;  /* the run's options: target, steps, rates, SLO, hold */
+	const struct client_options *o;  /* the run's options: steps, rates, SLO, hold */
+	uint64_t target;                 /* connections of this process's run (a shard's share of -n) */
 	struct loadgen_ctl *ctl;         /* shared with the workers; this is its only writer */
 	_Atomic uint64_t *hold_until;    /* shared: the hold after the last phase, 0 = not yet */
 	struct loadgen_lat *sum;         /* scratch: the merge of a finished step */
@@ -25,15 +26,30 @@ struct coord {
 	enum findmax_stop stop;          /* why the steps ended */
 	uint64_t failed_before;          /* connection failures (all workers) when the step began */
 	bool ended;                      /* ctl->end published */
+	/* --barrier: a step starts at the fleet's time, given by coord_go, not as soon as this process is ready */
+	uint32_t waiting_step;           /* ready for this step, waiting for its go (0 = not waiting) */
+	uint32_t go_step;                /* the last step released by coord_go (0 = none) */
+	uint64_t go_ns;                  /* its start on this process's clock_now_ns() */
+	uint64_t late_ns;                /* the most a step started after the time its go asked for */
 };
 
-/* Publishes step 1 in ctl (before any worker starts, so each begins its ramp at once). 0, or -1 with err. */
-int coord_init(struct coord *co, const struct client_options *o, struct loadgen_ctl *ctl,
-	       _Atomic uint64_t *hold_until, char *err, size_t errlen);
+/* Publishes step 1 in ctl (before any worker starts, so each begins its ramp at once): target connections
+ * (or --find-max's first step) at msg_rate, this process's share of the options' -n and --msg-rate. 0, or
+ * -1 with err. */
+int coord_init(struct coord *co, const struct client_options *o, uint64_t target, uint64_t msg_rate,
+	       struct loadgen_ctl *ctl, _Atomic uint64_t *hold_until, char *err, size_t errlen);
 
 /* One tick at time now_ns over count stats slots (workers_slot layout; one bare struct loadgen_stats for
  * count 1); dead[i] marks a worker that has ended: it is not waited for, its last numbers still merge. */
 void coord_tick(struct coord *co, void *slots, unsigned count, const bool *dead, uint64_t now_ns);
+
+/* --barrier: release step at start_ns (clock_now_ns() time). A start too close to be seen by every worker
+ * in time is moved to the earliest safe one, and the delay is kept in late_ns. */
+void coord_go(struct coord *co, uint32_t step, uint64_t start_ns);
+
+/* Pure: a barrier line "go STEP UNIX_TIME_NS" (STEP 0 = the hold, 1.. = latency steps; the time on the
+ * wall clock, CLOCK_REALTIME). 0, or -1 with err naming what is wrong. */
+int coord_parse_go(const char *line, uint32_t *step, uint64_t *unix_ns, char *err, size_t errlen);
 
 void coord_free(struct coord *co);
 

@@ -84,6 +84,12 @@ size_t loadgen_format_line(uint64_t n, char *buf, size_t len);
  * else shared with a different starting offset per worker; workers and index recorded for the schedule. */
 void loadgen_split(const struct loadgen_config *all, unsigned workers, unsigned index, struct loadgen_config *out);
 
+/* Configuration of shard index (0-based) of shards, from the configuration of the whole fleet's run (pure):
+ * loadgen_split's share of connections, connect rate, in-flight cap, sources and n numbering (so the ports
+ * rotate on where the previous shard stopped), plus its share of the latency phase's message rate; the
+ * result is the whole run of that shard, to be split over its own workers. */
+void loadgen_shard(const struct loadgen_config *all, unsigned shards, unsigned index, struct loadgen_config *out);
+
 /* An event_base for a loadgen: EVENT_BASE_FLAG_PRECISE_TIMER, because libevent's timers otherwise run on
  * CLOCK_MONOTONIC_COARSE, whose jiffy (4 ms here) would delay every scheduled send by up to 4 ms and show
  * up in the measured RTT. NULL on failure. */

@@ -181,3 +181,11 @@ void loadgen_split(const struct loadgen_config *all, unsigned workers, unsigned 
 		out->source_offset = all->source_offset + index;
 	}
 }
+
+void loadgen_shard(const struct loadgen_config *all, unsigned shards, unsigned index, struct loadgen_config *out)
+{
+	loadgen_split(all, shards, index, out);
+	out->msg_rate = share(all->msg_rate, shards, index);
+	out->workers = 1;
+	out->index = 0;
+}

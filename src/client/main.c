@@ -5,6 +5,7 @@
  * With --msg-rate it also coordinates the latency phase (one step, or several with --find-max) through a
  * shared struct loadgen_ctl (client/coord.h). This is the only file that prints or exits. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +52,13 @@ struct run {
 	bool own_dead;                   /* dead[] of the single process: never */
 	/* latency phase */
 	struct coord co;
+	/* --barrier: "go" lines from stdin, "ready" lines to stderr */
+	char go_line[96];                /* a line being read */
+	size_t go_used;
+	uint32_t announced;              /* the step last announced as ready + 1 (0 = none yet) */
+	bool hold_go;                    /* "go 0" came: the hold starts at hold_go_ns */
+	uint64_t hold_go_ns;
+	bool barrier_broken;             /* stdin ended or sent garbage: the run was stopped */
 };
 
 /* ---- progress ---- */
@@ -93,11 +101,118 @@ static void single_progress_cb(evutil_socket_t fd, short what, void *arg)
 	print_progress(r);
 }
 
+/* ---- the barrier (--barrier): one "go" line per step on stdin ---- */
+
+/* The barrier cannot be kept: say why in the report and stop the run (the SIGTERM path: workers end, the
+ * report is printed), instead of waiting for a go that will not come. */
+static void barrier_break(struct run *r, const char *why)
+{
+	size_t used = strlen(r->meta.problems);
+
+	if (r->barrier_broken)
+		return;
+	r->barrier_broken = true;
+	snprintf(r->meta.problems + used, sizeof(r->meta.problems) - used, "%s%s", used ? "; " : "", why);
+	kill(getpid(), SIGTERM);
+}
+
+static void barrier_line(struct run *r, const char *line)
+{
+	char err[160];
+	uint32_t step;
+	uint64_t unix_ns, wall = clock_wall_ns(), now = clock_now_ns(), start;
+
+	if (coord_parse_go(line, &step, &unix_ns, err, sizeof(err)) < 0) {
+		barrier_break(r, err);
+		return;
+	}
+	/* the fleet's wall-clock time on this process's monotonic clock; a time already past starts at once */
+	start = unix_ns > wall ? now + (unix_ns - wall) : now;
+	if (step == 0) {
+		r->hold_go = true;
+		r->hold_go_ns = start;
+	} else {
+		coord_go(&r->co, step, start);
+	}
+}
+
+/* Reads what stdin has (it is nonblocking) and handles each complete line. */
+static void barrier_poll(struct run *r)
+{
+	char buf[256];
+	ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+	ssize_t i;
+
+	if (n == 0)
+		barrier_break(r, "the barrier's stdin closed before its go line");
+	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+		barrier_break(r, "the barrier's stdin cannot be read");
+	for (i = 0; i < n && !r->barrier_broken; i++) {
+		if (buf[i] != '\n') {
+			if (r->go_used + 1 < sizeof(r->go_line))
+				r->go_line[r->go_used++] = buf[i];
+			continue;
+		}
+		r->go_line[r->go_used] = '\0';
+		r->go_used = 0;
+		barrier_line(r, r->go_line);
+	}
+}
+
+/* Tells the fleet driver, once per step, that every worker of this shard is ready for it. */
+static void barrier_announce(struct run *r, uint32_t step)
+{
+	if (r->announced == step + 1)
+		return;
+	r->announced = step + 1;
+	end_progress(r);
+	fprintf(stderr, "c1m-shard: ready %u\n", step);
+	fflush(stderr);
+}
+
+/* Starts the common hold once every worker has ramped (or ended), so that with --hold all N connections
+ * are open at the same time however unevenly the workers ramped; with --barrier, at the fleet's time. */
+static void hold_tick(struct run *r, void *slots, unsigned count, const bool *dead, uint64_t now)
+{
+	const struct loadgen_stats *st;
+	unsigned i;
+
+	if (r->released || r->o->hold_ms == 0)
+		return;
+	for (i = 0; i < count; i++) {
+		st = workers_slot(slots, sizeof(struct loadgen_stats), i);
+		if (!dead[i] && counter_get32(&st->phase) < LOADGEN_HOLD)
+			return;
+	}
+	if (r->o->barrier && !r->hold_go) {
+		barrier_announce(r, 0);
+		return;
+	}
+	counter_publish(r->hold_until, (r->o->barrier ? r->hold_go_ns : now) + r->o->hold_ms * CLOCK_NS_PER_MS);
+	r->released = true;
+}
+
+/* The coordinator's tick, in the single process and in the supervisor. */
+static void run_tick(struct run *r, void *slots, unsigned count, const bool *dead, uint64_t now)
+{
+	if (r->o->barrier && !r->barrier_broken)
+		barrier_poll(r);
+	if (r->barrier_broken)
+		return;   /* stopping: nothing more to start */
+	if (r->o->msg_rate) {
+		coord_tick(&r->co, slots, count, dead, now);
+		if (r->o->barrier && r->co.waiting_step)
+			barrier_announce(r, r->co.waiting_step);
+	} else {
+		hold_tick(r, slots, count, dead, now);
+	}
+}
+
 static void single_coord_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct run *r = arg;
 
-	coord_tick(&r->co, r->own, 1, &r->own_dead, clock_now_ns());
+	run_tick(r, r->own, 1, &r->own_dead, clock_now_ns());
 }
 
 static void single_signal_cb(evutil_socket_t sig, short what, void *arg)
@@ -121,11 +236,13 @@ static int run_single(struct run *r, char *err, size_t errlen)
 		return -1;
 	}
 	loadgen_stats_init(r->own, r->all.target);
-	if (r->o->msg_rate) {
-		if (coord_init(&r->co, r->o, &ctl, &hold_until, err, errlen) < 0)
-			goto out;
-		r->all.ctl = &ctl;
+	if (r->o->msg_rate && coord_init(&r->co, r->o, r->all.target, r->all.msg_rate, &ctl, &hold_until, err,
+					 errlen) < 0)
+		goto out;
+	if (r->o->msg_rate || r->o->barrier) {
+		r->all.ctl = r->o->msg_rate ? &ctl : NULL;
 		r->all.hold_until_ns = &hold_until;
+		r->hold_until = &hold_until;
 		r->all.workers = 1;
 		r->all.index = 0;
 		coord = event_new(r->base, -1, EV_PERSIST, single_coord_cb, r);
@@ -162,6 +279,7 @@ out:
 		event_free(coord);
 	r->all.ctl = NULL;
 	r->all.hold_until_ns = NULL;
+	r->hold_until = NULL;
 	if (sigint)
 		event_free(sigint);
 	if (sigterm)
@@ -239,22 +357,8 @@ static void workers_tick(void *slots, unsigned count, void *arg)
 {
 	struct run *r = arg;
 	uint64_t now = clock_now_ns();
-	const struct loadgen_stats *st;
-	bool all = true;
-	unsigned i;
 
-	if (r->o->msg_rate)
-		coord_tick(&r->co, slots, count, r->dead, now);
-	else if (r->o->hold_ms && !r->released) {
-		for (i = 0; i < count && all; i++) {
-			st = workers_slot(slots, sizeof(struct loadgen_stats), i);
-			all = r->dead[i] || counter_get32(&st->phase) >= LOADGEN_HOLD;
-		}
-		if (all) {
-			counter_publish(r->hold_until, now + r->o->hold_ms * CLOCK_NS_PER_MS);
-			r->released = true;
-		}
-	}
+	run_tick(r, slots, count, r->dead, now);
 	/* a few ms of slack so a 1 s period on a 50 ms tick does not slip to 1.05 s */
 	if (r->o->progress_ms && now + 5 * CLOCK_NS_PER_MS >= r->prev_ns + r->o->progress_ms * CLOCK_NS_PER_MS) {
 		merge_slots(r, slots, count, r->cur);
@@ -298,7 +402,7 @@ static int run_workers(struct run *r, char *err, size_t errlen)
 	r->all.hold_until_ns = r->hold_until;
 	if (r->o->msg_rate) {
 		r->ctl = workers_shm_alloc(sizeof(*r->ctl), err, errlen);
-		if (!r->ctl || coord_init(&r->co, r->o, r->ctl, r->hold_until, err, errlen) < 0)
+		if (!r->ctl || coord_init(&r->co, r->o, r->all.target, r->all.msg_rate, r->ctl, r->hold_until, err, errlen) < 0)
 			goto out;
 		r->all.ctl = r->ctl;
 	}
@@ -376,6 +480,7 @@ static int write_json(const char *path, const char *text, char *err, size_t errl
  * the soft open-file limit, and plans workers and sources for the options. 0, or -1 with err. */
 static int plan_run(const struct client_options *o, struct limits_values *lv, struct client_plan *plan, char *err)
 {
+	struct client_options shard = *o;
 	unsigned sources_needed;
 
 	memset(lv, 0, sizeof(*lv));
@@ -383,10 +488,12 @@ static int plan_run(const struct client_options *o, struct limits_values *lv, st
 		fprintf(stderr, "c1m-client: warning: %s\n", err);
 	if (limits_raise_nofile(lv, err, ERR_LEN) < 0)
 		fprintf(stderr, "c1m-client: warning: %s\n", err);
-	/* twice the target: keep every (source, destination) tuple at or below half the local port range */
+	/* twice the target: keep every (source, destination) tuple at or below half the local port range; the
+	 * sources are for the whole fleet (a shard binds its slice), the processes for this shard's share */
 	sources_needed = limits_port_range_width(lv) ? limits_sources_needed(o->target * 2, 1, o->ports, lv) : 1;
+	shard.target = client_opts_shard_target(o);
 	/* the soft limit after the raise: the hard one, or what we get when the raise failed */
-	if (client_opts_plan(o, lv->nofile_soft, sources_needed, plan, err, ERR_LEN) < 0)
+	if (client_opts_plan(&shard, lv->nofile_soft, sources_needed, plan, err, ERR_LEN) < 0)
 		return -1;
 	if (plan->note[0])
 		fprintf(stderr, "c1m-client: note: %s\n", plan->note);
@@ -397,34 +504,46 @@ static int plan_run(const struct client_options *o, struct limits_values *lv, st
 static void run_configure(struct run *r, const struct client_options *o, const struct client_plan *plan,
 			  const struct limits_values *lv)
 {
+	struct loadgen_config *a = &r->all, fleet;
+
 	r->o = o;
 	r->workers = plan->workers;
 	r->tty = isatty(STDERR_FILENO);
-	r->all.dst_addr = o->dst_addr;
-	r->all.port_base = o->port_base;
-	r->all.ports = o->ports;
-	r->all.sources = plan->sources;
-	r->all.target = o->target;
-	r->all.rate = o->rate;
-	r->all.concurrency = plan->concurrency;
-	r->all.connect_timeout_ms = o->connect_timeout_ms;
-	r->all.echo_timeout_ms = o->echo_timeout_ms;
-	r->all.hold_ms = o->hold_ms;
-	r->all.msg_rate = o->msg_rate;
-	r->all.duration_ms = o->duration_ms;
-	r->all.reply_timeout_ms = o->reply_timeout_ms;
-	r->meta.target = o->target;
+	a->dst_addr = o->dst_addr;
+	a->port_base = o->port_base;
+	a->ports = o->ports;
+	a->sources = plan->sources;
+	a->target = o->target;
+	a->rate = o->rate;
+	a->concurrency = plan->concurrency;
+	a->connect_timeout_ms = o->connect_timeout_ms;
+	a->echo_timeout_ms = o->echo_timeout_ms;
+	a->hold_ms = o->hold_ms;
+	a->msg_rate = o->msg_rate;
+	a->duration_ms = o->duration_ms;
+	a->reply_timeout_ms = o->reply_timeout_ms;
+	if (o->shard_m > 1) {
+		/* the options describe the fleet: this process runs its shard of it */
+		fleet = *a;
+		loadgen_shard(&fleet, o->shard_m, o->shard_k - 1, a);
+		if (a->concurrency < r->workers)
+			a->concurrency = r->workers;
+	}
+	r->meta.target = a->target;
+	r->meta.fleet_target = o->target;
+	r->meta.shard_k = o->shard_m > 1 ? o->shard_k : 1;
+	r->meta.shard_m = o->shard_m > 1 ? o->shard_m : 1;
 	snprintf(r->meta.host, sizeof(r->meta.host), "%s", o->host);
 	r->meta.port_base = o->port_base;
 	r->meta.ports = o->ports;
-	r->meta.sources = plan->sources;
+	r->meta.sources = a->sources;
 	r->meta.sources_default = plan->sources_default;
 	r->meta.workers = plan->workers;
-	r->meta.rate = o->rate;
-	r->meta.concurrency = plan->concurrency;
+	r->meta.rate = a->rate;
+	r->meta.concurrency = a->concurrency;
 	r->meta.hold_ms = o->hold_ms;
 	r->meta.latency = o->msg_rate > 0;
-	r->meta.msg_rate = o->msg_rate;
+	r->meta.msg_rate = a->msg_rate;
 	r->meta.duration_ms = o->duration_ms;
 	r->meta.reply_timeout_ms = o->reply_timeout_ms;
 	r->meta.slo_ms = o->slo_ms;
@@ -499,7 +618,7 @@ int main(int argc, char **argv)
 	char err[ERR_LEN];
 	char *text = NULL;
 	bool pass = false;
-	int rc;
+	int rc, stdin_flags;
 
 	signal(SIGPIPE, SIG_IGN);
 	if (client_opts_parse(argc, argv, &o, err, sizeof(err)) < 0) {
@@ -516,6 +635,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	/* the barrier's go lines are read between the coordinator's ticks, never waited for */
+	stdin_flags = o.barrier ? fcntl(STDIN_FILENO, F_GETFL) : -1;
+	if (o.barrier && (stdin_flags < 0 || fcntl(STDIN_FILENO, F_SETFL, stdin_flags | O_NONBLOCK) < 0)) {
+		fprintf(stderr, "c1m-client: --barrier: stdin cannot be made nonblocking: %s\n", strerror(errno));
+		return 2;
+	}
 	memset(&r, 0, sizeof(r));
 	run_configure(&r, &o, &plan, &lv);
 	r.cur = malloc(sizeof(*r.cur));
@@ -554,6 +679,8 @@ int main(int argc, char **argv)
 	}
 	pass = report_run(&r, &o, text, err);
 out:
+	if (stdin_flags >= 0)
+		(void)fcntl(STDIN_FILENO, F_SETFL, stdin_flags);
 	free(text);
 	coord_free(&r.co);
 	free(r.cur);

@@ -18,7 +18,9 @@
 
 /* What the run was asked to do, for the report header and the JSON. */
 struct report_meta {
-	uint64_t target;               /* N */
+	uint64_t target;               /* N (of this process's run: a shard's share) */
+	uint64_t fleet_target;         /* -n of the whole fleet (= target when not sharded) */
+	unsigned shard_k, shard_m;     /* --shard K/M; 1/1 when not sharded */
 	char host[ADDR_STRLEN];        /* server address */
 	unsigned port_base;            /* first server port */
 	unsigned ports;                /* server ports */

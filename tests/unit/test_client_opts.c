@@ -353,6 +353,68 @@ static void test_plan_concurrency_floor(void **state)
 	assert_int_equal(p.concurrency, 6);       /* one in flight per process at least */
 }
 
+/* --shard K/M: the K-th share of -n, the first -n mod M shards one more; the shares add up to -n. */
+static void test_shard(void **state)
+{
+	char *ok[] = { "c", "127.0.0.1", "-n", "10", "--shard", "3/4" };
+	char *bad_k[] = { "c", "127.0.0.1", "-n", "10", "--shard", "5/4" };
+	char *bad_fmt[] = { "c", "127.0.0.1", "-n", "10", "--shard", "3" };
+	char *too_many[] = { "c", "127.0.0.1", "-n", "3", "--shard", "1/4" };
+	char *fm[] = { "c", "127.0.0.1", "-n", "10", "--shard", "1/2", "--msg-rate", "100", "--find-max" };
+	char *sweep[] = { "c", "127.0.0.1", "-n", "10", "--shard", "1/2", "--msg-rate", "100,200" };
+	char *few_msgs[] = { "c", "127.0.0.1", "-n", "10", "--shard", "1/4", "--msg-rate", "3" };
+	struct client_options o;
+	char err[256], m[16];
+	uint64_t sum = 0;
+	unsigned k;
+
+	(void)state;
+	assert_int_equal(parse(ARGC(ok), ok, &o, err, sizeof(err)), 0);
+	assert_int_equal(o.shard_k, 3);
+	assert_int_equal(o.shard_m, 4);
+	assert_int_equal(client_opts_shard_target(&o), 2);   /* 10 = 3 + 3 + 2 + 2 */
+	for (k = 1; k <= 4; k++) {
+		snprintf(m, sizeof(m), "%u/4", k);
+		ok[5] = m;
+		assert_int_equal(parse(ARGC(ok), ok, &o, err, sizeof(err)), 0);
+		assert_int_equal(client_opts_shard_target(&o), k <= 2 ? 3 : 2);
+		sum += client_opts_shard_target(&o);
+	}
+	assert_int_equal(sum, 10);
+	expect_error(ARGC(bad_k), bad_k, "--shard 5/4", "K");
+	expect_error(ARGC(bad_fmt), bad_fmt, "--shard", "K/M");
+	expect_error(ARGC(too_many), too_many, "--shard 1/4", "no connection");
+	expect_error(ARGC(fm), fm, "--find-max", "whole fleet");
+	expect_error(ARGC(sweep), sweep, "sweep", "whole fleet");
+	expect_error(ARGC(few_msgs), few_msgs, "--msg-rate 3", "without messages");
+}
+
+static void test_barrier_and_merge(void **state)
+{
+	char *barrier[] = { "c", "127.0.0.1", "-n", "10", "--barrier", "--hold", "1" };
+	char *lonely[] = { "c", "127.0.0.1", "-n", "10", "--barrier" };
+	char *merge[] = { "c", "--merge", "a.json", "b.json", "--json", "out.json", "-q" };
+	char *merge_run[] = { "c", "--merge", "a.json", "--msg-rate", "10" };
+	char *merge_none[] = { "c", "--merge" };
+	char *merge_late[] = { "c", "127.0.0.1", "--merge", "a.json" };
+	struct client_options o;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(ARGC(barrier), barrier, &o, err, sizeof(err)), 0);
+	assert_true(o.barrier);
+	expect_error(ARGC(lonely), lonely, "--barrier", "--msg-rate or --hold");
+	assert_int_equal(parse(ARGC(merge), merge, &o, err, sizeof(err)), 0);
+	assert_true(o.merge);
+	assert_int_equal(o.n_merge, 2);
+	assert_string_equal(o.merge_files[0], "a.json");
+	assert_string_equal(o.merge_files[1], "b.json");
+	assert_string_equal(o.json_path, "out.json");
+	expect_error(ARGC(merge_run), merge_run, "--merge", "--msg-rate does not apply");
+	expect_error(ARGC(merge_none), merge_none, "--merge needs", NULL);
+	expect_error(ARGC(merge_late), merge_late, "before the report files", "127.0.0.1");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -366,6 +428,8 @@ int main(void)
 		cmocka_unit_test(test_plan_workers),
 		cmocka_unit_test(test_plan_sources),
 		cmocka_unit_test(test_plan_concurrency_floor),
+		cmocka_unit_test(test_shard),
+		cmocka_unit_test(test_barrier_and_merge),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -58,7 +58,7 @@ static void fixture_start(struct fixture *f)
 {
 	char err[128];
 
-	assert_int_equal(coord_init(&f->co, &f->o, &f->ctl, &f->hold_until, err, sizeof(err)), 0);
+	assert_int_equal(coord_init(&f->co, &f->o, f->o.target, f->o.msg_rate, &f->ctl, &f->hold_until, err, sizeof(err)), 0);
 }
 
 static void fixture_free(struct fixture *f)
@@ -239,6 +239,54 @@ static void test_sweep_moves_to_the_next_rate(void **state)
 	fixture_free(&f);
 }
 
+/* --barrier: a ready step waits for its go, starts at the go's time (or the earliest safe one, counted
+ * as late), and the go line is parsed strictly. */
+static void test_barrier(void **state)
+{
+	struct fixture f;
+	uint32_t step;
+	uint64_t ns;
+	char err[160];
+
+	(void)state;
+	fixture_init(&f, 1, 100, 100);
+	f.o.barrier = true;
+	fixture_start(&f);
+	ready(&f, 0, 1, 100);
+	coord_tick(&f.co, f.slots, f.count, f.dead, T0);
+	assert_int_equal(f.ctl.start_ns, 0);
+	assert_int_equal(f.co.waiting_step, 1);
+	coord_go(&f.co, 1, T0 + CLOCK_NS_PER_S);
+	coord_tick(&f.co, f.slots, f.count, f.dead, T0 + 1);
+	assert_int_equal(f.ctl.start_ns, T0 + CLOCK_NS_PER_S);
+	assert_int_equal(f.co.waiting_step, 0);
+	assert_int_equal(f.co.late_ns, 0);
+	fixture_free(&f);
+
+	fixture_init(&f, 1, 100, 100);
+	f.o.barrier = true;
+	fixture_start(&f);
+	ready(&f, 0, 1, 100);
+	coord_go(&f.co, 1, T0);   /* a go already past when the step is ready */
+	coord_tick(&f.co, f.slots, f.count, f.dead, T0 + 30 * CLOCK_NS_PER_MS);
+	assert_int_equal(f.ctl.start_ns, T0 + (30 + LOADGEN_START_MARGIN_MS) * CLOCK_NS_PER_MS);
+	assert_int_equal(f.co.late_ns, (30 + LOADGEN_START_MARGIN_MS) * CLOCK_NS_PER_MS);
+	fixture_free(&f);
+
+	assert_int_equal(coord_parse_go("go 1 1700000000123456789", &step, &ns, err, sizeof(err)), 0);
+	assert_int_equal(step, 1);
+	assert_true(ns == UINT64_C(1700000000123456789));
+	assert_int_equal(coord_parse_go("go 0 5", &step, &ns, err, sizeof(err)), 0);
+	assert_int_equal(step, 0);
+	assert_int_equal(coord_parse_go("go 1", &step, &ns, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "go STEP UNIX_TIME_NS"));
+	assert_int_equal(coord_parse_go("go 1 2 3", &step, &ns, err, sizeof(err)), -1);
+	assert_int_equal(coord_parse_go("stop 1 2", &step, &ns, err, sizeof(err)), -1);
+	assert_int_equal(coord_parse_go("go x 2", &step, &ns, err, sizeof(err)), -1);
+	assert_int_equal(coord_parse_go("go 1 -2", &step, &ns, err, sizeof(err)), -1);
+	assert_int_equal(coord_parse_go("go 1 99999999999999999999999", &step, &ns, err, sizeof(err)), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -247,6 +295,7 @@ int main(void)
 		cmocka_unit_test(test_one_step_merges_and_holds),
 		cmocka_unit_test(test_find_max_steps_until_a_failure),
 		cmocka_unit_test(test_sweep_moves_to_the_next_rate),
+		cmocka_unit_test(test_barrier),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -482,7 +482,7 @@ static struct loadgen_stats *run_phase(enum mode md, uint64_t n, uint64_t rate, 
 	o.slo_ms = 200;
 	memset(&m, 0, sizeof(m));
 	m.st = st;
-	assert_int_equal(coord_init(&m.co, &o, &ctl, &hold_until, err, sizeof(err)), 0);
+	assert_int_equal(coord_init(&m.co, &o, o.target, o.msg_rate, &ctl, &hold_until, err, sizeof(err)), 0);
 	cfg.ctl = &ctl;
 	cfg.hold_until_ns = &hold_until;
 	cfg.msg_rate = rate;
