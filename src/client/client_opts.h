@@ -51,6 +51,7 @@ struct client_options {
 	uint64_t step;               /* --step: connections added per step (default 20% of -n) */
 	bool duration_set, reply_timeout_set, slo_set, step_set; /* given on the command line */
 	bool help;                   /* --help: print usage, exit 0 */
+	bool version;                /* --version: print the versions, exit 0 */
 };
 
 /* How the run is laid out over processes and source addresses, decided from the options and two numbers
