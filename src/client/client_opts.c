@@ -51,6 +51,7 @@ static const char usage[] =
 	"  --merge FILE...         print one report for the shards' --json reports (exit status: its verdict)\n"
 	"  -q, --quiet             no progress lines\n"
 	"  -h, --help              this text\n"
+	"  --version               print the version of c1m-client and of libevent, and exit\n"
 	"SEC and SECONDS are seconds with up to 3 decimals (0.5, 2.125); --timeout and --slo are whole ms\n"
 	"exit status: 0 all N established and echoed (and, with --msg-rate, p99 within --slo and no message\n"
 	"lost; with --find-max, at every step up to -n; with a sweep, at every rate), 1 otherwise, 2 bad usage\n";
@@ -92,7 +93,7 @@ static void set_defaults(struct client_options *o)
 enum opt_id {
 	OPT_N, OPT_PORT, OPT_PORTS, OPT_SOURCES, OPT_RATE, OPT_CONC, OPT_HOLD, OPT_JSON, OPT_CTIMEOUT,
 	OPT_ETIMEOUT, OPT_WORKERS, OPT_PROGRESS, OPT_QUIET, OPT_HELP, OPT_MSG_RATE, OPT_DURATION, OPT_RTIMEOUT,
-	OPT_SLO, OPT_FIND_MAX, OPT_STEP, OPT_SHARD, OPT_BARRIER, OPT_MERGE, OPT_NONE
+	OPT_SLO, OPT_FIND_MAX, OPT_STEP, OPT_SHARD, OPT_BARRIER, OPT_MERGE, OPT_VERSION, OPT_NONE
 };
 
 static const struct {
@@ -126,6 +127,7 @@ static const struct {
 	{ "--merge", OPT_MERGE, false },
 	{ "-h", OPT_HELP, false },
 	{ "--help", OPT_HELP, false },
+	{ "--version", OPT_VERSION, false },
 };
 
 /* --msg-rate R or R1,R2,...: whole rates, strictly increasing, at most FINDMAX_MAX_STEPS of them. */
@@ -316,6 +318,9 @@ static int apply(struct client_options *o, enum opt_id id, const char *flag, con
 		return 0;
 	case OPT_HELP:
 		o->help = true;
+		return 0;
+	case OPT_VERSION:
+		o->version = true;
 		return 0;
 	case OPT_MSG_RATE:
 		return parse_rates(flag, v, o, err, errlen);
@@ -519,10 +524,10 @@ int client_opts_parse(int argc, char *const argv[], struct client_options *o, ch
 		if (opt_table[k].id == OPT_N)
 			have_n = true;
 		if (opt_table[k].id != OPT_MERGE && opt_table[k].id != OPT_JSON && opt_table[k].id != OPT_QUIET &&
-		    opt_table[k].id != OPT_HELP && first_run_flag == NULL)
+		    opt_table[k].id != OPT_HELP && opt_table[k].id != OPT_VERSION && first_run_flag == NULL)
 			first_run_flag = opt_table[k].name;
 	}
-	if (o->help)
+	if (o->help || o->version)
 		return 0;
 	if (o->merge)
 		return check_merge(o, have_host, first_run_flag, err, errlen);

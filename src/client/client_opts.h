@@ -59,6 +59,7 @@ struct client_options {
 	const char *merge_files[CLIENT_MAX_MERGE]; /* the reports (point into argv) */
 	unsigned n_merge;
 	bool help;                   /* --help: print usage, exit 0 */
+	bool version;                /* --version: print the versions, exit 0 */
 };
 
 /* How the run is laid out over processes and source addresses, decided from the options and two numbers

@@ -19,6 +19,7 @@
 #include "client/coord.h"
 #include "common/util/clock.h"
 #include "common/util/counter.h"
+#include "common/util/version.h"
 #include "client/findmax.h"
 #include "common/model/limits.h"
 #include "common/sys/limits_read.h"
@@ -627,6 +628,13 @@ int main(int argc, char **argv)
 	}
 	if (o.help) {
 		fputs(client_opts_usage(), stdout);
+		return 0;
+	}
+	if (o.version) {
+		char vtext[VERSION_TEXT_LEN];
+
+		version_text("c1m-client", event_get_version(), vtext, sizeof(vtext));
+		fputs(vtext, stdout);
 		return 0;
 	}
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/util/clock.h"
+#include "common/util/version.h"
 #include "client/sched.h"
 
 /* ---- derived numbers ---- */
@@ -535,6 +536,7 @@ int report_format_json(const struct report_meta *m, const struct loadgen_stats *
 	report_summarize(m, t, &s);
 	json_w_init(&w, buf, len);
 	json_w_object_begin(&w, NULL);
+	json_w_string(&w, "version", version_project());
 	json_w_string(&w, "host", m->host);
 	json_w_u64(&w, "port_base", m->port_base);
 	json_w_u64(&w, "ports", m->ports);

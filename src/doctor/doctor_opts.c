@@ -15,7 +15,8 @@
 enum doctor_opt_id {
 	DOCTOR_OPT_ROLE, DOCTOR_OPT_N, DOCTOR_OPT_PORTS, DOCTOR_OPT_SOURCES, DOCTOR_OPT_DST, DOCTOR_OPT_WORKERS,
 	DOCTOR_OPT_RATE, DOCTOR_OPT_USER, DOCTOR_OPT_ACTIVE, DOCTOR_OPT_ACTIVE_BYTES, DOCTOR_OPT_JSON,
-	DOCTOR_OPT_EXPLAIN, DOCTOR_OPT_SINCE, DOCTOR_OPT_BASELINE, DOCTOR_OPT_SAVE, DOCTOR_OPT_FROM, DOCTOR_OPT_HELP
+	DOCTOR_OPT_EXPLAIN, DOCTOR_OPT_SINCE, DOCTOR_OPT_BASELINE, DOCTOR_OPT_SAVE, DOCTOR_OPT_FROM, DOCTOR_OPT_HELP,
+	DOCTOR_OPT_VERSION
 };
 
 static const struct {
@@ -41,6 +42,7 @@ static const struct {
 	{ "--from", DOCTOR_OPT_FROM, true },
 	{ "--help", DOCTOR_OPT_HELP, false },
 	{ "-h", DOCTOR_OPT_HELP, false },
+	{ "--version", DOCTOR_OPT_VERSION, false },
 };
 
 #define DOCTOR_OPT_COUNT (sizeof(doctor_opt_table) / sizeof(doctor_opt_table[0]))
@@ -186,6 +188,9 @@ static int doctor_opts_apply(struct doctor_options *o, enum doctor_opt_id id, co
 	case DOCTOR_OPT_HELP:
 		o->help = true;
 		return 0;
+	case DOCTOR_OPT_VERSION:
+		o->version = true;
+		return 0;
 	}
 	snprintf(err, errlen, "internal error: unhandled option %d", (int)id);
 	return -1;
@@ -293,7 +298,7 @@ int doctor_opts_parse(int argc, char *const argv[], struct doctor_options *o, ch
 		k = doctor_opts_flag(argc, argv, &i, &value, err, errlen);
 		if (k < 0 || doctor_opts_apply(o, doctor_opt_table[k].id, value, err, errlen) < 0)
 			return -1;
-		if (o->help)
+		if (o->help || o->version)
 			return 0;
 	}
 	if (stray != NULL) {
@@ -311,6 +316,7 @@ int doctor_opts_usage(char *buf, size_t len)
 		"                  [--user-bytes B] [--active S] [--bytes-per-active B] [--json]\n"
 		"       c1m-doctor --explain [--since SECONDS] [--baseline FILE] [--from CLIENT_JSON] [--json]\n"
 		"       c1m-doctor --save-baseline FILE\n"
+		"       c1m-doctor -h | --help | --version\n"
 		"\n"
 		"Checks every limit that caps concurrent TCP connections on this machine against a plan:\n"
 		"  --role        server: accept N; client: open N; both: server and client here over loopback\n"
@@ -326,8 +332,8 @@ int doctor_opts_usage(char *buf, size_t len)
 		"                processes together) times the sockets per connection on this host (2 for both).\n"
 		"                For the latency phase give the connections with a message queued (x2 for both)\n"
 		"  --bytes-per-active  bytes each of those sockets holds (default %d, charged in whole pages);\n"
-		"                e.g. 16384 for echoes stuck behind peers that stop reading (the server's\n"
-		"                default --high-watermark)\n"
+		"                e.g. 16384 for echoes stuck behind peers that stop reading (c1m-server's\n"
+		"                default high watermark)\n"
 		"  --json        machine-readable output\n"
 		"Exit status: 0 all ok (warnings allowed), 1 a check fails, 2 bad usage.\n"
 		"\n"

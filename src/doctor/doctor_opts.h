@@ -34,10 +34,12 @@ struct doctor_options {
 	const char *save_baseline;  /* write the current counters to this file and exit (points into argv) */
 	const char *from;           /* --explain: c1m-client's JSON report (points into argv) */
 	bool help;                  /* --help or -h: print the usage, exit 0 */
+	bool version;               /* --version: print the version, exit 0 */
 };
 
 /* Parses argv[1..argc-1] into *o (defaults first). Long flags take their value as the next argument or after
- * '=', -n also attached (-n1000). --help stops the parse and returns 0 with o->help set. Returns 0, or -1
+ * '=', -n also attached (-n1000). --help (--version) stops the parse and returns 0 with o->help (o->version)
+ * set. Returns 0, or -1
  * with a one-line message in err: a bad value, an unknown flag, a stray argument, or modes that do not go
  * together (--save-baseline alone; --explain without --role and -n; --since, --baseline and --from only
  * with --explain; otherwise --role and -n required). */

@@ -13,6 +13,7 @@
 #include "common/model/limits.h"
 #include "common/sys/kstate.h"
 #include "common/sys/limits_read.h"
+#include "common/util/version.h"
 #include "doctor/doctor_opts.h"
 #include "doctor/doctor_read.h"
 
@@ -190,6 +191,14 @@ int main(int argc, char **argv)
 
 		doctor_opts_usage(usage, sizeof(usage));
 		fputs(usage, stdout);
+		return 0;
+	}
+	if (o.version) {
+		char text[VERSION_TEXT_LEN];
+
+		/* no libevent line: the doctor does not run on libevent (it is not even linked in) */
+		version_text("c1m-doctor", NULL, text, sizeof(text));
+		fputs(text, stdout);
 		return 0;
 	}
 	if (o.save_baseline != NULL)

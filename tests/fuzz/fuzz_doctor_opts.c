@@ -7,6 +7,7 @@
 
 #include "common/model/limits.h"
 #include "common/sys/workers.h"
+#include "common/util/version.h"
 #include "doctor/doctor_opts.h"
 
 #include <stdlib.h>
@@ -75,6 +76,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (n <= 0 || (size_t)n >= sizeof(usage))
 			fuzz_fail("doctor_opts_usage", "the usage text does not fit DOCTOR_USAGE_LEN");
+	} else if (o.version) { /* stops the parse like --help: the rest of argv was not looked at */
+		int n = version_text(argv[0], NULL, usage, sizeof(usage));
+
+		if (n <= 0 || n >= VERSION_TEXT_LEN)
+			fuzz_fail("version_text", "the --version text does not fit VERSION_TEXT_LEN");
 	} else {
 		fuzz_check_options(&o);
 		for (i = 0; o.mode == DOCTOR_MODE_CHECK && o.save_baseline == NULL && i < 2; i++) {

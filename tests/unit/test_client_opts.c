@@ -56,6 +56,7 @@ static void test_defaults(void **state)
 	assert_int_equal(o.progress_ms, 1000);
 	assert_false(o.quiet);
 	assert_false(o.help);
+	assert_false(o.version);
 }
 
 static void test_all_flags(void **state)
@@ -93,6 +94,8 @@ static void test_misc_flags(void **state)
 	char *a1[] = { "c1m-client", "localhost", "--connections=7", "--workers", "auto", "-q" };
 	char *a2[] = { "c1m-client", "--help" };
 	char *a3[] = { "c1m-client", "-n", "1", "--", "10.1.2.3" };
+	char *a4[] = { "c1m-client", "--version" };
+	char *a5[] = { "c1m-client", "--version=2" };
 	struct client_options o;
 	char err[256];
 
@@ -107,6 +110,14 @@ static void test_misc_flags(void **state)
 	/* --help needs nothing else */
 	assert_int_equal(parse(ARGC(a2), a2, &o, err, sizeof(err)), 0);
 	assert_true(o.help);
+	assert_false(o.version);
+	/* nor does --version, which takes no value */
+	assert_int_equal(parse(ARGC(a4), a4, &o, err, sizeof(err)), 0);
+	assert_true(o.version);
+	assert_false(o.help);
+	assert_int_equal(parse(ARGC(a5), a5, &o, err, sizeof(err)), -1);
+	assert_string_equal(err, "--version takes no value");
+	assert_non_null(strstr(client_opts_usage(), "\n  --version               print the version"));
 	assert_int_equal(parse(ARGC(a3), a3, &o, err, sizeof(err)), 0);
 	assert_int_equal(o.dst_addr, 0x0a010203);
 	assert_non_null(strstr(client_opts_usage(), "--sources"));

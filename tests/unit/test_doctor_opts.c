@@ -81,6 +81,7 @@ static void test_defaults(void **state)
 	assert_int_equal(o.plan.bytes_per_active_socket, 0);
 	assert_false(o.json);
 	assert_false(o.help);
+	assert_false(o.version);
 	assert_false(o.since_set);
 	assert_null(o.baseline);
 	assert_null(o.save_baseline);
@@ -174,6 +175,21 @@ static void test_help(void **state)
 	assert_non_null(strstr(usage, "usage: c1m-doctor --role server|client|both -n N"));
 	assert_non_null(strstr(usage, "--save-baseline FILE"));
 	assert_non_null(strstr(usage, "(default 100)"));
+	assert_non_null(strstr(usage, "c1m-doctor -h | --help | --version\n"));
+}
+
+/* --version stops the parse like --help; it takes no value. */
+static void test_version(void **state)
+{
+	struct doctor_options o;
+
+	(void)state;
+	expect_ok(&o, "--version", NULL);
+	assert_true(o.version);
+	assert_false(o.help);
+	expect_ok(&o, "--version", "--role", "bogus", "stray", NULL);
+	assert_true(o.version);
+	expect_error("--version takes no value ('--version=1')", "--version=1", NULL);
 }
 
 static void test_bad_values(void **state)
@@ -291,6 +307,7 @@ int main(void)
 		cmocka_unit_test(test_check_flags),
 		cmocka_unit_test(test_explain_flags),
 		cmocka_unit_test(test_help),
+		cmocka_unit_test(test_version),
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_bad_source_range),
 		cmocka_unit_test(test_bad_syntax),

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "common/model/limits.h"
+#include "common/util/version.h"
 
 /* A roomy machine where nothing binds except what a test changes. */
 static void roomy(struct limits_values *v)
@@ -580,6 +581,12 @@ static void test_format(void **state)
 	assert_non_null(strstr(buf, "\"binding\":\"nofile.hard\""));
 	assert_non_null(strstr(buf, "\"verdict\":\"fail\""));
 	assert_int_equal(buf[0], '{');
+	{
+		char head[64];
+
+		snprintf(head, sizeof(head), "{\"version\":\"%s\",\"target\":", version_project());
+		assert_int_equal(strncmp(buf, head, strlen(head)), 0);
+	}
 	assert_int_equal(limits_format_json(&r, small, sizeof(small)), -1);
 }
 

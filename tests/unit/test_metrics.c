@@ -15,8 +15,10 @@
 #include "server/core/metrics.h"
 #include "server/core/stats.h"
 #include "common/util/counter.h"
+#include "common/util/version.h"
 
-static const char expected_two[] =
+/* The scrape of fabricate()'s counters, without the last family (c1m_build_info: see expected_two()). */
+static const char expected_counters[] =
 	"# HELP c1m_connections Connections open now, all workers.\n"
 	"# TYPE c1m_connections gauge\n"
 	"c1m_connections 1500\n"
@@ -78,6 +80,17 @@ static const char expected_two[] =
 	"# TYPE c1m_worker_restarts_total counter\n"
 	"c1m_worker_restarts_total 1\n";
 
+/* expected_counters and then the build info, whose label is the version this build was configured with. */
+static const char *expected_two(void)
+{
+	static char text[8192];
+
+	snprintf(text, sizeof(text), "%s# HELP c1m_build_info The c1m version this server runs (the value is always "
+		 "1).\n# TYPE c1m_build_info gauge\nc1m_build_info{version=\"%s\"} 1\n", expected_counters,
+		 version_project());
+	return text;
+}
+
 static void fabricate(struct stats_totals *t, struct metrics_worker w[2])
 {
 	memset(t, 0, sizeof(*t));
@@ -120,8 +133,8 @@ static void test_render_exact(void **state)
 	(void)state;
 	fabricate(&t, w);
 	n = metrics_render(&t, w, 2, buf, sizeof(buf));
-	assert_string_equal(buf, expected_two);
-	assert_int_equal(n, strlen(expected_two));
+	assert_string_equal(buf, expected_two());
+	assert_int_equal(n, strlen(expected_two()));
 }
 
 /* Every family appears once, its HELP line, then its TYPE line, then only its own samples; the text ends in a
@@ -163,7 +176,7 @@ static void test_render_shape(void **state)
 			assert_string_equal(name, family);
 		}
 	}
-	assert_int_equal(nseen, 17);
+	assert_int_equal(nseen, 18);
 }
 
 /* Truncation: the return is the full length, the buffer holds a NUL-terminated prefix. */
@@ -178,10 +191,10 @@ static void test_render_truncated(void **state)
 	fabricate(&t, w);
 	memset(small, 'x', sizeof(small));
 	n = metrics_render(&t, w, 2, small, sizeof(small));
-	assert_int_equal(n, strlen(expected_two));
+	assert_int_equal(n, strlen(expected_two()));
 	assert_int_equal(strlen(small), sizeof(small) - 1);
-	assert_int_equal(strncmp(small, expected_two, sizeof(small) - 1), 0);
-	assert_int_equal(metrics_render(&t, w, 2, NULL, 0), strlen(expected_two));
+	assert_int_equal(strncmp(small, expected_two(), sizeof(small) - 1), 0);
+	assert_int_equal(metrics_render(&t, w, 2, NULL, 0), strlen(expected_two()));
 }
 
 /* No workers running: totals 0, no descriptor samples, the families still declared. */
@@ -200,6 +213,7 @@ static void test_render_none_running(void **state)
 	assert_non_null(strstr(buf, "# TYPE c1m_open_fds gauge\n# HELP c1m_max_fds"));
 	assert_null(strstr(buf, "c1m_open_fds{"));
 	assert_non_null(strstr(buf, "\nc1m_workers_running 0\n"));
+	assert_non_null(strstr(buf, "\nc1m_build_info{version=\""));
 }
 
 /* Collector: a slot whose pid is 0 (reaped) contributes nothing live; a slot with our own pid gets our real

@@ -4,11 +4,13 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
 #include "common/util/counter.h"
+#include "common/util/version.h"
 #include "client/loadgen.h"
 #include "client/report.h"
 
@@ -150,6 +152,13 @@ static void test_json_report(void **state)
 	assert_true(n > 0);
 	assert_int_equal(buf[n - 1], '\n');
 	assert_int_equal(buf[0], '{');
+	/* the version comes first, from the one place that knows it */
+	{
+		char head[64];
+
+		snprintf(head, sizeof(head), "{\"version\":\"%s\",\"host\":", version_project());
+		assert_int_equal(strncmp(buf, head, strlen(head)), 0);
+	}
 	assert_non_null(strstr(buf, "\"target\":20,"));
 	assert_non_null(strstr(buf, "\"established\":0,"));
 	assert_non_null(strstr(buf, "\"failed\":20,"));

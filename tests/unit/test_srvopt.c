@@ -46,6 +46,7 @@ static void test_defaults(void **state)
 	assert_false(o.high_watermark_given);
 	assert_int_equal(o.drain_timeout_ms, SRVOPT_DEFAULT_DRAIN_MS);
 	assert_false(o.help);
+	assert_false(o.version);
 }
 
 static void test_all_flags(void **state)
@@ -122,6 +123,22 @@ static void expect_bad(char **argv, const char *needle1, const char *needle2)
 	assert_int_equal(parse(argv, &o, err, sizeof(err)), -1);
 	if (strstr(err, needle1) == NULL || (needle2 != NULL && strstr(err, needle2) == NULL))
 		fail_msg("error '%s' lacks '%s' / '%s'", err, needle1, needle2 ? needle2 : "");
+}
+
+/* --version is a flag of its own, listed in the usage, and takes no value. */
+static void test_version(void **state)
+{
+	struct server_options o;
+	char err[256] = "", usage[8192];
+
+	(void)state;
+	assert_int_equal(parse(ARGV("--port", "9000", "--version"), &o, err, sizeof(err)), 0);
+	assert_true(o.version);
+	assert_false(o.help);
+	assert_int_equal(parse(ARGV("--version=1"), &o, err, sizeof(err)), -1);
+	assert_string_equal(err, "--version takes no value (got '1')");
+	assert_true(srvopt_usage("c1m-server", 0, usage, sizeof(usage)) < (int)sizeof(usage));
+	assert_non_null(strstr(usage, "\n  --version              print the version"));
 }
 
 static void test_bad_input(void **state)
@@ -337,6 +354,7 @@ int main(void)
 		cmocka_unit_test(test_all_flags),
 		cmocka_unit_test(test_ipv6_auto_and_suffix),
 		cmocka_unit_test(test_help),
+		cmocka_unit_test(test_version),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_drain_timeout),
 		cmocka_unit_test(test_metrics_flag),

@@ -5,6 +5,7 @@
 #include "common/model/limits.h"
 #include "common/util/json.h"
 #include "common/util/sbuf.h"
+#include "common/util/version.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -138,6 +139,7 @@ int limits_format_json(const struct limits_report *r, char *buf, size_t len)
 
 	json_w_init(&w, buf, len);
 	json_w_object_begin(&w, NULL);
+	json_w_string(&w, "version", version_project());
 	json_w_u64(&w, "target", r->target);
 	json_w_u64_or_null(&w, "ceiling", r->ceiling, LIMITS_UNLIMITED);
 	json_w_string_or_null(&w, "binding", r->binding);

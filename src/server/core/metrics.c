@@ -7,6 +7,7 @@
 #include "common/sys/net.h"
 #include "common/util/counter.h"
 #include "common/util/sbuf.h"
+#include "common/util/version.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -115,6 +116,9 @@ size_t metrics_render(const struct stats_totals *t, const struct metrics_worker 
 	metrics_value(&o, "c1m_workers_running", running);
 	metrics_counter(&o, "c1m_worker_restarts_total", "Times a worker process was started again after it died.",
 			t->restarts);
+	/* The info-metric idiom: the value is always 1, the version is the label a dashboard joins on. */
+	metrics_family(&o, "c1m_build_info", "gauge", "The c1m version this server runs (the value is always 1).");
+	metrics_labelled(&o, "c1m_build_info", "version", version_project(), 1);
 	return sbuf_needed(&o);
 }
 

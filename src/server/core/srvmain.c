@@ -5,6 +5,7 @@
 #include "common/util/counter.h"
 
 #include "common/util/clock.h"
+#include "common/util/version.h"
 #include "common/model/limits.h"
 #include "common/sys/limits_read.h"
 #include "server/core/metrics.h"
@@ -291,7 +292,8 @@ void srvmain_accept_event(const struct srvmain_config *cfg, unsigned index, stru
 		fprintf(stderr, "%s: worker %u: %s\n", cfg->prog, index, msg);
 }
 
-/* Parses the command line; --help prints the usage. Returns -1 to go on, else the exit status. */
+/* Parses the command line; --help prints the usage, --version the versions. Returns -1 to go on, else the
+ * exit status. */
 static int srvmain_options(struct srvmain_run *r, int argc, char **argv)
 {
 	const struct srvmain_ops *ops = r->ops;
@@ -306,6 +308,13 @@ static int srvmain_options(struct srvmain_run *r, int argc, char **argv)
 
 		srvopt_usage(ops->prog, ops->fixed_buffer, usage, sizeof(usage));
 		fputs(usage, stdout);
+		return 0;
+	}
+	if (r->opt.version) {
+		char text[VERSION_TEXT_LEN];
+
+		version_text(ops->prog, event_get_version(), text, sizeof(text));
+		fputs(text, stdout);
 		return 0;
 	}
 	if (ops->fixed_buffer != 0 && r->opt.high_watermark_given) {

@@ -26,7 +26,7 @@ void srvopt_defaults(struct server_options *o)
 
 enum srvopt_id {
 	OPT_BIND, OPT_PORT, OPT_PORTS, OPT_BACKLOG, OPT_MAXCONN, OPT_WORKERS, OPT_STATS, OPT_CHECK, OPT_IDLE,
-	OPT_HIGHWM, OPT_METRICS, OPT_DRAIN, OPT_HELP
+	OPT_HIGHWM, OPT_METRICS, OPT_DRAIN, OPT_HELP, OPT_VERSION
 };
 
 struct srvopt_flag {
@@ -50,6 +50,7 @@ static const struct srvopt_flag srvopt_flags[] = {
 	{ "--drain-timeout", OPT_DRAIN, true },
 	{ "--help", OPT_HELP, false },
 	{ "-h", OPT_HELP, false },
+	{ "--version", OPT_VERSION, false },
 };
 
 /* Matches "--flag" or "--flag=value"; *inline_val points after '=' or is NULL. */
@@ -220,6 +221,9 @@ static int srvopt_apply(struct server_options *o, const struct srvopt_flag *f, c
 	case OPT_HELP:
 		o->help = true;
 		return 0;
+	case OPT_VERSION:
+		o->version = true;
+		return 0;
 	default:
 		break;
 	}
@@ -362,7 +366,8 @@ int srvopt_usage(const char *prog, size_t fixed_buffer, char *buf, size_t len)
 		"                         workers never touch it: connections, accepts, closes, errors by kind,\n"
 		"                         bytes, accept pauses, memory and descriptors per worker)\n"
 		"  --check                print the limits table for this configuration and exit (0 = all ok)\n"
-		"  -h, --help             this text\n",
+		"  -h, --help             this text\n"
+		"  --version              print the version of this program and of libevent, and exit\n",
 		prog, SRVOPT_DEFAULT_BIND, (unsigned)SRVOPT_DEFAULT_PORT, (unsigned)SRVOPT_DEFAULT_PORTS,
 		CAPACITY_FD_RESERVE, (unsigned)WORKERS_MAX, CAPACITY_SERVER_FILL_PCT, hwm, SRVOPT_DEFAULT_DRAIN_MS / 1000.0, SRVOPT_DRAIN_MARGIN_MS / 1000u);
 }

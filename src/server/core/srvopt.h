@@ -37,6 +37,7 @@ struct server_options {
 	size_t   high_watermark;    /* bytes; reading stops while this much echo is unsent, resumes at half */
 	bool     high_watermark_given; /* --high-watermark was on the command line */
 	bool     help;              /* --help was given */
+	bool     version;           /* --version was given */
 	unsigned drain_timeout_ms;  /* after SIGINT/SIGTERM, milliseconds to flush unsent echo before closing
 	                               the rest; 0 = close every connection at once */
 	bool     metrics;           /* --metrics was given: the supervisor serves GET /metrics */
@@ -58,7 +59,7 @@ struct srvopt_env {
 void srvopt_defaults(struct server_options *o);
 
 /* Pure: parses argv[1..argc-1] into *o (srvopt_defaults() is applied first). Returns 0, or -1 with a
- * one-line message naming the flag and the value in err. --help sets o->help and returns 0. */
+ * one-line message naming the flag and the value in err. --help sets o->help, --version o->version. */
 int srvopt_parse(int argc, char **argv, struct server_options *o, char *err, size_t errlen);
 
 /* Pure: fills every unset field from env and computes per_worker_max / fds_per_worker. --workers auto takes
