@@ -7,6 +7,7 @@
  * conntrack table with no entries reads as idle (see limits_read.c), so its note says what to set when
  * it starts tracking. */
 #include "common/model/limits.h"
+#include "common/model/balancer.h"
 #include "common/model/capacity.h"
 #include "common/util/sbuf.h"
 
@@ -102,7 +103,6 @@ static void fix_recommended(struct limits_check *c)
 	snprintf(c->fix, sizeof(c->fix), "sysctl -w %s=%s%s%s", c->sysctl, q, c->recommended, q);
 }
 
-/* Derived quantities shared by several checks. */
 /* Derived quantities shared by several checks. */
 struct model {
 	bool server, client;          /* which sides run on this host */
@@ -763,26 +763,14 @@ static void note_readonly(const struct limits_values *v, struct limits_report *r
 	}
 }
 
-void limits_evaluate(const struct limits_plan *p, const struct limits_values *v, struct limits_report *r)
+struct limits_check *limits_add_check(struct limits_report *r, const char *name)
 {
-	struct model m;
+	return add_check(r, name);
+}
+
+void limits_finish(const struct limits_values *v, struct limits_report *r)
+{
 	unsigned i;
-
-	memset(r, 0, sizeof(*r));
-	r->target = p->target;
-	model_init(&m, p, v, r);
-
-	check_nofile(p, v, &m, r);
-	check_nr_open(v, &m, r);
-	check_file_max(v, &m, r);
-	check_ports(p, v, &m, r);
-	check_conntrack(v, &m, r);
-	check_backlog(p, v, &m, r);
-	check_tcp_mem(p, v, &m, r);
-	check_memory(v, &m, r);
-	check_cgroup(v, &m, r);
-	check_systemd(v, &m, r);
-	check_migrate(v, &m, r);
 
 	note_readonly(v, r);
 	r->ceiling = LIMITS_UNLIMITED;
@@ -799,4 +787,31 @@ void limits_evaluate(const struct limits_plan *p, const struct limits_values *v,
 			snprintf(r->binding, sizeof(r->binding), "%s", c->name);
 		}
 	}
+}
+
+void limits_evaluate(const struct limits_plan *p, const struct limits_values *v, struct limits_report *r)
+{
+	struct model m;
+
+	if (p->role == LIMITS_ROLE_BALANCER) {
+		balancer_evaluate(p, v, r);
+		return;
+	}
+	memset(r, 0, sizeof(*r));
+	r->target = p->target;
+	r->role = p->role;
+	model_init(&m, p, v, r);
+
+	check_nofile(p, v, &m, r);
+	check_nr_open(v, &m, r);
+	check_file_max(v, &m, r);
+	check_ports(p, v, &m, r);
+	check_conntrack(v, &m, r);
+	check_backlog(p, v, &m, r);
+	check_tcp_mem(p, v, &m, r);
+	check_memory(v, &m, r);
+	check_cgroup(v, &m, r);
+	check_systemd(v, &m, r);
+	check_migrate(v, &m, r);
+	limits_finish(v, r);
 }
