@@ -16,7 +16,7 @@
 #define DOCTOR_MAX_SINCE_S   (UINT64_C(100) * 365 * 86400) /* --since: a century, seconds */
 #define DOCTOR_ERR_LEN       4608                 /* the doctor's err buffers: a PATH_MAX value and the reason */
 #define DOCTOR_USAGE_LEN     6144                 /* bytes doctor_opts_usage() needs */
-#define DOCTOR_MAX_BACKEND_LIST 256               /* --backends ADDR:PORT,...; more are given as a count */
+#define DOCTOR_MAX_BACKEND_LIST 256u              /* --backends ADDR:PORT,...; more are given as a count */
 #define DOCTOR_MAX_FD_LIMIT  UINT64_C(1073741816) /* --fd-limit: the kernel's ceiling for fs.nr_open */
 
 enum doctor_mode {
