@@ -167,60 +167,15 @@ static void balancer_check_ports(const struct limits_plan *p, const struct limit
 		 " sources x backends x ports x ip_local_port_range %u-%u; or a wider range here", v->port_lo, v->port_hi);
 }
 
-static void balancer_check_conntrack(const struct limits_plan *p, const struct limits_values *v,
-				     struct limits_report *r)
-{
-	struct limits_check *c = limits_add_check(r, "nf_conntrack_max");
-	uint64_t need = balancer_mul(p->target, BALANCER_FLOWS_PER_CONN);
-	char a[32], b[32];
-
-	snprintf(c->sysctl, sizeof(c->sysctl), "net.netfilter.nf_conntrack_max");
-	c->needed_value = need;
-	snprintf(c->needed, sizeof(c->needed), "%s (2 flows per connection)", limits_commas(need, a, sizeof(a)));
-	if (!v->conntrack_present) {
-		snprintf(c->current, sizeof(c->current), "not loaded");
-		snprintf(c->note, sizeof(c->note), "nf_conntrack is not loaded: no connection tracking");
-		return;
-	}
-	snprintf(c->current, sizeof(c->current), "%s (count %s)", limits_commas(v->conntrack_max, a, sizeof(a)),
-		 limits_commas(v->conntrack_count, b, sizeof(b)));
-	snprintf(c->recommended, sizeof(c->recommended), "%" PRIu64, capacity_conntrack_max(need));
-	if (!v->conntrack_in_use) {
-		snprintf(c->note, sizeof(c->note), "idle (no rule uses it); if one starts tracking: sysctl -w %s=%s",
-			 c->sysctl, c->recommended);
-		return;
-	}
-	c->capacity = v->conntrack_max / BALANCER_FLOWS_PER_CONN;
-	if (v->conntrack_max < need) {
-		c->verdict = LIMITS_FAIL;
-		snprintf(c->fix, sizeof(c->fix), "sysctl -w %s=%s", c->sysctl, c->recommended);
-		snprintf(c->note, sizeof(c->note),
-			 "a full table drops new SYNs on either side: clients and HAProxy's backend connects time out");
-	}
-}
-
 static void balancer_check_memory(const struct limits_plan *p, const struct limits_values *v,
 				  struct limits_report *r)
 {
-	struct limits_check *c = limits_add_check(r, "memory");
 	uint64_t user = p->user_bytes_per_conn ? p->user_bytes_per_conn : BALANCER_USER_CONN_BYTES;
-	uint64_t per = BALANCER_FDS_PER_CONN * LIMITS_KERNEL_SOCK_BYTES + user;
-	uint64_t need = balancer_mul(p->target, per);
-	char a[32], b[32];
+	char note[sizeof(((struct limits_check *)0)->note)];
 
-	c->needed_value = need;
-	snprintf(c->current, sizeof(c->current), "%s available", limits_bytes(v->mem_available, a, sizeof(a)));
-	snprintf(c->needed, sizeof(c->needed), "%s (%" PRIu64 " B/conn)", limits_bytes(need, b, sizeof(b)), per);
-	c->capacity = v->mem_available / per;
-	if (need > v->mem_available) {
-		c->verdict = LIMITS_FAIL;
-		snprintf(c->note, sizeof(c->note),
-			 "kernel %u B per socket x 2 + HAProxy %" PRIu64 " B per connection; the OOM killer ends HAProxy",
-			 (unsigned)LIMITS_KERNEL_SOCK_BYTES, user);
-	} else if (need > v->mem_available / 10 * 8) {
-		c->verdict = LIMITS_WARN;
-		snprintf(c->note, sizeof(c->note), "over 80%% of available memory: page cache and others will suffer");
-	}
+	snprintf(note, sizeof(note), "kernel %u B per socket x 2 + HAProxy %" PRIu64 " B per connection; the OOM"
+		 " killer ends HAProxy", (unsigned)LIMITS_KERNEL_SOCK_BYTES, user);
+	limits_check_memory(r, v, p->target, BALANCER_FDS_PER_CONN * LIMITS_KERNEL_SOCK_BYTES + user, note);
 }
 
 void balancer_evaluate(const struct limits_plan *p, const struct limits_values *v, struct limits_report *r)
@@ -234,7 +189,8 @@ void balancer_evaluate(const struct limits_plan *p, const struct limits_values *
 	balancer_check_file_max(p, v, r);
 	balancer_check_maxconn(p, v, r);
 	balancer_check_ports(p, v, r);
-	balancer_check_conntrack(p, v, r);
+	limits_check_conntrack_max(r, v, p->target, BALANCER_FLOWS_PER_CONN,
+				   "a full table drops new SYNs on either side: clients and HAProxy's backend connects time out");
 	balancer_check_memory(p, v, r);
 	limits_finish(v, r);
 }

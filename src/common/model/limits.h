@@ -97,6 +97,13 @@ void limits_evaluate(const struct limits_plan *p, const struct limits_values *v,
  * namespace cannot write and finds the ceiling and the binding check. Pure. */
 struct limits_check *limits_add_check(struct limits_report *r, const char *name);
 void limits_finish(const struct limits_values *v, struct limits_report *r);
+/* The checks every tier shares, for n connections: "nf_conntrack_max" with flows tracked entries per
+ * connection, and "memory" at per bytes each; the notes say what a full table or an exhausted memory does
+ * there. Pure. */
+void limits_check_conntrack_max(struct limits_report *r, const struct limits_values *v, uint64_t n, unsigned flows,
+				const char *full_note);
+void limits_check_memory(struct limits_report *r, const struct limits_values *v, uint64_t n, uint64_t per,
+			 const char *fail_note);
 
 /* Sockets one process can hold under the hard limit: capacity_plan's budget of a client process. Pure. */
 unsigned limits_fds_per_process(const struct limits_values *v);
