@@ -4,6 +4,7 @@
  * read, as getopt's permutation did. Flags are matched whole: no abbreviations. */
 #include "doctor/doctor_opts.h"
 
+#include "common/model/balancer.h"
 #include "common/sys/workers.h"
 #include "common/util/addr.h"
 #include "common/util/num.h"
@@ -16,7 +17,7 @@ enum doctor_opt_id {
 	DOCTOR_OPT_ROLE, DOCTOR_OPT_N, DOCTOR_OPT_PORTS, DOCTOR_OPT_SOURCES, DOCTOR_OPT_DST, DOCTOR_OPT_WORKERS,
 	DOCTOR_OPT_RATE, DOCTOR_OPT_USER, DOCTOR_OPT_ACTIVE, DOCTOR_OPT_ACTIVE_BYTES, DOCTOR_OPT_JSON,
 	DOCTOR_OPT_EXPLAIN, DOCTOR_OPT_SINCE, DOCTOR_OPT_BASELINE, DOCTOR_OPT_SAVE, DOCTOR_OPT_FROM, DOCTOR_OPT_HELP,
-	DOCTOR_OPT_VERSION
+	DOCTOR_OPT_VERSION, DOCTOR_OPT_BACKENDS, DOCTOR_OPT_MAXCONN, DOCTOR_OPT_FD_LIMIT
 };
 
 static const struct {
@@ -43,6 +44,9 @@ static const struct {
 	{ "--help", DOCTOR_OPT_HELP, false },
 	{ "-h", DOCTOR_OPT_HELP, false },
 	{ "--version", DOCTOR_OPT_VERSION, false },
+	{ "--backends", DOCTOR_OPT_BACKENDS, true },
+	{ "--maxconn", DOCTOR_OPT_MAXCONN, true },
+	{ "--fd-limit", DOCTOR_OPT_FD_LIMIT, true },
 };
 
 #define DOCTOR_OPT_COUNT (sizeof(doctor_opt_table) / sizeof(doctor_opt_table[0]))
@@ -89,13 +93,17 @@ static int doctor_opts_role(const char *s, enum limits_role *out, char *err, siz
 		*out = LIMITS_ROLE_CLIENT;
 	else if (strcmp(s, "both") == 0)
 		*out = LIMITS_ROLE_BOTH;
+	else if (strcmp(s, "balancer") == 0)
+		*out = LIMITS_ROLE_BALANCER;
 	else
-		return doctor_opts_bad("--role", s, "must be server, client or both", err, errlen);
+		return doctor_opts_bad("--role", s, "must be server, client, both or balancer", err, errlen);
 	return 0;
 }
 
-/* A range of loopback source addresses (127.0.0.2-127.0.0.9) or a count of them. */
-static int doctor_opts_sources(const char *s, unsigned *out, char *err, size_t errlen)
+/* A range of source addresses (127.0.0.2-127.0.0.9) or a count of them. c1m-client binds loopback
+ * sources only; a balancer's are on its interface toward the backends, so a range outside 127.0.0.0/8 is
+ * kept in *wide and judged once the role is known. */
+static int doctor_opts_sources(const char *s, unsigned *out, const char **wide, char *err, size_t errlen)
 {
 	struct addr_range r;
 	char why[128];
@@ -104,9 +112,56 @@ static int doctor_opts_sources(const char *s, unsigned *out, char *err, size_t e
 		return doctor_opts_unsigned("--sources", s, ADDR_MAX_COUNT, out, err, errlen);
 	if (addr_parse_range(s, &r, why, sizeof(why)) < 0)
 		return doctor_opts_bad("--sources", s, why, err, errlen);
-	if ((r.first >> 24) != 127)
-		return doctor_opts_bad("--sources", s, "source addresses must be in 127.0.0.0/8", err, errlen);
+	*wide = (r.first >> 24) != 127 ? s : NULL;
 	*out = r.count;
+	return 0;
+}
+
+/* --backends: a count of backend addresses (with --ports each), or a list A.B.C.D:PORT,... of distinct
+ * address:port pairs, each a destination of its own. */
+static int doctor_opts_backends(const char *s, struct doctor_options *o, char *err, size_t errlen)
+{
+	uint64_t seen[DOCTOR_MAX_BACKEND_LIST];
+	unsigned n = 0, i;
+	const char *p = s;
+
+	o->backends = s;
+	if (strchr(s, ':') == NULL)
+		return doctor_opts_unsigned("--backends", s, ADDR_MAX_COUNT, &o->plan.dst_addrs, err, errlen);
+	for (;;) {
+		char item[32], why[96];
+		size_t len = strcspn(p, ","), colon;
+		uint64_t port;
+		uint32_t a;
+
+		if (len == 0 || len >= sizeof(item))
+			return doctor_opts_bad("--backends", s, "want a count or ADDR:PORT,ADDR:PORT,...", err, errlen);
+		memcpy(item, p, len);
+		item[len] = '\0';
+		colon = strcspn(item, ":");
+		if (item[colon] != ':')
+			return doctor_opts_bad("--backends", s, "each backend is ADDR:PORT", err, errlen);
+		item[colon] = '\0';
+		if (addr_parse_ipv4(item, &a, why, sizeof(why)) < 0 ||
+		    num_parse_u64(item + colon + 1, 1, 65535, &port, why, sizeof(why)) < 0)
+			return doctor_opts_bad("--backends", s, "each backend is ADDR:PORT, PORT 1..65535", err, errlen);
+		if (n == DOCTOR_MAX_BACKEND_LIST) {
+			snprintf(why, sizeof(why), "more than %u backends: give their count", DOCTOR_MAX_BACKEND_LIST);
+			return doctor_opts_bad("--backends", s, why, err, errlen);
+		}
+		seen[n] = (uint64_t)a << 16 | port;
+		for (i = 0; i < n; i++)
+			if (seen[i] == seen[n])
+				return doctor_opts_bad("--backends", s, "a backend is listed twice", err, errlen);
+		n++;
+		p += len;
+		if (*p == '\0')
+			break;
+		p++;
+	}
+	o->backends_list = true;
+	o->plan.dst_addrs = n;
+	o->plan.ports = 1;
 	return 0;
 }
 
@@ -152,10 +207,12 @@ static int doctor_opts_apply(struct doctor_options *o, enum doctor_opt_id id, co
 		o->target_set = true;
 		return doctor_opts_u64("-n", v, 1, DOCTOR_MAX_TARGET, &p->target, err, errlen);
 	case DOCTOR_OPT_PORTS:
+		o->ports_set = true;
 		return doctor_opts_unsigned("--ports", v, 65535, &p->ports, err, errlen);
 	case DOCTOR_OPT_SOURCES:
-		return doctor_opts_sources(v, &p->sources, err, errlen);
+		return doctor_opts_sources(v, &p->sources, &o->sources_wide, err, errlen);
 	case DOCTOR_OPT_DST:
+		o->dst_set = true;
 		return doctor_opts_unsigned("--dst-addrs", v, ADDR_MAX_COUNT, &p->dst_addrs, err, errlen);
 	case DOCTOR_OPT_WORKERS:
 		return doctor_opts_workers(v, &p->workers, err, errlen);
@@ -191,6 +248,12 @@ static int doctor_opts_apply(struct doctor_options *o, enum doctor_opt_id id, co
 	case DOCTOR_OPT_VERSION:
 		o->version = true;
 		return 0;
+	case DOCTOR_OPT_BACKENDS:
+		return doctor_opts_backends(v, o, err, errlen);
+	case DOCTOR_OPT_MAXCONN:
+		return doctor_opts_u64("--maxconn", v, 1, DOCTOR_MAX_TARGET, &p->maxconn, err, errlen);
+	case DOCTOR_OPT_FD_LIMIT:
+		return doctor_opts_u64("--fd-limit", v, 1, DOCTOR_MAX_FD_LIMIT, &p->fd_limit, err, errlen);
 	}
 	snprintf(err, errlen, "internal error: unhandled option %d", (int)id);
 	return -1;
@@ -219,13 +282,50 @@ static int doctor_opts_check(const struct doctor_options *o, char *err, size_t e
 		return -1;
 	}
 	if (!o->role_set) {
-		snprintf(err, errlen, "--role is required (server, client or both; see --help)");
+		snprintf(err, errlen, "--role is required (server, client, both or balancer; see --help)");
 		return -1;
 	}
 	if (!o->target_set) {
 		snprintf(err, errlen, "-n is required (connections wanted; see --help)");
 		return -1;
 	}
+	return 0;
+}
+
+/* The balancer's flags and the others', once the role is known (before the modes are checked, so a source
+ * range outside 127.0.0.0/8 is refused as early as it always was); a balancer's backend ports default to 1. */
+static int doctor_opts_check_role(struct doctor_options *o, char *err, size_t errlen)
+{
+	const struct limits_plan *p = &o->plan;
+	const char *flag = NULL;
+
+	if (p->role != LIMITS_ROLE_BALANCER) {
+		if (o->sources_wide != NULL)
+			return doctor_opts_bad("--sources", o->sources_wide, "source addresses must be in 127.0.0.0/8"
+					       " (other addresses only with --role balancer)", err, errlen);
+		flag = o->backends != NULL ? "--backends" : p->maxconn ? "--maxconn" : p->fd_limit ? "--fd-limit" : NULL;
+		if (flag != NULL) {
+			snprintf(err, errlen, "%s only goes with --role balancer", flag);
+			return -1;
+		}
+		return 0;
+	}
+	if (o->save_baseline != NULL || o->mode == DOCTOR_MODE_EXPLAIN)
+		return 0;   /* doctor_opts_check refuses --role there */
+	if (o->backends == NULL) {
+		snprintf(err, errlen, "--role balancer needs --backends (a count, or ADDR:PORT,...; see --help)");
+		return -1;
+	}
+	flag = o->dst_set ? "--dst-addrs" : p->workers ? "--workers" : p->connect_rate ? "--rate" :
+	       p->active_sockets ? "--active" : p->bytes_per_active_socket ? "--bytes-per-active" :
+	       o->backends_list && o->ports_set ? "--ports" : NULL;
+	if (flag != NULL) {
+		snprintf(err, errlen, "%s does not go with --role balancer%s", flag,
+			 strcmp(flag, "--ports") == 0 ? " and a --backends list (its entries carry the ports)" : "");
+		return -1;
+	}
+	if (!o->ports_set && !o->backends_list)
+		o->plan.ports = 1;
 	return 0;
 }
 
@@ -305,6 +405,8 @@ int doctor_opts_parse(int argc, char *const argv[], struct doctor_options *o, ch
 		snprintf(err, errlen, "unexpected argument '%s' (see --help)", stray);
 		return -1;
 	}
+	if (doctor_opts_check_role(o, err, errlen) < 0)
+		return -1;
 	return doctor_opts_check(o, err, errlen);
 }
 
@@ -314,6 +416,8 @@ int doctor_opts_usage(char *buf, size_t len)
 		"usage: c1m-doctor --role server|client|both -n N [--ports P] [--sources RANGE|COUNT]\n"
 		"                  [--dst-addrs D] [--workers W|auto] [--rate CONN_PER_S]\n"
 		"                  [--user-bytes B] [--active S] [--bytes-per-active B] [--json]\n"
+		"       c1m-doctor --role balancer -n N --backends COUNT|ADDR:PORT,... [--ports P]\n"
+		"                  [--sources RANGE|COUNT] [--maxconn M] [--fd-limit F] [--user-bytes B] [--json]\n"
 		"       c1m-doctor --explain [--since SECONDS] [--baseline FILE] [--from CLIENT_JSON] [--json]\n"
 		"       c1m-doctor --save-baseline FILE\n"
 		"       c1m-doctor -h | --help | --version\n"
@@ -335,6 +439,14 @@ int doctor_opts_usage(char *buf, size_t len)
 		"                e.g. 16384 for echoes stuck behind peers that stop reading (c1m-server's\n"
 		"                default high watermark)\n"
 		"  --json        machine-readable output\n"
+		"An L4 balancer (HAProxy, tuning/haproxy/) holds 2 fds per connection in one process and is a\n"
+		"client of its backends; run --role balancer on its host (N: client connections through it):\n"
+		"  --backends    backend addresses (each with --ports ports, default 1) or their ADDR:PORT list\n"
+		"  --sources     the balancer's source addresses toward them (range or count, default 1)\n"
+		"  --maxconn     HAProxy's maxconn (default: not set, derived from its fd limit)\n"
+		"  --fd-limit    HAProxy's fd limit, ulimit-n or fd-hard-limit (default: the most it can raise\n"
+		"                its own limit to here)\n"
+		"  --user-bytes  HAProxy's bytes per connection (default %u)\n"
 		"Exit status: 0 all ok (warnings allowed), 1 a check fails, 2 bad usage.\n"
 		"\n"
 		"After a failed run, --explain names the known cause from the kernel log (conntrack full, TCP out\n"
@@ -347,5 +459,6 @@ int doctor_opts_usage(char *buf, size_t len)
 		"  --save-baseline FILE  save the cumulative counters before a run\n"
 		"  --baseline      FILE  compare with them, so counters show only the run's share\n"
 		"Exit status: 0 no known cause found, 1 a cause found, 2 bad usage.\n",
-		DOCTOR_DEFAULT_PORTS, LIMITS_USER_CONN_BYTES, LIMITS_CLIENT_INFLIGHT, LIMITS_ACTIVE_SOCKET_BYTES);
+		DOCTOR_DEFAULT_PORTS, LIMITS_USER_CONN_BYTES, LIMITS_CLIENT_INFLIGHT, LIMITS_ACTIVE_SOCKET_BYTES,
+		BALANCER_USER_CONN_BYTES);
 }

@@ -15,7 +15,9 @@
 #define DOCTOR_MAX_TARGET    UINT64_C(1000000000) /* -n above this is surely a typo */
 #define DOCTOR_MAX_SINCE_S   (UINT64_C(100) * 365 * 86400) /* --since: a century, seconds */
 #define DOCTOR_ERR_LEN       4608                 /* the doctor's err buffers: a PATH_MAX value and the reason */
-#define DOCTOR_USAGE_LEN     4096                 /* bytes doctor_opts_usage() needs */
+#define DOCTOR_USAGE_LEN     6144                 /* bytes doctor_opts_usage() needs */
+#define DOCTOR_MAX_BACKEND_LIST 256u              /* --backends ADDR:PORT,...; more are given as a count */
+#define DOCTOR_MAX_FD_LIMIT  UINT64_C(1073741816) /* --fd-limit: the kernel's ceiling for fs.nr_open */
 
 enum doctor_mode {
 	DOCTOR_MODE_CHECK,   /* check the limits against the plan (the default) */
@@ -27,6 +29,11 @@ struct doctor_options {
 	struct limits_plan plan;    /* the plan to check: role, -n, ports, sources, ... (workers 0 = auto) */
 	bool role_set;              /* --role given */
 	bool target_set;            /* -n given */
+	bool ports_set;             /* --ports given */
+	bool dst_set;               /* --dst-addrs given */
+	const char *sources_wide;   /* --sources range outside 127.0.0.0/8 (points into argv): balancer only */
+	const char *backends;       /* --backends as given (points into argv), NULL if not */
+	bool backends_list;         /* --backends was an ADDR:PORT list: plan.dst_addrs pairs, plan.ports 1 */
 	bool json;                  /* --json: machine-readable output */
 	double since_s;             /* --explain: kernel log window, seconds; 0 = whole log */
 	bool since_set;             /* --since given */
@@ -42,7 +49,9 @@ struct doctor_options {
  * set. Returns 0, or -1
  * with a one-line message in err: a bad value, an unknown flag, a stray argument, or modes that do not go
  * together (--save-baseline alone; --explain without --role and -n; --since, --baseline and --from only
- * with --explain; otherwise --role and -n required). */
+ * with --explain; otherwise --role and -n required; --backends, --maxconn, --fd-limit and sources outside
+ * 127.0.0.0/8 only with --role balancer, which needs --backends and takes no --dst-addrs, --workers,
+ * --rate, --active or --bytes-per-active). */
 int doctor_opts_parse(int argc, char *const argv[], struct doctor_options *o, char *err, size_t errlen);
 
 /* Writes the usage text into buf; returns the length snprintf would have written. */

@@ -26,6 +26,31 @@
 
 #define TUPLES_CAP 65536 /* distinct (source, destination, port) counted from /proc/net/tcp */
 
+/* The plan line above the table, in the role's own terms. */
+static void print_plan(const struct limits_plan *p)
+{
+	char workers[32], maxconn[32], fds[32];
+
+	if (p->role == LIMITS_ROLE_BALANCER) {
+		snprintf(maxconn, sizeof(maxconn), "%" PRIu64, p->maxconn);
+		snprintf(fds, sizeof(fds), "%" PRIu64, p->fd_limit);
+		printf("plan: role balancer, %" PRIu64 " connections, %u source address%s, %u backend%s x %u port%s, "
+		       "maxconn %s, fd limit %s\n", p->target, p->sources, p->sources == 1 ? "" : "es", p->dst_addrs,
+		       p->dst_addrs == 1 ? "" : "s", p->ports, p->ports == 1 ? "" : "s",
+		       p->maxconn ? maxconn : "not given", p->fd_limit ? fds : "as raised here");
+		return;
+	}
+	if (p->workers)
+		snprintf(workers, sizeof(workers), "%u per side", p->workers);
+	else
+		snprintf(workers, sizeof(workers), "auto");
+	printf("plan: role %s, %" PRIu64 " connections, %u port%s, %u source%s, %u destination address%s, "
+	       "workers %s\n",
+	       limits_role_name(p->role), p->target, p->ports, p->ports == 1 ? "" : "s",
+	       p->sources, p->sources == 1 ? "" : "s", p->dst_addrs,
+	       p->dst_addrs == 1 ? "" : "es", workers);
+}
+
 static int run_check(const struct doctor_options *o)
 {
 	static char out[16384];
@@ -42,17 +67,7 @@ static int run_check(const struct doctor_options *o)
 	if (o->json) {
 		n = limits_format_json(&r, out, sizeof(out));
 	} else {
-		char workers[32];
-
-		if (o->plan.workers)
-			snprintf(workers, sizeof(workers), "%u per side", o->plan.workers);
-		else
-			snprintf(workers, sizeof(workers), "auto");
-		printf("plan: role %s, %" PRIu64 " connections, %u port%s, %u source%s, %u destination address%s, "
-		       "workers %s\n",
-		       limits_role_name(o->plan.role), o->plan.target, o->plan.ports, o->plan.ports == 1 ? "" : "s",
-		       o->plan.sources, o->plan.sources == 1 ? "" : "s", o->plan.dst_addrs,
-		       o->plan.dst_addrs == 1 ? "" : "es", workers);
+		print_plan(&o->plan);
 		n = limits_format_table(&r, out, sizeof(out));
 	}
 	if (n < 0) {

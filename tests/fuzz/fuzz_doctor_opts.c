@@ -1,8 +1,8 @@
 /* libFuzzer target: c1m-doctor's command line (doctor_opts_parse). The input is an argv, arguments separated
  * by NUL bytes. A parse that succeeds must leave the options in the ranges and mode combinations the parser
  * promises, and a check-mode plan is then evaluated and formatted against a small and a large fabricated
- * machine, because the parsed numbers (-n, --ports, --sources, --workers, --active) flow straight into the
- * capacity arithmetic. */
+ * machine, because the parsed numbers (-n, --ports, --sources, --workers, --active, and for --role balancer
+ * --backends, --maxconn and --fd-limit) flow straight into the capacity arithmetic. */
 #include "fuzz_util.h"
 
 #include "common/model/limits.h"
@@ -44,6 +44,14 @@ static void fuzz_check_options(const struct doctor_options *o)
 
 	if (p->ports < 1 || p->ports > 65535 || p->sources < 1 || p->dst_addrs < 1 || p->workers > WORKERS_MAX)
 		fuzz_fail("doctor_opts_parse", "accepted a count outside its range");
+	if (p->maxconn > DOCTOR_MAX_TARGET || p->fd_limit > DOCTOR_MAX_FD_LIMIT)
+		fuzz_fail("doctor_opts_parse", "accepted a maxconn or fd limit outside its range");
+	if (p->role != LIMITS_ROLE_BALANCER &&
+	    (o->backends != NULL || p->maxconn != 0 || p->fd_limit != 0 || o->sources_wide != NULL))
+		fuzz_fail("doctor_opts_parse", "accepted a balancer's flag for another role");
+	if (p->role == LIMITS_ROLE_BALANCER && o->mode == DOCTOR_MODE_CHECK && o->save_baseline == NULL &&
+	    (o->backends == NULL || p->workers != 0 || p->connect_rate != 0 || p->active_sockets != 0))
+		fuzz_fail("doctor_opts_parse", "accepted a balancer plan without backends or with a c1m flag");
 	if (o->save_baseline != NULL) {
 		if (o->mode == DOCTOR_MODE_EXPLAIN || o->role_set || o->target_set || o->from != NULL)
 			fuzz_fail("doctor_opts_parse", "accepted --save-baseline with another mode");

@@ -157,15 +157,9 @@ lab_init() {
 # lab_up: the four namespaces, the bridge and three veth pairs, addresses, loopback.
 lab_up() {
 	LAB_BR=$LAB_ID-br
-	LAB_SRV=$LAB_ID-srv
-	LAB_CL1=$LAB_ID-cl1
-	LAB_CL2=$LAB_ID-cl2
-	local ns host addr port
-	for ns in "$LAB_BR" "$LAB_SRV" "$LAB_CL1" "$LAB_CL2"; do
-		echo "$ns" >> "$LAB_DIR/namespaces"
-		ip netns add "$ns" || lab_fail "ip netns add $ns"
-		ip -n "$ns" link set lo up
-	done
+	echo "$LAB_BR" >> "$LAB_DIR/namespaces"
+	ip netns add "$LAB_BR" || lab_fail "ip netns add $LAB_BR"
+	ip -n "$LAB_BR" link set lo up
 	ip -n "$LAB_BR" link add br0 type bridge
 	ip -n "$LAB_BR" link set br0 up
 	# Bridged frames must not go through the bridge namespace's IP hooks (br_netfilter): that
@@ -173,15 +167,25 @@ lab_up() {
 	if [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ]; then
 		ip netns exec "$LAB_BR" sh -c 'echo 0 > /proc/sys/net/bridge/bridge-nf-call-iptables' 2>/dev/null || true
 	fi
-	for host in srv:"$LAB_SRV":$LAB_SRV_ADDR cl1:"$LAB_CL1":$LAB_CL1_ADDR cl2:"$LAB_CL2":$LAB_CL2_ADDR; do
-		port=${host%%:*}; ns=${host#*:}; ns=${ns%%:*}; addr=${host##*:}
-		ip link add name "p-$port" netns "$LAB_BR" type veth peer name eth0 netns "$ns" ||
-			lab_fail "cannot create the veth pair for $ns"
-		ip -n "$LAB_BR" link set "p-$port" master br0 up
-		ip -n "$ns" addr add "$addr/$LAB_PREFIX" dev eth0
-		ip -n "$ns" link set eth0 up
-	done
+	lab_host srv "$LAB_SRV_ADDR"; LAB_SRV=$LAB_HOST
+	lab_host cl1 "$LAB_CL1_ADDR"; LAB_CL1=$LAB_HOST
+	lab_host cl2 "$LAB_CL2_ADDR"; LAB_CL2=$LAB_HOST
 	lab_log "hosts up: server $LAB_SRV_ADDR ($LAB_SRV), clients $LAB_CL1_ADDR ($LAB_CL1), $LAB_CL2_ADDR ($LAB_CL2)"
+}
+
+# lab_host NAME ADDR: one more host on the bridge (after lab_up): namespace $LAB_ID-NAME with loopback up
+# and eth0 at ADDR/$LAB_PREFIX; sets LAB_HOST to the namespace.
+lab_host() {
+	local name=$1 addr=$2 ns=$LAB_ID-$1
+	echo "$ns" >> "$LAB_DIR/namespaces"
+	ip netns add "$ns" || lab_fail "ip netns add $ns"
+	ip -n "$ns" link set lo up
+	ip link add name "p-$name" netns "$LAB_BR" type veth peer name eth0 netns "$ns" ||
+		lab_fail "cannot create the veth pair for $ns"
+	ip -n "$LAB_BR" link set "p-$name" master br0 up
+	ip -n "$ns" addr add "$addr/$LAB_PREFIX" dev eth0
+	ip -n "$ns" link set eth0 up
+	LAB_HOST=$ns
 }
 
 # ---- running things in hosts ------------------------------------------------------------------------
@@ -223,22 +227,26 @@ LAB_PORT=8081
 # lab_server NAME NOFILE ARGS...: c1m-server on the server host, listening on $LAB_SRV_ADDR from
 # $LAB_PORT; NOFILE "-" keeps the inherited open-file limit, a number applies ulimit -n first.
 # Waits until it listens; sets LAB_PID.
-lab_server() {
-	local name=$1 nofile=$2; shift 2
+lab_server() { local name=$1; shift; lab_server_on "$name" "$LAB_SRV" "$LAB_SRV_ADDR" "$@"; }
+
+# lab_server_on NAME HOST ADDR NOFILE ARGS...: lab_server on another host and address.
+lab_server_on() {
+	local name=$1 ns=$2 addr=$3 nofile=$4; shift 4
 	if [ "$nofile" = - ]; then
-		lab_start "$name" "$LAB_SRV" "$C1M_SERVER" --bind "$LAB_SRV_ADDR" --port "$LAB_PORT" --stats-interval 1 "$@"
+		lab_start "$name" "$ns" "$C1M_SERVER" --bind "$addr" --port "$LAB_PORT" --stats-interval 1 "$@"
 	else
-		lab_start "$name" "$LAB_SRV" "${C1M_ULIMIT_N[@]}" "$nofile" \
-			"$C1M_SERVER" --bind "$LAB_SRV_ADDR" --port "$LAB_PORT" --stats-interval 1 "$@"
+		lab_start "$name" "$ns" "${C1M_ULIMIT_N[@]}" "$nofile" \
+			"$C1M_SERVER" --bind "$addr" --port "$LAB_PORT" --stats-interval 1 "$@"
 	fi
-	c1m_wait_listen "$LAB_PORT" 10 "$LAB_PID" "$LAB_SRV" || lab_fail "server $name: $C1M_ERR"
+	c1m_wait_listen "$LAB_PORT" 10 "$LAB_PID" "$ns" || lab_fail "server $name: $C1M_ERR"
 }
 
 # lab_client_cmd NAME N ARGS...: sets LAB_CMD to the c1m-client command line used by every case (short deadlines so a
-# failing run ends in seconds; JSON report next to the log).
+# failing run ends in seconds; JSON report next to the log). The target is $LAB_SRV_ADDR unless
+# LAB_TARGET names another host (a balancer).
 lab_client_cmd() {
 	local name=$1 n=$2; shift 2
-	LAB_CMD=("$C1M_CLIENT" "$LAB_SRV_ADDR" --port "$LAB_PORT" -n "$n" --hold 1 --connect-timeout 5
+	LAB_CMD=("$C1M_CLIENT" "${LAB_TARGET:-$LAB_SRV_ADDR}" --port "$LAB_PORT" -n "$n" --hold 1 --connect-timeout 5
 		--echo-timeout 3 --progress-interval 1 --json "$LAB_DIR/$name.json" "$@")
 }
 

@@ -167,7 +167,7 @@ static void test_help(void **state)
 	assert_true(o.help);
 	expect_ok(&o, "stray", "--help", NULL); /* a stray argument is only reported at the end */
 	assert_true(o.help);
-	expect_error("--role 'bogus': must be server, client or both", "--role", "bogus", "--help", NULL);
+	expect_error("--role 'bogus': must be server, client, both or balancer", "--role", "bogus", "--help", NULL);
 	expect_error("--help takes no value ('--help=1')", "--help=1", NULL);
 
 	n = doctor_opts_usage(usage, sizeof(usage));
@@ -195,8 +195,8 @@ static void test_version(void **state)
 static void test_bad_values(void **state)
 {
 	(void)state;
-	expect_error("--role 'bogus': must be server, client or both", "--role", "bogus", "-n", "5", NULL);
-	expect_error("--role '': must be server, client or both", "--role=", "-n", "5", NULL);
+	expect_error("--role 'bogus': must be server, client, both or balancer", "--role", "bogus", "-n", "5", NULL);
+	expect_error("--role '': must be server, client, both or balancer", "--role=", "-n", "5", NULL);
 	expect_error("-n '0': must be between 1 and 1000000000", "--role", "both", "-n", "0", NULL);
 	expect_error("-n '1000000001': must be between 1 and 1000000000", "-n", "1000000001", NULL);
 	expect_error("-n '1e3': not a whole number", "-n", "1e3", NULL);
@@ -209,7 +209,7 @@ static void test_bad_values(void **state)
 	expect_error("--ports '65536': must be between 1 and 65535", "--ports", "65536", NULL);
 	expect_error("--sources '0': must be between 1 and 16777216", "--sources", "0", NULL);
 	expect_error("--sources '16777217': must be between 1 and 16777216", "--sources", "16777217", NULL);
-	expect_error("--sources '10.0.0.1-10.0.0.3': source addresses must be in 127.0.0.0/8", "--sources",
+	expect_error("--sources '10.0.0.1-10.0.0.3': source addresses must be in 127.0.0.0/8 (other addresses only with --role balancer)", "--sources",
 		     "10.0.0.1-10.0.0.3", NULL);
 	expect_error("--dst-addrs '0': must be between 1 and 16777216", "--dst-addrs", "0", NULL);
 	expect_error("--workers '0': must be auto or a number from 1 to 4096", "--workers", "0", NULL);
@@ -265,8 +265,8 @@ static void test_modes(void **state)
 	struct doctor_options o;
 
 	(void)state;
-	expect_error("--role is required (server, client or both; see --help)", NULL);
-	expect_error("--role is required (server, client or both; see --help)", "-n", "5", NULL);
+	expect_error("--role is required (server, client, both or balancer; see --help)", NULL);
+	expect_error("--role is required (server, client, both or balancer; see --help)", "-n", "5", NULL);
 	expect_error("-n is required (connections wanted; see --help)", "--role", "both", NULL);
 	expect_error("--explain takes no --role or -n", "--explain", "--role", "both", NULL);
 	expect_error("--explain takes no --role or -n", "--explain", "-n", "5", NULL);
@@ -285,13 +285,73 @@ static void test_modes(void **state)
 	expect_error("--ports '0': must be between 1 and 65535", "--explain", "--ports", "0", NULL);
 }
 
+/* --role balancer: its backends as a count (with --ports, default 1) or an ADDR:PORT list, its source
+ * addresses anywhere, HAProxy's maxconn and fd limit; the flags that do not apply to it are refused, and its
+ * flags are refused for the other roles. */
+static void test_balancer(void **state)
+{
+	struct doctor_options o;
+
+	(void)state;
+	expect_ok(&o, "--role", "balancer", "-n", "1500", "--backends", "198.18.0.1:8081,198.18.0.4:8081",
+		  "--sources", "198.18.0.11-198.18.0.20", "--maxconn", "4000", "--fd-limit", "20000", NULL);
+	assert_int_equal(o.plan.role, LIMITS_ROLE_BALANCER);
+	assert_int_equal(o.plan.dst_addrs, 2);
+	assert_int_equal(o.plan.ports, 1);
+	assert_int_equal(o.plan.sources, 10);
+	assert_int_equal(o.plan.maxconn, 4000);
+	assert_int_equal(o.plan.fd_limit, 20000);
+	assert_true(o.backends_list);
+	expect_ok(&o, "--role=balancer", "-n", "5", "--backends", "3", NULL);
+	assert_int_equal(o.plan.dst_addrs, 3);
+	assert_int_equal(o.plan.ports, 1);        /* not c1m-server's 100: one port per server line */
+	assert_int_equal(o.plan.maxconn, 0);
+	assert_int_equal(o.plan.fd_limit, 0);
+	expect_ok(&o, "--role", "balancer", "-n", "5", "--backends", "3", "--ports", "4", "--user-bytes", "100", NULL);
+	assert_int_equal(o.plan.ports, 4);
+	assert_int_equal(o.plan.user_bytes_per_conn, 100);
+	/* the same address on two ports is two backends */
+	expect_ok(&o, "--role", "balancer", "-n", "5", "--backends", "10.0.0.1:1,10.0.0.1:2", NULL);
+	assert_int_equal(o.plan.dst_addrs, 2);
+
+	expect_error("--role balancer needs --backends (a count, or ADDR:PORT,...; see --help)", "--role", "balancer",
+		     "-n", "5", NULL);
+	expect_error("--workers does not go with --role balancer", "--role", "balancer", "-n", "5", "--backends", "2",
+		     "--workers", "2", NULL);
+	expect_error("--dst-addrs does not go with --role balancer", "--role", "balancer", "-n", "5", "--backends",
+		     "2", "--dst-addrs", "2", NULL);
+	expect_error("--rate does not go with --role balancer", "--role", "balancer", "-n", "5", "--backends", "2",
+		     "--rate", "100", NULL);
+	expect_error("--ports does not go with --role balancer and a --backends list (its entries carry the ports)",
+		     "--role", "balancer", "-n", "5", "--backends", "10.0.0.1:80", "--ports", "2", NULL);
+	expect_error("--backends only goes with --role balancer", "--role", "client", "-n", "5", "--backends", "2",
+		     NULL);
+	expect_error("--maxconn only goes with --role balancer", "--role", "server", "-n", "5", "--maxconn", "9", NULL);
+	expect_error("--fd-limit only goes with --role balancer", "--explain", "--fd-limit", "9", NULL);
+	expect_error("--sources '198.18.0.11-198.18.0.12': source addresses must be in 127.0.0.0/8 (other addresses"
+		     " only with --role balancer)", "--role", "client", "-n", "5", "--sources", "198.18.0.11-198.18.0.12",
+		     NULL);
+	expect_error("--backends '0': must be between 1 and 16777216", "--backends", "0", NULL);
+	expect_error("--backends '10.0.0.1:80,10.0.0.1:80': a backend is listed twice", "--backends",
+		     "10.0.0.1:80,10.0.0.1:80", NULL);
+	expect_error("--backends '10.0.0.1:0': each backend is ADDR:PORT, PORT 1..65535", "--backends", "10.0.0.1:0",
+		     NULL);
+	expect_error("--backends '10.0.0.1:80,': want a count or ADDR:PORT,ADDR:PORT,...", "--backends", "10.0.0.1:80,",
+		     NULL);
+	expect_error("--backends '10.0.0:80': each backend is ADDR:PORT, PORT 1..65535", "--backends", "10.0.0:80",
+		     NULL);
+	expect_error("--save-baseline 'b' takes no other mode", "--save-baseline", "b", "--role", "balancer", NULL);
+	expect_error("--maxconn '0': must be between 1 and 1000000000", "--maxconn", "0", NULL);
+	expect_error("--fd-limit '1073741817': must be between 1 and 1073741816", "--fd-limit", "1073741817", NULL);
+}
+
 /* The parser keeps no state between calls: a failed parse does not leak into the next. */
 static void test_repeatable(void **state)
 {
 	struct doctor_options o;
 
 	(void)state;
-	expect_error("--role 'x': must be server, client or both", "--role", "x", NULL);
+	expect_error("--role 'x': must be server, client, both or balancer", "--role", "x", NULL);
 	expect_ok(&o, "--role", "both", "-n", "7", NULL);
 	assert_int_equal(o.plan.target, 7);
 	expect_ok(&o, "--explain", NULL);
@@ -313,6 +373,7 @@ int main(void)
 		cmocka_unit_test(test_bad_syntax),
 		cmocka_unit_test(test_modes),
 		cmocka_unit_test(test_repeatable),
+		cmocka_unit_test(test_balancer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

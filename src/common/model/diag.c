@@ -166,7 +166,9 @@ static const char *const fixed_texts[DIAG_KIND_COUNT] = {
 	[DIAG_EPIPE] = "Broken pipe (EPIPE): we wrote to a connection the peer had already closed. The server closed "
 		"or lost the connection first; look at why the server side ended it (its errors, restarts).",
 	[DIAG_PEER_CLOSED] = "The peer closed the connection (EOF) while we still expected data: the server closed it "
-		"(idle timeout, shutdown, or a worker exiting). Check the server's log and whether a worker ended.",
+		"(idle timeout, shutdown, or a worker exiting), or a balancer in front of it did because it could "
+		"not connect to a backend (HAProxy logs \"Connect() failed for backend\"). Check the server's log "
+		"and whether a worker ended, or the balancer's log.",
 	[DIAG_ECHO_MISMATCH] = "Echo mismatch: the bytes that came back differ from the bytes sent. This is a bug in "
 		"the server or client (buffer reuse, partial write handling), not a system limit.",
 	[DIAG_OTHER] = "Another error, not one of the known limits; the errno text in the report names it.",
@@ -228,7 +230,7 @@ static void explain_eaddrnotavail(struct sbuf *o, const struct diag_context *c)
 static void explain_econnreset(struct sbuf *o, const struct diag_context *c)
 {
 	sbuf_printf(o, "Connection reset by peer (ECONNRESET): the other end aborted the connection. Usually the "
-	    "server closed it or crashed (check that its workers are alive), ");
+	    "server (or a balancer in front of it) closed it or crashed (check that its workers are alive), ");
 	if (c->lim_valid && c->lim.tcp_abort_on_overflow)
 		sbuf_printf(o, "or, since net.ipv4.tcp_abort_on_overflow is 1 here, its accept queue overflowed and "
 		    "the kernel answered with a reset (ListenOverflows %" PRIu64 "); fix: "

@@ -7,6 +7,7 @@
  * conntrack table with no entries reads as idle (see limits_read.c), so its note says what to set when
  * it starts tracking. */
 #include "common/model/limits.h"
+#include "common/model/balancer.h"
 #include "common/model/capacity.h"
 #include "common/util/sbuf.h"
 
@@ -102,7 +103,6 @@ static void fix_recommended(struct limits_check *c)
 	snprintf(c->fix, sizeof(c->fix), "sysctl -w %s=%s%s%s", c->sysctl, q, c->recommended, q);
 }
 
-/* Derived quantities shared by several checks. */
 /* Derived quantities shared by several checks. */
 struct model {
 	bool server, client;          /* which sides run on this host */
@@ -372,14 +372,21 @@ static void check_ports(const struct limits_plan *p, const struct limits_values 
 	}
 }
 
-static void check_conntrack(const struct limits_values *v, const struct model *m, struct limits_report *r)
+/* The fix leaves room for as many entries again lingering from the previous run (capacity_conntrack_max). */
+void limits_check_conntrack_max(struct limits_report *r, const struct limits_values *v, uint64_t n, unsigned flows,
+				const char *full_note)
 {
 	struct limits_check *c = add_check(r, "nf_conntrack_max");
+	uint64_t need = sat_mul(n, flows ? flows : 1);
 	char a[32], b[32];
 
 	set_sysctl(c, "net.netfilter.nf_conntrack_max");
-	c->needed_value = m->n;
-	snprintf(c->needed, sizeof(c->needed), "%s", limits_commas(m->n, a, sizeof(a)));
+	c->needed_value = need;
+	if (flows > 1)
+		snprintf(c->needed, sizeof(c->needed), "%s (%u flows per connection)", limits_commas(need, a, sizeof(a)),
+		         flows);
+	else
+		snprintf(c->needed, sizeof(c->needed), "%s", limits_commas(need, a, sizeof(a)));
 	if (!v->conntrack_present) {
 		snprintf(c->current, sizeof(c->current), "not loaded");
 		snprintf(c->note, sizeof(c->note), "nf_conntrack is not loaded: no connection tracking");
@@ -387,22 +394,30 @@ static void check_conntrack(const struct limits_values *v, const struct model *m
 	}
 	snprintf(c->current, sizeof(c->current), "%s (count %s)", limits_commas(v->conntrack_max, a, sizeof(a)),
 	         limits_commas(v->conntrack_count, b, sizeof(b)));
-	recommend_u64(c, capacity_conntrack_max(m->n));
+	recommend_u64(c, capacity_conntrack_max(need));
 	if (!v->conntrack_in_use) {
 		snprintf(c->note, sizeof(c->note), "idle (no rule uses it); if one starts tracking: sysctl -w %s=%s",
 		         c->sysctl, c->recommended);
-	} else {
-		/* One entry per connection, also when both ends are on this host over loopback; the fix leaves
-		 * room for as many again lingering from the previous run (capacity_conntrack_max). */
-		c->capacity = v->conntrack_max;
-		if (v->conntrack_max < m->n) {
-			c->verdict = LIMITS_FAIL;
-			fix_recommended(c);
-			snprintf(c->note, sizeof(c->note),
-			         "a full table drops new SYNs: connect() times out (dmesg: nf_conntrack: table full)");
-		}
+		return;
 	}
+	c->capacity = v->conntrack_max / (flows ? flows : 1);
+	if (v->conntrack_max < need) {
+		c->verdict = LIMITS_FAIL;
+		fix_recommended(c);
+		snprintf(c->note, sizeof(c->note), "%s", full_note);
+	}
+}
 
+static void check_conntrack(const struct limits_values *v, const struct model *m, struct limits_report *r)
+{
+	struct limits_check *c;
+	char a[32];
+
+	/* One entry per connection, also when both ends are on this host over loopback. */
+	limits_check_conntrack_max(r, v, m->n, 1,
+				   "a full table drops new SYNs: connect() times out (dmesg: nf_conntrack: table full)");
+	if (!v->conntrack_present)
+		return;
 	c = add_check(r, "nf_conntrack_buckets");
 	set_sysctl(c, "net.netfilter.nf_conntrack_buckets");
 	c->needed_value = div_ceil(m->n, BUCKET_CHAIN_WARN);
@@ -618,26 +633,33 @@ static uint64_t conn_bytes(const struct model *m)
 	return (uint64_t)m->sockets_per_conn * LIMITS_KERNEL_SOCK_BYTES + (uint64_t)m->sides * m->user_bytes;
 }
 
-static void check_memory(const struct limits_values *v, const struct model *m, struct limits_report *r)
+void limits_check_memory(struct limits_report *r, const struct limits_values *v, uint64_t n, uint64_t per,
+			 const char *fail_note)
 {
 	struct limits_check *c = add_check(r, "memory");
-	uint64_t per = conn_bytes(m);
-	uint64_t need = sat_mul(m->n, per);
+	uint64_t need = sat_mul(n, per);
 	char a[32], b[32];
 
 	c->needed_value = need;
 	snprintf(c->current, sizeof(c->current), "%s available", limits_bytes(v->mem_available, a, sizeof(a)));
 	snprintf(c->needed, sizeof(c->needed), "%s (%" PRIu64 " B/conn)", limits_bytes(need, b, sizeof(b)), per);
-	c->capacity = v->mem_available / per;
+	c->capacity = per ? v->mem_available / per : LIMITS_UNLIMITED;
 	if (need > v->mem_available) {
 		c->verdict = LIMITS_FAIL;
-		snprintf(c->note, sizeof(c->note),
-		         "kernel %u B per socket x %u + user %" PRIu64 " B per side; the OOM killer ends the run",
-		         (unsigned)LIMITS_KERNEL_SOCK_BYTES, m->sockets_per_conn, m->user_bytes);
+		snprintf(c->note, sizeof(c->note), "%s", fail_note);
 	} else if (need > v->mem_available / 10 * 8) {
 		c->verdict = LIMITS_WARN;
 		snprintf(c->note, sizeof(c->note), "over 80%% of available memory: page cache and others will suffer");
 	}
+}
+
+static void check_memory(const struct limits_values *v, const struct model *m, struct limits_report *r)
+{
+	char note[sizeof(((struct limits_check *)0)->note)];
+
+	snprintf(note, sizeof(note), "kernel %u B per socket x %u + user %" PRIu64 " B per side; the OOM killer ends the run",
+	         (unsigned)LIMITS_KERNEL_SOCK_BYTES, m->sockets_per_conn, m->user_bytes);
+	limits_check_memory(r, v, m->n, conn_bytes(m), note);
 }
 
 /* A fix line with a cut path would write somewhere else: without room for the whole path it names the file
@@ -763,26 +785,14 @@ static void note_readonly(const struct limits_values *v, struct limits_report *r
 	}
 }
 
-void limits_evaluate(const struct limits_plan *p, const struct limits_values *v, struct limits_report *r)
+struct limits_check *limits_add_check(struct limits_report *r, const char *name)
 {
-	struct model m;
+	return add_check(r, name);
+}
+
+void limits_finish(const struct limits_values *v, struct limits_report *r)
+{
 	unsigned i;
-
-	memset(r, 0, sizeof(*r));
-	r->target = p->target;
-	model_init(&m, p, v, r);
-
-	check_nofile(p, v, &m, r);
-	check_nr_open(v, &m, r);
-	check_file_max(v, &m, r);
-	check_ports(p, v, &m, r);
-	check_conntrack(v, &m, r);
-	check_backlog(p, v, &m, r);
-	check_tcp_mem(p, v, &m, r);
-	check_memory(v, &m, r);
-	check_cgroup(v, &m, r);
-	check_systemd(v, &m, r);
-	check_migrate(v, &m, r);
 
 	note_readonly(v, r);
 	r->ceiling = LIMITS_UNLIMITED;
@@ -799,4 +809,31 @@ void limits_evaluate(const struct limits_plan *p, const struct limits_values *v,
 			snprintf(r->binding, sizeof(r->binding), "%s", c->name);
 		}
 	}
+}
+
+void limits_evaluate(const struct limits_plan *p, const struct limits_values *v, struct limits_report *r)
+{
+	struct model m;
+
+	if (p->role == LIMITS_ROLE_BALANCER) {
+		balancer_evaluate(p, v, r);
+		return;
+	}
+	memset(r, 0, sizeof(*r));
+	r->target = p->target;
+	r->role = p->role;
+	model_init(&m, p, v, r);
+
+	check_nofile(p, v, &m, r);
+	check_nr_open(v, &m, r);
+	check_file_max(v, &m, r);
+	check_ports(p, v, &m, r);
+	check_conntrack(v, &m, r);
+	check_backlog(p, v, &m, r);
+	check_tcp_mem(p, v, &m, r);
+	check_memory(v, &m, r);
+	check_cgroup(v, &m, r);
+	check_systemd(v, &m, r);
+	check_migrate(v, &m, r);
+	limits_finish(v, r);
 }

@@ -29,6 +29,8 @@ enum limits_role {
 	LIMITS_ROLE_SERVER,          /* this host accepts N connections from elsewhere */
 	LIMITS_ROLE_CLIENT,          /* this host opens N connections to elsewhere */
 	LIMITS_ROLE_BOTH,            /* server and client on this host over loopback: 2N sockets */
+	LIMITS_ROLE_BALANCER,        /* an L4 balancer (HAProxy) here: N accepted, N opened to the backends
+				      * by one process; judged by balancer_evaluate (common/model/balancer.h) */
 };
 
 struct limits_plan {
@@ -45,6 +47,11 @@ struct limits_plan {
 				      * min(N, LIMITS_CLIENT_INFLIGHT), times sockets per connection here */
 	uint64_t bytes_per_active_socket; /* buffer bytes each of them holds; 0 = LIMITS_ACTIVE_SOCKET_BYTES;
 				      * charged in whole pages, at least one */
+	/* balancer only: sources are its source addresses toward the backends, dst_addrs x ports the
+	 * backends' distinct address:port pairs */
+	uint64_t maxconn;            /* HAProxy's maxconn; 0 = not given (it derives one from its fd limit) */
+	uint64_t fd_limit;           /* HAProxy's open-file limit (ulimit-n, fd-hard-limit), fds; 0 = the
+				      * most a process can reach here */
 };
 
 enum limits_verdict { LIMITS_OK, LIMITS_WARN, LIMITS_FAIL };
@@ -71,6 +78,7 @@ struct limits_report {
 	struct limits_check checks[LIMITS_MAX_CHECKS];
 	unsigned n_checks;
 	uint64_t target;             /* the plan's N, copied for the formatters */
+	enum limits_role role;       /* the plan's role, copied for the formatters */
 	uint64_t ceiling;            /* min capacity over checks: connections this box can hold */
 	char binding[32];            /* name of the check with the lowest capacity, "" if none caps */
 	unsigned workers_needed;     /* max of the two below */
@@ -83,6 +91,19 @@ struct limits_report {
 
 /* Pure: compares the plan with the values; never fails (missing values yield checks that say so). */
 void limits_evaluate(const struct limits_plan *p, const struct limits_values *v, struct limits_report *r);
+
+/* For the evaluators of other tiers (balancer.c): appends a check named name, verdict ok, capacity
+ * unlimited, and returns it to fill; then limits_finish counts the verdicts, marks the sysctl fixes this
+ * namespace cannot write and finds the ceiling and the binding check. Pure. */
+struct limits_check *limits_add_check(struct limits_report *r, const char *name);
+void limits_finish(const struct limits_values *v, struct limits_report *r);
+/* The checks every tier shares, for n connections: "nf_conntrack_max" with flows tracked entries per
+ * connection, and "memory" at per bytes each; the notes say what a full table or an exhausted memory does
+ * there. Pure. */
+void limits_check_conntrack_max(struct limits_report *r, const struct limits_values *v, uint64_t n, unsigned flows,
+				const char *full_note);
+void limits_check_memory(struct limits_report *r, const struct limits_values *v, uint64_t n, uint64_t per,
+			 const char *fail_note);
 
 /* Sockets one process can hold under the hard limit: capacity_plan's budget of a client process. Pure. */
 unsigned limits_fds_per_process(const struct limits_values *v);

@@ -55,13 +55,10 @@ const char *limits_role_name(enum limits_role r)
 	case LIMITS_ROLE_SERVER: return "server";
 	case LIMITS_ROLE_CLIENT: return "client";
 	case LIMITS_ROLE_BOTH:   return "both";
+	case LIMITS_ROLE_BALANCER: return "balancer";
 	}
 	return "?";
 }
-
-
-
-
 
 int limits_format_table(const struct limits_report *r, char *buf, size_t len)
 {
@@ -112,6 +109,11 @@ int limits_format_table(const struct limits_report *r, char *buf, size_t len)
 			  /* the one check whose capacity counts traffic, not idle connections */
 			  strcmp(r->binding, "tcp_mem") == 0 ? ", connections whose sockets can hold data at once" : "",
 			  r->ceiling >= r->target ? "" : " < target");
+	if (r->role == LIMITS_ROLE_BALANCER) {
+		sbuf_printf(&sb, "balancer sources needed: %u (a server line per backend and source address, so no"
+			  " source/backend pair runs out of ports)\n", r->sources_needed);
+		return sbuf_done(&sb);
+	}
 	if (r->workers_server && r->workers_client)
 		sbuf_printf(&sb, "workers needed: %u server + %u client processes for %s connections\n",
 			  r->workers_server, r->workers_client, limits_commas(r->target, b, sizeof(b)));
@@ -141,6 +143,7 @@ int limits_format_json(const struct limits_report *r, char *buf, size_t len)
 	json_w_object_begin(&w, NULL);
 	json_w_string(&w, "version", version_project());
 	json_w_u64(&w, "target", r->target);
+	json_w_string(&w, "role", limits_role_name(r->role));
 	json_w_u64_or_null(&w, "ceiling", r->ceiling, LIMITS_UNLIMITED);
 	json_w_string_or_null(&w, "binding", r->binding);
 	json_w_u64(&w, "workers_needed", r->workers_needed);
