@@ -99,6 +99,7 @@ int net_local_port(int fd, uint16_t *port, char *err, size_t errlen)
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 
+	memset(&ss, 0, sizeof(ss));   /* getsockname fills it; the analyzer cannot know that */
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
 		snprintf(err, errlen, "getsockname: %s", strerror(errno));
 		return -1;
