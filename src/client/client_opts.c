@@ -460,6 +460,30 @@ static int check_shard(const struct client_options *o, char *err, size_t errlen)
 	return 0;
 }
 
+/* A run needs HOST and -n, ports that exist, and flags that go together. */
+static int check_run(struct client_options *o, bool have_host, bool have_n, char *err, size_t errlen)
+{
+	char why[128];
+
+	if (!have_host) {
+		snprintf(err, errlen, "missing HOST (the server's IPv4 address), e.g. c1m-client 127.0.0.1 -n 1000");
+		return -1;
+	}
+	if (!have_n) {
+		snprintf(err, errlen, "missing -n N (how many connections to establish)");
+		return -1;
+	}
+	if (addr_parse_port_range(o->port_base, o->ports, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "--port %u --ports %u: %s", o->port_base, o->ports, why);
+		return -1;
+	}
+	if (o->quiet)
+		o->progress_ms = 0;
+	if (check_latency(o, err, errlen) < 0)
+		return -1;
+	return check_shard(o, err, errlen);
+}
+
 int client_opts_parse(int argc, char *const argv[], struct client_options *o, char *err, size_t errlen)
 {
 	bool have_host = false, have_n = false, only_positional = false;
@@ -531,26 +555,7 @@ int client_opts_parse(int argc, char *const argv[], struct client_options *o, ch
 		return 0;
 	if (o->merge)
 		return check_merge(o, have_host, first_run_flag, err, errlen);
-	if (!have_host) {
-		snprintf(err, errlen, "missing HOST (the server's IPv4 address), e.g. c1m-client 127.0.0.1 -n 1000");
-		return -1;
-	}
-	if (!have_n) {
-		snprintf(err, errlen, "missing -n N (how many connections to establish)");
-		return -1;
-	}
-	if (addr_parse_port_range(o->port_base, o->ports, err, errlen) < 0) {
-		char why[128];
-
-		snprintf(why, sizeof(why), "%s", err);
-		snprintf(err, errlen, "--port %u --ports %u: %s", o->port_base, o->ports, why);
-		return -1;
-	}
-	if (o->quiet)
-		o->progress_ms = 0;
-	if (check_latency(o, err, errlen) < 0)
-		return -1;
-	return check_shard(o, err, errlen);
+	return check_run(o, have_host, have_n, err, errlen);
 }
 
 uint64_t client_opts_shard_target(const struct client_options *o)

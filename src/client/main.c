@@ -24,6 +24,9 @@
 #include "common/model/limits.h"
 #include "common/sys/limits_read.h"
 #include "client/loadgen.h"
+#include "client/merge.h"
+#include "client/state.h"
+#include "common/sys/procfs.h"
 #include "client/sched.h"
 #include "client/report.h"
 #include "common/sys/workers.h"
@@ -450,8 +453,10 @@ static void describe_system(struct report_meta *m, const struct limits_values *l
 	struct utsname u;
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
-	if (uname(&u) == 0)
+	if (uname(&u) == 0) {
 		snprintf(m->kernel, sizeof(m->kernel), "%s %s %s %s", u.sysname, u.release, u.version, u.machine);
+		snprintf(m->hostname, sizeof(m->hostname), "%s", u.nodename);
+	}
 	m->cpus = n > 0 ? (unsigned)n : 0;
 	m->limits = lv;
 }
@@ -575,12 +580,31 @@ static void print_plan(const struct client_options *o, const struct client_plan 
 			(double)o->duration_ms / 1000.0, o->reply_timeout_ms, o->slo_ms);
 }
 
+/* Text on stdout (stderr when the JSON owns stdout), JSON with --json. Returns the verdict. */
+static bool print_report(const struct report_meta *m, const struct loadgen_stats *t, const struct client_options *o,
+			 char *text, char *err)
+{
+	struct report_summary s;
+
+	if (report_format_text(m, t, text, REPORT_TEXT_LEN) < 0)
+		fprintf(stderr, "c1m-client: report truncated\n");
+	/* with --json - the JSON owns stdout, so the human report goes to stderr */
+	fputs(text, o->json_path && strcmp(o->json_path, "-") == 0 ? stderr : stdout);
+	fflush(stdout);
+	if (o->json_path) {
+		if (report_format_json(m, t, text, REPORT_TEXT_LEN) < 0)
+			fprintf(stderr, "c1m-client: JSON report truncated\n");
+		else if (write_json(o->json_path, text, err, ERR_LEN) < 0)
+			fprintf(stderr, "c1m-client: %s\n", err);
+	}
+	report_summarize(m, t, &s);
+	return s.pass;
+}
+
 /* The report from the merged stats and the coordinator's steps: text on stdout (stderr when the JSON
  * owns stdout), JSON with --json. Returns the verdict. */
 static bool report_run(struct run *r, const struct client_options *o, char *text, char *err)
 {
-	struct report_summary s;
-
 	r->meta.stop_signal = counter_get_i32(&r->own->stop_signal);
 	if (o->msg_rate) {
 		if (r->co.have_last)
@@ -595,19 +619,75 @@ static bool report_run(struct run *r, const struct client_options *o, char *text
 			r->meta.msg_rate = r->co.rows[r->co.n_rows - 1].msg_rate;
 	}
 
-	if (report_format_text(&r->meta, r->own, text, REPORT_TEXT_LEN) < 0)
-		fprintf(stderr, "c1m-client: report truncated\n");
-	/* with --json - the JSON owns stdout, so the human report goes to stderr */
-	fputs(text, o->json_path && strcmp(o->json_path, "-") == 0 ? stderr : stdout);
-	fflush(stdout);
-	if (o->json_path) {
-		if (report_format_json(&r->meta, r->own, text, REPORT_TEXT_LEN) < 0)
-			fprintf(stderr, "c1m-client: JSON report truncated\n");
-		else if (write_json(o->json_path, text, err, ERR_LEN) < 0)
-			fprintf(stderr, "c1m-client: %s\n", err);
+	r->meta.start_late_ns = r->co.late_ns;
+	r->meta.wall_offset_ns = (int64_t)(clock_wall_ns() - clock_now_ns());
+	return print_report(&r->meta, r->own, o, text, err);
+}
+
+/* --merge: the shards' reports read, merged and printed as one; exit status 2 for a report that cannot be
+ * read or belongs to another run, else the merged verdict. */
+static int run_merge(const struct client_options *o, char *text)
+{
+	const struct state_report **in = calloc(o->n_merge, sizeof(*in));
+	struct merge_result *mr = malloc(sizeof(*mr));
+	char err[ERR_LEN], why[ERR_LEN];
+	int status = 2;
+	unsigned i;
+
+	if (!in || !mr) {
+		fprintf(stderr, "c1m-client: out of memory\n");
+		goto out;
 	}
-	report_summarize(&r->meta, r->own, &s);
-	return s.pass;
+	for (i = 0; i < o->n_merge; i++) {
+		struct state_report *r = malloc(sizeof(*r));
+
+		in[i] = r;
+		if (!r) {
+			fprintf(stderr, "c1m-client: out of memory\n");
+			goto out;
+		}
+		if (procfs_read_file(o->merge_files[i], text, REPORT_TEXT_LEN, why, sizeof(why)) < 0 ||
+		    state_parse(text, strlen(text), r, why, sizeof(why)) < 0) {
+			fprintf(stderr, "c1m-client: --merge %s: %s\n", o->merge_files[i], why);
+			goto out;
+		}
+	}
+	if (merge_reports(in, o->merge_files, o->n_merge, mr, err, sizeof(err)) < 0) {
+		fprintf(stderr, "c1m-client: --merge: %s\n", err);
+		goto out;
+	}
+	status = print_report(&mr->meta, &mr->stats, o, text, err) ? 0 : 1;
+out:
+	for (i = 0; in && i < o->n_merge; i++)
+		free((void *)in[i]);
+	free(in);
+	free(mr);
+	return status;
+}
+
+/* --help, --version and --merge: what runs no load. Returns the exit status. */
+static int run_without_load(const struct client_options *o)
+{
+	char vtext[VERSION_TEXT_LEN], *text;
+	int rc;
+
+	if (o->help) {
+		fputs(client_opts_usage(), stdout);
+		return 0;
+	}
+	if (o->version) {
+		version_text("c1m-client", event_get_version(), vtext, sizeof(vtext));
+		fputs(vtext, stdout);
+		return 0;
+	}
+	text = malloc(REPORT_TEXT_LEN);
+	if (!text) {
+		fprintf(stderr, "c1m-client: out of memory\n");
+		return 2;
+	}
+	rc = run_merge(o, text);
+	free(text);
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -626,17 +706,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "c1m-client: %s\n", err);
 		return 2;
 	}
-	if (o.help) {
-		fputs(client_opts_usage(), stdout);
-		return 0;
-	}
-	if (o.version) {
-		char vtext[VERSION_TEXT_LEN];
-
-		version_text("c1m-client", event_get_version(), vtext, sizeof(vtext));
-		fputs(vtext, stdout);
-		return 0;
-	}
+	if (o.help || o.version || o.merge)
+		return run_without_load(&o);
 
 	if (plan_run(&o, &lv, &plan, err) < 0) {
 		fprintf(stderr, "c1m-client: %s\n", err);

@@ -2,6 +2,7 @@
  * text out. The verdict is decided in one place (report_summarize) so the text, the JSON and the exit
  * status cannot disagree. */
 #include "client/report.h"
+#include "client/state.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -125,7 +126,8 @@ static void explain(const struct loadgen_stats *t, enum diag_kind k, const struc
 	struct diag_context c;
 
 	/* the limits read at start, with the numbers of the moment the first failure of k happened */
-	diag_context_init(&c, m->limits, t->snap_valid[k] ? &t->snap[k] : NULL, m->ports,
+	diag_context_init(&c, m->kind_limits[k] ? m->kind_limits[k] : m->limits, t->snap_valid[k] ? &t->snap[k] : NULL,
+			  m->ports,
 			  m->sources.count ? m->sources.count : 1);
 	c.target = m->target;
 	if (diag_explain(k, &c, buf, len) < 0 && buf[0] == '\0')
@@ -260,6 +262,10 @@ static void sources_text(const struct report_meta *m, char *buf, size_t len)
 		snprintf(buf, len, "chosen by the kernel (no --sources)");
 		return;
 	}
+	if (m->shards[0]) {   /* each shard bound its own slice, on its own host */
+		snprintf(buf, len, "%u address%s over the shards", m->sources.count, m->sources.count == 1 ? "" : "es");
+		return;
+	}
 	addr_format_range(&m->sources, r, sizeof(r));
 	snprintf(buf, len, "%s (%u address%s%s)", r, m->sources.count, m->sources.count == 1 ? "" : "es",
 		 m->sources_default ? ", default" : "");
@@ -344,6 +350,11 @@ int report_format_text(const struct report_meta *m, const struct loadgen_stats *
 	sbuf_printf(&o, "c1m-client report\n");
 	sbuf_printf(&o, "  target        %" PRIu64 " connections to %s ports %u-%u (%u port%s)\n", m->target, m->host,
 	    m->port_base, m->port_base + m->ports - 1, m->ports, m->ports == 1 ? "" : "s");
+	if (m->shards[0])
+		sbuf_printf(&o, "  shards        %s\n", m->shards);
+	else if (m->shard_m > 1)
+		sbuf_printf(&o, "  shard         %u of %u (%s), of %" PRIu64 " connections in all\n", m->shard_k, m->shard_m,
+		    m->hostname[0] ? m->hostname : "this host", m->fleet_target);
 	sbuf_printf(&o, "  sources       %s\n", src);
 	sbuf_printf(&o, "  workers       %u process%s, in-flight cap %u, rate %s", m->workers, m->workers == 1 ? "" : "es",
 	    m->concurrency, m->rate ? "" : "unlimited");
@@ -369,6 +380,9 @@ int report_format_text(const struct report_meta *m, const struct loadgen_stats *
 		findmax_text(&o, m, &s);
 	if (m->kernel[0] || m->cpus || m->limits)
 		environment_text(&o, m);
+	if (m->start_late_ns)
+		sbuf_printf(&o, "  barrier       a phase started up to %.3f ms after the fleet's start time\n",
+		    (double)m->start_late_ns / 1e6);
 	if (m->stop_signal)
 		sbuf_printf(&o, "  stopped by    %s\n", signal_name(m->stop_signal));
 	if (m->problems[0])
@@ -521,6 +535,20 @@ static void json_environment(struct json_w *w, const struct report_meta *m)
 	json_w_object_end(w);
 }
 
+/* Who wrote the report in a fleet (1/1 alone; k 0 for a merge of shards). */
+static void json_shard(struct json_w *w, const struct report_meta *m)
+{
+	json_w_object_begin(w, "shard");
+	json_w_u64(w, "k", m->shard_k);
+	json_w_u64(w, "m", m->shard_m);
+	json_w_string(w, "hostname", m->hostname);
+	json_w_u64(w, "fleet_target", m->fleet_target);
+	json_w_double(w, "start_late_ms", (double)m->start_late_ns / 1e6, 3);
+	if (m->shards[0])
+		json_w_string(w, "merged", m->shards);
+	json_w_object_end(w);
+}
+
 int report_format_json(const struct report_meta *m, const struct loadgen_stats *t, char *buf, size_t len)
 {
 	struct json_w w;
@@ -584,6 +612,8 @@ int report_format_json(const struct report_meta *m, const struct loadgen_stats *
 	if (m->find_max || m->sweep)
 		json_findmax(&w, m, &s);
 	json_environment(&w, m);
+	json_shard(&w, m);
+	state_write(&w, m, t);
 	json_w_bool(&w, "pass", s.pass);
 	verdict(&o, m, t, &s);
 	if (o.used > 0 && vline[o.used - 1] == '\n')

@@ -14,13 +14,21 @@
 #include "client/loadgen_stats.h"
 #include "common/util/json.h"
 
-#define REPORT_TEXT_LEN   65536    /* a buffer this size always holds the full text or JSON report */
+#define REPORT_TEXT_LEN   (512 * 1024) /* always holds the full text or JSON report: the JSON carries three
+                                          histograms, at most 2,560 buckets of 29 bytes each (223 KB) */
 
 /* What the run was asked to do, for the report header and the JSON. */
 struct report_meta {
 	uint64_t target;               /* N (of this process's run: a shard's share) */
 	uint64_t fleet_target;         /* -n of the whole fleet (= target when not sharded) */
 	unsigned shard_k, shard_m;     /* --shard K/M; 1/1 when not sharded */
+	char hostname[65];             /* this machine's name (HOST_NAME_MAX + 1), "" = unknown */
+	int64_t wall_offset_ns;        /* CLOCK_REALTIME - CLOCK_MONOTONIC when the report was made: the state
+	                                  in the JSON gives its times on the wall clock */
+	uint64_t start_late_ns;        /* --barrier: the most a phase started after the fleet's time */
+	char shards[512];              /* a merged report: its shards in words ("2 of 2: a (1/2), b (2/2)") */
+	const struct limits_values *kind_limits[DIAG_KIND_COUNT]; /* per failure kind, the limits of the machine
+	                                  that saw its first failure (a merge of shards); NULL = limits */
 	char host[ADDR_STRLEN];        /* server address */
 	unsigned port_base;            /* first server port */
 	unsigned ports;                /* server ports */
