@@ -217,7 +217,7 @@ static int read_u64(struct json_r *j, uint64_t *v)
 	return whole ? 0 : json_r_fail(j, "expected a whole number >= 0");
 }
 
-static int read_field(struct json_r *j, const struct field *f, char *p)
+static int read_field(struct json_r *j, const struct field *f, void *p)
 {
 	uint64_t v = 0;
 	bool b;
@@ -258,7 +258,7 @@ static int fields_member(struct json_r *j, const char *key, void *arg)
 	if (i == rd->n)
 		return json_r_skip(j);   /* a newer writer's field */
 	rd->seen |= UINT64_C(1) << i;
-	return read_field(j, &rd->f[i], (char *)rd->base + rd->f[i].off);
+	return read_field(j, &rd->f[i], (void *)((char *)rd->base + rd->f[i].off));
 }
 
 static int read_fields(struct json_r *j, void *base, const struct field *f, size_t n)
