@@ -21,7 +21,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (client_opts_parse(argc, argv, &o, err, sizeof(err)) < 0) {
 		fuzz_check_err("client_opts_parse", err, sizeof(err), nl);
+	} else if (o.merge && !o.help && !o.version) {   /* reports to read, no run */
+		if (o.n_merge == 0 || o.n_merge > CLIENT_MAX_MERGE)
+			fuzz_fail("client_opts_parse", "accepted --merge without report files");
+		for (i = 0; i < o.n_merge; i++)
+			if (o.merge_files[i] == NULL)
+				fuzz_fail("client_opts_parse", "a --merge file is NULL");
 	} else if (!o.help && !o.version) { /* both need no HOST or -n */
+		if (o.shard_m > 1 && (o.shard_k == 0 || o.shard_k > o.shard_m || client_opts_shard_target(&o) == 0))
+			fuzz_fail("client_opts_parse", "accepted a shard without connections");
 		if (o.ports == 0 || o.port_base == 0 || (uint64_t)o.port_base + o.ports - 1 > 65535)
 			fuzz_fail("client_opts_parse", "accepted a port range outside 1..65535");
 		if (o.target == 0 || o.target > CLIENT_MAX_TARGET)
