@@ -7,6 +7,7 @@
  * conntrack table with no entries reads as idle (see limits_read.c), so its note says what to set when
  * it starts tracking. */
 #include "common/model/limits.h"
+#include "common/model/limits_int.h"
 #include "common/model/balancer.h"
 #include "common/model/capacity.h"
 #include "common/util/sbuf.h"
@@ -19,19 +20,19 @@
 
 /* ---------- small helpers ---------- */
 
-static uint64_t div_ceil(uint64_t a, uint64_t b)
+uint64_t limits_div_ceil(uint64_t a, uint64_t b)
 {
 	return b == 0 ? UINT64_MAX : a / b + (a % b != 0);
 }
 
-static uint64_t sat_mul(uint64_t a, uint64_t b)
+uint64_t limits_sat_mul(uint64_t a, uint64_t b)
 {
 	if (a != 0 && b > UINT64_MAX / a)
 		return UINT64_MAX;
 	return a * b;
 }
 
-static uint64_t sat_add(uint64_t a, uint64_t b)
+uint64_t limits_sat_add(uint64_t a, uint64_t b)
 {
 	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
@@ -55,13 +56,13 @@ uint64_t limits_port_range_width(const struct limits_values *v)
 unsigned limits_sources_needed(uint64_t target, unsigned dst_addrs, unsigned ports,
 			       const struct limits_values *v)
 {
-	uint64_t per_source = sat_mul(sat_mul(dst_addrs ? dst_addrs : 1, ports ? ports : 1),
+	uint64_t per_source = limits_sat_mul(limits_sat_mul(dst_addrs ? dst_addrs : 1, ports ? ports : 1),
 				      limits_port_range_width(v));
 	uint64_t s;
 
 	if (per_source == 0)
 		return UINT32_MAX;
-	s = div_ceil(target, per_source);
+	s = limits_div_ceil(target, per_source);
 	if (s == 0)
 		s = 1;
 	return s > UINT32_MAX ? UINT32_MAX : (unsigned)s;
@@ -69,7 +70,7 @@ unsigned limits_sources_needed(uint64_t target, unsigned dst_addrs, unsigned por
 
 /* Appends a check and returns it for the caller to fill; the last slot is reused rather than
  * overflowing (LIMITS_MAX_CHECKS leaves room for every check this file makes). */
-static struct limits_check *add_check(struct limits_report *r, const char *name)
+struct limits_check *limits_add_check(struct limits_report *r, const char *name)
 {
 	struct limits_check *c;
 
@@ -84,44 +85,29 @@ static struct limits_check *add_check(struct limits_report *r, const char *name)
 	return c;
 }
 
-static void set_sysctl(struct limits_check *c, const char *key)
+void limits_set_sysctl(struct limits_check *c, const char *key)
 {
 	snprintf(c->sysctl, sizeof(c->sysctl), "%s", key);
 }
 
-static void recommend_u64(struct limits_check *c, uint64_t v)
+void limits_recommend_u64(struct limits_check *c, uint64_t v)
 {
 	snprintf(c->recommended, sizeof(c->recommended), "%" PRIu64, v);
 }
 
 /* The fix writes what the check recommends, so the table, the JSON and tuning/apply say one value;
  * multi-value keys are quoted for the shell. */
-static void fix_recommended(struct limits_check *c)
+void limits_fix_recommended(struct limits_check *c)
 {
 	const char *q = strchr(c->recommended, ' ') != NULL ? "\"" : "";
 
 	snprintf(c->fix, sizeof(c->fix), "sysctl -w %s=%s%s%s", c->sysctl, q, c->recommended, q);
 }
 
-/* Derived quantities shared by several checks. */
-struct model {
-	bool server, client;          /* which sides run on this host */
-	uint64_t n;                   /* target connections */
-	unsigned ports;
-	struct capacity srv, cli;     /* capacity_plan of each side under the hard limit */
-	bool srv_ok, cli_ok;          /* capacity_plan accepted that side */
-	char srv_err[LIMITS_ERR_LEN], cli_err[LIMITS_ERR_LEN]; /* why not */
-	unsigned w_srv, w_cli;        /* processes per side the plan will run */
-	uint64_t pp_need;             /* fds one process needs (worst side) */
-	unsigned sockets_per_conn;    /* 2 when both ends live here */
-	unsigned sides;
-	uint64_t user_bytes;
-};
-
 /* The worker counts come from capacity_plan, the one function --workers auto in the servers and the client
  * call too, under the hard limit (c1m raises its soft limit to it at start): a server side is planned at
  * CAPACITY_SERVER_FILL_PCT of its budget, a client side at all of it. A fixed --workers runs that many. */
-static void model_init(struct model *m, const struct limits_plan *p, const struct limits_values *v,
+static void model_init(struct limits_model *m, const struct limits_plan *p, const struct limits_values *v,
 		       struct limits_report *r)
 {
 	memset(m, 0, sizeof(*m));
@@ -137,7 +123,7 @@ static void model_init(struct model *m, const struct limits_plan *p, const struc
 					  sizeof(m->srv_err)) == 0;
 		r->workers_server = m->srv.workers;
 		m->w_srv = p->workers ? p->workers : r->workers_server;
-		m->pp_need = div_ceil(m->n, m->w_srv) + m->ports + CAPACITY_FD_RESERVE;
+		m->pp_need = limits_div_ceil(m->n, m->w_srv) + m->ports + CAPACITY_FD_RESERVE;
 	}
 	if (m->client) {
 		uint64_t need;
@@ -146,16 +132,16 @@ static void model_init(struct model *m, const struct limits_plan *p, const struc
 					  sizeof(m->cli_err)) == 0;
 		r->workers_client = m->cli.workers;
 		m->w_cli = p->workers ? p->workers : r->workers_client;
-		need = div_ceil(m->n, m->w_cli) + CAPACITY_FD_RESERVE;
+		need = limits_div_ceil(m->n, m->w_cli) + CAPACITY_FD_RESERVE;
 		if (need > m->pp_need)
 			m->pp_need = need;
 	}
 	r->workers_needed = r->workers_server > r->workers_client ? r->workers_server : r->workers_client;
 }
 
-static void check_nofile_soft(const struct limits_values *v, const struct model *m, struct limits_report *r)
+static void check_nofile_soft(const struct limits_values *v, const struct limits_model *m, struct limits_report *r)
 {
-	struct limits_check *c = add_check(r, "nofile.soft");
+	struct limits_check *c = limits_add_check(r, "nofile.soft");
 	char a[32], b[32];
 
 	c->needed_value = m->pp_need;
@@ -176,15 +162,15 @@ static void check_nofile_soft(const struct limits_values *v, const struct model 
  * WORKERS_MAX processes. The fix asks for the hard limit that runs the plan: one process for all N when no
  * socket is left (as HAProxy asks for maxconn plus its reserve), else the smallest that fits N into
  * WORKERS_MAX processes. */
-static void check_nofile_refused(const struct model *m, struct limits_check *c)
+static void check_nofile_refused(const struct limits_model *m, struct limits_check *c)
 {
-	uint64_t per = div_ceil(m->n, WORKERS_MAX), want = 0, cap = LIMITS_UNLIMITED;
+	uint64_t per = limits_div_ceil(m->n, WORKERS_MAX), want = 0, cap = LIMITS_UNLIMITED;
 	bool none = false;
 
 	if (m->server && !m->srv_ok) {
 		none = m->srv.budget == 0;
-		want = (none ? m->n : div_ceil(per * 100, CAPACITY_SERVER_FILL_PCT)) + m->ports;
-		cap = sat_mul(WORKERS_MAX, m->srv.fill);
+		want = (none ? m->n : limits_div_ceil(per * 100, CAPACITY_SERVER_FILL_PCT)) + m->ports;
+		cap = limits_sat_mul(WORKERS_MAX, m->srv.fill);
 	}
 	if (m->client && !m->cli_ok) {
 		uint64_t w = m->cli.budget == 0 ? m->n : per;
@@ -192,8 +178,8 @@ static void check_nofile_refused(const struct model *m, struct limits_check *c)
 		none = none || m->cli.budget == 0;
 		if (w > want)
 			want = w;
-		if (sat_mul(WORKERS_MAX, m->cli.fill) < cap)
-			cap = sat_mul(WORKERS_MAX, m->cli.fill);
+		if (limits_sat_mul(WORKERS_MAX, m->cli.fill) < cap)
+			cap = limits_sat_mul(WORKERS_MAX, m->cli.fill);
 	}
 	want += CAPACITY_FD_RESERVE;
 	c->verdict = LIMITS_FAIL;
@@ -210,7 +196,7 @@ static void check_nofile_refused(const struct model *m, struct limits_check *c)
 
 /* --workers auto: the plan runs as many processes as the limit demands, so the limit costs processes, not
  * connections. */
-static void check_nofile_auto(const struct limits_values *v, const struct model *m, struct limits_report *r,
+static void check_nofile_auto(const struct limits_values *v, const struct limits_model *m, struct limits_report *r,
 			      struct limits_check *c)
 {
 	unsigned w = r->workers_needed;
@@ -241,16 +227,16 @@ static void check_nofile_auto(const struct limits_values *v, const struct model 
 }
 
 /* A fixed worker count: the limit caps connections at workers x budget per process. */
-static void check_nofile_fixed(const struct limits_plan *p, const struct limits_values *v, const struct model *m,
+static void check_nofile_fixed(const struct limits_plan *p, const struct limits_values *v, const struct limits_model *m,
 			       struct limits_report *r, struct limits_check *c)
 {
 	uint64_t cap = LIMITS_UNLIMITED, pow = capacity_round_pow2(m->pp_need);
 	char a[32], b[32];
 
 	if (m->server)
-		cap = sat_mul(m->w_srv, m->srv.budget);
-	if (m->client && sat_mul(m->w_cli, m->cli.budget) < cap)
-		cap = sat_mul(m->w_cli, m->cli.budget);
+		cap = limits_sat_mul(m->w_srv, m->srv.budget);
+	if (m->client && limits_sat_mul(m->w_cli, m->cli.budget) < cap)
+		cap = limits_sat_mul(m->w_cli, m->cli.budget);
 	c->capacity = cap;
 	snprintf(c->needed, sizeof(c->needed), "%s per process (%u worker%s)",
 	         limits_commas(m->pp_need, a, sizeof(a)), p->workers, p->workers == 1 ? "" : "s");
@@ -269,13 +255,13 @@ static void check_nofile_fixed(const struct limits_plan *p, const struct limits_
 }
 
 static void check_nofile(const struct limits_plan *p, const struct limits_values *v,
-			 const struct model *m, struct limits_report *r)
+			 const struct limits_model *m, struct limits_report *r)
 {
 	struct limits_check *c;
 	char a[32];
 
 	check_nofile_soft(v, m, r);
-	c = add_check(r, "nofile.hard");
+	c = limits_add_check(r, "nofile.hard");
 	c->needed_value = m->pp_need;
 	snprintf(c->current, sizeof(c->current), "%s%s", limits_commas(v->nofile_hard, a, sizeof(a)),
 	         v->nofile_hard_raisable ? "" : " (fixed)");
@@ -290,16 +276,16 @@ static void check_nofile(const struct limits_plan *p, const struct limits_values
 		check_nofile_fixed(p, v, m, r, c);
 }
 
-static void check_nr_open(const struct limits_values *v, const struct model *m, struct limits_report *r)
+static void check_nr_open(const struct limits_values *v, const struct limits_model *m, struct limits_report *r)
 {
-	struct limits_check *c = add_check(r, "fs.nr_open");
+	struct limits_check *c = limits_add_check(r, "fs.nr_open");
 	char a[32];
 
-	set_sysctl(c, "fs.nr_open");
+	limits_set_sysctl(c, "fs.nr_open");
 	c->needed_value = m->pp_need;
 	snprintf(c->current, sizeof(c->current), "%s", limits_commas(v->nr_open, a, sizeof(a)));
 	snprintf(c->needed, sizeof(c->needed), "%s per process", limits_commas(m->pp_need, a, sizeof(a)));
-	recommend_u64(c, capacity_round_pow2(m->pp_need));
+	limits_recommend_u64(c, capacity_round_pow2(m->pp_need));
 	if (v->nr_open < m->pp_need) {
 		c->verdict = LIMITS_FAIL;
 		c->capacity = 0;
@@ -307,52 +293,52 @@ static void check_nr_open(const struct limits_values *v, const struct model *m, 
 			uint64_t per = v->nr_open - CAPACITY_FD_RESERVE - (m->server ? m->ports : 0);
 			uint64_t w = m->server ? m->w_srv : m->w_cli;
 
-			c->capacity = sat_mul(per, w);
+			c->capacity = limits_sat_mul(per, w);
 		}
-		fix_recommended(c);
+		limits_fix_recommended(c);
 		snprintf(c->note, sizeof(c->note), "no process can have a hard limit above fs.nr_open");
 	}
 }
 
-static void check_file_max(const struct limits_values *v, const struct model *m, struct limits_report *r)
+static void check_file_max(const struct limits_values *v, const struct limits_model *m, struct limits_report *r)
 {
-	struct limits_check *c = add_check(r, "fs.file-max");
+	struct limits_check *c = limits_add_check(r, "fs.file-max");
 	uint64_t listeners = m->server ? (uint64_t)m->ports * m->w_srv : 0;
-	uint64_t sockets = sat_add(sat_mul(m->n, m->sockets_per_conn), listeners);
-	uint64_t need = sat_add(v->file_nr_used, sockets);
-	uint64_t used = sat_add(v->file_nr_used, listeners);
+	uint64_t sockets = limits_sat_add(limits_sat_mul(m->n, m->sockets_per_conn), listeners);
+	uint64_t need = limits_sat_add(v->file_nr_used, sockets);
+	uint64_t used = limits_sat_add(v->file_nr_used, listeners);
 	char a[32], b[32];
 
-	set_sysctl(c, "fs.file-max");
+	limits_set_sysctl(c, "fs.file-max");
 	c->needed_value = need;
 	snprintf(c->current, sizeof(c->current), "%s (%s in use)", limits_commas(v->file_max, a, sizeof(a)),
 	         limits_commas(v->file_nr_used, b, sizeof(b)));
 	snprintf(c->needed, sizeof(c->needed), "%s", limits_commas(need, a, sizeof(a)));
 	c->capacity = v->file_max > used ? (v->file_max - used) / m->sockets_per_conn : 0;
-	recommend_u64(c, capacity_round_pow2(need));
+	limits_recommend_u64(c, capacity_round_pow2(need));
 	if (need > v->file_max) {
 		c->verdict = LIMITS_FAIL;
-		fix_recommended(c);
+		limits_fix_recommended(c);
 		snprintf(c->note, sizeof(c->note), "system-wide fd limit; connect/accept fail with ENFILE");
 	}
 }
 
 static void check_ports(const struct limits_plan *p, const struct limits_values *v,
-			const struct model *m, struct limits_report *r)
+			const struct limits_model *m, struct limits_report *r)
 {
 	struct limits_check *c;
 	unsigned src = p->sources ? p->sources : 1, dst = p->dst_addrs ? p->dst_addrs : 1;
 	uint64_t width = limits_port_range_width(v);
-	uint64_t cap = sat_mul(sat_mul(sat_mul(src, dst), m->ports), width);
+	uint64_t cap = limits_sat_mul(limits_sat_mul(limits_sat_mul(src, dst), m->ports), width);
 	char a[32], b[32];
 
 	r->sources_needed = limits_sources_needed(m->n, dst, m->ports, v);
 	if (!m->client)
 		return;
-	c = add_check(r, "ports.4tuple");
-	set_sysctl(c, "net.ipv4.ip_local_port_range");
+	c = limits_add_check(r, "ports.4tuple");
+	limits_set_sysctl(c, "net.ipv4.ip_local_port_range");
 	/* In the range's own unit: local ports each (source, destination address, port) must offer. */
-	c->needed_value = div_ceil(m->n, sat_mul(sat_mul(src, dst), m->ports));
+	c->needed_value = limits_div_ceil(m->n, limits_sat_mul(limits_sat_mul(src, dst), m->ports));
 	snprintf(c->current, sizeof(c->current), "%s (%ux%ux%ux%s)", limits_commas(cap, a, sizeof(a)), src, dst,
 	         m->ports, limits_commas(width, b, sizeof(b)));
 	snprintf(c->needed, sizeof(c->needed), "%s", limits_commas(m->n, a, sizeof(a)));
@@ -376,11 +362,11 @@ static void check_ports(const struct limits_plan *p, const struct limits_values 
 void limits_check_conntrack_max(struct limits_report *r, const struct limits_values *v, uint64_t n, unsigned flows,
 				const char *full_note)
 {
-	struct limits_check *c = add_check(r, "nf_conntrack_max");
-	uint64_t need = sat_mul(n, flows ? flows : 1);
+	struct limits_check *c = limits_add_check(r, "nf_conntrack_max");
+	uint64_t need = limits_sat_mul(n, flows ? flows : 1);
 	char a[32], b[32];
 
-	set_sysctl(c, "net.netfilter.nf_conntrack_max");
+	limits_set_sysctl(c, "net.netfilter.nf_conntrack_max");
 	c->needed_value = need;
 	if (flows > 1)
 		snprintf(c->needed, sizeof(c->needed), "%s (%u flows per connection)", limits_commas(need, a, sizeof(a)),
@@ -394,7 +380,7 @@ void limits_check_conntrack_max(struct limits_report *r, const struct limits_val
 	}
 	snprintf(c->current, sizeof(c->current), "%s (count %s)", limits_commas(v->conntrack_max, a, sizeof(a)),
 	         limits_commas(v->conntrack_count, b, sizeof(b)));
-	recommend_u64(c, capacity_conntrack_max(need));
+	limits_recommend_u64(c, capacity_conntrack_max(need));
 	if (!v->conntrack_in_use) {
 		snprintf(c->note, sizeof(c->note), "idle (no rule uses it); if one starts tracking: sysctl -w %s=%s",
 		         c->sysctl, c->recommended);
@@ -403,12 +389,12 @@ void limits_check_conntrack_max(struct limits_report *r, const struct limits_val
 	c->capacity = v->conntrack_max / (flows ? flows : 1);
 	if (v->conntrack_max < need) {
 		c->verdict = LIMITS_FAIL;
-		fix_recommended(c);
+		limits_fix_recommended(c);
 		snprintf(c->note, sizeof(c->note), "%s", full_note);
 	}
 }
 
-static void check_conntrack(const struct limits_values *v, const struct model *m, struct limits_report *r)
+static void check_conntrack(const struct limits_values *v, const struct limits_model *m, struct limits_report *r)
 {
 	struct limits_check *c;
 	char a[32];
@@ -418,17 +404,17 @@ static void check_conntrack(const struct limits_values *v, const struct model *m
 				   "a full table drops new SYNs: connect() times out (dmesg: nf_conntrack: table full)");
 	if (!v->conntrack_present)
 		return;
-	c = add_check(r, "nf_conntrack_buckets");
-	set_sysctl(c, "net.netfilter.nf_conntrack_buckets");
-	c->needed_value = div_ceil(m->n, BUCKET_CHAIN_WARN);
+	c = limits_add_check(r, "nf_conntrack_buckets");
+	limits_set_sysctl(c, "net.netfilter.nf_conntrack_buckets");
+	c->needed_value = limits_div_ceil(m->n, BUCKET_CHAIN_WARN);
 	snprintf(c->current, sizeof(c->current), "%s", limits_commas(v->conntrack_buckets, a, sizeof(a)));
-	snprintf(c->needed, sizeof(c->needed), ">= %s", limits_commas(div_ceil(m->n, BUCKET_CHAIN_WARN), a, sizeof(a)));
-	recommend_u64(c, capacity_conntrack_buckets(m->n));
+	snprintf(c->needed, sizeof(c->needed), ">= %s", limits_commas(limits_div_ceil(m->n, BUCKET_CHAIN_WARN), a, sizeof(a)));
+	limits_recommend_u64(c, capacity_conntrack_buckets(m->n));
 	if (!v->conntrack_in_use) {
 		snprintf(c->note, sizeof(c->note), "idle (no rule uses it)");
 	} else if (v->conntrack_buckets == 0 || m->n / v->conntrack_buckets > BUCKET_CHAIN_WARN) {
 		c->verdict = LIMITS_WARN;
-		fix_recommended(c);
+		limits_fix_recommended(c);
 		snprintf(c->note, sizeof(c->note), "long hash chains make every packet's lookup slower");
 	}
 }
@@ -437,10 +423,10 @@ static void check_conntrack(const struct limits_values *v, const struct model *m
 static void check_queue(struct limits_report *r, const char *name, const char *key, bool present, uint64_t now,
 			uint64_t need, const char *unknown_note, const char *short_note)
 {
-	struct limits_check *c = add_check(r, name);
+	struct limits_check *c = limits_add_check(r, name);
 	char a[32];
 
-	set_sysctl(c, key);
+	limits_set_sysctl(c, key);
 	snprintf(c->current, sizeof(c->current), "%s", present ? limits_commas(now, a, sizeof(a)) : "not readable here");
 	if (need == 0) {
 		snprintf(c->needed, sizeof(c->needed), "rate unknown");
@@ -454,16 +440,16 @@ static void check_queue(struct limits_report *r, const char *name, const char *k
 		snprintf(c->note, sizeof(c->note), "%s is hidden in this namespace or container: not checked", key);
 		return;
 	}
-	recommend_u64(c, capacity_round_pow2(need));
+	limits_recommend_u64(c, capacity_round_pow2(need));
 	if (now < need) {
 		c->verdict = LIMITS_WARN;
-		fix_recommended(c);
+		limits_fix_recommended(c);
 		snprintf(c->note, sizeof(c->note), "%s", short_note);
 	}
 }
 
 static void check_backlog(const struct limits_plan *p, const struct limits_values *v,
-			  const struct model *m, struct limits_report *r)
+			  const struct limits_model *m, struct limits_report *r)
 {
 	uint64_t listeners, need = 0;
 
@@ -473,7 +459,7 @@ static void check_backlog(const struct limits_plan *p, const struct limits_value
 	 * rate / (ports x workers); it should absorb LIMITS_BACKLOG_WINDOW_MS of that. */
 	listeners = (uint64_t)m->ports * (m->w_srv ? m->w_srv : 1);
 	if (p->connect_rate > 0)
-		need = div_ceil(div_ceil(sat_mul(p->connect_rate, LIMITS_BACKLOG_WINDOW_MS), 1000), listeners);
+		need = limits_div_ceil(limits_div_ceil(limits_sat_mul(p->connect_rate, LIMITS_BACKLOG_WINDOW_MS), 1000), listeners);
 	check_queue(r, "somaxconn", "net.core.somaxconn", v->somaxconn_present, v->somaxconn, need,
 		    "give --rate to check the accept queue against the connect rate",
 		    "accept queue overflows drop SYNs (ListenOverflows): connects stall 1 s, 3 s, ...");
@@ -481,235 +467,9 @@ static void check_backlog(const struct limits_plan *p, const struct limits_value
 		    v->syn_backlog, need, NULL, "a full SYN queue falls back to syncookies or drops SYNs");
 }
 
-/* Sockets holding buffer data at the same moment. tcp_mem counts pages charged to socket queues, and a
- * connection that has finished its echo has empty queues, so holding a million idle connections costs
- * it nothing. What charges it is traffic: during the ramp the client's in-flight connects and echoes
- * (capped by its --concurrency, all processes together, and at least one per process), in the latency
- * phase the connections with messages queued. On a server host the peers are assumed to be c1m clients
- * with the default cap. Both ends of an in-flight connection hold data when they live here. */
-static uint64_t active_sockets(const struct limits_plan *p, const struct model *m)
+static void check_systemd(const struct limits_values *v, const struct limits_model *m, struct limits_report *r)
 {
-	uint64_t all = sat_mul(m->n, m->sockets_per_conn), inflight;
-
-	if (p->active_sockets != 0)
-		return p->active_sockets < all ? p->active_sockets : all;
-	inflight = LIMITS_CLIENT_INFLIGHT;
-	if (m->client && m->w_cli > inflight)
-		inflight = m->w_cli;
-	if (inflight > m->n)
-		inflight = m->n;
-	return sat_mul(inflight, m->sockets_per_conn);
-}
-
-/* tcp_mem is machine-wide: the kernel registers it only in the machine's first network namespace, so
- * inside any other (a container, ip netns exec) it cannot be read and caps nothing here. What can be
- * said is whether the need fits the kernel's boot-time default, tcp_mem[1] = free pages / 16, which
- * MemAvailable approximates from below; a warning when it does not, since someone must look at the
- * value from the root namespace. */
-static void check_tcp_mem_absent(const struct limits_values *v, struct limits_check *c, uint64_t need,
-				 uint64_t active, uint64_t per)
-{
-	uint64_t page = v->page_size ? v->page_size : 4096;
-	uint64_t dflt = v->mem_available / page / 16;
-	char a[32], b[32];
-
-	snprintf(c->current, sizeof(c->current), "not visible here");
-	snprintf(c->needed, sizeof(c->needed), "%s pages (%s active x %" PRIu64 ")", limits_commas(need, a, sizeof(a)),
-	         limits_commas(active, b, sizeof(b)), per);
-	if (need > dflt) {
-		c->verdict = LIMITS_WARN;
-		snprintf(c->note, sizeof(c->note),
-		         "machine-wide, not visible in this network namespace; the need passes the"
-		         " default for this memory (~%s pages at tcp_mem[1]): check it in the root namespace",
-		         limits_commas(dflt, a, sizeof(a)));
-	} else {
-		snprintf(c->note, sizeof(c->note),
-		         "machine-wide, not visible in this network namespace; the need fits the"
-		         " default for this memory (~%s pages at tcp_mem[1]) unless it was lowered",
-		         limits_commas(dflt, a, sizeof(a)));
-	}
-}
-
-/* The tcp_mem the need asks for. Raise only what falls short: pressure at the need, the hard limit a third
- * above it, never more than 3/4 of available memory; where that is less than the need, pressure at 3/4 of
- * it (the note then says fewer sockets must hold data at once). False when no value helps: the need passes
- * tcp_mem[2] and there is no memory to raise it. */
-static bool tcp_mem_target(const struct limits_values *v, uint64_t need, uint64_t room, uint64_t t[3])
-{
-	uint64_t mid = need > v->tcp_mem[1] ? need : v->tcp_mem[1];
-	uint64_t hi = sat_add(mid, mid / 3);
-
-	if (hi < v->tcp_mem[2])
-		hi = v->tcp_mem[2];
-	if (hi > room) {
-		if (room > v->tcp_mem[2])
-			hi = room;
-		else if (need <= v->tcp_mem[2])
-			hi = v->tcp_mem[2];   /* the need fits under it: raising the pressure mark is enough */
-		else
-			return false;
-	}
-	if (need > hi)
-		mid = hi / 4 * 3;
-	t[0] = v->tcp_mem[0] < mid ? v->tcp_mem[0] : mid;
-	t[1] = mid;
-	t[2] = hi;
-	return true;
-}
-
-/* FAIL past tcp_mem[2], where the stack drops packets and aborts sockets ("TCP: out of memory"); WARN
- * past tcp_mem[1], where it shrinks buffers. Only a failure caps connections, and then in connections
- * whose sockets can hold data at once: idle holding is never capped by tcp_mem. */
-static void check_tcp_mem(const struct limits_plan *p, const struct limits_values *v, const struct model *m,
-			  struct limits_report *r)
-{
-	struct limits_check *c = add_check(r, "tcp_mem");
-	uint64_t page = v->page_size ? v->page_size : 4096;
-	uint64_t bytes = p->bytes_per_active_socket ? p->bytes_per_active_socket : LIMITS_ACTIVE_SOCKET_BYTES;
-	uint64_t per = div_ceil(bytes, page);
-	uint64_t active = active_sockets(p, m);
-	uint64_t need, fits, room = v->mem_available / 4 * 3 / page, t[3];
-	bool have;
-	char a[32], b[32], c2[32];
-
-	if (per == 0)
-		per = 1;
-	need = sat_mul(active, per);
-	set_sysctl(c, "net.ipv4.tcp_mem");
-	c->needed_value = need;
-	if (!v->tcp_mem_present) {
-		check_tcp_mem_absent(v, c, need, active, per);
-		return;
-	}
-	fits = v->tcp_mem[2] / per;
-	snprintf(c->current, sizeof(c->current), "%s %s %s pages", limits_commas(v->tcp_mem[0], a, sizeof(a)),
-	         limits_commas(v->tcp_mem[1], b, sizeof(b)), limits_commas(v->tcp_mem[2], c2, sizeof(c2)));
-	snprintf(c->needed, sizeof(c->needed), "%s pages (%s active x %" PRIu64 ")", limits_commas(need, a, sizeof(a)),
-	         limits_commas(active, b, sizeof(b)), per);
-	have = tcp_mem_target(v, need, room, t);
-	if (have)
-		snprintf(c->recommended, sizeof(c->recommended), "%" PRIu64 " %" PRIu64 " %" PRIu64, t[0], t[1], t[2]);
-	if (need <= v->tcp_mem[1]) {
-		snprintf(c->note, sizeof(c->note),
-		         "idle connections hold no buffer pages; tcp_mem binds when more than %s"
-		         " sockets hold data at once (tcp_mem[2] / %" PRIu64 " page%s per active socket)",
-		         limits_commas(fits, a, sizeof(a)), per, per == 1 ? "" : "s");
-		return;
-	}
-	if (need > v->tcp_mem[2]) {
-		c->verdict = LIMITS_FAIL;
-		c->capacity = fits / m->sockets_per_conn;
-		snprintf(c->note, sizeof(c->note),
-		         "%s sockets holding data at once need %s pages > tcp_mem[2]: the stack drops packets and"
-		         " aborts sockets (TCP: out of memory); at most %s may hold data at once",
-		         limits_commas(active, a, sizeof(a)), limits_commas(need, b, sizeof(b)),
-		         limits_commas(fits, c2, sizeof(c2)));
-	} else {
-		c->verdict = LIMITS_WARN;
-		snprintf(c->note, sizeof(c->note),
-		         "%s sockets holding data at once pass tcp_mem[1]: the stack enters memory pressure and shrinks"
-		         " buffers (latency); idle connections hold no pages", limits_commas(active, a, sizeof(a)));
-	}
-	if (!have) {
-		if (p->active_sockets == 0 && fits >= m->sockets_per_conn)
-			snprintf(c->fix, sizeof(c->fix), "c1m-client --concurrency %" PRIu64, fits / m->sockets_per_conn);
-		snprintf(c->note, sizeof(c->note),
-		         "%s sockets x %" PRIu64 " page%s holding data at once exceed tcp_mem[2] and 3/4 of"
-		         " available memory: at most %s may hold data at once", limits_commas(active, a, sizeof(a)),
-		         per, per == 1 ? "" : "s", limits_commas(fits, b, sizeof(b)));
-		return;
-	}
-	if (need > t[2])
-		snprintf(c->note, sizeof(c->note),
-		         "%s sockets x %" PRIu64 " page%s holding data at once exceed 3/4 of available memory: the fix"
-		         " covers %s, fewer must hold data at once (client --concurrency)",
-		         limits_commas(active, a, sizeof(a)), per, per == 1 ? "" : "s",
-		         limits_commas(t[2] / per, b, sizeof(b)));
-	fix_recommended(c);
-}
-
-static uint64_t conn_bytes(const struct model *m)
-{
-	return (uint64_t)m->sockets_per_conn * LIMITS_KERNEL_SOCK_BYTES + (uint64_t)m->sides * m->user_bytes;
-}
-
-void limits_check_memory(struct limits_report *r, const struct limits_values *v, uint64_t n, uint64_t per,
-			 const char *fail_note)
-{
-	struct limits_check *c = add_check(r, "memory");
-	uint64_t need = sat_mul(n, per);
-	char a[32], b[32];
-
-	c->needed_value = need;
-	snprintf(c->current, sizeof(c->current), "%s available", limits_bytes(v->mem_available, a, sizeof(a)));
-	snprintf(c->needed, sizeof(c->needed), "%s (%" PRIu64 " B/conn)", limits_bytes(need, b, sizeof(b)), per);
-	c->capacity = per ? v->mem_available / per : LIMITS_UNLIMITED;
-	if (need > v->mem_available) {
-		c->verdict = LIMITS_FAIL;
-		snprintf(c->note, sizeof(c->note), "%s", fail_note);
-	} else if (need > v->mem_available / 10 * 8) {
-		c->verdict = LIMITS_WARN;
-		snprintf(c->note, sizeof(c->note), "over 80%% of available memory: page cache and others will suffer");
-	}
-}
-
-static void check_memory(const struct limits_values *v, const struct model *m, struct limits_report *r)
-{
-	char note[sizeof(((struct limits_check *)0)->note)];
-
-	snprintf(note, sizeof(note), "kernel %u B per socket x %u + user %" PRIu64 " B per side; the OOM killer ends the run",
-	         (unsigned)LIMITS_KERNEL_SOCK_BYTES, m->sockets_per_conn, m->user_bytes);
-	limits_check_memory(r, v, m->n, conn_bytes(m), note);
-}
-
-/* A fix line with a cut path would write somewhere else: without room for the whole path it names the file
- * instead. */
-static void cgroup_fix(struct limits_check *c, uint64_t bytes, const char *path)
-{
-	struct sbuf sb;
-
-	sbuf_init(&sb, c->fix, sizeof(c->fix));
-	sbuf_printf(&sb, "echo %" PRIu64 " > %s", bytes, path);
-	if (sbuf_done(&sb) < 0 || path[0] == '\0')
-		snprintf(c->fix, sizeof(c->fix), "set the cgroup's memory limit to %" PRIu64 " bytes", bytes);
-}
-
-static void check_cgroup(const struct limits_values *v, const struct model *m, struct limits_report *r)
-{
-	struct limits_check *c = add_check(r, "cgroup.memory");
-	uint64_t per = conn_bytes(m);
-	uint64_t need = sat_mul(m->n, per);
-	uint64_t room;
-	char a[32], b[32];
-
-	snprintf(c->needed, sizeof(c->needed), "%s", limits_bytes(need, a, sizeof(a)));
-	c->needed_value = need;
-	if (!v->cgroup_mem_present) {
-		snprintf(c->current, sizeof(c->current), "none");
-		snprintf(c->note, sizeof(c->note), "no memory cgroup found for this process");
-		return;
-	}
-	if (v->cgroup_mem_limit == LIMITS_UNLIMITED) {
-		snprintf(c->current, sizeof(c->current), "unlimited (v%u)", v->cgroup_version);
-		return;
-	}
-	/* The limit itself must cover what the cgroup already uses plus the connections. */
-	c->needed_value = sat_add(v->cgroup_mem_usage, need);
-	room = v->cgroup_mem_limit > v->cgroup_mem_usage ? v->cgroup_mem_limit - v->cgroup_mem_usage : 0;
-	snprintf(c->current, sizeof(c->current), "%s free of %s", limits_bytes(room, a, sizeof(a)),
-	         limits_bytes(v->cgroup_mem_limit, b, sizeof(b)));
-	c->capacity = room / per;
-	if (need > room) {
-		c->verdict = LIMITS_FAIL;
-		cgroup_fix(c, sat_add(v->cgroup_mem_usage, need), v->cgroup_path);
-		snprintf(c->note, sizeof(c->note),
-		         "socket memory is charged to the cgroup; at its limit the cgroup's OOM killer ends the run");
-	}
-}
-
-static void check_systemd(const struct limits_values *v, const struct model *m, struct limits_report *r)
-{
-	struct limits_check *c = add_check(r, "systemd.nofile");
+	struct limits_check *c = limits_add_check(r, "systemd.nofile");
 	/* systemd >= 240 defaults services to 1024:524288 when DefaultLimitNOFILE is unset. */
 	uint64_t hard = v->systemd_nofile_set ? v->systemd_nofile_hard : 524288;
 	char a[32];
@@ -734,14 +494,14 @@ static void check_systemd(const struct limits_values *v, const struct model *m, 
 	}
 }
 
-static void check_migrate(const struct limits_values *v, const struct model *m, struct limits_report *r)
+static void check_migrate(const struct limits_values *v, const struct limits_model *m, struct limits_report *r)
 {
 	struct limits_check *c;
 
 	if (!m->server)
 		return;
-	c = add_check(r, "tcp_migrate_req");
-	set_sysctl(c, "net.ipv4.tcp_migrate_req");
+	c = limits_add_check(r, "tcp_migrate_req");
+	limits_set_sysctl(c, "net.ipv4.tcp_migrate_req");
 	if (m->w_srv > 1)
 		c->needed_value = 1;
 	snprintf(c->needed, sizeof(c->needed), "%s", m->w_srv > 1 ? "1 (workers > 1)" : "any (1 worker)");
@@ -754,10 +514,10 @@ static void check_migrate(const struct limits_values *v, const struct model *m, 
 	}
 	snprintf(c->current, sizeof(c->current), "%u", v->tcp_migrate_req);
 	if (m->w_srv > 1)
-		recommend_u64(c, 1);
+		limits_recommend_u64(c, 1);
 	if (m->w_srv > 1 && v->tcp_migrate_req == 0) {
 		c->verdict = LIMITS_WARN;
-		fix_recommended(c);
+		limits_fix_recommended(c);
 		snprintf(c->note, sizeof(c->note),
 		         "when a full worker closes its listeners, their queued connections are reset, not migrated");
 	}
@@ -785,11 +545,6 @@ static void note_readonly(const struct limits_values *v, struct limits_report *r
 	}
 }
 
-struct limits_check *limits_add_check(struct limits_report *r, const char *name)
-{
-	return add_check(r, name);
-}
-
 void limits_finish(const struct limits_values *v, struct limits_report *r)
 {
 	unsigned i;
@@ -813,7 +568,7 @@ void limits_finish(const struct limits_values *v, struct limits_report *r)
 
 void limits_evaluate(const struct limits_plan *p, const struct limits_values *v, struct limits_report *r)
 {
-	struct model m;
+	struct limits_model m;
 
 	if (p->role == LIMITS_ROLE_BALANCER) {
 		balancer_evaluate(p, v, r);
@@ -830,9 +585,9 @@ void limits_evaluate(const struct limits_plan *p, const struct limits_values *v,
 	check_ports(p, v, &m, r);
 	check_conntrack(v, &m, r);
 	check_backlog(p, v, &m, r);
-	check_tcp_mem(p, v, &m, r);
-	check_memory(v, &m, r);
-	check_cgroup(v, &m, r);
+	limits_check_tcp_mem(p, v, &m, r);
+	limits_check_memory_model(v, &m, r);
+	limits_check_cgroup(v, &m, r);
 	check_systemd(v, &m, r);
 	check_migrate(v, &m, r);
 	limits_finish(v, r);
