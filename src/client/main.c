@@ -628,7 +628,7 @@ static bool report_run(struct run *r, const struct client_options *o, char *text
  * read or belongs to another run, else the merged verdict. */
 static int run_merge(const struct client_options *o, char *text)
 {
-	const struct state_report **in = calloc(o->n_merge, sizeof(*in));
+	const struct state_report **in = calloc(o->n_merge, sizeof(void *));   /* an array of pointers */
 	struct merge_result *mr = malloc(sizeof(*mr));
 	char err[ERR_LEN], why[ERR_LEN];
 	int status = 2;

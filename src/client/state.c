@@ -208,7 +208,7 @@ struct fields_rd {
 
 static int read_u64(struct json_r *j, uint64_t *v)
 {
-	bool whole;
+	bool whole = false;
 
 	if (!json_r_at_number(j))
 		return json_r_fail(j, "expected a whole number");
@@ -319,7 +319,7 @@ static int hist_member(struct json_r *j, const char *key, void *arg)
 	static const char *const keys[] = { "total", "overflow", "sum_us", "min_us", "max_us" };
 	struct hist_rd *rd = arg;
 	_Atomic uint64_t *dst[] = { &rd->h->total, &rd->h->overflow, &rd->h->sum_us, &rd->h->min_us, &rd->h->max_us };
-	uint64_t v;
+	uint64_t v = 0;
 	unsigned i;
 
 	if (strcmp(key, "buckets") == 0) {
@@ -456,7 +456,7 @@ static int state_member(struct json_r *j, const char *key, void *arg)
 	struct state_rd *rd = arg;
 	struct state_report *r = rd->r;
 	struct lat_rd lr = { &r->lat, 0 };
-	uint64_t format;
+	uint64_t format = 0;
 
 	if (strcmp(key, "format") == 0) {
 		rd->seen |= 1;
