@@ -188,6 +188,35 @@ lab_host() {
 	LAB_HOST=$ns
 }
 
+# ---- ssh between hosts (the fleet) --------------------------------------------------------------------
+# lab_ssh_init: a client key and an empty known_hosts for this run, and LAB_FLEET: the fleet driver's
+# command with the ssh options that use them (run it in a host with lab_start or lab_in).
+lab_ssh_init() {
+	[ -x /usr/sbin/sshd ] && command -v ssh >/dev/null && command -v ssh-keygen >/dev/null ||
+		lab_skip "openssh-server and openssh-client are needed (see ./packages)"
+	ssh-keygen -q -t ed25519 -N '' -f "$LAB_DIR/client_key"
+	cp "$LAB_DIR/client_key.pub" "$LAB_DIR/authorized_keys"
+	: > "$LAB_DIR/known_hosts"
+	mkdir -p /run/sshd   # sshd's privilege separation directory
+	LAB_FLEET=(env "PATH=$(dirname "$C1M_CLIENT"):$PATH" C1M_CLIENT="$C1M_CLIENT" "$C1M_SOURCE/fleet/c1m-fleet"
+		--ssh-option "IdentityFile=$LAB_DIR/client_key" --ssh-option "UserKnownHostsFile=$LAB_DIR/known_hosts"
+		--ssh-option StrictHostKeyChecking=yes)
+}
+
+# lab_sshd NAME HOST ADDR: a real sshd in HOST, listening only on ADDR port 22, with a host key made for this
+# run (added to known_hosts) and key-only root login with lab_ssh_init's key.
+lab_sshd() {
+	local name=$1 ns=$2 addr=$3
+	ssh-keygen -q -t ed25519 -N '' -f "$LAB_DIR/$name.key"
+	printf '%s %s\n' "$addr" "$(cut -d' ' -f1,2 "$LAB_DIR/$name.key.pub")" >> "$LAB_DIR/known_hosts"
+	printf '%s\n' "ListenAddress $addr" "Port 22" "HostKey $LAB_DIR/$name.key" "PidFile $LAB_DIR/$name.pid" \
+		"AuthorizedKeysFile $LAB_DIR/authorized_keys" "PermitRootLogin prohibit-password" \
+		"PasswordAuthentication no" "KbdInteractiveAuthentication no" "UsePAM no" "StrictModes no" \
+		"MaxSessions 50" > "$LAB_DIR/$name.conf"
+	lab_start "$name" "$ns" /usr/sbin/sshd -D -e -f "$LAB_DIR/$name.conf"
+	c1m_wait_listen 22 10 "$LAB_PID" "$ns" || lab_fail "sshd $name: $C1M_ERR"
+}
+
 # ---- running things in hosts ------------------------------------------------------------------------
 # lab_in HOST CMD...: run CMD in a host (foreground).
 lab_in() { local ns=$1; shift; ip netns exec "$ns" "$@" 9>&-; }
