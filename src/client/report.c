@@ -324,14 +324,21 @@ static void findmax_text(struct sbuf *o, const struct report_meta *m, const stru
 static void environment_text(struct sbuf *o, const struct report_meta *m)
 {
 	const struct limits_values *v = m->limits;
+	char mem[80];
 
 	sbuf_printf(o, "  system        %s, %u CPU%s\n", m->kernel[0] ? m->kernel : "unknown kernel", m->cpus,
 	    m->cpus == 1 ? "" : "s");
-	if (v)
-		sbuf_printf(o, "  limits        nofile %" PRIu64 "/%" PRIu64 ", file-max %" PRIu64 ", local ports %u-%u, somaxconn %"
-		    PRIu64 ", tcp_mem %" PRIu64 " %" PRIu64 " %" PRIu64 " pages, conntrack %s\n", v->nofile_soft,
-		    v->nofile_hard, v->file_max, v->port_lo, v->port_hi, v->somaxconn, v->tcp_mem[0], v->tcp_mem[1],
-		    v->tcp_mem[2], v->conntrack_present ? "loaded" : "not loaded");
+
+	if (!v)
+		return;
+	if (v->tcp_mem_present)
+		snprintf(mem, sizeof(mem), "%" PRIu64 " %" PRIu64 " %" PRIu64 " pages", v->tcp_mem[0], v->tcp_mem[1],
+			 v->tcp_mem[2]);
+	else   /* machine-wide: a child network namespace does not show it */
+		snprintf(mem, sizeof(mem), "not visible in this network namespace");
+	sbuf_printf(o, "  limits        nofile %" PRIu64 "/%" PRIu64 ", file-max %" PRIu64 ", local ports %u-%u, somaxconn %"
+	    PRIu64 ", tcp_mem %s, conntrack %s\n", v->nofile_soft, v->nofile_hard, v->file_max, v->port_lo, v->port_hi,
+	    v->somaxconn, mem, v->conntrack_present ? "loaded" : "not loaded");
 }
 
 int report_format_text(const struct report_meta *m, const struct loadgen_stats *t, char *buf, size_t len)
