@@ -560,9 +560,7 @@ int client_opts_parse(int argc, char *const argv[], struct client_options *o, ch
 
 uint64_t client_opts_shard_target(const struct client_options *o)
 {
-	unsigned m = o->shard_m ? o->shard_m : 1, i = o->shard_k ? o->shard_k - 1 : 0;
-
-	return o->target / m + (i < o->target % m ? 1 : 0);
+	return sched_share(o->target, o->shard_m ? o->shard_m : 1, o->shard_k ? o->shard_k - 1 : 0);
 }
 
 int client_opts_plan(const struct client_options *o, uint64_t nofile, unsigned sources_needed,

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/util/counter.h"
+#include "client/sched.h"
 
 void loadgen_stats_init(struct loadgen_stats *st, uint64_t target)
 {
@@ -149,11 +150,6 @@ uint64_t loadgen_lat_in_flight(const struct loadgen_lat *l)
 	return sent > done ? sent - done : 0;
 }
 
-static uint64_t share(uint64_t total, unsigned parts, unsigned index)
-{
-	return total / parts + (index < total % parts ? 1 : 0);
-}
-
 void loadgen_split(const struct loadgen_config *all, unsigned workers, unsigned index, struct loadgen_config *out)
 {
 	uint64_t per = all->target / workers, rest = all->target % workers, s = all->sources.count;
@@ -161,14 +157,14 @@ void loadgen_split(const struct loadgen_config *all, unsigned workers, unsigned 
 	*out = *all;
 	out->workers = workers;
 	out->index = index;
-	out->target = share(all->target, workers, index);
+	out->target = sched_share(all->target, workers, index);
 	out->id_base = all->id_base + index * per + (index < rest ? index : rest);
 	if (all->rate) {
-		out->rate = share(all->rate, workers, index);
+		out->rate = sched_share(all->rate, workers, index);
 		if (out->rate == 0)
 			out->rate = 1;
 	}
-	out->concurrency = (unsigned)share(all->concurrency, workers, index);
+	out->concurrency = (unsigned)sched_share(all->concurrency, workers, index);
 	if (out->concurrency == 0)
 		out->concurrency = 1;
 	if (s >= workers) {
@@ -185,7 +181,7 @@ void loadgen_split(const struct loadgen_config *all, unsigned workers, unsigned 
 void loadgen_shard(const struct loadgen_config *all, unsigned shards, unsigned index, struct loadgen_config *out)
 {
 	loadgen_split(all, shards, index, out);
-	out->msg_rate = share(all->msg_rate, shards, index);
+	out->msg_rate = sched_share(all->msg_rate, shards, index);
 	out->workers = 1;
 	out->index = 0;
 }
