@@ -111,12 +111,10 @@ static void single_progress_cb(evutil_socket_t fd, short what, void *arg)
  * report is printed), instead of waiting for a go that will not come. */
 static void barrier_break(struct run *r, const char *why)
 {
-	size_t used = strlen(r->meta.problems);
-
 	if (r->barrier_broken)
 		return;
 	r->barrier_broken = true;
-	snprintf(r->meta.problems + used, sizeof(r->meta.problems) - used, "%s%s", used ? "; " : "", why);
+	report_add_problem(&r->meta, why);
 	kill(getpid(), SIGTERM);
 }
 
@@ -373,17 +371,15 @@ static void workers_tick(void *slots, unsigned count, void *arg)
 static void workers_exit(unsigned index, int wstatus, void *arg)
 {
 	struct run *r = arg;
-	char what[128];
-	size_t used = strlen(r->meta.problems);
+	char what[128], line[160];
 
 	r->dead[index] = true;
 	/* 0 and 1 are a worker's normal verdicts; anything else is a problem the report must show */
 	if (WIFEXITED(wstatus) && (WEXITSTATUS(wstatus) == 0 || WEXITSTATUS(wstatus) == 1))
 		return;
 	workers_describe_status(wstatus, what, sizeof(what));
-	if (used < sizeof(r->meta.problems) - 1)
-		snprintf(r->meta.problems + used, sizeof(r->meta.problems) - used, "%sworker %u %s",
-			 used ? "; " : "", index, what);
+	snprintf(line, sizeof(line), "worker %u %s", index, what);
+	report_add_problem(&r->meta, line);
 }
 
 static int run_workers(struct run *r, char *err, size_t errlen)
@@ -752,9 +748,7 @@ int main(int argc, char **argv)
 		if (plan.workers == 1)
 			goto out;
 		/* a fatal worker: still report what the others did */
-		snprintf(r.meta.problems + strlen(r.meta.problems),
-			 sizeof(r.meta.problems) - strlen(r.meta.problems), "%s%s", r.meta.problems[0] ? "; " : "",
-			 err);
+		report_add_problem(&r.meta, err);
 	}
 	pass = report_run(&r, &o, text, err);
 out:

@@ -31,10 +31,10 @@ static int same_run(const struct report_meta *a, const struct report_meta *b, co
 /* "shard K/M: what", after the problems already named. */
 static void add_problem(struct report_meta *m, unsigned k, const char *what)
 {
-	struct sbuf sb;
+	char line[sizeof(m->problems) + 48];   /* "shard K/M: " and all of what */
 
-	sbuf_resume(&sb, m->problems, sizeof(m->problems));
-	sbuf_printf(&sb, "%sshard %u/%u: %s", sb.used ? "; " : "", k, m->shard_m, what);
+	snprintf(line, sizeof(line), "shard %u/%u: %s", k, m->shard_m, what);
+	report_add_problem(m, line);
 }
 
 /* The sums of what each shard was given, and the shards in words. */

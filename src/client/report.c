@@ -91,6 +91,14 @@ void report_summarize(const struct report_meta *m, const struct loadgen_stats *t
 		s->pass = s->pass && m->stop == FINDMAX_STOP_TARGET;
 }
 
+void report_add_problem(struct report_meta *m, const char *what)
+{
+	struct sbuf sb;
+
+	sbuf_resume(&sb, m->problems, sizeof(m->problems));
+	sbuf_printf(&sb, "%s%s", sb.used ? "; " : "", what);
+}
+
 bool report_latency_pass(const struct loadgen_lat *l, uint64_t total, unsigned slo_ms)
 {
 	double ms[5];

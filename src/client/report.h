@@ -62,6 +62,9 @@ struct report_meta {
 	const struct limits_values *limits; /* what limits_read found at startup, NULL = not read */
 };
 
+/* Appends one problem to m->problems, after "; " when there are others (cut when the field is full). */
+void report_add_problem(struct report_meta *m, const char *what);
+
 /* Numbers derived from the stats, shared by the text and JSON reports. */
 struct report_summary {
 	double elapsed_s;              /* ramp: first connect to last attempt resolved, seconds */
