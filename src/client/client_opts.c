@@ -14,12 +14,16 @@
 
 static const char usage[] =
 	"usage: c1m-client HOST -n N [options]\n"
-	"  HOST                    IPv4 address of the c1m server (or localhost)\n"
+	"  HOST                    the server: an IPv4 or IPv6 address, or a name resolved once at start\n"
+	"                          (the address it resolved to is printed)\n"
 	"  -n, --connections N     connections to establish and hold\n"
 	"  --port BASE             first server port (default 8081)\n"
 	"  --ports COUNT           number of server ports, used round-robin (default 100)\n"
-	"  --sources A.B.C.D[-E.F.G.H]  source addresses to bind, round-robin\n"
-	"                          (default: enough 127.0.0.x addresses for a loopback HOST, else the kernel's)\n"
+	"  --sources FIRST[-LAST]  source addresses to bind, round-robin: 127.0.0.2-127.0.0.9 or\n"
+	"                          2001:2::1-2001:2::ff, of HOST's family (default: enough 127.0.0.x for\n"
+	"                          an IPv4 loopback HOST, else the kernel's)\n"
+	"  -4, -6                  resolve a HOST name to IPv4 only, IPv6 only (default: either, the\n"
+	"                          resolver's first answer; --sources also picks the family)\n"
 	"  --rate CONN_PER_S       new connections per second, all workers together (default unlimited)\n"
 	"  --concurrency MAX       connections between connect() and verified echo, all workers together\n"
 	"                          (default 1024, so listen queues are not flooded)\n"
@@ -93,7 +97,8 @@ static void set_defaults(struct client_options *o)
 enum opt_id {
 	OPT_N, OPT_PORT, OPT_PORTS, OPT_SOURCES, OPT_RATE, OPT_CONC, OPT_HOLD, OPT_JSON, OPT_CTIMEOUT,
 	OPT_ETIMEOUT, OPT_WORKERS, OPT_PROGRESS, OPT_QUIET, OPT_HELP, OPT_MSG_RATE, OPT_DURATION, OPT_RTIMEOUT,
-	OPT_SLO, OPT_FIND_MAX, OPT_STEP, OPT_SHARD, OPT_BARRIER, OPT_MERGE, OPT_VERSION, OPT_NONE
+	OPT_SLO, OPT_FIND_MAX, OPT_STEP, OPT_SHARD, OPT_BARRIER, OPT_MERGE, OPT_VERSION, OPT_INET4, OPT_INET6,
+	OPT_NONE
 };
 
 static const struct {
@@ -128,6 +133,8 @@ static const struct {
 	{ "-h", OPT_HELP, false },
 	{ "--help", OPT_HELP, false },
 	{ "--version", OPT_VERSION, false },
+	{ "-4", OPT_INET4, false },
+	{ "-6", OPT_INET6, false },
 };
 
 /* --msg-rate R or R1,R2,...: whole rates, strictly increasing, at most FINDMAX_MAX_STEPS of them. */
@@ -335,6 +342,10 @@ static int apply(struct client_options *o, enum opt_id id, const char *flag, con
 	case OPT_MERGE:
 		o->merge = true;
 		return 0;
+	case OPT_INET4:
+	case OPT_INET6:
+		o->family = id == OPT_INET4 ? AF_INET : AF_INET6;
+		return 0;
 	default:
 		break;
 	}
@@ -342,18 +353,44 @@ static int apply(struct client_options *o, enum opt_id id, const char *flag, con
 	return -1;
 }
 
+/* A host name as RFC 1123 spells one: letters, digits, '-' and '.', with a letter somewhere (so a bad
+ * dotted quad is reported as an address, not looked up). */
+static bool looks_like_name(const char *s)
+{
+	bool letter = false;
+	size_t n = 0;
+
+	for (; *s; s++, n++) {
+		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z'))
+			letter = true;
+		else if (!(*s >= '0' && *s <= '9') && *s != '-' && *s != '.')
+			return false;
+	}
+	return letter && n > 0 && n < 254;
+}
+
+/* HOST: a numeric address is taken as is; a name is kept for main to resolve (this parser stays pure). */
 static int parse_host(const char *s, struct client_options *o, char *err, size_t errlen)
 {
 	char why[160];
 
-	if (strcmp(s, "localhost") == 0)
-		s = "127.0.0.1";
-	if (addr_parse_ipv4(s, &o->dst_addr, why, sizeof(why)) < 0) {
+	if (addr_parse_ip(s, &o->dst, why, sizeof(why)) == 0) {
+		addr_format(&o->dst, o->host, sizeof(o->host));
+		return 0;
+	}
+	if (!looks_like_name(s)) {
 		snprintf(err, errlen, "HOST: %s", why);
 		return -1;
 	}
-	addr_format(o->dst_addr, o->host, sizeof(o->host));
+	memset(&o->dst, 0, sizeof(o->dst));
+	snprintf(o->host_name, sizeof(o->host_name), "%s", s);
 	return 0;
+}
+
+/* What HOST was given as, for messages. */
+static const char *host_given(const struct client_options *o)
+{
+	return o->host_name[0] ? o->host_name : o->host;
 }
 
 /* Flags of the latency phase that only make sense together, and the numbers they imply. */
@@ -418,7 +455,8 @@ static int check_merge(const struct client_options *o, bool have_host, const cha
 		       size_t errlen)
 {
 	if (have_host) {
-		snprintf(err, errlen, "--merge must come before the report files ('%s' was read as HOST)", o->host);
+		snprintf(err, errlen, "--merge must come before the report files ('%s' was read as HOST)",
+			 host_given(o));
 		return -1;
 	}
 	if (run_flag != NULL) {
@@ -466,7 +504,7 @@ static int check_run(struct client_options *o, bool have_host, bool have_n, char
 	char why[128];
 
 	if (!have_host) {
-		snprintf(err, errlen, "missing HOST (the server's IPv4 address), e.g. c1m-client 127.0.0.1 -n 1000");
+		snprintf(err, errlen, "missing HOST (the server's address or name), e.g. c1m-client 127.0.0.1 -n 1000");
 		return -1;
 	}
 	if (!have_n) {
@@ -477,6 +515,8 @@ static int check_run(struct client_options *o, bool have_host, bool have_n, char
 		snprintf(err, errlen, "--port %u --ports %u: %s", o->port_base, o->ports, why);
 		return -1;
 	}
+	if (client_opts_check_family(o, err, errlen) < 0)
+		return -1;
 	if (o->quiet)
 		o->progress_ms = 0;
 	if (check_latency(o, err, errlen) < 0)
@@ -507,7 +547,7 @@ int client_opts_parse(int argc, char *const argv[], struct client_options *o, ch
 		if (only_positional || arg[0] != '-' || arg[1] == '\0') {
 			if (have_host) {
 				snprintf(err, errlen, "unexpected argument '%s' (HOST was already given as %s)", arg,
-					 o->host);
+					 host_given(o));
 				return -1;
 			}
 			if (parse_host(arg, o, err, errlen) < 0)
@@ -571,6 +611,8 @@ int client_opts_plan(const struct client_options *o, uint64_t nofile, unsigned s
 	uint64_t needed, room;
 
 	memset(p, 0, sizeof(*p));
+	if (client_opts_check_family(o, err, errlen) < 0)
+		return -1;
 	p->sources_needed = sources_needed ? sources_needed : 1;
 	p->concurrency = o->concurrency;
 	if (capacity_plan(CAPACITY_CLIENT, nofile, 0, o->target, &c, why, sizeof(why)) < 0) {
@@ -608,12 +650,39 @@ int client_opts_plan(const struct client_options *o, uint64_t nofile, unsigned s
 			snprintf(p->note, sizeof(p->note), "--sources has %u address%s but %u are needed to keep every "
 				 "(source, port) pair under half the local port range; expect EADDRNOTAVAIL",
 				 o->sources.count, o->sources.count == 1 ? "" : "es", p->sources_needed);
-	} else if ((o->dst_addr >> 24) == 127) {
+	} else if (o->dst.family == AF_INET && addr_is_loopback(&o->dst)) {
 		/* loopback: any 127.0.0.0/8 address is local, so spread the 4-tuples over enough of them */
 		room = 0x7fffffffu - 0x7f000001u + 1;
-		p->sources.first = 0x7f000001u;
+		p->sources.first = addr_ipv4(0x7f000001u);
 		p->sources.count = p->sources_needed > room ? (uint32_t)room : p->sources_needed;
 		p->sources_default = true;
+	} else if (addr_is_loopback(&o->dst) && p->sources_needed > 1) {
+		/* ::1 is the only IPv6 loopback address: more sources must be added to an interface first */
+		snprintf(p->note, sizeof(p->note), "-n %llu to ::1 needs %u source addresses to keep every (source, "
+			 "port) pair under half the local port range, and lo has only ::1: add IPv6 addresses and give "
+			 "them with --sources, or expect EADDRNOTAVAIL", (unsigned long long)o->target, p->sources_needed);
+	}
+	return 0;
+}
+
+int client_opts_family(const struct client_options *o)
+{
+	if (o->family)
+		return o->family;
+	return o->sources_set ? o->sources.first.family : AF_UNSPEC;
+}
+
+int client_opts_check_family(const struct client_options *o, char *err, size_t errlen)
+{
+	if (o->family && o->dst.family && o->dst.family != o->family) {
+		snprintf(err, errlen, "%s: HOST %s is an %s address", o->family == AF_INET ? "-4" : "-6", o->host,
+			 addr_family_name(o->dst.family));
+		return -1;
+	}
+	if (o->sources_set && o->dst.family && o->sources.first.family != o->dst.family) {
+		snprintf(err, errlen, "--sources are %s addresses but HOST %s is %s: give sources of HOST's family",
+			 addr_family_name(o->sources.first.family), o->host, addr_family_name(o->dst.family));
+		return -1;
 	}
 	return 0;
 }

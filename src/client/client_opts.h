@@ -24,8 +24,10 @@
 #define CLIENT_MAX_MERGE             4096   /* --merge: report files at most */
 
 struct client_options {
-	char host[ADDR_STRLEN];      /* destination as dotted quad (after mapping "localhost") */
-	uint32_t dst_addr;           /* destination address, host byte order */
+	char host[ADDR_STRLEN];      /* destination address as text; "" while host_name is not resolved */
+	struct addr_ip dst;          /* destination address; family 0 while host_name is not resolved */
+	char host_name[256];         /* HOST when it is a name (main resolves it once, net_resolve), else "" */
+	int family;                  /* -4: AF_INET, -6: AF_INET6, else AF_UNSPEC (0): the family of a name */
 	unsigned port_base;          /* first destination port */
 	unsigned ports;              /* number of destination ports, round-robin */
 	uint64_t target;             /* -n: connections to establish */
@@ -82,6 +84,12 @@ struct client_plan {
  * than WORKERS_MAX processes, or when --workers N cannot hold -n. */
 int client_opts_plan(const struct client_options *o, uint64_t nofile, unsigned sources_needed,
 		     struct client_plan *p, char *err, size_t errlen);
+
+/* Pure: the family to resolve a HOST name in: -4/-6, else that of --sources, else AF_UNSPEC (either). */
+int client_opts_family(const struct client_options *o);
+
+/* Pure: -4/-6, --sources and HOST (once it is an address) agree on one family. 0, or -1 with err. */
+int client_opts_check_family(const struct client_options *o, char *err, size_t errlen);
 
 /* Pure: the connections shard K of M opens: -n divided as evenly as possible, the first -n mod M shards
  * taking one more (the whole -n when not sharded). */

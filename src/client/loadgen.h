@@ -47,7 +47,7 @@ struct loadgen_ctl {
 };
 
 struct loadgen_config {
-	uint32_t dst_addr;           /* server address, host byte order */
+	struct addr_ip dst;          /* server address (IPv4 or IPv6; sources are of its family) */
 	unsigned port_base;          /* first server port */
 	unsigned ports;              /* server ports, round-robin starting at id_base % ports */
 	struct addr_range sources;   /* source addresses to bind round-robin; count 0 = let the kernel choose */

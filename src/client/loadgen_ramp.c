@@ -191,29 +191,30 @@ static void start_one(struct loadgen *lg)
 {
 	const struct loadgen_config *cfg = &lg->cfg;
 	uint64_t i = lg->next++, id = cfg->id_base + i, t0;
-	struct sockaddr_in sa;
+	struct sockaddr_storage sa;
+	socklen_t sl;
+	struct addr_ip src;
 	int fd, one = 1, e;
 
 	counter_add(&lg->st->started, 1);
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(cfg->dst.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		e = errno;
 		loadgen_record_failure(lg, diag_from_errno(e), e, true);
 		return;
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
 	if (cfg->sources.count) {
-		/* best effort: without it bind() takes a port per source, capping one source at ~28k sockets */
+		/* best effort: without it bind() takes a port per source, capping one source at ~28k sockets
+		 * (an IPPROTO_IP option that IPv6 sockets honour too) */
 		(void)setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
-		sa.sin_addr = addr_nth(&cfg->sources, cfg->source_offset + i);
-		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		src = addr_nth(&cfg->sources, cfg->source_offset + i);
+		sl = addr_sockaddr(&src, 0, &sa);
+		if (bind(fd, (struct sockaddr *)&sa, sl) < 0)
 			goto fail;
 	}
-	sa.sin_addr.s_addr = htonl(cfg->dst_addr);
-	sa.sin_port = htons((uint16_t)(cfg->port_base + id % cfg->ports));
+	sl = addr_sockaddr(&cfg->dst, (uint16_t)(cfg->port_base + id % cfg->ports), &sa);
 	t0 = clock_now_ns();
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS)
+	if (connect(fd, (struct sockaddr *)&sa, sl) < 0 && errno != EINPROGRESS)
 		goto fail;
 	if (!conn_new(lg, fd, i, id, t0))
 		goto fail;

@@ -170,8 +170,7 @@ void loadgen_split(const struct loadgen_config *all, unsigned workers, unsigned 
 	if (s >= workers) {
 		uint64_t lo = s * index / workers, hi = s * (index + 1) / workers;
 
-		out->sources.first = all->sources.first + (uint32_t)lo;
-		out->sources.count = (uint32_t)(hi - lo);
+		out->sources = addr_range_slice(&all->sources, (uint32_t)lo, (uint32_t)(hi - lo));
 		out->source_offset = 0;
 	} else if (s > 0) {
 		out->source_offset = all->source_offset + index;

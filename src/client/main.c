@@ -26,6 +26,7 @@
 #include "client/loadgen.h"
 #include "client/merge.h"
 #include "client/state.h"
+#include "common/sys/net.h"
 #include "common/sys/procfs.h"
 #include "client/sched.h"
 #include "client/report.h"
@@ -478,6 +479,19 @@ static int write_json(const char *path, const char *text, char *err, size_t errl
 	return 0;
 }
 
+/* A HOST name, resolved once, before anything else (so every worker and the report use one address);
+ * the answer is printed, since a name may resolve to something the user did not expect. */
+static int resolve_host(struct client_options *o, char *err)
+{
+	if (o->host_name[0] == '\0')
+		return 0;
+	if (net_resolve(o->host_name, client_opts_family(o), &o->dst, err, ERR_LEN) < 0)
+		return -1;
+	addr_format(&o->dst, o->host, sizeof(o->host));
+	fprintf(stderr, "c1m-client: target %s resolved to %s\n", o->host_name, o->host);
+	return client_opts_check_family(o, err, ERR_LEN);
+}
+
 /* Reads this machine's limits (a reader that fails is a warning: the plan then uses what it has), raises
  * the soft open-file limit, and plans workers and sources for the options. 0, or -1 with err. */
 static int plan_run(const struct client_options *o, struct limits_values *lv, struct client_plan *plan, char *err)
@@ -511,7 +525,7 @@ static void run_configure(struct run *r, const struct client_options *o, const s
 	r->o = o;
 	r->workers = plan->workers;
 	r->tty = isatty(STDERR_FILENO);
-	a->dst_addr = o->dst_addr;
+	a->dst = o->dst;
 	a->port_base = o->port_base;
 	a->ports = o->ports;
 	a->sources = plan->sources;
@@ -705,7 +719,7 @@ int main(int argc, char **argv)
 	if (o.help || o.version || o.merge)
 		return run_without_load(&o);
 
-	if (plan_run(&o, &lv, &plan, err) < 0) {
+	if (resolve_host(&o, err) < 0 || plan_run(&o, &lv, &plan, err) < 0) {
 		fprintf(stderr, "c1m-client: %s\n", err);
 		return 2;
 	}

@@ -264,7 +264,7 @@ static void verdict(struct sbuf *o, const struct report_meta *m, const struct lo
 
 static void sources_text(const struct report_meta *m, char *buf, size_t len)
 {
-	char r[40];
+	char r[ADDR_RANGE_STRLEN];
 
 	if (m->sources.count == 0) {
 		snprintf(buf, len, "chosen by the kernel (no --sources)");
@@ -355,7 +355,7 @@ int report_format_text(const struct report_meta *m, const struct loadgen_stats *
 	struct report_summary s;
 	enum diag_kind kinds[DIAG_KIND_COUNT];
 	unsigned n, i;
-	char src[96];
+	char src[160];
 	char *why;
 	char expl[DIAG_EXPLAIN_LEN];
 
@@ -606,8 +606,10 @@ int report_format_json(const struct report_meta *m, const struct loadgen_stats *
 	json_w_object_begin(&w, "sources");
 	json_w_u64(&w, "count", m->sources.count);
 	if (m->sources.count) {
-		json_w_string(&w, "first", addr_format(m->sources.first, a, sizeof(a)));
-		json_w_string(&w, "last", addr_format(m->sources.first + m->sources.count - 1, a, sizeof(a)));
+		struct addr_ip last = addr_nth(&m->sources, m->sources.count - 1);
+
+		json_w_string(&w, "first", addr_format(&m->sources.first, a, sizeof(a)));
+		json_w_string(&w, "last", addr_format(&last, a, sizeof(a)));
 	}
 	json_w_bool(&w, "default", m->sources_default);
 	json_w_bool(&w, "kernel_chosen", m->sources.count == 0);

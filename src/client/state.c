@@ -33,7 +33,6 @@ struct field {
 static const struct field meta_fields[] = {
 	FLD(report_meta, target, F_U64), FLD(report_meta, fleet_target, F_U64), FLD(report_meta, shard_k, F_UNS),
 	FLD(report_meta, shard_m, F_UNS), FLD(report_meta, port_base, F_UNS), FLD(report_meta, ports, F_UNS),
-	{ "sources_first", offsetof(struct report_meta, sources.first), F_U32 },
 	{ "sources_count", offsetof(struct report_meta, sources.count), F_U32 },
 	FLD(report_meta, sources_default, F_BOOL), FLD(report_meta, workers, F_UNS), FLD(report_meta, rate, F_U64),
 	FLD(report_meta, concurrency, F_UNS), FLD(report_meta, hold_ms, F_U64), FLD(report_meta, stop_signal, F_INT),
@@ -165,11 +164,14 @@ void state_write(struct json_w *w, const struct report_meta *m, const struct loa
 	int64_t off = m->wall_offset_ns;
 	unsigned k;
 	uint64_t first;
+	char a[ADDR_STRLEN];
 
 	json_w_object_begin(w, "state");
 	json_w_u64(w, "format", STATE_FORMAT);
 	write_fields(w, "meta", m, meta_fields, NFIELDS(meta_fields), off);
 	json_w_string(w, "host", m->host);
+	/* as text, IPv4 or IPv6 ("" when the kernel chose the sources) */
+	json_w_string(w, "sources_first", m->sources.count ? addr_format(&m->sources.first, a, sizeof(a)) : "");
 	json_w_string(w, "hostname", m->hostname);
 	json_w_string(w, "kernel", m->kernel);
 	json_w_string(w, "problems", m->problems);
@@ -451,6 +453,19 @@ static int string_into(struct json_r *j, char *out, size_t len)
 	return json_r_string(j, out, len, NULL);
 }
 
+/* "sources_first": an address of either family, or "" for none. */
+static int sources_first(struct json_r *j, struct addr_ip *out)
+{
+	char text[ADDR_STRLEN], why[128];
+
+	if (string_into(j, text, sizeof(text)) < 0)
+		return -1;
+	memset(out, 0, sizeof(*out));
+	if (text[0] != '\0' && addr_parse_ip(text, out, why, sizeof(why)) < 0)
+		return json_r_fail(j, why);
+	return 0;
+}
+
 static int state_member(struct json_r *j, const char *key, void *arg)
 {
 	struct state_rd *rd = arg;
@@ -496,6 +511,8 @@ static int state_member(struct json_r *j, const char *key, void *arg)
 	}
 	if (strcmp(key, "host") == 0)
 		return string_into(j, r->meta.host, sizeof(r->meta.host));
+	if (strcmp(key, "sources_first") == 0)
+		return sources_first(j, &r->meta.sources.first);
 	if (strcmp(key, "hostname") == 0)
 		return string_into(j, r->meta.hostname, sizeof(r->meta.hostname));
 	if (strcmp(key, "kernel") == 0)
@@ -537,6 +554,10 @@ int state_parse(const char *text, size_t len, struct state_report *r, char *err,
 	}
 	if (rd.seen != 0x3f) {
 		snprintf(err, errlen, "report: its state lacks format, meta, counts, failures or a histogram");
+		return -1;
+	}
+	if (r->meta.sources.count && r->meta.sources.first.family == 0) {
+		snprintf(err, errlen, "report: its state has %u sources but no \"sources_first\"", r->meta.sources.count);
 		return -1;
 	}
 	if (r->has_limits)

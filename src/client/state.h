@@ -17,7 +17,8 @@
 #include "common/sys/limits_read.h"
 #include "common/util/json.h"
 
-#define STATE_FORMAT 1   /* "state": {"format": 1, ...}: bumped when a table changes meaning */
+#define STATE_FORMAT 2   /* "state": {"format": 2, ...}: bumped when a table changes meaning (2: the
+                            sources' first address as text, IPv4 or IPv6) */
 
 /* What a report's state holds, read back. meta.lat and meta.limits point into this struct. */
 struct state_report {

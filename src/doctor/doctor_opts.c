@@ -100,28 +100,54 @@ static int doctor_opts_role(const char *s, enum limits_role *out, char *err, siz
 	return 0;
 }
 
-/* A range of source addresses (127.0.0.2-127.0.0.9) or a count of them. c1m-client binds loopback
- * sources only; a balancer's are on its interface toward the backends, so a range outside 127.0.0.0/8 is
- * kept in *wide and judged once the role is known. */
+/* A range of source addresses (127.0.0.2-127.0.0.9, 2001:2::1-2001:2::ff) or a count of them. c1m-client's
+ * IPv4 sources on one host are loopback ones; a balancer's are on its interface toward the backends, so an
+ * IPv4 range outside 127.0.0.0/8 is kept in *wide and judged once the role is known. IPv6 has one loopback
+ * address, so several IPv6 sources are always addresses added to an interface: any range is taken. */
 static int doctor_opts_sources(const char *s, unsigned *out, const char **wide, char *err, size_t errlen)
 {
 	struct addr_range r;
 	char why[128];
 
-	if (strchr(s, '.') == NULL)
+	if (strchr(s, '.') == NULL && strchr(s, ':') == NULL)
 		return doctor_opts_unsigned("--sources", s, ADDR_MAX_COUNT, out, err, errlen);
 	if (addr_parse_range(s, &r, why, sizeof(why)) < 0)
 		return doctor_opts_bad("--sources", s, why, err, errlen);
-	*wide = (r.first >> 24) != 127 ? s : NULL;
+	*wide = r.first.family == AF_INET && !addr_is_loopback(&r.first) ? s : NULL;
 	*out = r.count;
 	return 0;
 }
 
-/* --backends: a count of backend addresses (with --ports each), or a list A.B.C.D:PORT,... of distinct
- * address:port pairs, each a destination of its own. */
+/* One backend: A.B.C.D:PORT or [IPv6]:PORT, as in a URL. */
+static int doctor_opts_backend(char *item, struct doctor_backend *be)
+{
+	char why[96], *colon, *addr = item;
+	uint64_t port;
+
+	if (item[0] == '[') {
+		colon = strchr(item, ']');
+		if (colon == NULL || colon[1] != ':')
+			return -1;
+		*colon++ = '\0';
+		addr = item + 1;
+	} else {
+		colon = strchr(item, ':');
+		if (colon == NULL || strchr(colon + 1, ':') != NULL)
+			return -1;   /* IPv6 without brackets: where would its port start? */
+	}
+	*colon = '\0';
+	if (addr_parse_ip(addr, &be->addr, why, sizeof(why)) < 0 || num_parse_u64(colon + 1, 1, 65535, &port, why,
+										     sizeof(why)) < 0)
+		return -1;
+	be->port = (unsigned)port;
+	return 0;
+}
+
+/* --backends: a count of backend addresses (with --ports each), or a list ADDR:PORT,... of distinct
+ * address:port pairs, each a destination of its own ([IPv6]:PORT for IPv6). */
 static int doctor_opts_backends(const char *s, struct doctor_options *o, char *err, size_t errlen)
 {
-	uint64_t seen[DOCTOR_MAX_BACKEND_LIST];
+	struct doctor_backend seen[DOCTOR_MAX_BACKEND_LIST];
 	unsigned n = 0, i;
 	const char *p = s;
 
@@ -129,29 +155,22 @@ static int doctor_opts_backends(const char *s, struct doctor_options *o, char *e
 	if (strchr(s, ':') == NULL)
 		return doctor_opts_unsigned("--backends", s, ADDR_MAX_COUNT, &o->plan.dst_addrs, err, errlen);
 	for (;;) {
-		char item[32], why[96];
-		size_t len = strcspn(p, ","), colon;
-		uint64_t port;
-		uint32_t a;
+		char item[ADDR_STRLEN + 16], why[96];
+		size_t len = strcspn(p, ",");
 
 		if (len == 0 || len >= sizeof(item))
 			return doctor_opts_bad("--backends", s, "want a count or ADDR:PORT,ADDR:PORT,...", err, errlen);
-		memcpy(item, p, len);
-		item[len] = '\0';
-		colon = strcspn(item, ":");
-		if (item[colon] != ':')
-			return doctor_opts_bad("--backends", s, "each backend is ADDR:PORT", err, errlen);
-		item[colon] = '\0';
-		if (addr_parse_ipv4(item, &a, why, sizeof(why)) < 0 ||
-		    num_parse_u64(item + colon + 1, 1, 65535, &port, why, sizeof(why)) < 0)
-			return doctor_opts_bad("--backends", s, "each backend is ADDR:PORT, PORT 1..65535", err, errlen);
 		if (n == DOCTOR_MAX_BACKEND_LIST) {
 			snprintf(why, sizeof(why), "more than %u backends: give their count", DOCTOR_MAX_BACKEND_LIST);
 			return doctor_opts_bad("--backends", s, why, err, errlen);
 		}
-		seen[n] = (uint64_t)a << 16 | port;
+		memcpy(item, p, len);
+		item[len] = '\0';
+		if (doctor_opts_backend(item, &seen[n]) < 0)
+			return doctor_opts_bad("--backends", s, "each backend is A.B.C.D:PORT or [IPv6]:PORT, PORT "
+					       "1..65535", err, errlen);
 		for (i = 0; i < n; i++)
-			if (seen[i] == seen[n])
+			if (seen[i].port == seen[n].port && addr_equal(&seen[i].addr, &seen[n].addr))
 				return doctor_opts_bad("--backends", s, "a backend is listed twice", err, errlen);
 		n++;
 		p += len;
@@ -426,7 +445,8 @@ int doctor_opts_usage(char *buf, size_t len)
 		"  --role        server: accept N; client: open N; both: server and client here over loopback\n"
 		"  -n            N, concurrent connections wanted\n"
 		"  --ports       server listening ports (default %d)\n"
-		"  --sources     client source addresses: a range 127.0.0.2-127.0.0.9 or a count (default 1)\n"
+		"  --sources     client source addresses: a range 127.0.0.2-127.0.0.9 (IPv4 in 127.0.0.0/8),\n"
+		"                2001:2::1-2001:2::ff (IPv6, any), or a count (default 1)\n"
 		"  --dst-addrs   server addresses the client connects to (default 1)\n"
 		"  --workers     processes per side, or auto: as many as the fd limit needs (default auto)\n"
 		"  --rate        new connections per second, to check the listen backlogs (default unknown)\n"
@@ -442,6 +462,7 @@ int doctor_opts_usage(char *buf, size_t len)
 		"An L4 balancer (HAProxy, tuning/haproxy/) holds 2 fds per connection in one process and is a\n"
 		"client of its backends; run --role balancer on its host (N: client connections through it):\n"
 		"  --backends    backend addresses (each with --ports ports, default 1) or their ADDR:PORT list\n"
+		"                (A.B.C.D:PORT, [IPv6]:PORT)\n"
 		"  --sources     the balancer's source addresses toward them (range or count, default 1)\n"
 		"  --maxconn     HAProxy's maxconn (default: not set, derived from its fd limit)\n"
 		"  --fd-limit    HAProxy's fd limit, ulimit-n or fd-hard-limit (default: the most it can raise\n"

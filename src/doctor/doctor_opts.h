@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "common/model/limits.h"
+#include "common/util/addr.h"
 
 #define DOCTOR_DEFAULT_PORTS 100                  /* c1m-server listens on 8081..8180 */
 #define DOCTOR_MAX_TARGET    UINT64_C(1000000000) /* -n above this is surely a typo */
@@ -24,6 +25,12 @@ enum doctor_mode {
 	DOCTOR_MODE_EXPLAIN, /* --explain: name the known cause of a failed run */
 };
 
+/* One entry of a --backends ADDR:PORT list. */
+struct doctor_backend {
+	struct addr_ip addr;        /* the backend's address, IPv4 or IPv6 */
+	unsigned port;              /* its port, 1..65535 */
+};
+
 struct doctor_options {
 	enum doctor_mode mode;
 	struct limits_plan plan;    /* the plan to check: role, -n, ports, sources, ... (workers 0 = auto) */
@@ -31,7 +38,7 @@ struct doctor_options {
 	bool target_set;            /* -n given */
 	bool ports_set;             /* --ports given */
 	bool dst_set;               /* --dst-addrs given */
-	const char *sources_wide;   /* --sources range outside 127.0.0.0/8 (points into argv): balancer only */
+	const char *sources_wide;   /* --sources IPv4 range outside 127.0.0.0/8 (points into argv): balancer only */
 	const char *backends;       /* --backends as given (points into argv), NULL if not */
 	bool backends_list;         /* --backends was an ADDR:PORT list: plan.dst_addrs pairs, plan.ports 1 */
 	bool json;                  /* --json: machine-readable output */

@@ -40,7 +40,7 @@ static void test_defaults(void **state)
 	(void)state;
 	assert_int_equal(parse(ARGC(argv), argv, &o, err, sizeof(err)), 0);
 	assert_string_equal(o.host, "127.0.0.1");
-	assert_int_equal(o.dst_addr, 0x7f000001);
+	assert_true(addr_equal(&o.dst, &(struct addr_ip){ AF_INET, { 127, 0, 0, 1 } }));
 	assert_int_equal(o.target, 19000);
 	assert_int_equal(o.port_base, 8081);
 	assert_int_equal(o.ports, 100);
@@ -70,12 +70,12 @@ static void test_all_flags(void **state)
 
 	(void)state;
 	assert_int_equal(parse(ARGC(argv), argv, &o, err, sizeof(err)), 0);
-	assert_int_equal(o.dst_addr, 0xc6120001);
+	assert_true(addr_equal(&o.dst, &(struct addr_ip){ AF_INET, { 198, 18, 0, 1 } }));
 	assert_int_equal(o.port_base, 9000);
 	assert_int_equal(o.ports, 10);
 	assert_int_equal(o.target, 500);
 	assert_true(o.sources_set);
-	assert_int_equal(o.sources.first, 0x7f000002);
+	assert_true(addr_equal(&o.sources.first, &(struct addr_ip){ AF_INET, { 127, 0, 0, 2 } }));
 	assert_int_equal(o.sources.count, 8);
 	assert_int_equal(o.rate, 2500);
 	assert_int_equal(o.concurrency, 64);
@@ -101,7 +101,9 @@ static void test_misc_flags(void **state)
 
 	(void)state;
 	assert_int_equal(parse(ARGC(a1), a1, &o, err, sizeof(err)), 0);
-	assert_string_equal(o.host, "127.0.0.1");
+	assert_string_equal(o.host_name, "localhost");   /* a name: main resolves it, the parser stays pure */
+	assert_string_equal(o.host, "");
+	assert_int_equal(o.dst.family, 0);
 	assert_int_equal(o.target, 7);
 	assert_true(o.workers_set);
 	assert_int_equal(o.workers, CLIENT_WORKERS_AUTO);
@@ -119,7 +121,7 @@ static void test_misc_flags(void **state)
 	assert_string_equal(err, "--version takes no value");
 	assert_non_null(strstr(client_opts_usage(), "\n  --version               print the version"));
 	assert_int_equal(parse(ARGC(a3), a3, &o, err, sizeof(err)), 0);
-	assert_int_equal(o.dst_addr, 0x0a010203);
+	assert_true(addr_equal(&o.dst, &(struct addr_ip){ AF_INET, { 10, 1, 2, 3 } }));
 	assert_non_null(strstr(client_opts_usage(), "--sources"));
 }
 
@@ -132,8 +134,13 @@ static void test_rejections(void **state)
 	char *nmissing[] = { "c1m-client", "127.0.0.1" };
 	char *nohost[] = { "c1m-client", "-n", "5" };
 	char *twohosts[] = { "c1m-client", "127.0.0.1", "127.0.0.2", "-n", "5" };
-	char *badhost[] = { "c1m-client", "example.com", "-n", "5" };
-	char *v6host[] = { "c1m-client", "::1", "-n", "5" };
+	char *badhost[] = { "c1m-client", "10.0.0.300", "-n", "5" };
+	char *v6host[] = { "c1m-client", "::1::2", "-n", "5" };
+	char *namehost[] = { "c1m-client", "exa_mple.com", "-n", "5" };
+	char *v4mix[] = { "c1m-client", "::1", "-n", "5", "-4" };
+	char *srcmix[] = { "c1m-client", "::1", "-n", "5", "--sources", "127.0.0.2-127.0.0.3" };
+	char *srcmix2[] = { "c1m-client", "127.0.0.1", "-n", "5", "--sources", "::1" };
+	char *rmix[] = { "c1m-client", "::1", "-n", "5", "--sources", "::1-127.0.0.1" };
 	char *range[] = { "c1m-client", "127.0.0.1", "-n", "5", "--sources", "127.0.0.9-127.0.0.2" };
 	char *garbage[] = { "c1m-client", "127.0.0.1", "-n", "5", "--sources", "a.b.c.d" };
 	char *past[] = { "c1m-client", "127.0.0.1", "-n", "5", "--port", "65500", "--ports", "100" };
@@ -157,8 +164,13 @@ static void test_rejections(void **state)
 	expect_error(ARGC(nmissing), nmissing, "-n", NULL);
 	expect_error(ARGC(nohost), nohost, "HOST", NULL);
 	expect_error(ARGC(twohosts), twohosts, "127.0.0.2", NULL);
-	expect_error(ARGC(badhost), badhost, "example.com", NULL);
+	expect_error(ARGC(badhost), badhost, "10.0.0.300", "out of range");
 	expect_error(ARGC(v6host), v6host, "IPv6", NULL);
+	expect_error(ARGC(namehost), namehost, "exa_mple.com", NULL);
+	expect_error(ARGC(v4mix), v4mix, "-4", "IPv6");
+	expect_error(ARGC(srcmix), srcmix, "--sources", "IPv4");
+	expect_error(ARGC(srcmix2), srcmix2, "--sources", "IPv6");
+	expect_error(ARGC(rmix), rmix, "--sources", "different families");
 	expect_error(ARGC(range), range, "--sources", "reversed");
 	expect_error(ARGC(garbage), garbage, "--sources", "a.b.c.d");
 	expect_error(ARGC(past), past, "65535", "65500");
@@ -337,7 +349,7 @@ static void test_plan_sources(void **state)
 	parse_ok(ARGC(loop), loop, &o);
 	assert_int_equal(client_opts_plan(&o, 20000, 4, &p, err, sizeof(err)), 0);
 	assert_true(p.sources_default);
-	assert_int_equal(p.sources.first, 0x7f000001);
+	assert_true(addr_equal(&p.sources.first, &(struct addr_ip){ AF_INET, { 127, 0, 0, 1 } }));
 	assert_int_equal(p.sources.count, 4);
 	assert_string_equal(p.note, "");
 	parse_ok(ARGC(remote), remote, &o);
@@ -426,6 +438,44 @@ static void test_barrier_and_merge(void **state)
 	expect_error(ARGC(merge_late), merge_late, "before the report files", "127.0.0.1");
 }
 
+/* IPv6 destinations and sources, names kept for main, and the family a name is resolved in. */
+static void test_ipv6_and_names(void **state)
+{
+	char *v6[] = { "c1m-client", "::1", "-n", "10", "--sources", "2001:2::1-2001:2::10" };
+	char *name[] = { "c1m-client", "db-1.example", "-n", "10", "-6" };
+	char *name_src[] = { "c1m-client", "localhost", "-n", "10", "--sources", "::1" };
+	char *loop6[] = { "c1m-client", "::1", "-n", "100000" };
+	struct client_options o;
+	struct client_plan p;
+	char err[256];
+
+	(void)state;
+	parse_ok(ARGC(v6), v6, &o);
+	assert_string_equal(o.host, "::1");
+	assert_int_equal(o.dst.family, AF_INET6);
+	assert_int_equal(o.sources.first.family, AF_INET6);
+	assert_int_equal(o.sources.count, 16);
+	assert_int_equal(client_opts_family(&o), AF_INET6);
+	parse_ok(ARGC(name), name, &o);
+	assert_string_equal(o.host_name, "db-1.example");
+	assert_int_equal(client_opts_family(&o), AF_INET6);
+	parse_ok(ARGC(name_src), name_src, &o);
+	assert_int_equal(client_opts_family(&o), AF_INET6);   /* --sources picks the family */
+	/* the name resolved (as main does) to the other family than the sources': refused */
+	o.dst = addr_ipv4(0x7f000001);
+	snprintf(o.host, sizeof(o.host), "127.0.0.1");
+	assert_int_equal(client_opts_check_family(&o, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "--sources are IPv6"));
+	/* ::1: no default sources (lo has one IPv6 address), and a note when more would be needed */
+	parse_ok(ARGC(loop6), loop6, &o);
+	assert_int_equal(client_opts_plan(&o, 20000, 1, &p, err, sizeof(err)), 0);
+	assert_int_equal(p.sources.count, 0);
+	assert_string_equal(p.note, "");
+	assert_int_equal(client_opts_plan(&o, 20000, 4, &p, err, sizeof(err)), 0);
+	assert_int_equal(p.sources.count, 0);
+	assert_non_null(strstr(p.note, "::1"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -438,6 +488,7 @@ int main(void)
 		cmocka_unit_test(test_rate_sweep),
 		cmocka_unit_test(test_plan_workers),
 		cmocka_unit_test(test_plan_sources),
+		cmocka_unit_test(test_ipv6_and_names),
 		cmocka_unit_test(test_plan_concurrency_floor),
 		cmocka_unit_test(test_shard),
 		cmocka_unit_test(test_barrier_and_merge),

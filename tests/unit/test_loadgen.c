@@ -149,7 +149,7 @@ static void server_stop(struct server *s)
 static void cfg_init(struct loadgen_config *cfg, unsigned port, uint64_t n)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->dst_addr = INADDR_LOOPBACK;
+	cfg->dst = addr_ipv4(INADDR_LOOPBACK);
 	cfg->port_base = port;
 	cfg->ports = 1;
 	cfg->target = n;
@@ -221,7 +221,7 @@ static void test_sources_bound_round_robin(void **state)
 
 	(void)state;
 	cfg_init(&cfg, 0, 10);
-	cfg.sources.first = 0x7f000002;
+	cfg.sources.first = addr_ipv4(0x7f000002);
 	cfg.sources.count = 2;
 	st = run(ECHO, &cfg, &s);
 	assert_true(loadgen_success(st));
@@ -316,7 +316,7 @@ static void test_immediate_bind_failure(void **state)
 	cfg_init(&cfg, 0, 5);
 	/* 198.18.0.0/15 is reserved for benchmarks and not configured on this host: bind() fails at once,
 	 * nothing is sent */
-	cfg.sources.first = 0xc612fffe;
+	cfg.sources.first = addr_ipv4(0xc612fffe);
 	cfg.sources.count = 1;
 	st = run(ECHO, &cfg, NULL);
 	assert_int_equal(st->failed, 5);

@@ -21,7 +21,7 @@ static void meta_init(struct report_meta *m, uint64_t target)
 	strcpy(m->host, "127.0.0.1");
 	m->port_base = 8081;
 	m->ports = 100;
-	m->sources.first = 0x7f000001;
+	m->sources.first = addr_ipv4(0x7f000001);
 	m->sources.count = 2;
 	m->sources_default = true;
 	m->workers = 1;
@@ -580,7 +580,7 @@ static void test_split(void **state)
 	all.concurrency = 1024;
 	all.ports = 100;
 	all.port_base = 8081;
-	all.sources.first = 0x7f000001;
+	all.sources.first = addr_ipv4(0x7f000001);
 	all.sources.count = 7;
 	for (i = 0; i < 3; i++) {
 		loadgen_split(&all, 3, i, &w[i]);
@@ -595,10 +595,10 @@ static void test_split(void **state)
 	assert_int_equal(w[1].id_base, w[0].target);
 	assert_int_equal(w[2].id_base, w[0].target + w[1].target);
 	/* 7 sources over 3 workers: disjoint slices covering all */
-	assert_int_equal(w[0].sources.first, 0x7f000001);
+	assert_true(addr_equal(&w[0].sources.first, &all.sources.first));
 	assert_int_equal(w[0].sources.count + w[1].sources.count + w[2].sources.count, 7);
-	assert_int_equal(w[1].sources.first, w[0].sources.first + w[0].sources.count);
-	assert_int_equal(w[2].sources.first, w[1].sources.first + w[1].sources.count);
+	assert_true(addr_equal(&w[1].sources.first, &(struct addr_ip){ AF_INET, { 127, 0, 0, (unsigned char)(1 + w[0].sources.count) } }));
+	assert_true(addr_equal(&w[2].sources.first, &(struct addr_ip){ AF_INET, { 127, 0, 0, (unsigned char)(1 + w[0].sources.count + w[1].sources.count) } }));
 	/* fewer sources than workers: shared, different offsets; tiny rate still paced (never 0 = unlimited) */
 	all.sources.count = 2;
 	all.rate = 2;

@@ -3,36 +3,29 @@
  * a backlog of 128 (or -1, which libevent maps to 128), which drops SYNs long before 1M connections. */
 #include "common/sys/net.h"
 
+#include "common/util/addr.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netdb.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* Parses a numeric IPv4 or IPv6 address into ss; no DNS, the server never resolves names. */
+/* A numeric IPv4 or IPv6 address into ss (util/addr's parser); no DNS, the server never resolves names. */
 static int net_parse_addr(const char *addr, uint16_t port, struct sockaddr_storage *ss, socklen_t *sl)
 {
-	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	struct addr_ip a;
+	char why[128];
 
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		*sl = sizeof(*sin);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(port);
-		*sl = sizeof(*sin6);
-		return 0;
-	}
-	return -1;
+	if (addr_parse_ip(addr, &a, why, sizeof(why)) < 0)
+		return -1;
+	*sl = addr_sockaddr(&a, port, ss);
+	return 0;
 }
 
 /* The one generic constructor: listen says whether to call listen(2) (net_ports_free() only binds). */
@@ -41,7 +34,7 @@ static int net_generic_socket(const char *addr, uint16_t port, int backlog, bool
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
-	int fd, one = 1;
+	int fd, one = 1, zero = 0;
 
 	*fd_out = -1;
 	if (net_parse_addr(addr, port, &ss, &sl) < 0) {
@@ -56,6 +49,11 @@ static int net_generic_socket(const char *addr, uint16_t port, int backlog, bool
 	/* SO_REUSEADDR: a restarted server must not wait for TIME_WAIT sockets of its previous run. */
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0) {
 		snprintf(err, errlen, "setsockopt SO_REUSEADDR: %s", strerror(errno));
+		goto err;
+	}
+	/* IPv6: "::" serves IPv4 clients too (as ::ffff:a.b.c.d) whatever net.ipv6.bindv6only says */
+	if (ss.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)) < 0) {
+		snprintf(err, errlen, "setsockopt IPV6_V6ONLY: %s", strerror(errno));
 		goto err;
 	}
 	if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) {
@@ -166,6 +164,41 @@ int net_tune_accepted(int fd, char *err, size_t errlen)
 
 	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0) {
 		snprintf(err, errlen, "setsockopt TCP_NODELAY: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int net_resolve(const char *name, int family, struct addr_ip *out, char *err, size_t errlen)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	int rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = family;
+	hints.ai_socktype = SOCK_STREAM;
+	rc = getaddrinfo(name, NULL, &hints, &res);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot resolve '%s'%s%s: %s", name, family ? " to an " : "",
+			 family ? addr_family_name(family) : "", rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+		return -1;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		memset(out, 0, sizeof(*out));
+		if (ai->ai_family == AF_INET && ai->ai_addrlen >= sizeof(struct sockaddr_in)) {
+			out->family = AF_INET;
+			memcpy(out->b, &((const struct sockaddr_in *)(const void *)ai->ai_addr)->sin_addr, 4);
+			break;
+		}
+		if (ai->ai_family == AF_INET6 && ai->ai_addrlen >= sizeof(struct sockaddr_in6)) {
+			out->family = AF_INET6;
+			memcpy(out->b, &((const struct sockaddr_in6 *)(const void *)ai->ai_addr)->sin6_addr, 16);
+			break;
+		}
+	}
+	freeaddrinfo(res);
+	if (ai == NULL) {
+		snprintf(err, errlen, "cannot resolve '%s': no IPv4 or IPv6 address", name);
 		return -1;
 	}
 	return 0;

@@ -8,8 +8,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/util/addr.h"
+
 /* Creates, binds and listens one TCP socket on a numeric IPv4/IPv6 address. On success *fd_out is a
- * nonblocking, close-on-exec listening socket. */
+ * nonblocking, close-on-exec listening socket. An IPv6 socket has IPV6_V6ONLY off, so "::" takes IPv4
+ * connections too (their peers seen as ::ffff:A.B.C.D), whatever net.ipv6.bindv6only is. */
 int net_listen(const char *addr, uint16_t port, int backlog, bool reuseport, int *fd_out, char *err, size_t errlen);
 
 /* The local port fd is bound to (the one the kernel chose for port 0). Returns 0 or -1 with err. */
@@ -31,5 +34,10 @@ int net_ports_free(const char *addr, uint16_t port_base, unsigned count, char *e
 /* Accept-side socket tuning for a freshly accepted connection: TCP_NODELAY (echo replies are small and
  * latency is what c1m measures). Returns 0 or -1 with err. */
 int net_tune_accepted(int fd, char *err, size_t errlen);
+
+/* Resolves a host name once (getaddrinfo; the caller prints the result). family AF_INET or AF_INET6 asks
+ * for that family only, AF_UNSPEC takes the first answer of either, in the resolver's order. 0, or -1 with
+ * a message naming the host and the resolver's reason. */
+int net_resolve(const char *name, int family, struct addr_ip *out, char *err, size_t errlen);
 
 #endif
