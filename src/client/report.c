@@ -138,6 +138,7 @@ static void explain(const struct loadgen_stats *t, enum diag_kind k, const struc
 			  m->ports,
 			  m->sources.count ? m->sources.count : 1);
 	c.target = m->target;
+	c.ipv6 = strchr(m->host, ':') != NULL;
 	if (diag_explain(k, &c, buf, len) < 0 && buf[0] == '\0')
 		snprintf(buf, len, "(no explanation available)");
 }

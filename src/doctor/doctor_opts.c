@@ -167,7 +167,7 @@ static int doctor_opts_backends(const char *s, struct doctor_options *o, char *e
 		memcpy(item, p, len);
 		item[len] = '\0';
 		if (doctor_opts_backend(item, &seen[n]) < 0)
-			return doctor_opts_bad("--backends", s, "each backend is A.B.C.D:PORT or [IPv6]:PORT, PORT "
+			return doctor_opts_bad("--backends", s, "each backend is ADDR:PORT ([IPv6]:PORT), PORT "
 					       "1..65535", err, errlen);
 		for (i = 0; i < n; i++)
 			if (seen[i].port == seen[n].port && addr_equal(&seen[i].addr, &seen[n].addr))

@@ -148,6 +148,14 @@ static void test_eaddrnotavail(void **state)
 	c.sources = 8;
 	assert_int_equal(diag_explain(DIAG_EADDRNOTAVAIL, &c, buf, sizeof(buf)), 0);
 	assert_non_null(strstr(buf, "capacity is 22585600 connections"));
+	assert_non_null(strstr(buf, "127.0.0.2-127.0.0.9"));
+	/* the same arithmetic for IPv6, with a fix that names IPv6 sources and says lo has only ::1 */
+	c.ipv6 = true;
+	assert_int_equal(diag_explain(DIAG_EADDRNOTAVAIL, &c, buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "capacity is 22585600 connections"));
+	assert_non_null(strstr(buf, "2001:2::1-2001:2::8"));
+	assert_non_null(strstr(buf, "only ::1"));
+	assert_null(strstr(buf, "127.0.0.2"));
 }
 
 /* A timed-out connect: the explanation must follow the numbers. */

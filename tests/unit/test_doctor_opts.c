@@ -334,12 +334,23 @@ static void test_balancer(void **state)
 	expect_error("--backends '0': must be between 1 and 16777216", "--backends", "0", NULL);
 	expect_error("--backends '10.0.0.1:80,10.0.0.1:80': a backend is listed twice", "--backends",
 		     "10.0.0.1:80,10.0.0.1:80", NULL);
-	expect_error("--backends '10.0.0.1:0': each backend is ADDR:PORT, PORT 1..65535", "--backends", "10.0.0.1:0",
+	expect_error("--backends '10.0.0.1:0': each backend is ADDR:PORT ([IPv6]:PORT), PORT 1..65535", "--backends", "10.0.0.1:0",
 		     NULL);
 	expect_error("--backends '10.0.0.1:80,': want a count or ADDR:PORT,ADDR:PORT,...", "--backends", "10.0.0.1:80,",
 		     NULL);
-	expect_error("--backends '10.0.0:80': each backend is ADDR:PORT, PORT 1..65535", "--backends", "10.0.0:80",
+	expect_error("--backends '10.0.0:80': each backend is ADDR:PORT ([IPv6]:PORT), PORT 1..65535", "--backends", "10.0.0:80",
 		     NULL);
+	/* IPv6 backends in brackets, as in a URL; the same address with another port is another backend */
+	expect_ok(&o, "--role", "balancer", "-n", "5", "--backends", "[2001:2::1]:80,[2001:2::1]:81,198.18.0.1:80",
+		  "--sources", "2001:2::11-2001:2::20", NULL);
+	assert_int_equal(o.plan.dst_addrs, 3);
+	assert_int_equal(o.plan.sources, 16);
+	expect_error("--backends '[2001:2::1]:80,[2001:2:0::1]:80': a backend is listed twice", "--backends",
+		     "[2001:2::1]:80,[2001:2:0::1]:80", NULL);
+	expect_error("--backends '2001:2::1:80': each backend is ADDR:PORT ([IPv6]:PORT), PORT 1..65535", "--backends",
+		     "2001:2::1:80", NULL);
+	expect_error("--backends '[2001:2::1]80': each backend is ADDR:PORT ([IPv6]:PORT), PORT 1..65535", "--backends",
+		     "[2001:2::1]80", NULL);
 	expect_error("--save-baseline 'b' takes no other mode", "--save-baseline", "b", "--role", "balancer", NULL);
 	expect_error("--maxconn '0': must be between 1 and 1000000000", "--maxconn", "0", NULL);
 	expect_error("--fd-limit '1073741817': must be between 1 and 1073741816", "--fd-limit", "1073741817", NULL);
@@ -360,6 +371,22 @@ static void test_repeatable(void **state)
 	assert_int_equal(o.plan.target, 0);
 }
 
+/* IPv6 source ranges count like IPv4 ones, for every role (IPv6 has no loopback range to stay inside). */
+static void test_ipv6_sources(void **state)
+{
+	struct doctor_options o;
+
+	(void)state;
+	expect_ok(&o, "--role", "client", "-n", "5000", "--sources", "2001:2::1-2001:2::8", NULL);
+	assert_int_equal(o.plan.sources, 8);
+	expect_ok(&o, "--role", "both", "-n", "5000", "--sources", "::1", NULL);
+	assert_int_equal(o.plan.sources, 1);
+	expect_error("--sources '::1-127.0.0.1': bad address range '::1-127.0.0.1': the two ends are of different "
+		     "families (IPv6 and IPv4)", "--role", "client", "-n", "5", "--sources", "::1-127.0.0.1", NULL);
+	expect_error("--sources '2001:2::-2001:3::': bad address range '2001:2::-2001:3::': 2^64 or more addresses, "
+		     "at most 16777216 allowed", "--role", "client", "-n", "5", "--sources", "2001:2::-2001:3::", NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -374,6 +401,7 @@ int main(void)
 		cmocka_unit_test(test_modes),
 		cmocka_unit_test(test_repeatable),
 		cmocka_unit_test(test_balancer),
+		cmocka_unit_test(test_ipv6_sources),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

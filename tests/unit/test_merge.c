@@ -272,6 +272,41 @@ static void test_refusals(void **state)
 	free(f);
 }
 
+/* IPv6 runs: the server address and the sources' first address survive the JSON as text, shards to one
+ * IPv6 server merge, and a shard that ran against another address (of either family) is refused. */
+static void test_ipv6(void **state)
+{
+	struct fixture *f = fixture_new();
+	const unsigned both[2] = { 0, 1 };
+	char err[256], buf[ADDR_STRLEN];
+	unsigned k;
+
+	(void)state;
+	for (k = 0; k < 2; k++) {
+		struct shard *s = &f->sh[k];
+
+		snprintf(s->meta.host, sizeof(s->meta.host), "2001:2::1");
+		assert_int_equal(addr_parse_range(k == 0 ? "2001:2::11-2001:2::14" : "2001:2::15-2001:2::18",
+						  &s->meta.sources, err, sizeof(err)), 0);
+		assert_true(report_format_json(&s->meta, &s->stats, s->json, sizeof(s->json)) > 0);
+		assert_non_null(strstr(s->json, k == 0 ? "\"first\":\"2001:2::11\",\"last\":\"2001:2::14\"" :
+					       "\"first\":\"2001:2::15\",\"last\":\"2001:2::18\""));
+		if (state_parse(s->json, strlen(s->json), &s->read, err, sizeof(err)) < 0)
+			fail_msg("state_parse of IPv6 shard %u: %s", k + 1, err);
+		assert_string_equal(s->read.meta.host, "2001:2::1");
+		assert_true(addr_equal(&s->read.meta.sources.first, &s->meta.sources.first));
+		assert_int_equal(s->read.meta.sources.count, 4);
+	}
+	assert_int_equal(merge_n(f, both, 2, err, sizeof(err)), 0);
+	assert_string_equal(f->out.meta.host, "2001:2::1");
+	assert_int_equal(f->out.meta.sources.count, 8);
+	assert_string_equal(addr_format(&f->out.meta.sources.first, buf, sizeof(buf)), "2001:2::11");
+	snprintf(f->sh[1].read.meta.host, sizeof(f->sh[1].read.meta.host), "198.18.0.1");
+	assert_int_equal(merge_n(f, both, 2, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "the server address"));
+	free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -279,6 +314,7 @@ int main(void)
 		cmocka_unit_test(test_merge_is_exact),
 		cmocka_unit_test(test_missing_shard),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_ipv6),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -223,8 +223,13 @@ static void explain_eaddrnotavail(struct sbuf *o, const struct diag_context *c)
 		    l->port_lo, l->port_hi, width, sources, sources == 1 ? "" : "s", dst,
 		    dst == 1 ? "" : "es", ports, ports == 1 ? "" : "s", cap);
 	}
-	sbuf_printf(o, "Fix: more server ports (--ports), more client source addresses (--sources "
-	    "127.0.0.2-127.0.0.9), or a wider range: sysctl -w net.ipv4.ip_local_port_range=\"1024 65535\".");
+	if (c->ipv6)
+		sbuf_printf(o, "Fix: more server ports (--ports), more client source addresses (--sources "
+		    "2001:2::1-2001:2::8, once they are on an interface: lo has only ::1), or a wider range: sysctl -w "
+		    "net.ipv4.ip_local_port_range=\"1024 65535\" (the key covers IPv6 too).");
+	else
+		sbuf_printf(o, "Fix: more server ports (--ports), more client source addresses (--sources "
+		    "127.0.0.2-127.0.0.9), or a wider range: sysctl -w net.ipv4.ip_local_port_range=\"1024 65535\".");
 }
 
 static void explain_econnreset(struct sbuf *o, const struct diag_context *c)

@@ -42,6 +42,7 @@ struct diag_context {
 	unsigned sources;             /* client source addresses in the run */
 	unsigned dst_addrs;           /* server addresses in the run (1 if unknown) */
 	uint64_t target;              /* connections of the run, 0 = unknown */
+	bool ipv6;                    /* the run's addresses are IPv6 (the fix then names IPv6 sources) */
 };
 
 enum diag_kind diag_from_errno(int e);
