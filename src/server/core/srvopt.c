@@ -6,6 +6,7 @@
 #include "server/core/srvopt.h"
 
 #include "common/model/capacity.h"
+#include "common/util/addr.h"
 #include "common/util/num.h"
 
 #include <arpa/inet.h>
@@ -180,7 +181,7 @@ static int srvopt_apply(struct server_options *o, const struct srvopt_flag *f, c
 			size_t errlen)
 {
 	uint64_t v;
-	unsigned char addrbuf[16];
+	struct addr_ip bind;
 	char why[128];
 	int rc = srvopt_apply_num(o, f, val, err, errlen);
 
@@ -188,9 +189,9 @@ static int srvopt_apply(struct server_options *o, const struct srvopt_flag *f, c
 		return rc;
 	switch (f->id) {
 	case OPT_BIND:
-		if (strlen(val) >= sizeof(o->bind_addr) ||
-		    (inet_pton(AF_INET, val, addrbuf) != 1 && inet_pton(AF_INET6, val, addrbuf) != 1)) {
-			snprintf(err, errlen, "--bind '%s': not a numeric IPv4 or IPv6 address", val);
+		if (strlen(val) >= sizeof(o->bind_addr) || addr_parse_ip(val, &bind, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "--bind '%s': not a numeric IPv4 or IPv6 address (the server resolves no "
+				 "names; :: serves both families)", val);
 			return -1;
 		}
 		snprintf(o->bind_addr, sizeof(o->bind_addr), "%s", val);
@@ -339,7 +340,8 @@ int srvopt_usage(const char *prog, size_t fixed_buffer, char *buf, size_t len)
 			 "(default %u; k, M)\n", SRVOPT_DEFAULT_HIGH_WATERMARK);
 	return snprintf(buf, len,
 		"usage: %s [options]\n"
-		"  --bind ADDR            numeric address to listen on (default %s)\n"
+		"  --bind ADDR            numeric IPv4 or IPv6 address to listen on (default %s; :: serves IPv4\n"
+		"                         and IPv6 clients on one socket per port)\n"
 		"  --port N               first port (default %u)\n"
 		"  --ports N              number of consecutive ports (default %u)\n"
 		"  --backlog N            listen backlog per port (default: net.core.somaxconn)\n"
