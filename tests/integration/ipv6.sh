@@ -7,7 +7,8 @@
 #                        not resolve and -6 with an IPv4 HOST are refused with exit status 2.
 #   ipv6.sh sources [N]: in a network namespace made for the test, with 2001:2::1-2001:2::4 (the IPv6
 #                        benchmarking range, RFC 5180) on its lo: --sources 2001:2::1-2001:2::4 spreads
-#                        the connections over the four sources (seen with ss), and the JSON says so.
+#                        the connections over the four sources (seen with ss), and the JSON says so;
+#                        with net.ipv6.bindv6only=1 there, --bind :: still serves an IPv4 client.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -88,6 +89,9 @@ sources)
 	trap 'c1m_stop_all 1; ip netns del "$ns" 2>/dev/null || true; rm -rf "$T_DIR"' EXIT
 	ip -n "$ns" link set lo up
 	for i in 1 2 3 4; do ip -n "$ns" addr add "2001:2::$i/128" dev lo nodad; done
+	# the namespace's own default for new IPv6 sockets: IPv6 only. --bind :: must still serve IPv4,
+	# since net_listen turns IPV6_V6ONLY off itself (the key is per namespace; the host's is untouched)
+	ip netns exec "$ns" sysctl -q -w net.ipv6.bindv6only=1
 	base=$(t_port_base 10)
 	t_start server ip netns exec "$ns" "$C1M_SERVER" --bind :: --port "$base" --ports 10 --stats-interval 1
 	server_pid=$T_PID
@@ -102,6 +106,8 @@ sources)
 	[ "$(echo "$srcs" | grep -c '2001:2::')" -eq 4 ] || t_fail "want 4 distinct 2001:2:: sources, got: $srcs"
 	wait "$client_pid" || t_fail "client exited $? (see client.log)"
 	check_pass src 2001:2::1
+	run_client v4 0 ip netns exec "$ns" "$C1M_CLIENT" 127.0.0.1 --port "$base" --ports 10 -n 100 --hold 0.2 -q
+	t_log "net.ipv6.bindv6only=1 in the namespace, and --bind :: still served 127.0.0.1"
 	[ "$(t_json "$T_DIR/src.json" .sources.count)" = 4 ] || t_fail "JSON sources.count is not 4"
 	[ "$(t_json "$T_DIR/src.json" .sources.last)" = 2001:2::4 ] || t_fail "JSON sources.last is not 2001:2::4"
 	t_stop "$server_pid" 15
