@@ -574,10 +574,13 @@ static void run_configure(struct run *r, const struct client_options *o, const s
 /* What the run will do, before it starts (with progress on). */
 static void print_plan(const struct client_options *o, const struct client_plan *plan)
 {
+	bool v6 = o->dst.family == AF_INET6;
+
 	if (!o->progress_ms)
 		return;
-	fprintf(stderr, "c1m-client: %llu connections to %s:%u-%u, %u process%s, sources %u%s\n",
-		(unsigned long long)o->target, o->host, o->port_base, o->port_base + o->ports - 1, plan->workers,
+	fprintf(stderr, "c1m-client: %llu connections to %s%s%s:%u-%u, %u process%s, sources %u%s\n",
+		(unsigned long long)o->target, v6 ? "[" : "", o->host, v6 ? "]" : "", o->port_base,
+		o->port_base + o->ports - 1, plan->workers,
 		plan->workers == 1 ? "" : "es", plan->sources.count, plan->sources.count ? "" : " (kernel)");
 	if (o->msg_rate && o->n_rates > 1)
 		fprintf(stderr, "c1m-client: then a sweep of %u rates from %llu to %llu msg/s, %.3f s each, reply "
