@@ -456,7 +456,7 @@ static int string_into(struct json_r *j, char *out, size_t len)
 /* "sources_first": an address of either family, or "" for none. */
 static int sources_first(struct json_r *j, struct addr_ip *out)
 {
-	char text[ADDR_STRLEN], why[128];
+	char text[ADDR_STRLEN] = "", why[128];   /* "" for the analyzer: json_r_string fills it */
 
 	if (string_into(j, text, sizeof(text)) < 0)
 		return -1;
