@@ -550,6 +550,7 @@ static void run_configure(struct run *r, const struct client_options *o, const s
 	r->meta.shard_k = o->shard_m > 1 ? o->shard_k : 1;
 	r->meta.shard_m = o->shard_m > 1 ? o->shard_m : 1;
 	snprintf(r->meta.host, sizeof(r->meta.host), "%s", o->host);
+	snprintf(r->meta.host_name, sizeof(r->meta.host_name), "%s", o->host_name);
 	r->meta.port_base = o->port_base;
 	r->meta.ports = o->ports;
 	r->meta.sources = a->sources;

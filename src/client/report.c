@@ -364,8 +364,8 @@ int report_format_text(const struct report_meta *m, const struct loadgen_stats *
 	report_summarize(m, t, &s);
 	sources_text(m, src, sizeof(src));
 	sbuf_printf(&o, "c1m-client report\n");
-	sbuf_printf(&o, "  target        %" PRIu64 " connections to %s ports %u-%u (%u port%s)\n", m->target, m->host,
-	    m->port_base, m->port_base + m->ports - 1, m->ports, m->ports == 1 ? "" : "s");
+	sbuf_printf(&o, "  target        %" PRIu64 " connections to %s%s%s%s ports %u-%u (%u port%s)\n", m->target, m->host,
+	    m->host_name[0] ? " (" : "", m->host_name, m->host_name[0] ? ")" : "", m->port_base, m->port_base + m->ports - 1, m->ports, m->ports == 1 ? "" : "s");
 	if (m->shards[0])
 		sbuf_printf(&o, "  shards        %s\n", m->shards);
 	else if (m->shard_m > 1)
@@ -582,6 +582,7 @@ int report_format_json(const struct report_meta *m, const struct loadgen_stats *
 	json_w_object_begin(&w, NULL);
 	json_w_string(&w, "version", version_project());
 	json_w_string(&w, "host", m->host);
+	json_w_string(&w, "host_name", m->host_name);
 	json_w_u64(&w, "port_base", m->port_base);
 	json_w_u64(&w, "ports", m->ports);
 	json_w_u64(&w, "target", m->target);

@@ -29,7 +29,8 @@ struct report_meta {
 	char shards[512];              /* a merged report: its shards in words ("2 of 2: a (1/2), b (2/2)") */
 	const struct limits_values *kind_limits[DIAG_KIND_COUNT]; /* per failure kind, the limits of the machine
 	                                  that saw its first failure (a merge of shards); NULL = limits */
-	char host[ADDR_STRLEN];        /* server address */
+	char host[ADDR_STRLEN];        /* server address, as text (IPv4 or IPv6) */
+	char host_name[256];           /* HOST as given when it was a name resolved to host, "" = an address */
 	unsigned port_base;            /* first server port */
 	unsigned ports;                /* server ports */
 	struct addr_range sources;     /* source addresses bound; count 0 = the kernel chose */

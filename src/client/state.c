@@ -172,6 +172,7 @@ void state_write(struct json_w *w, const struct report_meta *m, const struct loa
 	json_w_string(w, "host", m->host);
 	/* as text, IPv4 or IPv6 ("" when the kernel chose the sources) */
 	json_w_string(w, "sources_first", m->sources.count ? addr_format(&m->sources.first, a, sizeof(a)) : "");
+	json_w_string(w, "host_name", m->host_name);
 	json_w_string(w, "hostname", m->hostname);
 	json_w_string(w, "kernel", m->kernel);
 	json_w_string(w, "problems", m->problems);
@@ -513,6 +514,8 @@ static int state_member(struct json_r *j, const char *key, void *arg)
 		return string_into(j, r->meta.host, sizeof(r->meta.host));
 	if (strcmp(key, "sources_first") == 0)
 		return sources_first(j, &r->meta.sources.first);
+	if (strcmp(key, "host_name") == 0)
+		return string_into(j, r->meta.host_name, sizeof(r->meta.host_name));
 	if (strcmp(key, "hostname") == 0)
 		return string_into(j, r->meta.hostname, sizeof(r->meta.hostname));
 	if (strcmp(key, "kernel") == 0)

@@ -69,6 +69,8 @@ dual)
 	addr=$(sed -n 's/^c1m-client: target localhost resolved to \(.*\)$/\1/p' "$T_DIR/name.log")
 	[ -n "$addr" ] || t_fail "the client did not print what localhost resolved to"
 	[ "$(t_json "$T_DIR/name.json" .host)" = "$addr" ] || t_fail "JSON host is not the printed address $addr"
+	[ "$(t_json "$T_DIR/name.json" .host_name)" = localhost ] || t_fail "JSON host_name is not localhost"
+	grep -q "connections to $addr (localhost) ports" "$T_DIR/name.log" || t_fail "the report does not name localhost"
 	t_log "localhost resolved to $addr (printed), 100 connections there"
 	run_client name4 0 "$C1M_CLIENT" -4 localhost --port "$base" --ports 10 -n 10 --hold 0.2 -q
 	grep -q 'resolved to 127\.' "$T_DIR/name4.log" || t_fail "-4 localhost did not resolve to 127.x"

@@ -286,6 +286,7 @@ static void test_ipv6(void **state)
 		struct shard *s = &f->sh[k];
 
 		snprintf(s->meta.host, sizeof(s->meta.host), "2001:2::1");
+		snprintf(s->meta.host_name, sizeof(s->meta.host_name), "echo.example");
 		assert_int_equal(addr_parse_range(k == 0 ? "2001:2::11-2001:2::14" : "2001:2::15-2001:2::18",
 						  &s->meta.sources, err, sizeof(err)), 0);
 		assert_true(report_format_json(&s->meta, &s->stats, s->json, sizeof(s->json)) > 0);
@@ -294,11 +295,15 @@ static void test_ipv6(void **state)
 		if (state_parse(s->json, strlen(s->json), &s->read, err, sizeof(err)) < 0)
 			fail_msg("state_parse of IPv6 shard %u: %s", k + 1, err);
 		assert_string_equal(s->read.meta.host, "2001:2::1");
+		assert_string_equal(s->read.meta.host_name, "echo.example");
+		assert_non_null(strstr(s->json, "\"host\":\"2001:2::1\",\"host_name\":\"echo.example\""));
 		assert_true(addr_equal(&s->read.meta.sources.first, &s->meta.sources.first));
 		assert_int_equal(s->read.meta.sources.count, 4);
 	}
 	assert_int_equal(merge_n(f, both, 2, err, sizeof(err)), 0);
 	assert_string_equal(f->out.meta.host, "2001:2::1");
+	assert_true(report_format_text(&f->out.meta, &f->out.stats, f->text, sizeof(f->text)) > 0);
+	assert_non_null(strstr(f->text, "connections to 2001:2::1 (echo.example) ports"));
 	assert_int_equal(f->out.meta.sources.count, 8);
 	assert_string_equal(addr_format(&f->out.meta.sources.first, buf, sizeof(buf)), "2001:2::11");
 	snprintf(f->sh[1].read.meta.host, sizeof(f->sh[1].read.meta.host), "198.18.0.1");

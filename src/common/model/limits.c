@@ -337,7 +337,8 @@ static void check_ports(const struct limits_plan *p, const struct limits_values 
 		return;
 	c = limits_add_check(r, "ports.4tuple");
 	limits_set_sysctl(c, "net.ipv4.ip_local_port_range");
-	/* In the range's own unit: local ports each (source, destination address, port) must offer. */
+	/* In the range's own unit: local ports each (source, destination address, port) must offer. The
+	 * same for IPv6, whose connects take their ports from this net.ipv4 key too. */
 	c->needed_value = limits_div_ceil(m->n, limits_sat_mul(limits_sat_mul(src, dst), m->ports));
 	snprintf(c->current, sizeof(c->current), "%s (%ux%ux%ux%s)", limits_commas(cap, a, sizeof(a)), src, dst,
 	         m->ports, limits_commas(width, b, sizeof(b)));
