@@ -63,6 +63,11 @@ enum proto_status http1_feed(struct http1_rx *rx, const char *data, size_t len, 
 	}
 	n = http_parser_execute(&rx->p, &settings, data, len);
 	e = HTTP_PARSER_ERRNO(&rx->p);
+	if (e == HPE_PAUSED && rx->p.upgrade) {  /* 101 Switching Protocols: no longer HTTP */
+		*used = n > 0 ? n - 1 : 0;           /* the byte that ended its headers */
+		snprintf(ev->note, sizeof(ev->note), "the server switched protocols (status %u)", rx->p.status_code);
+		return PROTO_ERROR;
+	}
 	if (e == HPE_PAUSED) {
 		http_parser_pause(&rx->p, 0);
 		*used = n;
