@@ -13,6 +13,7 @@
 #include "common/sys/limits_read.h"
 #include "client/loadgen_stats.h"
 #include "common/util/json.h"
+#include "client/proto.h"
 
 #define REPORT_TEXT_LEN   (512 * 1024) /* always holds the full text or JSON report: the JSON carries three
                                           histograms, at most 2,560 buckets of 29 bytes each (223 KB) */
@@ -30,6 +31,8 @@ struct report_meta {
 	const struct limits_values *kind_limits[DIAG_KIND_COUNT]; /* per failure kind, the limits of the machine
 	                                  that saw its first failure (a merge of shards); NULL = limits */
 	char host[ADDR_STRLEN];        /* server address */
+	enum proto_id proto;           /* --proto (echo = 0) */
+	size_t msg_bytes;              /* bytes of one latency-phase message; 0 = MATCH_FRAME_LEN (echo) */
 	unsigned port_base;            /* first server port */
 	unsigned ports;                /* server ports */
 	struct addr_range sources;     /* source addresses bound; count 0 = the kernel chose */
