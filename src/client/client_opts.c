@@ -34,6 +34,14 @@ static const char usage[] =
 	"  --echo-timeout SEC      echo deadline (default 10)\n"
 	"  --workers N|auto        processes; auto = as many as the fd limit needs (default auto)\n"
 	"  --progress-interval SEC progress line period on stderr (default 1, 0 = none)\n"
+	"protocol (default echo: c1m's own line and 64-byte frames, echoed byte for byte):\n"
+	"  --proto echo|http       http: HTTP/1.1 keep-alive; established after one 2xx/3xx response, a\n"
+	"                          message is one request (a status outside 2xx/3xx is a failed message)\n"
+	"  --path PATH             request path (default /)\n"
+	"  --method METHOD         request method (default GET)\n"
+	"  --header 'NAME: VALUE'  one more request header (repeatable; Host is HOST:port)\n"
+	"  --body TEXT             request body (sent with its Content-Length)\n"
+	"  --pipeline              send a connection's requests without waiting for the previous response\n"
 	"latency phase (after the ramp; the run ends after it unless --hold is given):\n"
 	"  --msg-rate MSG_PER_S    send fixed-size messages over all held connections at this total rate,\n"
 	"                          open loop, RTT measured from each message's scheduled send time\n"
@@ -91,14 +99,15 @@ static void set_defaults(struct client_options *o)
 	o->duration_ms = CLIENT_DEFAULT_DURATION_MS;
 	o->slo_ms = CLIENT_DEFAULT_SLO_MS;
 	o->reply_timeout_ms = CLIENT_DEFAULT_REPLY_TIMEOUT_MS;
+	proto_cfg_init(&o->proto);
 }
 
 /* Flags that take a value. */
 enum opt_id {
 	OPT_N, OPT_PORT, OPT_PORTS, OPT_SOURCES, OPT_RATE, OPT_CONC, OPT_HOLD, OPT_JSON, OPT_CTIMEOUT,
 	OPT_ETIMEOUT, OPT_WORKERS, OPT_PROGRESS, OPT_QUIET, OPT_HELP, OPT_MSG_RATE, OPT_DURATION, OPT_RTIMEOUT,
-	OPT_SLO, OPT_FIND_MAX, OPT_STEP, OPT_SHARD, OPT_BARRIER, OPT_MERGE, OPT_VERSION, OPT_INET4, OPT_INET6,
-	OPT_NONE
+	OPT_SLO, OPT_FIND_MAX, OPT_STEP, OPT_SHARD, OPT_BARRIER, OPT_MERGE, OPT_VERSION, OPT_PROTO, OPT_PATH,
+	OPT_METHOD, OPT_HEADER, OPT_BODY, OPT_PIPELINE, OPT_INET4, OPT_INET6, OPT_NONE
 };
 
 static const struct {
@@ -133,9 +142,52 @@ static const struct {
 	{ "-h", OPT_HELP, false },
 	{ "--help", OPT_HELP, false },
 	{ "--version", OPT_VERSION, false },
+	{ "--proto", OPT_PROTO, true },
+	{ "--path", OPT_PATH, true },
+	{ "--method", OPT_METHOD, true },
+	{ "--header", OPT_HEADER, true },
+	{ "--body", OPT_BODY, true },
+	{ "--pipeline", OPT_PIPELINE, false },
 	{ "-4", OPT_INET4, false },
 	{ "-6", OPT_INET6, false },
 };
+
+/* --proto and the options of a protocol; checked together in check_run (proto_cfg_check). */
+static int apply_proto(struct client_options *o, enum opt_id id, const char *flag, const char *v, char *err,
+		       size_t errlen)
+{
+	struct proto_cfg *p = &o->proto;
+
+	switch (id) {
+	case OPT_PROTO:
+		if (proto_from_name(v, &p->id) < 0) {
+			snprintf(err, errlen, "%s: '%s' is not a protocol (echo or http)", flag, v ? v : "");
+			return -1;
+		}
+		return 0;
+	case OPT_PATH:
+		p->path = v;
+		return 0;
+	case OPT_METHOD:
+		p->method = v;
+		return 0;
+	case OPT_HEADER:
+		if (p->n_headers == PROTO_HEADERS_MAX) {
+			snprintf(err, errlen, "%s: more than %d headers", flag, PROTO_HEADERS_MAX);
+			return -1;
+		}
+		p->headers[p->n_headers++] = v;
+		return 0;
+	case OPT_BODY:
+		p->body = v;
+		return 0;
+	case OPT_PIPELINE:
+		p->pipeline = true;
+		return 0;
+	default:
+		return 1;
+	}
+}
 
 /* --msg-rate R or R1,R2,...: whole rates, strictly increasing, at most FINDMAX_MAX_STEPS of them. */
 static int parse_rates(const char *flag, const char *v, struct client_options *o, char *err, size_t errlen)
@@ -292,6 +344,9 @@ static int apply(struct client_options *o, enum opt_id id, const char *flag, con
 
 	if (rc <= 0)
 		return rc;
+	rc = apply_proto(o, id, flag, v, err, errlen);
+	if (rc <= 0)
+		return rc;
 	switch (id) {
 	case OPT_SOURCES:
 		if (addr_parse_range(v, &o->sources, why, sizeof(why)) < 0) {
@@ -374,6 +429,8 @@ static int parse_host(const char *s, struct client_options *o, char *err, size_t
 {
 	char why[160];
 
+	/* as written: the HTTP Host header, an IPv6 literal in brackets (RFC 3986 host) */
+	snprintf(o->proto.host, sizeof(o->proto.host), strchr(s, ':') ? "[%s]" : "%s", s);
 	if (addr_parse_ip(s, &o->dst, why, sizeof(why)) == 0) {
 		addr_format(&o->dst, o->host, sizeof(o->host));
 		return 0;
@@ -519,6 +576,10 @@ static int check_run(struct client_options *o, bool have_host, bool have_n, char
 		return -1;
 	if (o->quiet)
 		o->progress_ms = 0;
+	o->proto.port_base = o->port_base;
+	o->proto.ports = o->ports;
+	if (proto_cfg_check(&o->proto, err, errlen) < 0)
+		return -1;
 	if (check_latency(o, err, errlen) < 0)
 		return -1;
 	return check_shard(o, err, errlen);

@@ -9,6 +9,7 @@
 
 #include "common/util/addr.h"
 #include "client/findmax.h"
+#include "client/proto.h"
 
 #define CLIENT_DEFAULT_PORT          8081
 #define CLIENT_DEFAULT_PORTS         100
@@ -60,6 +61,7 @@ struct client_options {
 	bool merge;                  /* --merge FILE...: merge shards' JSON reports, run nothing */
 	const char *merge_files[CLIENT_MAX_MERGE]; /* the reports (point into argv) */
 	unsigned n_merge;
+	struct proto_cfg proto;      /* --proto and its options (--path, --method, --header, --body, --pipeline) */
 	bool help;                   /* --help: print usage, exit 0 */
 	bool version;                /* --version: print the versions, exit 0 */
 };

@@ -90,6 +90,21 @@ void loadgen_check_progress(struct loadgen *lg)
 		loadgen_finish(lg);
 }
 
+struct proto_side *conn_side(const struct conn *c)
+{
+	return (struct proto_side *)(void *)(c->lg->side + (size_t)c->slot * c->lg->side_size);
+}
+
+void loadgen_note(struct loadgen *lg, const char *note)
+{
+	struct loadgen_stats *st = lg->st;
+
+	if (counter_get32(&st->note_set) || note[0] == '\0')
+		return;
+	snprintf(st->proto_note, sizeof(st->proto_note), "%s", note);
+	counter_publish32(&st->note_set, 1);
+}
+
 void conn_set_state(struct conn *c, enum conn_state to)
 {
 	struct loadgen_stats *st = c->lg->st;
@@ -104,6 +119,12 @@ void conn_set_state(struct conn *c, enum conn_state to)
 		counter_add(&st->echoed, 1);
 		c->lg->in_flight--;
 	} else if (c->state == CONN_HOLDING && to == CONN_ACTIVE) {
+		if (c->lg->side) {
+			struct proto_side *ps = conn_side(c);
+
+			ps->wr_off = 0;
+			c->lg->ops->rx_init(c->lg->pcfg, ps->st);
+		}
 		c->u.ph.wr_seq = 0;
 		c->u.ph.rd_seq = 0;
 		c->matched = 0;
@@ -214,6 +235,8 @@ void loadgen_finish(struct loadgen *lg)
 	event_del(lg->hold_ev);
 	if (lg->ctl_ev)
 		event_del(lg->ctl_ev);
+	if (lg->ka_ev)
+		event_del(lg->ka_ev);
 	free_all(lg);
 	if (lg->phase_on) {  /* stopped by a signal in a phase */
 		lg->phase_on = false;
@@ -263,6 +286,19 @@ struct loadgen *loadgen_new(struct event_base *base, const struct loadgen_config
 	burst = cfg->rate / 50 + 1;
 	tbucket_init(&lg->tb, cfg->rate, burst);
 	lg->goal = cfg->ctl ? 0 : cfg->target;  /* with a latency phase each step sets the goal */
+	lg->ops = proto_get(cfg->proto ? cfg->proto->id : PROTO_ECHO);
+	lg->pcfg = cfg->proto;
+	lg->side_size = proto_side_size(lg->ops);
+	if (lg->side_size) {   /* never for echo: its state is in struct conn */
+		lg->side = calloc((size_t)cfg->target, lg->side_size);
+		if (!lg->side)
+			goto nomem;
+	}
+	if (lg->ops->keepalive && cfg->proto && cfg->proto->keepalive_ms) {
+		lg->ka_ev = event_new(base, -1, EV_PERSIST, loadgen_keepalive_cb, lg);
+		if (!lg->ka_ev)
+			goto nomem;
+	}
 	lg->conns = calloc((size_t)cfg->target, sizeof(*lg->conns));
 	lg->pump_ev = evtimer_new(base, loadgen_pump_cb, lg);
 	lg->hold_ev = evtimer_new(base, hold_timer_cb, lg);
@@ -295,6 +331,11 @@ void loadgen_start(struct loadgen *lg)
 	counter_set(&lg->st->start_ns, clock_now_ns());
 	counter_set32(&lg->st->phase, LOADGEN_RAMP);
 	counter_set(&lg->st->lat.rss_base_bytes, procfs_rss_bytes(&lg->rss));
+	if (lg->ka_ev) {
+		struct timeval ka = clock_timeval_ms(lg->pcfg->keepalive_ms);
+
+		event_add(lg->ka_ev, &ka);
+	}
 	if (lg->cfg.ctl) {
 		struct timeval tv = clock_timeval_ms(LOADGEN_CTL_POLL_MS);
 
@@ -330,6 +371,9 @@ void loadgen_free(struct loadgen **lgp)
 		event_free(lg->pump_ev);
 	if (lg->hold_ev)
 		event_free(lg->hold_ev);
+	if (lg->ka_ev)
+		event_free(lg->ka_ev);
+	free(lg->side);
 	if (lg->reserve_fd >= 0)
 		close(lg->reserve_fd);
 	procfs_rss_close(&lg->rss);

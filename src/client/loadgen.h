@@ -30,6 +30,7 @@
 
 #include "common/util/addr.h"
 #include "client/loadgen_stats.h"
+#include "client/proto.h"
 
 #define LOADGEN_LINE_MAX        64 /* longest line sent: "Hello Server: client --> <n>\n" */
 #define LOADGEN_HOLD_POLL_MS    50 /* how often a worker looks for the supervisor's shared hold deadline */
@@ -69,6 +70,8 @@ struct loadgen_config {
 	uint64_t duration_ms;        /* latency phase: length of the send schedule */
 	unsigned reply_timeout_ms;   /* a reply later than this after its scheduled send is late; the
 	                                phase also waits this long after duration_ms for stragglers */
+	const struct proto_cfg *proto; /* the protocol and its options (proto.h); NULL = echo. Not owned:
+	                                  it must outlive the loadgen (the workers inherit it by fork) */
 	unsigned workers;            /* processes sharing the phase (0 = 1) */
 	unsigned index;              /* this process among them */
 };

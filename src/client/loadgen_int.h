@@ -6,7 +6,11 @@
  * (loadgen.c), and changes state only through conn_set_state(). While connecting and echoing it owns a
  * bufferevent; once the echo is verified the bufferevent (and its two evbuffers) is released and a bare
  * struct event watches the socket for EOF or error only, which is all a held connection needs. In a
- * latency phase the same event also carries the phase's reads and writes (loadgen_phase.c). */
+ * latency phase the same event also carries the phase's reads and writes (loadgen_phase.c).
+ *
+ * Protocols (proto.h): echo keeps everything in struct conn. Any other protocol's per-connection receive
+ * state (its parser) and the write offset of a message longer than 255 bytes live in lg->side, one entry of
+ * proto_side_size() bytes per attempt, allocated only when the protocol is not echo. */
 #ifndef C1M_LOADGEN_INT_H
 #define C1M_LOADGEN_INT_H
 
@@ -19,6 +23,7 @@
 #include "common/model/diag.h"
 #include "common/sys/procfs.h"
 #include "client/loadgen.h"
+#include "client/proto.h"
 #include "client/sched.h"
 #include "client/tbucket.h"
 
@@ -30,8 +35,8 @@
 
 enum conn_state {
 	CONN_CONNECTING,  /* connect() issued, handshake pending; owns a bufferevent */
-	CONN_ECHOING,     /* line written, echo pending; owns a bufferevent */
-	CONN_HOLDING,     /* echo verified; owns a read-only struct event */
+	CONN_ECHOING,     /* line (handshake) written, echo (reply) pending; owns a bufferevent */
+	CONN_HOLDING,     /* echo (handshake reply) verified; owns a read-only struct event */
 	CONN_ACTIVE,      /* in a latency phase: owns the struct event, read (and write while behind) */
 };
 
@@ -52,8 +57,9 @@ struct conn {
 	uint32_t slot;               /* attempt number: index in lg->conns, local connection of the phase */
 	int fd;                      /* the socket; closed only in conn_free */
 	uint8_t state;               /* enum conn_state */
-	uint8_t matched;             /* ECHOING: echo bytes verified; ACTIVE: bytes of reply rd_seq matched */
-	uint8_t wr_off;              /* ACTIVE: bytes of frame wr_seq written */
+	uint8_t matched;             /* ECHOING: echo bytes verified (other protocols: 1 once a reply byte came);
+	                                ACTIVE: bytes of reply rd_seq matched (echo only) */
+	uint8_t wr_off;              /* ACTIVE: bytes of frame wr_seq written (echo; others: proto_side) */
 	uint8_t want_write;          /* ACTIVE: the event also waits for EV_WRITE */
 };
 
@@ -69,6 +75,11 @@ struct loadgen {
 	struct event *hold_ev;       /* timer: end of the hold */
 	struct event *ctl_ev;        /* latency: poll of the shared control, every LOADGEN_CTL_POLL_MS */
 	struct event *tick_ev;       /* latency: the send timer, armed for the next message's time (see phase_arm) */
+	struct event *ka_ev;         /* keepalive timer of the protocol while holding; NULL = none */
+	const struct proto_ops *ops; /* the protocol (echo when cfg.proto is NULL) */
+	const struct proto_cfg *pcfg; /* its options (cfg.proto; NULL for echo, whose table reads none) */
+	unsigned char *side;         /* per attempt, side_size bytes (struct proto_side); NULL for echo */
+	size_t side_size;            /* proto_side_size(ops) */
 	struct conn **conns;         /* by attempt number [0, next); NULL = failed or closed */
 	uint64_t nconns;             /* live connections */
 	uint64_t next;               /* attempts started so far */
@@ -98,6 +109,10 @@ void loadgen_record_failure(struct loadgen *lg, enum diag_kind k, int e, bool im
 void loadgen_publish_state(struct loadgen *lg, enum loadgen_step_state s);
 void loadgen_check_progress(struct loadgen *lg);
 void loadgen_finish(struct loadgen *lg);
+/* The protocol state of c (only when lg->side is set). */
+struct proto_side *conn_side(const struct conn *c);
+/* Keeps the first protocol note of the run (a bad or refused reply) in the stats, for the report. */
+void loadgen_note(struct loadgen *lg, const char *note);
 
 /* loadgen_ramp.c: connects and the echo check */
 void loadgen_schedule_pump(struct loadgen *lg, uint64_t delay_ns);
@@ -109,5 +124,17 @@ void loadgen_io_cb(evutil_socket_t fd, short what, void *arg);
 void loadgen_ctl_poll(struct loadgen *lg);
 void loadgen_ctl_cb(evutil_socket_t fd, short what, void *arg);
 void loadgen_tick_cb(evutil_socket_t fd, short what, void *arg);
+/* The frame numbered seq of connection c in the running phase (its scheduled time from the schedule). */
+void loadgen_phase_frame(const struct conn *c, uint32_t seq, struct match_frame *f);
+/* Adds or removes EV_WRITE on an active connection; -1 (connection freed) if libevent refuses. */
+int loadgen_set_want_write(struct conn *c, bool want);
+/* Writes every message of c that has come due; -1 if the connection failed (and was freed). */
+int loadgen_conn_write(struct conn *c, uint64_t now);
+
+/* loadgen_proto.c: the phase and the hold of protocols other than echo, through their table */
+int loadgen_write_proto(struct conn *c, uint64_t now);
+void loadgen_read_proto(struct conn *c);
+void loadgen_idle_proto(struct conn *c);
+void loadgen_keepalive_cb(evutil_socket_t fd, short what, void *arg);
 
 #endif

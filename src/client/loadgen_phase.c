@@ -22,7 +22,7 @@
 static void phase_end(struct loadgen *lg, uint64_t now);
 
 /* The frame numbered seq of connection c in the running phase. */
-static void phase_frame(const struct conn *c, uint32_t seq, struct match_frame *f)
+void loadgen_phase_frame(const struct conn *c, uint32_t seq, struct match_frame *f)
 {
 	const struct loadgen *lg = c->lg;
 
@@ -33,7 +33,7 @@ static void phase_frame(const struct conn *c, uint32_t seq, struct match_frame *
 
 /* Adds or removes EV_WRITE. The event is re-assigned in place (same struct event, no allocation).
  * Returns -1 (connection freed) if libevent refuses. */
-static int set_want_write(struct conn *c, bool want)
+int loadgen_set_want_write(struct conn *c, bool want)
 {
 	short what = EV_READ | EV_PERSIST | (want ? EV_WRITE : 0);
 
@@ -50,7 +50,7 @@ static int set_want_write(struct conn *c, bool want)
 
 /* Writes every frame of c that has come due, as far as the socket takes them; waits for EV_WRITE while
  * some are left. Returns -1 if the connection failed (and was freed). */
-static int conn_write(struct conn *c, uint64_t now)
+int loadgen_conn_write(struct conn *c, uint64_t now)
 {
 	struct loadgen *lg = c->lg;
 	struct loadgen_lat *lat = &lg->st->lat;
@@ -60,8 +60,10 @@ static int conn_write(struct conn *c, uint64_t now)
 	ssize_t n;
 	int e;
 
+	if (lg->side)
+		return loadgen_write_proto(c, now);
 	while (c->u.ph.wr_seq < due) {
-		phase_frame(c, c->u.ph.wr_seq, &f);
+		loadgen_phase_frame(c, c->u.ph.wr_seq, &f);
 		if (match_format(&f, frame) < 0) {
 			conn_fail(c, DIAG_OTHER, EOVERFLOW);
 			return -1;
@@ -83,7 +85,7 @@ static int conn_write(struct conn *c, uint64_t now)
 		lag = now > f.sched_ns ? (now - f.sched_ns) / CLOCK_NS_PER_US : 0;
 		counter_max(&lat->send_lag_max_us, lag);
 	}
-	return set_want_write(c, c->u.ph.wr_seq < due);
+	return loadgen_set_want_write(c, c->u.ph.wr_seq < due);
 }
 
 /* Reads replies and matches them against the frames sent, in order. A reply counts from its frame's
@@ -100,6 +102,10 @@ static void conn_read_phase(struct conn *c)
 	size_t pos = 0, used;
 	ssize_t n;
 
+	if (lg->side) {
+		loadgen_read_proto(c);
+		return;
+	}
 	n = recv(c->fd, buf, sizeof(buf), 0);
 	if (n == 0) {
 		conn_fail(c, DIAG_PEER_CLOSED, 0);
@@ -114,7 +120,7 @@ static void conn_read_phase(struct conn *c)
 	while (pos < (size_t)n) {
 		rx.seq = c->u.ph.rd_seq;
 		rx.off = c->matched;
-		phase_frame(c, rx.seq, &f);
+		loadgen_phase_frame(c, rx.seq, &f);
 		sent_bytes = (uint64_t)c->u.ph.wr_seq * MATCH_FRAME_LEN + c->wr_off;
 		ms = match_feed(&rx, &f, sent_bytes, buf + pos, (size_t)n - pos, &used);
 		if (ms == MATCH_MISMATCH || ms == MATCH_EXTRA) {
@@ -155,10 +161,14 @@ void loadgen_io_cb(evutil_socket_t fd, short what, void *arg)
 	ssize_t n;
 
 	if (c->state == CONN_ACTIVE) {
-		if ((what & EV_WRITE) && conn_write(c, clock_now_ns()) < 0)
+		if ((what & EV_WRITE) && loadgen_conn_write(c, clock_now_ns()) < 0)
 			return;
 		if (what & EV_READ)
 			conn_read_phase(c);
+		return;
+	}
+	if (c->lg->side) {
+		loadgen_idle_proto(c);
 		return;
 	}
 	n = recv(fd, buf, sizeof(buf), 0);
@@ -215,7 +225,7 @@ static void phase_tick(struct loadgen *lg)
 			continue;
 		}
 		if (!c->want_write)   /* else it is behind and writes its backlog when writable */
-			conn_write(c, now);
+			loadgen_conn_write(c, now);
 	}
 	if (lg->next_msg == lg->sched.local_total &&
 	    (loadgen_lat_in_flight(lat) == 0 || now >= lg->deadline_ns))
@@ -274,7 +284,7 @@ static void phase_end(struct loadgen *lg, uint64_t now)
 			conn_fail(c, DIAG_ECHO_TIMEOUT, 0);
 			continue;
 		}
-		if (set_want_write(c, false) < 0)
+		if (loadgen_set_want_write(c, false) < 0)
 			continue;
 		conn_set_state(c, CONN_HOLDING);
 	}

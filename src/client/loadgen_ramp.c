@@ -27,6 +27,7 @@
 
 #include "common/util/clock.h"
 #include "common/util/counter.h"
+#include "common/util/sbuf.h"
 
 #ifndef IP_BIND_ADDRESS_NO_PORT
 #define IP_BIND_ADDRESS_NO_PORT 24
@@ -75,6 +76,86 @@ static void to_hold(struct conn *c)
 	loadgen_check_progress(lg);
 }
 
+/* The echo deadline from the write; -1 (connection failed) when it passed, else the timeouts rearmed for
+ * what is left of it. */
+static int hello_deadline(struct conn *c, struct bufferevent *bev, uint64_t now)
+{
+	uint64_t deadline = c->u.t_ns + (uint64_t)c->lg->cfg.echo_timeout_ms * CLOCK_NS_PER_MS, left_us;
+	struct timeval tv;
+
+	if (now >= deadline) {
+		conn_fail(c, DIAG_ECHO_TIMEOUT, 0);
+		return -1;
+	}
+	left_us = (deadline - now) / CLOCK_NS_PER_US + 1;  /* > 0: a zero timeval means no timeout */
+	tv = clock_timeval_ns(left_us * CLOCK_NS_PER_US);
+	bufferevent_set_timeouts(bev, &tv, &tv);
+	return 0;
+}
+
+/* A failed handshake reply: the note (the first one of the run) and the failure. */
+static void hello_fail(struct conn *c, enum diag_kind k, const char *note)
+{
+	char line[PROTO_NOTE_LEN];
+	struct sbuf sb;
+
+	sbuf_init(&sb, line, sizeof(line));
+	sbuf_printf(&sb, "connection %llu: %s", (unsigned long long)c->id, note);
+	loadgen_note(c->lg, line);
+	conn_fail(c, k, 0);
+}
+
+/* The handshake reply of a protocol other than echo, through its table: verified (held), refused,
+ * malformed, or not complete yet (the bytes are consumed; the parser keeps its state). */
+static void read_hello(struct conn *c, struct bufferevent *bev)
+{
+	struct loadgen *lg = c->lg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	size_t n = evbuffer_get_length(in), used = 0;
+	const char *data = n ? (const char *)evbuffer_pullup(in, -1) : NULL;
+	char quoted[4 * PROTO_FIRST_BYTES + 8], note[PROTO_NOTE_LEN];
+	struct proto_event ev;
+	enum proto_status s;
+	struct sbuf sb;
+	uint64_t now = clock_now_ns();
+
+	if (!data)
+		return;
+	c->matched = 1;   /* a reply byte came: a close from now on is not a refusal at accept */
+	s = lg->ops->hello_feed(lg->pcfg, conn_side(c)->st, data, n, &used, &ev);
+	if (s == PROTO_REFUSED) {
+		loadgen_codes_add(&lg->st->codes, ev.code, 1);
+		hello_fail(c, DIAG_HANDSHAKE_REFUSED, ev.note);
+		return;
+	}
+	if (s == PROTO_ERROR) {
+		hello_fail(c, DIAG_BAD_REPLY, ev.note);
+		return;
+	}
+	if (s == PROTO_DONE && used < n) {
+		proto_escape(data + used, n - used, PROTO_FIRST_BYTES, quoted, sizeof(quoted));
+		sbuf_init(&sb, note, sizeof(note));
+		sbuf_printf(&sb, "%zu bytes after the handshake reply: '%s'", n - used, quoted);
+		hello_fail(c, DIAG_BAD_REPLY, note);
+		return;
+	}
+	evbuffer_drain(in, n);
+	if (s == PROTO_PARTIAL) {
+		(void)hello_deadline(c, bev, now);
+		return;
+	}
+	if (now >= c->u.t_ns + (uint64_t)lg->cfg.echo_timeout_ms * CLOCK_NS_PER_MS) {
+		conn_fail(c, DIAG_ECHO_TIMEOUT, 0);
+		return;
+	}
+	if (ev.closing) {   /* verified, but the server will close it: nothing to hold */
+		conn_fail(c, DIAG_SERVER_CLOSE, 0);
+		return;
+	}
+	hist_record(&lg->st->rtt_us, (now - c->u.t_ns) / CLOCK_NS_PER_US);
+	to_hold(c);
+}
+
 static void read_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
@@ -86,6 +167,10 @@ static void read_cb(struct bufferevent *bev, void *arg)
 	uint64_t left_us;
 	struct timeval tv;
 
+	if (c->lg->side && c->state == CONN_ECHOING) {
+		read_hello(c, bev);
+		return;
+	}
 	if (c->state != CONN_ECHOING || c->matched + n > want) {
 		conn_fail(c, DIAG_ECHO_MISMATCH, 0);
 		return;
@@ -117,7 +202,7 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 	struct conn *c = arg;
 	struct loadgen *lg = c->lg;
 	int e = EVUTIL_SOCKET_ERROR();
-	char line[LOADGEN_LINE_MAX];
+	char line[PROTO_MSG_MAX];
 	size_t len;
 	struct timeval tv;
 	enum diag_kind k;
@@ -129,9 +214,9 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 		conn_set_state(c, CONN_ECHOING);
 		tv = clock_timeval_ms(lg->cfg.echo_timeout_ms);
 		bufferevent_set_timeouts(bev, &tv, &tv);
-		len = loadgen_format_line(c->id, line, sizeof(line));
+		len = lg->ops->hello(lg->pcfg, c->id, line, sizeof(line));
 		c->u.t_ns = clock_now_ns();
-		if (bufferevent_write(bev, line, len) < 0 || bufferevent_enable(bev, EV_READ) < 0) {
+		if (len == 0 || bufferevent_write(bev, line, len) < 0 || bufferevent_enable(bev, EV_READ) < 0) {
 			conn_fail(c, DIAG_ENOMEM, ENOMEM);
 			return;
 		}
@@ -139,6 +224,9 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 	if (what & BEV_EVENT_TIMEOUT)
 		k = c->state == CONN_CONNECTING ? DIAG_CONNECT_TIMEOUT : DIAG_ECHO_TIMEOUT;
+	else if (lg->side && c->state == CONN_ECHOING && c->matched == 0 &&
+		 ((what & BEV_EVENT_EOF) || e == ECONNRESET || e == EPIPE))
+		k = DIAG_HANDSHAKE_CLOSED;   /* accepted, then closed without a byte of reply */
 	else if (what & BEV_EVENT_EOF)
 		k = DIAG_PEER_CLOSED;
 	else if (e != 0)
@@ -173,6 +261,12 @@ static struct conn *conn_new(struct loadgen *lg, int fd, uint64_t index, uint64_
 	if (bufferevent_socket_connect(c->io.bev, NULL, 0) < 0)
 		goto nomem;
 	c->slot = (uint32_t)index;
+	if (lg->side) {
+		struct proto_side *ps = conn_side(c);
+
+		ps->wr_off = 0;
+		lg->ops->rx_init(lg->pcfg, ps->st);
+	}
 	lg->conns[index] = c;
 	lg->nconns++;
 	lg->in_flight++;

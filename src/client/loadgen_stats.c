@@ -100,6 +100,34 @@ void loadgen_stats_merge(struct loadgen_stats *dst, const struct loadgen_stats *
 	hist_merge(&dst->connect_us, &src->connect_us);
 	hist_merge(&dst->rtt_us, &src->rtt_us);
 	loadgen_lat_merge(&dst->lat, &src->lat);
+	for (k = 0; k < LOADGEN_CODES; k++)
+		if (counter_get32(&src->codes.code[k]))
+			loadgen_codes_add(&dst->codes, counter_get32(&src->codes.code[k]), counter_get(&src->codes.count[k]));
+	counter_add(&dst->codes.other, counter_get(&src->codes.other));
+	if (!counter_get32(&dst->note_set) && counter_acquire32(&src->note_set)) {
+		memcpy(dst->proto_note, src->proto_note, sizeof(dst->proto_note));
+		dst->proto_note[sizeof(dst->proto_note) - 1] = '\0';
+		counter_set32(&dst->note_set, 1);
+	}
+}
+
+void loadgen_codes_add(struct loadgen_codes *c, unsigned code, uint64_t n)
+{
+	unsigned k;
+
+	for (k = 0; code != 0 && k < LOADGEN_CODES; k++) {
+		uint32_t have = counter_get32(&c->code[k]);
+
+		if (have == 0) {
+			counter_set32(&c->code[k], code);
+			have = code;
+		}
+		if (have == code) {
+			counter_add(&c->count[k], n);
+			return;
+		}
+	}
+	counter_add(&c->other, n);
 }
 
 bool loadgen_success(const struct loadgen_stats *st)
@@ -129,6 +157,7 @@ void loadgen_lat_merge(struct loadgen_lat *dst, const struct loadgen_lat *src)
 	counter_add(&dst->late, counter_get(&src->late));
 	counter_add(&dst->lost, counter_get(&src->lost));
 	counter_add(&dst->mismatched, counter_get(&src->mismatched));
+	counter_add(&dst->failed_status, counter_get(&src->failed_status));
 	counter_add(&dst->rss_base_bytes, counter_get(&src->rss_base_bytes));
 	counter_add(&dst->rss_bytes, counter_get(&src->rss_bytes));
 	counter_max(&dst->send_lag_max_us, counter_get(&src->send_lag_max_us));
@@ -144,7 +173,8 @@ void loadgen_lat_merge(struct loadgen_lat *dst, const struct loadgen_lat *src)
 
 uint64_t loadgen_lat_in_flight(const struct loadgen_lat *l)
 {
-	uint64_t done = counter_get(&l->answered) + counter_get(&l->late) + counter_get(&l->lost);
+	uint64_t done = counter_get(&l->answered) + counter_get(&l->late) + counter_get(&l->lost) +
+			counter_get(&l->failed_status);
 	uint64_t sent = counter_get(&l->sent);
 
 	return sent > done ? sent - done : 0;

@@ -14,6 +14,9 @@
 #include "common/sys/kstate.h"
 #include "client/hist.h"
 #include "client/match.h"
+#include "client/proto.h"
+
+#define LOADGEN_CODES 8              /* distinct failing reply statuses counted by code (more: "other") */
 
 enum loadgen_phase {
 	LOADGEN_IDLE = 0,            /* not started */
@@ -43,7 +46,10 @@ struct loadgen_lat {
 	_Atomic uint64_t answered;        /* replies verified within the timeout: the RTT histogram's count */
 	_Atomic uint64_t late;            /* replies verified after the timeout */
 	_Atomic uint64_t lost;            /* messages never answered: connection gone, or no reply by the end */
-	_Atomic uint64_t mismatched;      /* replies that differed from what was sent (connection closed) */
+	_Atomic uint64_t mismatched;      /* replies that differed from what was sent, or did not parse
+	                                     (connection closed) */
+	_Atomic uint64_t failed_status;   /* replies whose status is a failure (HTTP outside 2xx/3xx): the
+	                                     message failed, the connection stays (codes in the stats) */
 	_Atomic uint64_t start_ns;        /* t0 (earliest over a merge) */
 	_Atomic uint64_t end_ns;          /* end of the phase incl. the straggler wait (latest), 0 = running */
 	_Atomic uint64_t send_lag_max_us; /* largest delay from a message's scheduled time to its write */
@@ -52,6 +58,14 @@ struct loadgen_lat {
 	char mismatch_note[MATCH_NOTE_LEN]; /* the first mismatch in words, "" if none; written before the
 	                                       mismatched count that makes a merge copy it */
 	struct hist rtt_us;               /* scheduled send to verified reply, microseconds (answered only) */
+};
+
+/* Failing reply statuses by code (HTTP 503, ...), of the handshakes and the phases; single writer. A slot is
+ * taken when its code is first stored (code 0 = free). */
+struct loadgen_codes {
+	_Atomic uint32_t code[LOADGEN_CODES];
+	_Atomic uint64_t count[LOADGEN_CODES];
+	_Atomic uint64_t other;           /* replies of codes beyond the slots */
 };
 
 /* Counters of one process, written only by its loadgen, read with loadgen_stats_merge. Gauges go up and
@@ -82,6 +96,9 @@ struct loadgen_stats {
 	struct hist connect_us;            /* connect() to handshake complete, microseconds */
 	struct hist rtt_us;                /* line written to echo verified, microseconds */
 	struct loadgen_lat lat;            /* latency phase of the current step */
+	struct loadgen_codes codes;        /* failing statuses, whole run */
+	_Atomic uint32_t note_set;         /* proto_note is written (release) */
+	char proto_note[PROTO_NOTE_LEN];   /* the first bad or refused handshake reply in words, "" if none */
 };
 
 /* Zeroes st for a loadgen that will open target connections. */
@@ -94,6 +111,9 @@ void loadgen_stats_init_sum(struct loadgen_stats *acc);
 void loadgen_stats_merge(struct loadgen_stats *dst, const struct loadgen_stats *src);
 /* True when every connection asked for is open and echoed and nothing failed. */
 bool loadgen_success(const struct loadgen_stats *st);
+
+/* Counts n replies of status code (single writer; a merge may pass any n). */
+void loadgen_codes_add(struct loadgen_codes *c, unsigned code, uint64_t n);
 
 /* Empty latency results (workers = 0, as an accumulator for loadgen_lat_merge). */
 void loadgen_lat_init(struct loadgen_lat *l);

@@ -538,6 +538,7 @@ static void run_configure(struct run *r, const struct client_options *o, const s
 	a->msg_rate = o->msg_rate;
 	a->duration_ms = o->duration_ms;
 	a->reply_timeout_ms = o->reply_timeout_ms;
+	a->proto = o->proto.id == PROTO_ECHO ? NULL : &o->proto;   /* echo: the loadgen's own path */
 	if (o->shard_m > 1) {
 		/* the options describe the fleet: this process runs its shard of it */
 		fleet = *a;
@@ -568,6 +569,8 @@ static void run_configure(struct run *r, const struct client_options *o, const s
 	r->meta.step = o->step;
 	r->meta.sweep = o->n_rates > 1;
 	r->meta.rates = o->msg_rates;
+	r->meta.proto = o->proto.id;
+	r->meta.msg_bytes = proto_msg_bytes(&o->proto);
 	r->meta.n_rates = o->n_rates;
 	describe_system(&r->meta, lv);
 }

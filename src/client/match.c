@@ -7,19 +7,20 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/util/num.h"
+
 #define PAD_START 47   /* "c1m " 4 + conn 10 + ' ' + seq 10 + ' ' + sched 20 + ' ' */
 
 int match_format(const struct match_frame *f, char out[MATCH_FRAME_LEN])
 {
-	char tmp[MATCH_FRAME_LEN + 1];
-	int n;
+	char tmp[MATCH_FRAME_LEN];
 
-	if (f->conn > MATCH_CONN_MAX)
+	/* Called twice per message (to send it, and to rebuild it for its reply), so no printf here. */
+	if (f->conn > MATCH_CONN_MAX || num_put_fixed(tmp + 4, 10, f->conn) < 0 ||
+	    num_put_fixed(tmp + 15, 10, f->seq) < 0 || num_put_fixed(tmp + 26, 20, f->sched_ns) < 0)
 		return -1;
-	n = snprintf(tmp, sizeof(tmp), "c1m %010" PRIu64 " %010" PRIu32 " %020" PRIu64 " ", f->conn, f->seq,
-		     f->sched_ns);
-	if (n != PAD_START)
-		return -1;
+	memcpy(tmp, "c1m ", 4);
+	tmp[14] = tmp[25] = tmp[46] = ' ';
 	memset(tmp + PAD_START, '.', MATCH_FRAME_LEN - 1 - PAD_START);
 	tmp[MATCH_FRAME_LEN - 1] = '\n';
 	memcpy(out, tmp, MATCH_FRAME_LEN);

@@ -234,6 +234,8 @@ static void latency_verdict(struct sbuf *o, const struct report_meta *m, const s
 			    s->lat_total > l->answered ? s->lat_total - l->answered : 0, s->lat_total);
 	if (l->mismatched)
 		sbuf_printf(o, ", %" PRIu64 " mismatched", l->mismatched);
+	if (l->failed_status)
+		sbuf_printf(o, ", %" PRIu64 " failed by status", l->failed_status);
 	conn_tail(o, m, t, s);
 	sbuf_printf(o, ": %s\n", s->pass ? "PASS" : "FAIL");
 }
@@ -285,7 +287,8 @@ static void latency_text(struct sbuf *o, const struct report_meta *m, const stru
 	const struct loadgen_lat *l = m->lat;
 
 	sbuf_printf(o, "  latency phase %" PRIu64 " msg/s for %.3f s (%" PRIu64 " messages of %d bytes), reply timeout %u ms, "
-	    "SLO p99 <= %u ms\n", m->msg_rate, (double)m->duration_ms / 1000.0, s->lat_total, MATCH_FRAME_LEN,
+	    "SLO p99 <= %u ms\n", m->msg_rate, (double)m->duration_ms / 1000.0, s->lat_total,
+	    m->msg_bytes ? (int)m->msg_bytes : MATCH_FRAME_LEN,
 	    m->reply_timeout_ms, m->slo_ms);
 	if (!l) {
 		sbuf_printf(o, "    (did not run)\n");
@@ -304,8 +307,24 @@ static void latency_text(struct sbuf *o, const struct report_meta *m, const stru
 	if (s->bytes_per_conn > 0)
 		sbuf_printf(o, "    memory      %.0f bytes per held connection (client resident memory growth)\n",
 		    s->bytes_per_conn);
+	if (l->failed_status)
+		sbuf_printf(o, "    failed      %" PRIu64 " replies with a failing status (see status)\n", l->failed_status);
 	if (l->mismatch_note[0])
 		sbuf_printf(o, "    mismatch    %s\n", l->mismatch_note);
+}
+
+/* Failing reply statuses by code, "503 x 12, 404 x 1"; "" when none. */
+static void codes_text(const struct loadgen_stats *t, char *buf, size_t len)
+{
+	struct sbuf o;
+	unsigned k;
+
+	sbuf_init(&o, buf, len);
+	for (k = 0; k < LOADGEN_CODES; k++)
+		if (t->codes.code[k])
+			sbuf_printf(&o, "%s%u x %" PRIu64, o.used ? ", " : "", (unsigned)t->codes.code[k], (uint64_t)t->codes.count[k]);
+	if (t->codes.other)
+		sbuf_printf(&o, "%sother codes x %" PRIu64, o.used ? ", " : "", (uint64_t)t->codes.other);
 }
 
 static void findmax_text(struct sbuf *o, const struct report_meta *m, const struct report_summary *s)
@@ -371,13 +390,16 @@ int report_format_text(const struct report_meta *m, const struct loadgen_stats *
 	else if (m->shard_m > 1)
 		sbuf_printf(&o, "  shard         %u of %u (%s), of %" PRIu64 " connections in all\n", m->shard_k, m->shard_m,
 		    m->hostname[0] ? m->hostname : "this host", m->fleet_target);
+	if (m->proto != PROTO_ECHO)
+		sbuf_printf(&o, "  protocol      %s\n", proto_name(m->proto));
 	sbuf_printf(&o, "  sources       %s\n", src);
 	sbuf_printf(&o, "  workers       %u process%s, in-flight cap %u, rate %s", m->workers, m->workers == 1 ? "" : "es",
 	    m->concurrency, m->rate ? "" : "unlimited");
 	if (m->rate)
 		sbuf_printf(&o, "%" PRIu64 " conn/s", m->rate);
 	sbuf_printf(&o, "\n");
-	sbuf_printf(&o, "  established   %" PRIu64 " (TCP handshakes), echoed %" PRIu64 "\n", t->established, t->echoed);
+	sbuf_printf(&o, "  established   %" PRIu64 " (TCP handshakes), %s %" PRIu64 "\n", t->established,
+	    m->proto == PROTO_ECHO ? "echoed" : "verified (a good reply to the first request)", t->echoed);
 	sbuf_printf(&o, "  failed        %" PRIu64 "\n", t->failed);
 	n = kinds_by_time(t, kinds);
 	for (i = 0; i < n; i++)
@@ -390,6 +412,11 @@ int report_format_text(const struct report_meta *m, const struct loadgen_stats *
 	    s.connect_ms[0], s.connect_ms[1], s.connect_ms[2], s.connect_ms[3], hist_count(&t->connect_us));
 	sbuf_printf(&o, "  echo RTT      p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  max %.3f ms  (%" PRIu64 " samples)\n",
 	    s.rtt_ms[0], s.rtt_ms[1], s.rtt_ms[2], s.rtt_ms[3], hist_count(&t->rtt_us));
+	codes_text(t, expl, sizeof(expl));
+	if (expl[0])
+		sbuf_printf(&o, "  status        failing replies by code: %s\n", expl);
+	if (t->proto_note[0])
+		sbuf_printf(&o, "  first bad     %s\n", t->proto_note);
 	if (m->latency)
 		latency_text(&o, m, &s);
 	if (m->find_max || m->sweep)
@@ -436,7 +463,7 @@ static void json_latency(struct json_w *w, const struct report_meta *m, const st
 	json_w_object_begin(w, "latency");
 	json_w_u64(w, "msg_rate", m->msg_rate);
 	json_w_double(w, "duration_s", (double)m->duration_ms / 1000.0, 3);
-	json_w_u64(w, "msg_bytes", MATCH_FRAME_LEN);
+	json_w_u64(w, "msg_bytes", m->msg_bytes ? m->msg_bytes : MATCH_FRAME_LEN);
 	json_w_u64(w, "scheduled", s->lat_total);
 	json_w_u64(w, "timeout_ms", m->reply_timeout_ms);
 	json_w_u64(w, "slo_ms", m->slo_ms);
@@ -452,6 +479,7 @@ static void json_latency(struct json_w *w, const struct report_meta *m, const st
 		json_w_u64(w, "unanswered", l->lost);
 		json_w_u64(w, "in_flight", s->lat_in_flight);
 		json_w_u64(w, "mismatched", l->mismatched);
+		json_w_u64(w, "failed_status", l->failed_status);
 		json_w_double(w, "achieved_rate", s->achieved_rate, 1);
 		json_w_object_begin(w, "rtt_ms");
 		json_w_double(w, "p50", s->lat_ms[0], 3);
@@ -551,6 +579,24 @@ static void json_environment(struct json_w *w, const struct report_meta *m)
 	json_w_object_end(w);
 }
 
+/* "status_codes": {"503": 12, ...} (failing reply statuses), "proto_note": the first bad handshake reply. */
+static void json_codes(struct json_w *w, const struct loadgen_stats *t)
+{
+	char key[16];
+	unsigned k;
+
+	json_w_object_begin(w, "status_codes");
+	for (k = 0; k < LOADGEN_CODES; k++)
+		if (t->codes.code[k]) {
+			snprintf(key, sizeof(key), "%u", (unsigned)t->codes.code[k]);
+			json_w_u64(w, key, t->codes.count[k]);
+		}
+	if (t->codes.other)
+		json_w_u64(w, "other", t->codes.other);
+	json_w_object_end(w);
+	json_w_string(w, "proto_note", t->proto_note);
+}
+
 /* Who wrote the report in a fleet (1/1 alone; k 0 for a merge of shards). */
 static void json_shard(struct json_w *w, const struct report_meta *m)
 {
@@ -583,6 +629,7 @@ int report_format_json(const struct report_meta *m, const struct loadgen_stats *
 	json_w_string(&w, "version", version_project());
 	json_w_string(&w, "host", m->host);
 	json_w_string(&w, "host_name", m->host_name);
+	json_w_string(&w, "proto", proto_name(m->proto));
 	json_w_u64(&w, "port_base", m->port_base);
 	json_w_u64(&w, "ports", m->ports);
 	json_w_u64(&w, "target", m->target);
@@ -596,6 +643,7 @@ int report_format_json(const struct report_meta *m, const struct loadgen_stats *
 		if (t->failures[k])
 			json_w_u64(&w, diag_kind_name((enum diag_kind)k), t->failures[k]);
 	json_w_object_end(&w);
+	json_codes(&w, t);
 	json_w_double(&w, "elapsed_s", s.elapsed_s, 3);
 	json_w_double(&w, "total_s", s.total_s, 3);
 	json_w_double(&w, "connect_rate", s.connect_rate, 1);

@@ -13,6 +13,7 @@
 #include "common/sys/limits_read.h"
 #include "client/loadgen_stats.h"
 #include "common/util/json.h"
+#include "client/proto.h"
 
 #define REPORT_TEXT_LEN   (512 * 1024) /* always holds the full text or JSON report: the JSON carries three
                                           histograms, at most 2,560 buckets of 29 bytes each (223 KB) */
@@ -31,6 +32,8 @@ struct report_meta {
 	                                  that saw its first failure (a merge of shards); NULL = limits */
 	char host[ADDR_STRLEN];        /* server address, as text (IPv4 or IPv6) */
 	char host_name[256];           /* HOST as given when it was a name resolved to host, "" = an address */
+	enum proto_id proto;           /* --proto (echo = 0) */
+	size_t msg_bytes;              /* bytes of one latency-phase message; 0 = MATCH_FRAME_LEN (echo) */
 	unsigned port_base;            /* first server port */
 	unsigned ports;                /* server ports */
 	struct addr_range sources;     /* source addresses bound; count 0 = the kernel chose */

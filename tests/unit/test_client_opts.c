@@ -452,6 +452,7 @@ static void test_ipv6_and_names(void **state)
 	(void)state;
 	parse_ok(ARGC(v6), v6, &o);
 	assert_string_equal(o.host, "::1");
+	assert_string_equal(o.proto.host, "[::1]");   /* an HTTP Host header takes an IPv6 literal in brackets */
 	assert_int_equal(o.dst.family, AF_INET6);
 	assert_int_equal(o.sources.first.family, AF_INET6);
 	assert_int_equal(o.sources.count, 16);

@@ -107,6 +107,25 @@ static void test_counters(void **state)
 	assert_int_equal(counter_get_i32(&i), -7);
 }
 
+static void test_put_fixed(void **state)
+{
+	char b[24];
+
+	(void)state;
+	memset(b, 'x', sizeof(b));
+	assert_int_equal(num_put_fixed(b, 5, 42), 0);
+	assert_memory_equal(b, "00042x", 6);
+	assert_int_equal(num_put_fixed(b, 1, 0), 0);
+	assert_int_equal(b[0], '0');
+	assert_int_equal(num_put_fixed(b, 20, UINT64_MAX), 0);
+	assert_memory_equal(b, "18446744073709551615", 20);
+	memset(b, 'x', sizeof(b));
+	assert_int_equal(num_put_fixed(b, 2, 100), -1);        /* too many digits: nothing written */
+	assert_int_equal(b[0], 'x');
+	assert_int_equal(num_put_fixed(b, 0, 0), -1);
+	assert_int_equal(num_put_fixed(b, 21, 1), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -114,6 +133,7 @@ int main(void)
 		cmocka_unit_test(test_bytes),
 		cmocka_unit_test(test_seconds),
 		cmocka_unit_test(test_counters),
+		cmocka_unit_test(test_put_fixed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

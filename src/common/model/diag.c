@@ -27,6 +27,10 @@ static const char *const kind_names[DIAG_KIND_COUNT] = {
 	[DIAG_ECHO_MISMATCH] = "echo_mismatch",
 	[DIAG_ECHO_TIMEOUT] = "echo_timeout",
 	[DIAG_CONNECT_TIMEOUT] = "connect_timeout",
+	[DIAG_HANDSHAKE_CLOSED] = "handshake_closed",
+	[DIAG_HANDSHAKE_REFUSED] = "handshake_refused",
+	[DIAG_BAD_REPLY] = "bad_reply",
+	[DIAG_SERVER_CLOSE] = "server_close",
 	[DIAG_OTHER] = "other",
 };
 
@@ -172,6 +176,24 @@ static const char *const fixed_texts[DIAG_KIND_COUNT] = {
 	[DIAG_ECHO_MISMATCH] = "Echo mismatch: the bytes that came back differ from the bytes sent. This is a bug in "
 		"the server or client (buffer reuse, partial write handling), not a system limit.",
 	[DIAG_OTHER] = "Another error, not one of the known limits; the errno text in the report names it.",
+	[DIAG_HANDSHAKE_CLOSED] = "The server closed the connection before answering the handshake: it accepted the "
+		"TCP connection, then closed or reset it without sending a byte of the reply. A server-side connection "
+		"limit (nginx worker_connections, Redis maxclients, Mosquitto max_connections, HAProxy maxconn) does "
+		"this, and so do a server's own deny rules or a crash; c1m cannot see the server's side, so this is a "
+		"possibility, not a certainty. The server's log says which (nginx: \"worker_connections are not "
+		"enough\").",
+	[DIAG_HANDSHAKE_REFUSED] = "The server answered the handshake with a refusal (its status is in the report, "
+		"e.g. HTTP 503): the connection was accepted but the server would not serve it. An overloaded or "
+		"limited server, or a path or header it rejects, answers this way; the status and the server's log "
+		"say which.",
+	[DIAG_BAD_REPLY] = "A reply that is not valid for the protocol (its first bytes are in the report): the server "
+		"speaks another protocol on that port, or sent bytes no request asked for. Check --proto and the port, "
+		"and what the server sends (e.g. curl -v).",
+	[DIAG_SERVER_CLOSE] = "The server answered with 'Connection: close' and so ended the keep-alive connection "
+		"c1m holds. Servers do this after a number of requests on one connection or when told to shed "
+		"connections (nginx keepalive_requests, default 1000 in nginx 1.22, and keepalive_timeout; HAProxy "
+		"'option httpclose'), and always when the request asked for it (--header 'Connection: close'); the "
+		"server's configuration says which.",
 };
 
 static void explain_emfile(struct sbuf *o, const struct diag_context *c)

@@ -29,6 +29,10 @@ enum diag_kind {
 	DIAG_ECHO_MISMATCH,   /* echoed bytes differ from what was sent */
 	DIAG_ECHO_TIMEOUT,    /* no echo within the deadline */
 	DIAG_CONNECT_TIMEOUT, /* our own connect deadline expired: SYN never answered */
+	DIAG_HANDSHAKE_CLOSED,   /* --proto other than echo: closed or reset before any byte of the handshake reply */
+	DIAG_HANDSHAKE_REFUSED,  /* a well-formed refusal of the handshake (HTTP status outside 2xx/3xx) */
+	DIAG_BAD_REPLY,          /* a reply that is not valid for the protocol (or bytes nobody asked for) */
+	DIAG_SERVER_CLOSE,       /* the server announced it closes the connection (HTTP Connection: close) */
 	DIAG_OTHER,           /* any other errno */
 	DIAG_KIND_COUNT
 };

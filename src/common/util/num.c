@@ -96,3 +96,20 @@ bad:
 	snprintf(err, errlen, "'%s' is not a number of seconds (up to 3 decimals)", s ? s : "");
 	return -1;
 }
+
+int num_put_fixed(char *out, unsigned width, uint64_t v)
+{
+	char tmp[20];
+	unsigned i;
+
+	if (width == 0 || width > sizeof(tmp))  /* a uint64_t has at most 20 digits */
+		return -1;
+	for (i = width; i > 0; i--) {
+		tmp[i - 1] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	if (v != 0)
+		return -1;
+	memcpy(out, tmp, width);
+	return 0;
+}

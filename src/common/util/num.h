@@ -15,4 +15,8 @@ int num_parse_bytes(const char *s, uint64_t lo, uint64_t hi, uint64_t *out, char
 /* Seconds with up to three decimals ("10", "0.5", "2.125"), in milliseconds, at most max_ms. */
 int num_parse_ms(const char *s, uint64_t max_ms, uint64_t *out_ms, char *err, size_t errlen);
 
+/* Writes v as exactly `width` decimal digits, zero-padded, without a NUL: the per-message formatting of the
+ * latency phase, which must not go through printf. Returns -1 (out untouched) if v needs more digits, or width is 0 or above 20. */
+int num_put_fixed(char *out, unsigned width, uint64_t v);
+
 #endif
