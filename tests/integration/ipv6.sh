@@ -9,10 +9,14 @@
 #                        benchmarking range, RFC 5180) on its lo: --sources 2001:2::1-2001:2::4 spreads
 #                        the connections over the four sources (seen with ss), and the JSON says so;
 #                        with net.ipv6.bindv6only=1 there, --bind :: still serves an IPv4 client.
+#   ipv6.sh ports [N]:   in such a namespace with ip_local_port_range 40000-40499, N > 500 connections from
+#                        ::1 to one port of ::1: the doctor predicts the 4-tuple limit, the client fails
+#                        with EADDRNOTAVAIL explained with IPv6 sources, --explain names the [::1] pair,
+#                        and the doctor's count of IPv6 sources makes the same run pass.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-mode=${1:?server, dual or sources}
+mode=${1:?server, dual, sources or ports}
 n=${2:-3000}
 
 ip -6 addr show dev lo 2>/dev/null | grep -q 'inet6 ::1/128' ||
@@ -114,8 +118,40 @@ sources)
 	[ "$(t_json "$T_DIR/src.json" .sources.last)" = 2001:2::4 ] || t_fail "JSON sources.last is not 2001:2::4"
 	t_stop "$server_pid" 15
 	;;
+ports)
+	# the 4-tuple arithmetic over IPv6: net.ipv4.ip_local_port_range governs IPv6 connects too
+	ns=c1m-ipv6p-$$
+	ip netns add "$ns" || t_fail "cannot create network namespace $ns (root needed)"
+	trap 'c1m_stop_all 1; ip netns del "$ns" 2>/dev/null || true; rm -rf "$T_DIR"' EXIT
+	ip -n "$ns" link set lo up
+	for i in 1 2; do ip -n "$ns" addr add "2001:2::$i/128" dev lo nodad; done
+	ip netns exec "$ns" sysctl -q -w net.ipv4.ip_local_port_range="40000 40499"   # 500 ports, this netns only
+	base=$(t_port_base 1)
+	t_start server ip netns exec "$ns" "$C1M_SERVER" --bind :: --port "$base" --ports 1 --stats-interval 1
+	server_pid=$T_PID
+	c1m_wait_match "$T_DIR/server.log" 'listening on' 10 "$server_pid" || t_fail "server did not start: $C1M_ERR"
+	ip netns exec "$ns" "$C1M_DOCTOR" --role client -n "$n" --ports 1 --json >"$T_DIR/doctor.json" || true
+	[ "$(jq -r '.checks[] | select(.name == "ports.4tuple") | .verdict' "$T_DIR/doctor.json")" = fail ] ||
+		t_fail "the doctor did not predict the 4-tuple limit for -n $n over 500 ports"
+	need=$(jq -r .sources_needed "$T_DIR/doctor.json")
+	t_log "doctor: ports.4tuple FAIL for -n $n over 500 local ports, sources needed $need"
+	run_client fail 1 ip netns exec "$ns" "$C1M_CLIENT" ::1 --port "$base" --ports 1 -n "$n" --hold 0.2 -q
+	[ "$(t_json "$T_DIR/fail.json" '.failures.EADDRNOTAVAIL // 0')" -gt 0 ] || t_fail "no EADDRNOTAVAIL to ::1"
+	t_json "$T_DIR/fail.json" .explanations.EADDRNOTAVAIL | grep -q '2001:2::1-2001:2::8' ||
+		t_fail "the EADDRNOTAVAIL explanation does not name IPv6 sources"
+	t_log "::1 -> ::1, 1 port: $(t_json "$T_DIR/fail.json" .established) established, $(t_json "$T_DIR/fail.json" .failures.EADDRNOTAVAIL) EADDRNOTAVAIL, explained with IPv6 sources"
+	ip netns exec "$ns" "$C1M_DOCTOR" --explain >"$T_DIR/explain.log" 2>&1 || true
+	grep -Eq "::1 -> \[::1\]:$base has [0-9]+ sockets" "$T_DIR/explain.log" ||
+		t_fail "c1m-doctor --explain does not name the exhausted IPv6 pair"
+	t_log "doctor --explain: $(grep -oE "::1 -> \[::1\]:$base has [0-9]+ sockets" "$T_DIR/explain.log" | head -1)"
+	# as many IPv6 sources as the doctor said: each (source, ::1, port) has its own 500 ports
+	run_client fixed 0 ip netns exec "$ns" "$C1M_CLIENT" ::1 --port "$base" --ports 1 -n "$n" --hold 0.2 -q \
+		--sources "2001:2::1-2001:2::$need"
+	check_pass fixed ::1
+	t_stop "$server_pid" 15
+	;;
 *)
-	t_fail "unknown mode '$mode' (server, dual or sources)"
+	t_fail "unknown mode '$mode' (server, dual, sources or ports)"
 	;;
 esac
 t_no_sanitizer_reports
