@@ -384,7 +384,8 @@ int report_format_text(const struct report_meta *m, const struct loadgen_stats *
 	sources_text(m, src, sizeof(src));
 	sbuf_printf(&o, "c1m-client report\n");
 	sbuf_printf(&o, "  target        %" PRIu64 " connections to %s%s%s%s ports %u-%u (%u port%s)\n", m->target, m->host,
-	    m->host_name[0] ? " (" : "", m->host_name, m->host_name[0] ? ")" : "", m->port_base, m->port_base + m->ports - 1, m->ports, m->ports == 1 ? "" : "s");
+	    m->host_name[0] ? " (" : "", m->host_name, m->host_name[0] ? ")" : "", m->port_base,
+	    m->port_base + m->ports - 1, m->ports, m->ports == 1 ? "" : "s");
 	if (m->shards[0])
 		sbuf_printf(&o, "  shards        %s\n", m->shards);
 	else if (m->shard_m > 1)
