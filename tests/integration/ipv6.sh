@@ -85,7 +85,7 @@ dual)
 	t_log "nosuch-host.invalid: exit 2, $(cat "$T_DIR/bad.log")"
 	status=0
 	"$C1M_CLIENT" -6 127.0.0.1 -n 10 >"$T_DIR/mix.log" 2>&1 || status=$?
-	[ "$status" -eq 2 ] && grep -q 'IPv4' "$T_DIR/mix.log" || t_fail "-6 with an IPv4 HOST was not refused"
+	{ [ "$status" -eq 2 ] && grep -q 'IPv4' "$T_DIR/mix.log"; } || t_fail "-6 with an IPv4 HOST was not refused"
 	t_stop "$server_pid" 15
 	[ "$T_STATUS" -eq 0 ] || t_fail "c1m-epoll exited $T_STATUS after SIGTERM"
 	;;
