@@ -103,7 +103,8 @@ static bool put(char *out, size_t outlen, size_t *pos, const char *s, size_t len
 size_t http1_build_request(const struct proto_cfg *cfg, unsigned port, char *out, size_t outlen)
 {
 	char line[160];
-	size_t pos = 0, blen = cfg->body ? strlen(cfg->body) : 0;
+	const char *body = cfg->body;  /* a local: out may alias *cfg as far as the compiler knows */
+	size_t pos = 0, blen = body ? strlen(body) : 0;
 	unsigned i;
 	int n;
 
@@ -118,12 +119,12 @@ size_t http1_build_request(const struct proto_cfg *cfg, unsigned port, char *out
 	for (i = 0; i < cfg->n_headers; i++)
 		if (!put(out, outlen, &pos, cfg->headers[i], strlen(cfg->headers[i])) || !put(out, outlen, &pos, "\r\n", 2))
 			return 0;
-	if (cfg->body) {
+	if (body) {
 		n = snprintf(line, sizeof(line), "Content-Length: %zu\r\n", blen);
 		if (n < 0 || !put(out, outlen, &pos, line, (size_t)n))
 			return 0;
 	}
-	if (!put(out, outlen, &pos, "\r\n", 2) || (blen && !put(out, outlen, &pos, cfg->body, blen)))
+	if (!put(out, outlen, &pos, "\r\n", 2) || (body && !put(out, outlen, &pos, body, blen)))
 		return 0;
 	out[pos] = '\0';
 	return pos;
