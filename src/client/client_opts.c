@@ -35,13 +35,17 @@ static const char usage[] =
 	"  --workers N|auto        processes; auto = as many as the fd limit needs (default auto)\n"
 	"  --progress-interval SEC progress line period on stderr (default 1, 0 = none)\n"
 	"protocol (default echo: c1m's own line and 64-byte frames, echoed byte for byte):\n"
-	"  --proto echo|http       http: HTTP/1.1 keep-alive; established after one 2xx/3xx response, a\n"
-	"                          message is one request (a status outside 2xx/3xx is a failed message)\n"
+	"  --proto echo|http|redis http: HTTP/1.1 keep-alive; established after one 2xx/3xx response, a\n"
+	"                          message is one request (a status outside 2xx/3xx is a failed message);\n"
+	"                          redis: RESP2, established after the --hello reply, a message is one\n"
+	"                          --command (an error reply is a failed message)\n"
 	"  --path PATH             request path (default /)\n"
 	"  --method METHOD         request method (default GET)\n"
 	"  --header 'NAME: VALUE'  one more request header (repeatable; Host is HOST:port)\n"
 	"  --body TEXT             request body (sent with its Content-Length)\n"
 	"  --pipeline              send a connection's requests without waiting for the previous response\n"
+	"  --command 'CMD ARGS'    redis: the command of a message (default PING)\n"
+	"  --hello 'CMD ARGS'      redis: the handshake command, e.g. 'AUTH pw' or 'HELLO 2' (default PING)\n"
 	"latency phase (after the ramp; the run ends after it unless --hold is given):\n"
 	"  --msg-rate MSG_PER_S    send fixed-size messages over all held connections at this total rate,\n"
 	"                          open loop, RTT measured from each message's scheduled send time\n"
@@ -107,7 +111,7 @@ enum opt_id {
 	OPT_N, OPT_PORT, OPT_PORTS, OPT_SOURCES, OPT_RATE, OPT_CONC, OPT_HOLD, OPT_JSON, OPT_CTIMEOUT,
 	OPT_ETIMEOUT, OPT_WORKERS, OPT_PROGRESS, OPT_QUIET, OPT_HELP, OPT_MSG_RATE, OPT_DURATION, OPT_RTIMEOUT,
 	OPT_SLO, OPT_FIND_MAX, OPT_STEP, OPT_SHARD, OPT_BARRIER, OPT_MERGE, OPT_VERSION, OPT_PROTO, OPT_PATH,
-	OPT_METHOD, OPT_HEADER, OPT_BODY, OPT_PIPELINE, OPT_INET4, OPT_INET6, OPT_NONE
+	OPT_METHOD, OPT_HEADER, OPT_BODY, OPT_PIPELINE, OPT_COMMAND, OPT_HELLO, OPT_INET4, OPT_INET6, OPT_NONE
 };
 
 static const struct {
@@ -148,6 +152,8 @@ static const struct {
 	{ "--header", OPT_HEADER, true },
 	{ "--body", OPT_BODY, true },
 	{ "--pipeline", OPT_PIPELINE, false },
+	{ "--command", OPT_COMMAND, true },
+	{ "--hello", OPT_HELLO, true },
 	{ "-4", OPT_INET4, false },
 	{ "-6", OPT_INET6, false },
 };
@@ -161,7 +167,7 @@ static int apply_proto(struct client_options *o, enum opt_id id, const char *fla
 	switch (id) {
 	case OPT_PROTO:
 		if (proto_from_name(v, &p->id) < 0) {
-			snprintf(err, errlen, "%s: '%s' is not a protocol (echo or http)", flag, v ? v : "");
+			snprintf(err, errlen, "%s: '%s' is not a protocol (echo, http or redis)", flag, v ? v : "");
 			return -1;
 		}
 		return 0;
@@ -183,6 +189,12 @@ static int apply_proto(struct client_options *o, enum opt_id id, const char *fla
 		return 0;
 	case OPT_PIPELINE:
 		p->pipeline = true;
+		return 0;
+	case OPT_COMMAND:
+		p->command = v;
+		return 0;
+	case OPT_HELLO:
+		p->hello = v;
 		return 0;
 	default:
 		return 1;

@@ -7,10 +7,12 @@
 
 #include "client/loadgen.h"
 #include "client/proto_http.h"
+#include "client/proto_resp.h"
 
 static const char *const proto_names[PROTO_COUNT] = {
 	[PROTO_ECHO] = "echo",
 	[PROTO_HTTP] = "http",
+	[PROTO_REDIS] = "redis",
 };
 
 static size_t echo_hello(const struct proto_cfg *cfg, uint64_t id, char *out, size_t outlen)
@@ -36,7 +38,7 @@ const struct proto_ops proto_echo_ops = {
 
 const struct proto_ops *proto_get(enum proto_id id)
 {
-	return id == PROTO_HTTP ? &proto_http_ops : &proto_echo_ops;
+	return id == PROTO_HTTP ? &proto_http_ops : id == PROTO_REDIS ? &proto_redis_ops : &proto_echo_ops;
 }
 
 const char *proto_name(enum proto_id id)
@@ -81,6 +83,10 @@ void proto_cfg_init(struct proto_cfg *cfg)
 
 int proto_cfg_check(const struct proto_cfg *cfg, char *err, size_t errlen)
 {
+	if (cfg->id != PROTO_REDIS && (cfg->command || cfg->hello)) {
+		snprintf(err, errlen, "%s is for --proto redis", cfg->command ? "--command" : "--hello");
+		return -1;
+	}
 	if (cfg->id != PROTO_HTTP) {
 		const char *http_only = cfg->n_headers ? "--header" : cfg->body ? "--body" :
 					strcmp(cfg->method, "GET") != 0 ? "--method" : strcmp(cfg->path, "/") != 0 ? "--path" :
@@ -90,7 +96,7 @@ int proto_cfg_check(const struct proto_cfg *cfg, char *err, size_t errlen)
 			snprintf(err, errlen, "%s is for --proto http", http_only);
 			return -1;
 		}
-		return 0;
+		return cfg->id == PROTO_REDIS ? resp_check(cfg, err, errlen) : 0;
 	}
 	return http1_check(cfg, err, errlen);
 }

@@ -50,6 +50,7 @@
 enum proto_id {
 	PROTO_ECHO,                 /* c1m's own line and 64-byte frames, echoed byte for byte (default) */
 	PROTO_HTTP,                 /* HTTP/1.1 keep-alive (proto_http.h) */
+	PROTO_REDIS,                /* RESP2 commands and replies (proto_resp.h) */
 	PROTO_COUNT
 };
 
@@ -78,6 +79,8 @@ struct proto_cfg {
 	unsigned n_headers;
 	const char *body;           /* --body, NULL = none */
 	bool pipeline;              /* --pipeline: send without waiting for the previous reply */
+	const char *command;        /* --command: Redis's message (default PING) */
+	const char *hello;          /* --hello: Redis's handshake (default PING), e.g. "AUTH pw" */
 	unsigned keepalive_ms;      /* keepalive period while holding; 0 = none */
 };
 
@@ -128,5 +131,6 @@ size_t proto_escape(const char *data, size_t len, size_t max, char *out, size_t 
 
 extern const struct proto_ops proto_echo_ops;
 extern const struct proto_ops proto_http_ops;
+extern const struct proto_ops proto_redis_ops;
 
 #endif

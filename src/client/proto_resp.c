@@ -215,3 +215,74 @@ size_t resp_build_command(const char *cmd, char *out, size_t outlen)
 	}
 	return pos;
 }
+
+int resp_check(const struct proto_cfg *cfg, char *err, size_t errlen)
+{
+	char out[PROTO_MSG_MAX];
+	const char *v[2] = { cfg->command, cfg->hello }, *flag[2] = { "--command", "--hello" };
+	unsigned i;
+
+	for (i = 0; i < 2; i++)
+		if (v[i] && resp_build_command(v[i], out, sizeof(out)) == 0) {
+			snprintf(err, errlen, "%s '%s': needs a word, no control byte, and at most %d bytes as RESP",
+				 flag[i], v[i], PROTO_MSG_MAX - 1);
+			return -1;
+		}
+	return 0;
+}
+
+/* ---- the protocol table ---- */
+
+static size_t redis_hello(const struct proto_cfg *cfg, uint64_t id, char *out, size_t outlen)
+{
+	(void)id;
+	return resp_build_command(cfg->hello ? cfg->hello : "PING", out, outlen);
+}
+
+static void redis_rx_init(const struct proto_cfg *cfg, void *st)
+{
+	(void)cfg;
+	resp_rx_init(st);
+}
+
+/* The handshake's reply: any value but an -error establishes the connection; an -error (Redis's "ERR max
+ * number of clients reached", a wrong AUTH) refuses it with its text. */
+static enum proto_status redis_hello_feed(const struct proto_cfg *cfg, void *st, const char *data, size_t len,
+					  size_t *used, struct proto_event *ev)
+{
+	enum proto_status s = resp_feed(st, data, len, used, ev);
+
+	(void)cfg;
+	if (s == PROTO_DONE && ev->code) {
+		if (!ev->note[0])
+			snprintf(ev->note, sizeof(ev->note), "an -error reply");
+		return PROTO_REFUSED;
+	}
+	return s;
+}
+
+static size_t redis_msg(const struct proto_cfg *cfg, const struct match_frame *f, char *out, size_t outlen)
+{
+	(void)f;
+	return resp_build_command(cfg->command ? cfg->command : "PING", out, outlen);
+}
+
+static enum proto_status redis_reply_feed(const struct proto_cfg *cfg, void *st, const char *data, size_t len,
+					  size_t *used, struct proto_event *ev)
+{
+	(void)cfg;
+	return resp_feed(st, data, len, used, ev);
+}
+
+const struct proto_ops proto_redis_ops = {
+	.name = "redis",
+	.state_size = sizeof(struct resp_rx),
+	.pipeline = false,
+	.hello = redis_hello,
+	.rx_init = redis_rx_init,
+	.hello_feed = redis_hello_feed,
+	.msg = redis_msg,
+	.reply_feed = redis_reply_feed,
+	.idle_feed = NULL,   /* RESP2 without SUBSCRIBE: the server never speaks unasked */
+	.keepalive = NULL,
+};

@@ -44,4 +44,8 @@ enum proto_status resp_feed(struct resp_rx *rx, const char *data, size_t len, si
  * cmd has no word or a control byte, or the array does not fit outlen. Pure. */
 size_t resp_build_command(const char *cmd, char *out, size_t outlen);
 
+/* The options of --proto redis: --command and --hello each build a RESP array within PROTO_MSG_MAX. 0, or
+ * -1 with err. */
+int resp_check(const struct proto_cfg *cfg, char *err, size_t errlen);
+
 #endif
