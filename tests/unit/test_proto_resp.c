@@ -161,6 +161,52 @@ static void test_command(void **state)
 	assert_int_equal(resp_build_command("PING", out, 5), 0);
 }
 
+/* The table of --proto redis: the handshake and message bytes, an -error refusing the handshake with its
+ * text, an -error reply failing a message, and the options checked. */
+static void test_redis_ops(void **state)
+{
+	const struct proto_ops *ops = proto_get(PROTO_REDIS);
+	static const char full[] = "-ERR max number of clients reached\r\n";
+	unsigned char st[PROTO_STATE_MAX];
+	struct proto_cfg c;
+	struct proto_event ev;
+	struct match_frame f = { 1, 2, 3 };
+	char out[PROTO_MSG_MAX], err[256];
+	size_t used;
+
+	(void)state;
+	proto_cfg_init(&c);
+	c.id = PROTO_REDIS;
+	assert_ptr_equal(ops, &proto_redis_ops);
+	assert_true(ops->state_size <= PROTO_STATE_MAX);
+	assert_int_equal(ops->hello(&c, 7, out, sizeof(out)), 14);
+	assert_memory_equal(out, "*1\r\n$4\r\nPING\r\n", 14);
+	c.hello = "AUTH pw";
+	c.command = "GET k";
+	assert_int_equal(ops->hello(&c, 7, out, sizeof(out)), 22);
+	assert_memory_equal(out, "*2\r\n$4\r\nAUTH\r\n$2\r\npw\r\n", 22);
+	assert_int_equal(ops->msg(&c, &f, out, sizeof(out)), 20);
+	assert_int_equal(proto_msg_bytes(&c), 20);
+	ops->rx_init(&c, st);
+	assert_int_equal(ops->hello_feed(&c, st, "+OK\r\n", 5, &used, &ev), PROTO_DONE);
+	ops->rx_init(&c, st);
+	assert_int_equal(ops->hello_feed(&c, st, full, sizeof(full) - 1, &used, &ev), PROTO_REFUSED);
+	assert_string_equal(ev.note, "ERR max number of clients reached");
+	ops->rx_init(&c, st);
+	assert_int_equal(ops->reply_feed(&c, st, "-WRONGTYPE x\r\n", 15, &used, &ev), PROTO_DONE);
+	assert_int_equal(ev.code, RESP_ERR_CODE);
+	assert_int_equal(proto_cfg_check(&c, err, sizeof(err)), 0);
+	c.command = " ";
+	assert_int_equal(proto_cfg_check(&c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "--command ' '"));
+	c.command = NULL;
+	c.id = PROTO_HTTP;
+	assert_int_equal(proto_cfg_check(&c, err, sizeof(err)), -1);
+	assert_string_equal(err, "--hello is for --proto redis");
+	assert_int_equal(proto_from_name("redis", &c.id), 0);
+	assert_int_equal(c.id, PROTO_REDIS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -169,6 +215,7 @@ int main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_command),
+		cmocka_unit_test(test_redis_ops),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
