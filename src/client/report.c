@@ -128,6 +128,26 @@ static const char *signal_name(int sig)
 	}
 }
 
+void report_diag_proto(struct diag_context *c, const struct report_meta *m, const struct loadgen_stats *t)
+{
+	unsigned k, n = 0;
+
+	c->proto = proto_name(m->proto);
+	c->first_bad = t->proto_note;
+	c->verified = t->echoed;
+	for (k = 0; k < LOADGEN_CODES; k++) {
+		if (!t->codes.code[k])
+			continue;
+		if (n < DIAG_CODES) {
+			c->codes[n] = t->codes.code[k];
+			c->code_counts[n++] = t->codes.count[k];
+		} else {
+			c->codes_other += t->codes.count[k];
+		}
+	}
+	c->codes_other += t->codes.other;
+}
+
 static void explain(const struct loadgen_stats *t, enum diag_kind k, const struct report_meta *m, char *buf,
 		    size_t len)
 {
@@ -139,6 +159,9 @@ static void explain(const struct loadgen_stats *t, enum diag_kind k, const struc
 			  m->sources.count ? m->sources.count : 1);
 	c.target = m->target;
 	c.ipv6 = strchr(m->host, ':') != NULL;
+	c.count = t->failures[k];
+	if (m->proto != PROTO_ECHO)
+		report_diag_proto(&c, m, t);
 	if (diag_explain(k, &c, buf, len) < 0 && buf[0] == '\0')
 		snprintf(buf, len, "(no explanation available)");
 }

@@ -99,6 +99,9 @@ struct report_summary {
 bool report_latency_pass(const struct loadgen_lat *l, uint64_t total, unsigned slo_ms);
 /* RTT percentiles of l in milliseconds: p50, p90, p99, p99.9, max. */
 void report_latency_ms(const struct loadgen_lat *l, double out[5]);
+/* Pure: what the run saw of someone else's server into c, for diag_explain: the protocol, the first bad
+ * reply, the failing statuses by code and the connections verified. c->first_bad points into t. */
+void report_diag_proto(struct diag_context *c, const struct report_meta *m, const struct loadgen_stats *t);
 
 void report_summarize(const struct report_meta *m, const struct loadgen_stats *t, struct report_summary *s);
 

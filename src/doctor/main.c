@@ -117,6 +117,7 @@ static int load_client(const char *path, const struct limits_values *lim, const 
 		fprintf(stderr, "c1m-doctor: warning: %s; explanations without this machine's numbers\n", lim_err);
 	diag_context_init(ctx, lim, now, cl->ports ? cl->ports : 1, cl->sources ? cl->sources : 1);
 	ctx->target = cl->target;
+	explain_client_context(cl, ctx);
 	return 0;
 }
 

@@ -290,6 +290,108 @@ static void test_context_init(void **state)
 	assert_false(c.tcpext.present);
 }
 
+/* Someone else's server: what c1m saw is named, a connection limit only as a possibility. */
+static void test_handshake_closed(void **state)
+{
+	struct diag_context c;
+
+	(void)state;
+	ctx_init(&c);
+	c.proto = "http";
+	c.count = 9000;
+	c.verified = 996;
+	assert_int_equal(diag_explain(DIAG_HANDSHAKE_CLOSED, &c, buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "http handshake (9000 times)"));
+	assert_non_null(strstr(buf, "serve 996 connections"));
+	assert_non_null(strstr(buf, "possibly its own connection limit"));
+	assert_non_null(strstr(buf, "near 996 connections"));
+	assert_non_null(strstr(buf, "worker_connections"));
+	assert_non_null(strstr(buf, "maxclients"));
+	assert_non_null(strstr(buf, "max_connections"));
+	assert_non_null(strstr(buf, "maxconn"));
+	/* nothing verified: no number for a limit */
+	c.verified = 0;
+	assert_int_equal(diag_explain(DIAG_HANDSHAKE_CLOSED, &c, buf, sizeof(buf)), 0);
+	assert_null(strstr(buf, "near "));
+	assert_null(strstr(buf, "did serve"));
+}
+
+static void test_handshake_refused(void **state)
+{
+	struct diag_context c;
+
+	(void)state;
+	ctx_init(&c);
+	c.proto = "http";
+	c.count = 15;
+	c.codes[0] = 503;
+	c.code_counts[0] = 12;
+	c.codes[1] = 404;
+	c.code_counts[1] = 3;
+	c.codes_other = 2;
+	c.first_bad = "connection 7: HTTP 503 Service Unavailable";
+	assert_int_equal(diag_explain(DIAG_HANDSHAKE_REFUSED, &c, buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "503 x 12, 404 x 3, other codes x 2"));
+	assert_non_null(strstr(buf, "The first: connection 7: HTTP 503 Service Unavailable."));
+	assert_non_null(strstr(buf, "possibly its limit"));
+	assert_non_null(strstr(buf, "--path"));
+	assert_null(strstr(buf, "429"));
+	assert_null(strstr(buf, "5xx"));
+	/* no codes seen (a refusal without one): no list, no guesses */
+	memset(c.codes, 0, sizeof(c.codes));
+	c.codes_other = 0;
+	c.first_bad = NULL;
+	assert_int_equal(diag_explain(DIAG_HANDSHAKE_REFUSED, &c, buf, sizeof(buf)), 0);
+	assert_null(strstr(buf, "by code"));
+	assert_null(strstr(buf, "503"));
+}
+
+static void test_bad_reply(void **state)
+{
+	struct diag_context c;
+
+	(void)state;
+	ctx_init(&c);
+	c.proto = "http";
+	/* the note holds the escaped text \x15\x03: backslash, x, 1, 5 */
+	c.first_bad = "connection 0: not HTTP: '\\x15\\x03\\x03'";
+	assert_int_equal(diag_explain(DIAG_BAD_REPLY, &c, buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "The first: connection 0"));
+	assert_non_null(strstr(buf, "TLS record"));
+	assert_non_null(strstr(buf, "--tls"));
+	c.proto = NULL;
+	c.first_bad = "connection 3: 'HTTP/1.1 400 Bad Request\\r\\n...'";
+	assert_int_equal(diag_explain(DIAG_BAD_REPLY, &c, buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "not valid for the echo protocol"));
+	assert_non_null(strstr(buf, "--proto http"));
+	c.first_bad = "connection 3: 'garbage'";
+	assert_int_equal(diag_explain(DIAG_BAD_REPLY, &c, buf, sizeof(buf)), 0);
+	assert_null(strstr(buf, "look like"));
+}
+
+static void test_server_close(void **state)
+{
+	struct diag_context c;
+
+	(void)state;
+	ctx_init(&c);
+	c.proto = "http";
+	c.count = 1;
+	assert_int_equal(diag_explain(DIAG_SERVER_CLOSE, &c, buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "counted 1 such reply,"));
+	c.count = 40;
+	assert_int_equal(diag_explain(DIAG_SERVER_CLOSE, &c, buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "counted 40 such replies"));
+	assert_non_null(strstr(buf, "keepalive_requests"));
+	/* peer closed after connections were held: the idle timeout as a possibility, only then */
+	c.verified = 10;
+	assert_int_equal(diag_explain(DIAG_PEER_CLOSED, &c, buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "possibly did it (nginx keepalive_timeout"));
+	c.proto = NULL;
+	assert_int_equal(diag_explain(DIAG_PEER_CLOSED, &c, buf, sizeof(buf)), 0);
+	assert_null(strstr(buf, "keepalive_timeout"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -303,6 +405,10 @@ int main(void)
 		cmocka_unit_test(test_reset_and_memory),
 		cmocka_unit_test(test_tcp_mem_absent),
 		cmocka_unit_test(test_context_init),
+		cmocka_unit_test(test_handshake_closed),
+		cmocka_unit_test(test_handshake_refused),
+		cmocka_unit_test(test_bad_reply),
+		cmocka_unit_test(test_server_close),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

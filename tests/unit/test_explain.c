@@ -530,6 +530,41 @@ static int parse(const char *text)
 	return explain_client_parse(text, strlen(text), &parsed, parse_err, sizeof(parse_err));
 }
 
+/* Someone else's server: the protocol, the first bad reply and the failing statuses by code reach the
+ * explanation of the kind, with its count. */
+static void test_client_proto(void **state)
+{
+	struct diag_context ctx;
+
+	(void)state;
+	assert_int_equal(parse("{\"failures\":{\"handshake_refused\":15},\"proto\":\"http\",\"echoed\":40,"
+			       "\"status_codes\":{\"503\":12,\"404\":3,\"other\":1},"
+			       "\"proto_note\":\"connection 7: HTTP 503 Service Unavailable\"}"), 0);
+	assert_string_equal(parsed.proto, "http");
+	assert_int_equal(parsed.codes[0], 503);
+	assert_int_equal(parsed.code_counts[0], 12);
+	assert_int_equal(parsed.codes[1], 404);
+	assert_int_equal(parsed.code_counts[1], 3);
+	assert_int_equal(parsed.codes_other, 1);
+	memset(&ctx, 0, sizeof(ctx));
+	explain_client_context(&parsed, &ctx);
+	assert_string_equal(ctx.proto, "http");
+	assert_int_equal(ctx.verified, 40);
+	assert_int_equal(ctx.codes[0], 503);
+	assert_string_equal(ctx.first_bad, "connection 7: HTTP 503 Service Unavailable");
+	/* bad codes are refused with a message */
+	assert_int_equal(parse("{\"failures\":{},\"status_codes\":{\"abc\":1}}"), -1);
+	assert_non_null(strstr(parse_err, "status code"));
+	assert_int_equal(parse("{\"failures\":{},\"status_codes\":{\"1000\":1}}"), -1);
+	assert_int_equal(parse("{\"failures\":{},\"status_codes\":{\"503\":-1}}"), -1);
+	/* an echo run leaves the context as it was */
+	assert_int_equal(parse("{\"failures\":{},\"proto\":\"echo\",\"echoed\":5}"), 0);
+	memset(&ctx, 0, sizeof(ctx));
+	explain_client_context(&parsed, &ctx);
+	assert_null(ctx.proto);
+	assert_int_equal(ctx.verified, 0);
+}
+
 static void test_client_parse(void **state)
 {
 	struct explain_client c;
@@ -758,6 +793,7 @@ int main(void)
 		cmocka_unit_test(test_client_parse),
 		cmocka_unit_test(test_client_parse_garbage),
 		cmocka_unit_test(test_client_kinds),
+		cmocka_unit_test(test_client_proto),
 		cmocka_unit_test(test_checked_line),
 	};
 

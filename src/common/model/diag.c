@@ -176,25 +176,123 @@ static const char *const fixed_texts[DIAG_KIND_COUNT] = {
 	[DIAG_ECHO_MISMATCH] = "Echo mismatch: the bytes that came back differ from the bytes sent. This is a bug in "
 		"the server or client (buffer reuse, partial write handling), not a system limit.",
 	[DIAG_OTHER] = "Another error, not one of the known limits; the errno text in the report names it.",
-	[DIAG_HANDSHAKE_CLOSED] = "The server closed the connection before answering the handshake: it accepted the "
-		"TCP connection, then closed or reset it without sending a byte of the reply. A server-side connection "
-		"limit (nginx worker_connections, Redis maxclients, Mosquitto max_connections, HAProxy maxconn) does "
-		"this, and so do a server's own deny rules or a crash; c1m cannot see the server's side, so this is a "
-		"possibility, not a certainty. The server's log says which (nginx: \"worker_connections are not "
-		"enough\").",
-	[DIAG_HANDSHAKE_REFUSED] = "The server answered the handshake with a refusal (its status is in the report, "
-		"e.g. HTTP 503): the connection was accepted but the server would not serve it. An overloaded or "
-		"limited server, or a path or header it rejects, answers this way; the status and the server's log "
-		"say which.",
-	[DIAG_BAD_REPLY] = "A reply that is not valid for the protocol (its first bytes are in the report): the server "
-		"speaks another protocol on that port, or sent bytes no request asked for. Check --proto and the port, "
-		"and what the server sends (e.g. curl -v).",
-	[DIAG_SERVER_CLOSE] = "The server answered with 'Connection: close' and so ended the keep-alive connection "
-		"c1m holds. Servers do this after a number of requests on one connection or when told to shed "
-		"connections (nginx keepalive_requests, default 1000 in nginx 1.22, and keepalive_timeout; HAProxy "
-		"'option httpclose'), and always when the request asked for it (--header 'Connection: close'); the "
-		"server's configuration says which.",
 };
+
+/* The protocol's name for the texts about someone else's server. */
+static const char *proto_word(const struct diag_context *c)
+{
+	return c->proto != NULL && c->proto[0] ? c->proto : "protocol's";
+}
+
+static void times(struct sbuf *o, const struct diag_context *c)
+{
+	if (c->count)
+		sbuf_printf(o, " (%" PRIu64 " time%s)", c->count, c->count == 1 ? "" : "s");
+}
+
+/* Accepted, then closed or reset before a byte of the handshake reply. c1m cannot see the server's side: a
+ * connection limit is named as a possibility, with the number of connections it did hold. */
+static void explain_handshake_closed(struct sbuf *o, const struct diag_context *c)
+{
+	sbuf_printf(o, "The server accepted the TCP connection, then closed or reset it before sending a byte of the "
+	    "reply to the %s handshake", proto_word(c));
+	times(o, c);
+	sbuf_printf(o, ". ");
+	if (c->verified)
+		sbuf_printf(o, "It did serve %" PRIu64 " connection%s, so it is up and speaks the protocol. ", c->verified,
+		    c->verified == 1 ? "" : "s");
+	sbuf_printf(o, "c1m cannot see the server's side, so this is possibly its own connection limit");
+	if (c->verified)
+		sbuf_printf(o, " (it would stop near %" PRIu64 " connections plus what it keeps for itself)", c->verified);
+	sbuf_printf(o, ": nginx worker_connections, Redis maxclients, Mosquitto max_connections, HAProxy maxconn; or "
+	    "its deny rules, an accept filter, or a crash. The server's log says which (nginx: \"worker_connections "
+	    "are not enough\"). If it is the limit, raise it (and the server's open-file limit with it) or test "
+	    "fewer connections.");
+}
+
+/* Failing statuses as "503 x 12, 429 x 3". */
+static void codes_list(struct sbuf *o, const struct diag_context *c)
+{
+	bool any = false;
+	unsigned i;
+
+	for (i = 0; i < DIAG_CODES; i++) {
+		if (c->codes[i] == 0)
+			continue;
+		sbuf_printf(o, "%s%u x %" PRIu64, any ? ", " : "", c->codes[i], c->code_counts[i]);
+		any = true;
+	}
+	if (c->codes_other)
+		sbuf_printf(o, "%sother codes x %" PRIu64, any ? ", " : "", c->codes_other);
+}
+
+static bool has_code(const struct diag_context *c, unsigned lo, unsigned hi)
+{
+	unsigned i;
+
+	for (i = 0; i < DIAG_CODES; i++)
+		if (c->codes[i] >= lo && c->codes[i] <= hi)
+			return true;
+	return false;
+}
+
+static void explain_handshake_refused(struct sbuf *o, const struct diag_context *c)
+{
+	sbuf_printf(o, "The server answered the %s handshake with a refusal", proto_word(c));
+	times(o, c);
+	sbuf_printf(o, ": it accepted the connection but would not serve it. ");
+	if (has_code(c, 1, ~0u) || c->codes_other) {
+		sbuf_printf(o, "Failing statuses by code (handshakes and messages): ");
+		codes_list(o, c);
+		sbuf_printf(o, ". ");
+	}
+	if (c->first_bad != NULL && c->first_bad[0])
+		sbuf_printf(o, "The first: %s. ", c->first_bad);
+	if (has_code(c, 503, 503))
+		sbuf_printf(o, "503 (Service Unavailable) is what a server answers when it is overloaded or at a limit "
+		    "(nginx limit_conn and limit_req answer 503 by default, HAProxy when no backend server is "
+		    "free): possibly its limit, which its log names. ");
+	if (has_code(c, 429, 429))
+		sbuf_printf(o, "429 (Too Many Requests) is a rate limit on the server's side. ");
+	if (has_code(c, 400, 428) || has_code(c, 430, 499))
+		sbuf_printf(o, "A 4xx status rejects the request itself: check --path, --method and --header. ");
+	if (has_code(c, 500, 502) || has_code(c, 504, 599))
+		sbuf_printf(o, "A 5xx status is the server's own failure (502/504: a proxy whose backend failed). ");
+	sbuf_printf(o, "The status and the server's log say which; c1m cannot know more than the reply.");
+}
+
+/* The escaped first bytes look like another protocol than the one asked for: say which, as a possibility. */
+static void explain_bad_reply(struct sbuf *o, const struct diag_context *c)
+{
+	const char *b = c->first_bad != NULL ? c->first_bad : "";
+	bool http = c->proto != NULL && strcmp(c->proto, "http") == 0;
+
+	sbuf_printf(o, "A reply that is not valid for the %s protocol", c->proto != NULL ? c->proto : "echo");
+	times(o, c);
+	sbuf_printf(o, ": the server speaks another protocol on that port, or sent bytes no request asked for. ");
+	if (b[0])
+		sbuf_printf(o, "The first: %s. ", b);
+	if (strstr(b, "\\x15\\x03") != NULL || strstr(b, "\\x16\\x03") != NULL)
+		sbuf_printf(o, "Those bytes look like a TLS record: the port possibly expects TLS (add --tls). ");
+	else if (!http && strstr(b, "HTTP/") != NULL)
+		sbuf_printf(o, "Those bytes look like HTTP: the server possibly speaks HTTP (--proto http). ");
+	else if (http && (strstr(b, "'-ERR") != NULL || strstr(b, "'+") != NULL))
+		sbuf_printf(o, "Those bytes look like a Redis reply: the port is possibly a Redis server. ");
+	sbuf_printf(o, "Check --proto and the port, and what the server sends (e.g. curl -v, openssl s_client).");
+}
+
+static void explain_server_close(struct sbuf *o, const struct diag_context *c)
+{
+	sbuf_printf(o, "The server answered with 'Connection: close' and so ended the keep-alive connection c1m holds");
+	if (c->count)
+		sbuf_printf(o, ": c1m counted %" PRIu64 " such repl%s, each the end of one connection", c->count,
+		    c->count == 1 ? "y" : "ies");
+	sbuf_printf(o, ". Servers do this after a number of requests on one connection or when told to shed "
+	    "connections (nginx keepalive_requests, default 1000 in nginx 1.22, and keepalive_timeout; HAProxy "
+	    "'option httpclose'), and always when the request asked for it (--header 'Connection: close'); the "
+	    "server's configuration says which. For a test of held connections raise keepalive_requests above "
+	    "the messages per connection.");
+}
 
 static void explain_emfile(struct sbuf *o, const struct diag_context *c)
 {
@@ -303,6 +401,10 @@ static void explain_echo_timeout(struct sbuf *o, const struct diag_context *c)
 	if (c->lim_valid && l->sockstat_present && l->tcp_mem_present && l->tcp_mem_used > l->tcp_mem[1])
 		sbuf_printf(o, "TCP is in memory pressure (%" PRIu64 " pages > tcp_mem[1] %" PRIu64 "), which "
 		    "shrinks buffers and delays data. ", l->tcp_mem_used, l->tcp_mem[1]);
+	if (c->proto != NULL)
+		sbuf_printf(o, "Against a %s server, a connection limit that stops accepting rather than closing is "
+		    "possible too (HAProxy at maxconn leaves new connections in the kernel's queue unanswered); its "
+		    "log and its own statistics say which. ", c->proto);
 	sbuf_printf(o, "Compare the server's per-worker counters and CPU use during the run.");
 }
 
@@ -337,10 +439,26 @@ int diag_explain(enum diag_kind k, const struct diag_context *c, char *buf, size
 	case DIAG_ECHO_TIMEOUT:
 		explain_echo_timeout(&o, c);
 		break;
+	case DIAG_HANDSHAKE_CLOSED:
+		explain_handshake_closed(&o, c);
+		break;
+	case DIAG_HANDSHAKE_REFUSED:
+		explain_handshake_refused(&o, c);
+		break;
+	case DIAG_BAD_REPLY:
+		explain_bad_reply(&o, c);
+		break;
+	case DIAG_SERVER_CLOSE:
+		explain_server_close(&o, c);
+		break;
 	default:
 		if (fixed_texts[k] == NULL)
 			return -1;
 		sbuf_printf(&o, "%s", fixed_texts[k]);
+		if (k == DIAG_PEER_CLOSED && c->proto != NULL && c->verified)
+			sbuf_printf(&o, " Against a %s server, its idle timeout possibly did it (nginx "
+			    "keepalive_timeout, default 75 s; Redis timeout; an MQTT broker without keepalives).",
+			    c->proto);
 		break;
 	}
 	return sbuf_done(&o) < 0 ? -1 : 0;

@@ -14,6 +14,7 @@
 #include "common/sys/kstate.h"
 
 #define DIAG_EXPLAIN_LEN 2048   /* a buffer this size always holds one explanation */
+#define DIAG_CODES       8      /* failing reply statuses quoted by code */
 
 enum diag_kind {
 	DIAG_EMFILE,          /* per-process fd limit */
@@ -47,6 +48,14 @@ struct diag_context {
 	unsigned dst_addrs;           /* server addresses in the run (1 if unknown) */
 	uint64_t target;              /* connections of the run, 0 = unknown */
 	bool ipv6;                    /* the run's addresses are IPv6 (the fix then names IPv6 sources) */
+	/* what c1m saw of someone else's server (--proto other than echo); zero = nothing seen */
+	const char *proto;            /* protocol name ("http"); NULL = c1m's own echo */
+	const char *first_bad;        /* the first bad or refused reply in words, its bytes escaped; NULL = none */
+	unsigned codes[DIAG_CODES];   /* failing reply statuses seen (HTTP 503), 0 = free slot */
+	uint64_t code_counts[DIAG_CODES]; /* replies of each */
+	uint64_t codes_other;         /* replies of further codes */
+	uint64_t verified;            /* connections whose handshake reply was verified (held) */
+	uint64_t count;               /* failures of the kind explained; 0 = unknown */
 };
 
 enum diag_kind diag_from_errno(int e);

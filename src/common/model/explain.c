@@ -397,6 +397,7 @@ static void analyze_client(const struct explain_input *in, struct explain_result
 	static const struct diag_context none;   /* diag_explain then leaves out the numbers */
 	const struct explain_client *cl = in->client;
 	const struct diag_context *ctx = in->ctx != NULL ? in->ctx : &none;
+	struct diag_context kctx;   /* ctx with the count of the kind explained */
 	bool used[DIAG_KIND_COUNT] = { false };
 	unsigned n, i, j, b;
 
@@ -423,8 +424,10 @@ static void analyze_client(const struct explain_input *in, struct explain_result
 			k->kind = (enum diag_kind)best;
 			k->count = cl->failures[best];
 			k->first = best == (int)cl->first_cause;
+			kctx = *ctx;
+			kctx.count = k->count;
 			/* -1 only when the text did not fit: it is still a cut, NUL-terminated paragraph */
-			(void)diag_explain(k->kind, ctx, k->text, sizeof(k->text));
+			(void)diag_explain(k->kind, &kctx, k->text, sizeof(k->text));
 			for (j = 0; j < nc; j++)
 				for (b = 0; b < out->n; b++)
 					if (out->findings[b].cause == c[j] && k->n_backed < 3)

@@ -77,6 +77,11 @@ struct explain_client {
 	unsigned ports;               /* "ports": server ports used (0 if absent) */
 	unsigned sources;             /* "sources": {"count"}: client source addresses (0 = kernel's choice) */
 	char host[64];                /* "host": the server address */
+	char proto[16];               /* "proto": "echo", "http"; "" if absent */
+	char proto_note[128];         /* "proto_note": the first bad or refused reply, "" if none */
+	unsigned codes[DIAG_CODES];   /* "status_codes": {"503": n}: failing statuses, in the report's order */
+	uint64_t code_counts[DIAG_CODES];
+	uint64_t codes_other;         /* "other", and codes beyond DIAG_CODES */
 };
 
 /* The explanation of one failure kind the client counted. */
@@ -150,6 +155,10 @@ void explain_tuples_scan(struct explain_tuples *t, const char *text, size_t len)
  * explain_client are read, everything else is skipped; it must be one JSON object with a "failures"
  * object of whole-number counts. Nesting deeper than 32 is refused. */
 int explain_client_parse(const char *text, size_t len, struct explain_client *c, char *err, size_t errlen);
+
+/* Pure: what the client's report says of someone else's server (proto, proto_note, status_codes, echoed) into
+ * ctx for diag_explain; nothing for an echo run. ctx->first_bad points into c. */
+void explain_client_context(const struct explain_client *c, struct diag_context *ctx);
 
 /* Baseline file: "ListenOverflows 12\n..." lines. */
 int explain_format_baseline(const struct kstate_tcpext *c, char *buf, size_t len);

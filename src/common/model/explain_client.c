@@ -2,6 +2,7 @@
  * JSON reader (common/util/json.h), which validates as it goes: garbage ends in an error, not a crash. */
 #include "common/model/explain.h"
 #include "common/util/json.h"
+#include "common/util/num.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -43,6 +44,46 @@ static int sources_member(struct json_r *j, const char *key, void *arg)
 	return 0;
 }
 
+/* "status_codes": {"503": 12, "other": 3}: a key is a status of 1-999 or "other". */
+static int codes_member(struct json_r *j, const char *key, void *arg)
+{
+	struct explain_client *c = arg;
+	uint64_t v, code;
+	char nerr[64];
+	unsigned i;
+	bool whole;
+
+	if (!json_r_at_number(j))
+		return json_r_fail(j, "a status count is not a number");
+	if (json_r_number(j, &v, &whole) < 0)
+		return -1;
+	if (!whole)
+		return json_r_fail(j, "a status count is not a whole number");
+	if (strcmp(key, "other") == 0) {
+		c->codes_other = c->codes_other > UINT64_MAX - v ? UINT64_MAX : c->codes_other + v;
+		return 0;
+	}
+	if (num_parse_u64(key, 1, 999, &code, nerr, sizeof(nerr)) < 0)
+		return json_r_fail(j, "a status code is not a number of 1 to 999");
+	for (i = 0; i < DIAG_CODES && c->codes[i] && c->codes[i] != code; i++)
+		;
+	if (i == DIAG_CODES) {
+		c->codes_other = c->codes_other > UINT64_MAX - v ? UINT64_MAX : c->codes_other + v;
+		return 0;
+	}
+	c->codes[i] = (unsigned)code;
+	c->code_counts[i] = c->code_counts[i] > UINT64_MAX - v ? UINT64_MAX : c->code_counts[i] + v;
+	return 0;
+}
+
+/* A string member into out (cut to its size), or skipped if it is not a string. */
+static int string_member(struct json_r *j, char *out, size_t outlen)
+{
+	if (!json_r_peek(j, '"'))
+		return json_r_skip(j);
+	return json_r_string(j, out, outlen, NULL);
+}
+
 struct top_state {
 	struct explain_client *c;
 	bool has_failures;
@@ -72,6 +113,12 @@ static int top_member(struct json_r *j, const char *key, void *arg)
 			snprintf(c->host, sizeof(c->host), "%s", buf);
 		return 0;
 	}
+	if (strcmp(key, "proto") == 0)
+		return string_member(j, c->proto, sizeof(c->proto));
+	if (strcmp(key, "proto_note") == 0)
+		return string_member(j, c->proto_note, sizeof(c->proto_note));
+	if (strcmp(key, "status_codes") == 0)
+		return json_r_peek(j, '{') ? json_r_object(j, codes_member, c) : json_r_skip(j);
 	if (strcmp(key, "sources") == 0)
 		return json_r_peek(j, '{') ? json_r_object(j, sources_member, c) : json_r_skip(j);
 	if (strcmp(key, "target") == 0)
@@ -110,4 +157,16 @@ int explain_client_parse(const char *text, size_t len, struct explain_client *c,
 		return -1;
 	}
 	return 0;
+}
+
+void explain_client_context(const struct explain_client *c, struct diag_context *ctx)
+{
+	if (c->proto[0] == '\0' || strcmp(c->proto, "echo") == 0)
+		return;
+	ctx->proto = c->proto;
+	ctx->first_bad = c->proto_note;
+	ctx->verified = c->echoed;
+	memcpy(ctx->codes, c->codes, sizeof(ctx->codes));
+	memcpy(ctx->code_counts, c->code_counts, sizeof(ctx->code_counts));
+	ctx->codes_other = c->codes_other;
 }
