@@ -271,11 +271,12 @@ static void verdict(struct sbuf *o, const struct report_meta *m, const struct lo
 		return;
 	}
 	if (s->pass) {
-		sbuf_printf(o, "VERDICT: PASS %" PRIu64 "/%" PRIu64 " connections established and echoed\n", t->echoed,
-		    m->target);
+		sbuf_printf(o, "VERDICT: PASS %" PRIu64 "/%" PRIu64 " connections established and %s\n", t->echoed,
+		    m->target, m->proto == PROTO_ECHO ? "echoed" : "verified");
 		return;
 	}
-	sbuf_printf(o, "VERDICT: FAIL %" PRIu64 "/%" PRIu64 " connections established and echoed", t->echoed, m->target);
+	sbuf_printf(o, "VERDICT: FAIL %" PRIu64 "/%" PRIu64 " connections established and %s", t->echoed, m->target,
+	    m->proto == PROTO_ECHO ? "echoed" : "verified");
 	if (t->failed)
 		sbuf_printf(o, ", %" PRIu64 " failed; first binding cause: %s", t->failed, diag_kind_name(s->first_cause));
 	if (m->stop_signal && t->started < m->target)

@@ -96,6 +96,11 @@ static void test_text_fail_explains_each_kind_once(void **state)
 	assert_true(report_format_text(&m, t, buf, REPORT_TEXT_LEN) > 0);
 	assert_non_null(strstr(buf, "VERDICT: FAIL 60/100 connections established and echoed, 40 failed; "
 				    "first binding cause: EMFILE\n"));
+	/* against another protocol the connections were verified by its handshake, not echoed */
+	m.proto = PROTO_HTTP;
+	assert_true(report_format_text(&m, t, buf, REPORT_TEXT_LEN) > 0);
+	assert_non_null(strstr(buf, "VERDICT: FAIL 60/100 connections established and verified, 40 failed; "));
+	m.proto = PROTO_ECHO;
 	/* each kind has exactly one explanation paragraph, EMFILE first */
 	p = strstr(buf, "\nEMFILE x 30: ");
 	assert_non_null(p);
