@@ -562,6 +562,7 @@ static void run_configure(struct run *r, const struct client_options *o, const s
 	snprintf(r->meta.host, sizeof(r->meta.host), "%s", o->host);
 	snprintf(r->meta.host_name, sizeof(r->meta.host_name), "%s", o->host_name);
 	r->meta.port_base = o->port_base;
+	r->meta.cpus_pinned = o->cpus.count > 0;
 	r->meta.ports = o->ports;
 	r->meta.sources = a->sources;
 	r->meta.sources_default = plan->sources_default;
