@@ -27,7 +27,9 @@ int coord_init(struct coord *co, const struct client_options *o, uint64_t target
 	co->hold_until = hold_until;
 	co->sum = malloc(sizeof(*co->sum));
 	co->last = malloc(sizeof(*co->last));
-	if (!co->sum || !co->last) {
+	if (o->find_max || o->n_rates > 1)
+		co->step_lat = calloc(FINDMAX_MAX_STEPS, sizeof(*co->step_lat));
+	if (!co->sum || !co->last || ((o->find_max || o->n_rates > 1) && !co->step_lat)) {
 		coord_free(co);
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -43,32 +45,19 @@ void coord_free(struct coord *co)
 {
 	free(co->sum);
 	free(co->last);
+	free(co->step_lat);
 	co->sum = NULL;
 	co->last = NULL;
+	co->step_lat = NULL;
 }
 
 /* One step's row of the table from the merged results. */
 static void fill_row(const struct coord *co, const struct loadgen_lat *l, uint64_t conns, uint64_t failures,
 		     struct findmax_row *row)
 {
-	uint64_t rate = counter_get(&co->ctl->msg_rate), total = sched_total(rate, co->o->duration_ms);
-	double ms[5];
+	uint64_t rate = counter_get(&co->ctl->msg_rate);
 
-	report_latency_ms(l, ms);
-	memset(row, 0, sizeof(*row));
-	row->conns = conns;
-	row->msg_rate = rate;
-	row->held = counter_get(&l->held);
-	row->conn_failures = failures;
-	row->sent = counter_get(&l->sent);
-	row->answered = counter_get(&l->answered);
-	row->lost = total > row->answered ? total - row->answered : 0;
-	row->p50_ms = ms[0];
-	row->p99_ms = ms[2];
-	row->p999_ms = ms[3];
-	row->max_ms = ms[4];
-	row->slo_met = report_latency_pass(l, total, co->o->slo_ms);
-	row->pass = row->slo_met && row->held == row->conns && failures == 0;
+	report_step_row(l, conns, rate, sched_total(rate, co->o->duration_ms), failures, co->o->slo_ms, row);
 }
 
 static void end_steps(struct coord *co, uint64_t hold_until_ns)
@@ -150,7 +139,10 @@ static void finish_step(struct coord *co, void *slots, unsigned count, uint64_t 
 		loadgen_lat_merge(co->sum, &slot_at(slots, i)->lat);
 	memcpy(co->last, co->sum, sizeof(*co->last));
 	co->have_last = true;
-	row = &co->rows[co->n_rows < FINDMAX_MAX_STEPS ? co->n_rows++ : FINDMAX_MAX_STEPS - 1];
+	i = co->n_rows < FINDMAX_MAX_STEPS ? co->n_rows++ : FINDMAX_MAX_STEPS - 1;
+	row = &co->rows[i];
+	if (co->step_lat)
+		memcpy(&co->step_lat[i], co->sum, sizeof(*co->sum));
 	fill_row(co, co->sum, counter_get(&ctl->step_conns), failed - co->failed_before, row);
 	if (o->find_max)
 		co->stop = findmax_next(co->target, o->step, row, &next);

@@ -22,6 +22,8 @@ struct coord {
 	struct loadgen_lat *last;        /* merged results of the last finished step */
 	bool have_last;
 	struct findmax_row rows[FINDMAX_MAX_STEPS]; /* one per finished step */
+	struct loadgen_lat *step_lat;    /* rows[i]'s merged results (FINDMAX_MAX_STEPS of them), for the
+	                                    report's state; NULL unless --find-max or a sweep */
 	unsigned n_rows;
 	enum findmax_stop stop;          /* why the steps ended */
 	uint64_t failed_before;          /* connection failures (all workers) when the step began */

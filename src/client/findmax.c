@@ -1,6 +1,8 @@
 /* --find-max and rate-sweep step decisions (see findmax.h). */
 #include "client/findmax.h"
 
+#include <string.h>
+
 uint64_t findmax_default_step(uint64_t target)
 {
 	uint64_t s = (target * FINDMAX_DEFAULT_STEP_PCT + 99) / 100;
@@ -87,4 +89,16 @@ const char *findmax_stop_name(enum findmax_stop s)
 	case FINDMAX_STOP_TARGET:      return "reached_target";
 	}
 	return "?";
+}
+
+int findmax_stop_parse(const char *name, enum findmax_stop *out)
+{
+	unsigned s;
+
+	for (s = FINDMAX_CONTINUE; s <= FINDMAX_STOP_TARGET; s++)
+		if (strcmp(name, findmax_stop_name((enum findmax_stop)s)) == 0) {
+			*out = (enum findmax_stop)s;
+			return 0;
+		}
+	return -1;
 }

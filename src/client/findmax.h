@@ -56,5 +56,7 @@ enum findmax_stop findmax_rate_next(const uint64_t *rates, unsigned n_rates, uns
 uint64_t findmax_best_rate(const struct findmax_row *rows, unsigned n);
 /* Stable name ("continue", "connection_failures", "slo_missed", "reached_target"). */
 const char *findmax_stop_name(enum findmax_stop s);
+/* The stop of a name findmax_stop_name gives: 0, or -1 for any other text. */
+int findmax_stop_parse(const char *name, enum findmax_stop *out);
 
 #endif

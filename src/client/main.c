@@ -629,6 +629,7 @@ static bool report_run(struct run *r, const struct client_options *o, char *text
 		else if (counter_get32(&r->own->lat.step) > 0 && counter_get32(&r->own->lat.state) >= LOADGEN_STEP_RUN)
 			r->meta.lat = &r->own->lat;  /* interrupted in the phase: show what it got */
 		r->meta.steps = r->co.rows;
+		r->meta.step_lats = r->co.step_lat;
 		r->meta.n_steps = r->co.n_rows;
 		r->meta.stop = r->co.stop;
 		/* the last phase's numbers are judged against the rate it ran at */

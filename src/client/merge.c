@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "client/client_opts.h"
+#include "client/sched.h"
 #include "common/util/counter.h"
 #include "common/util/sbuf.h"
 
@@ -20,7 +21,11 @@ static int same_run(const struct report_meta *a, const struct report_meta *b, co
 			   a->hold_ms != b->hold_ms ? "--hold" :
 			   a->latency != b->latency || a->duration_ms != b->duration_ms ? "the latency phase" :
 			   a->reply_timeout_ms != b->reply_timeout_ms ? "--timeout" :
-			   a->slo_ms != b->slo_ms ? "--slo" : NULL;
+			   a->slo_ms != b->slo_ms ? "--slo" :
+			   a->find_max != b->find_max || a->step != b->step ? "--find-max or --step" :
+			   a->sweep != b->sweep || a->n_rates != b->n_rates ||
+			   (a->n_rates && memcmp(a->rates, b->rates, a->n_rates * sizeof(a->rates[0])) != 0) ? "the sweep's rates" :
+			   NULL;
 
 	if (what == NULL)
 		return 0;
@@ -51,6 +56,10 @@ static void merge_meta(const struct state_report *const *in, unsigned n, struct 
 	m->problems[0] = '\0';
 	m->stop_signal = 0;
 	m->lat = NULL;
+	m->lat_total = 0;
+	m->steps = NULL;
+	m->step_lats = NULL;
+	m->n_steps = 0;
 	m->limits = in[0]->meta.limits;
 	sbuf_init(&sb, m->shards, sizeof(m->shards));
 	sbuf_printf(&sb, "%u of %u:", n, m->shard_m);
@@ -104,6 +113,8 @@ static void merge_lat(const struct state_report *const *in, unsigned n, struct m
 		if (in[i]->meta.lat == NULL)
 			continue;
 		loadgen_lat_merge(&out->lat, in[i]->meta.lat);
+		/* each shard's schedule rounds its own share of the rate: the fleet's is their sum */
+		out->meta.lat_total += sched_total(in[i]->meta.msg_rate, in[i]->meta.duration_ms);
 		have++;
 	}
 	if (have == 0)
@@ -112,6 +123,125 @@ static void merge_lat(const struct state_report *const *in, unsigned n, struct m
 	for (i = 0; i < n && have < n; i++)
 		if (in[i]->meta.lat == NULL)
 			add_problem(&out->meta, in[i]->meta.shard_k, "its latency phase did not run");
+}
+
+/* The fleet's connections and rate of step i (0-based) for shard checks: a sweep holds -n at rates[i];
+ * --find-max adds --step from the rule's last answer (*conns on entry) at one rate. */
+static int step_check(const struct state_report *const *in, const char *const *paths, unsigned n, unsigned i,
+		      uint64_t conns, char *err, size_t errlen)
+{
+	const struct report_meta *m0 = &in[0]->meta;
+	uint64_t fleet_rate = 0, share;
+	unsigned s, have = 0;
+
+	for (s = 0; s < n; s++)
+		if (i < in[s]->meta.n_steps) {
+			fleet_rate += in[s]->rows[i].msg_rate;
+			have++;
+		}
+	if (m0->sweep)
+		fleet_rate = m0->rates[i];
+	else if (have < m0->shard_m)
+		fleet_rate = 0;   /* the fleet's one rate is the sum of every shard's share: unknown, not checked */
+	for (s = 0; s < n; s++) {
+		const struct report_meta *m = &in[s]->meta;
+		const struct findmax_row *row = &in[s]->rows[i];
+
+		if (i >= m->n_steps)
+			continue;
+		share = sched_share(conns, m->shard_m, m->shard_k - 1);
+		if (row->conns != share) {
+			snprintf(err, errlen, "%s: step %u: shard %u/%u asked for %" PRIu64 " connections, not its share %"
+				 PRIu64 " of the fleet's %" PRIu64, paths[s], i + 1, m->shard_k, m->shard_m, row->conns,
+				 share, conns);
+			return -1;
+		}
+		share = sched_share(fleet_rate, m->shard_m, m->shard_k - 1);
+		if (fleet_rate && row->msg_rate != share) {
+			snprintf(err, errlen, "%s: step %u: shard %u/%u ran %" PRIu64 " msg/s, not its share %" PRIu64
+				 " of the fleet's %" PRIu64, paths[s], i + 1, m->shard_k, m->shard_m, row->msg_rate, share,
+				 fleet_rate);
+			return -1;
+		}
+		if (!m0->sweep && i > 0 && row->msg_rate != in[s]->rows[0].msg_rate) {
+			snprintf(err, errlen, "%s: step %u: shard %u/%u ran %" PRIu64 " msg/s, not the %" PRIu64
+				 " of its first step (--find-max keeps one rate)", paths[s], i + 1, m->shard_k, m->shard_m,
+				 row->msg_rate, in[s]->rows[0].msg_rate);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Step i of the fleet: every shard's step i merged, judged as one process judges its own. */
+static void step_merge(const struct state_report *const *in, unsigned n, unsigned i, uint64_t conns,
+		       struct merge_result *out)
+{
+	struct loadgen_lat *l = &out->step_lat[i];
+	uint64_t rate = 0, total = 0, failures = 0;
+	unsigned s;
+	char what[64];
+
+	loadgen_lat_init(l);
+	for (s = 0; s < n; s++) {
+		const struct report_meta *m = &in[s]->meta;
+		const struct findmax_row *row = &in[s]->rows[i];
+
+		if (i >= m->n_steps) {
+			if (i == m->n_steps) {   /* once, at its first missing step */
+				snprintf(what, sizeof(what), "ran %u of the fleet's steps", m->n_steps);
+				add_problem(&out->meta, m->shard_k, what);
+			}
+			continue;
+		}
+		loadgen_lat_merge(l, &in[s]->step_lat[i]);
+		rate += row->msg_rate;
+		total += sched_total(row->msg_rate, m->duration_ms);
+		failures += row->conn_failures;
+	}
+	/* the step asked for conns over the fleet: a shard without it held none of its share */
+	report_step_row(l, conns, rate, total, failures, out->meta.slo_ms, &out->rows[i]);
+	out->meta.lat_total = total;
+}
+
+/* --find-max or a sweep: the shards' steps merged one by one, each checked against the fleet's step, and
+ * ended where the step rule ends them. */
+static int merge_steps(const struct state_report *const *in, const char *const *paths, unsigned n,
+		       struct merge_result *out, char *err, size_t errlen)
+{
+	struct report_meta *m = &out->meta;
+	uint64_t conns, next = 0;
+	unsigned i, steps = 0, s;
+	char what[96];
+
+	for (s = 0; s < n; s++)
+		if (in[s]->meta.n_steps > steps)
+			steps = in[s]->meta.n_steps;
+	m->steps = out->rows;
+	m->step_lats = out->step_lat;
+	m->n_steps = 0;
+	m->stop = FINDMAX_CONTINUE;
+	m->lat = NULL;
+	conns = m->find_max ? findmax_first(m->fleet_target, m->step) : m->fleet_target;
+	for (i = 0; i < steps; i++) {
+		if (step_check(in, paths, n, i, conns, err, errlen) < 0)
+			return -1;
+		step_merge(in, n, i, conns, out);
+		m->n_steps = i + 1;
+		m->msg_rate = out->rows[i].msg_rate;
+		m->lat = &out->step_lat[i];
+		m->stop = m->find_max ? findmax_next(m->fleet_target, m->step, &out->rows[i], &next) :
+					findmax_rate_next(m->rates, m->n_rates, i + 1, &out->rows[i], &next);
+		if (m->stop != FINDMAX_CONTINUE)
+			break;
+		conns = m->find_max ? next : m->fleet_target;
+	}
+	if (i + 1 < steps) {
+		snprintf(what, sizeof(what), "steps %u to %u ran after the fleet's steps ended (%s): left out", i + 2,
+			 steps, findmax_stop_name(m->stop));
+		report_add_problem(m, what);
+	}
+	return 0;
 }
 
 int merge_reports(const struct state_report *const *in, const char *const *paths, unsigned n,
@@ -127,10 +257,6 @@ int merge_reports(const struct state_report *const *in, const char *const *paths
 	for (i = 0; i < n; i++) {
 		const struct report_meta *s = &in[i]->meta;
 
-		if (s->find_max || s->sweep) {
-			snprintf(err, errlen, "%s: a --find-max or sweep report: its steps cannot be merged", paths[i]);
-			return -1;
-		}
 		if (s->shard_m == 0 || s->shard_m > CLIENT_MAX_SHARDS || s->shard_k == 0 || s->shard_k > s->shard_m) {
 			snprintf(err, errlen, "%s: shard %u/%u is not a shard number", paths[i], s->shard_k, s->shard_m);
 			return -1;
@@ -155,6 +281,8 @@ int merge_reports(const struct state_report *const *in, const char *const *paths
 	counter_set(&out->stats.target, out->meta.fleet_target);
 	out->meta.target = out->meta.fleet_target;
 	merge_kind_limits(in, n, out);
+	if (out->meta.find_max || out->meta.sweep)
+		return merge_steps(in, paths, n, out, err, errlen);
 	merge_lat(in, n, out);
 	return 0;
 }

@@ -9,17 +9,24 @@
 
 #include "client/state.h"
 
-/* The merged run: meta points into it (lat, limits, kind_limits into the shards' reports, which must
- * outlive it). */
+/* The merged run: meta points into it (lat, steps, step_lats; limits, kind_limits and rates into the
+ * shards' reports, which must outlive it). About 2 MB: keep it off the stack. */
 struct merge_result {
 	struct report_meta meta;
 	struct loadgen_stats stats;
 	struct loadgen_lat lat;
+	struct findmax_row rows[FINDMAX_MAX_STEPS];     /* --find-max or a sweep: the fleet's steps */
+	struct loadgen_lat step_lat[FINDMAX_MAX_STEPS]; /* their merged results */
 };
 
 /* Merges n reports of one fleet run. Reports of different runs (another -n, server, ports, phase or SLO,
  * or the same shard twice) are refused: 0, or -1 with err naming the file (paths[i]) and the field. A
- * missing shard is not an error: the merged report names it as a problem, and its verdict fails. */
+ * missing shard is not an error: the merged report names it as a problem, and its verdict fails.
+ * --find-max and sweep reports merge step by step: step i of every shard must be its share of the same
+ * fleet step (the rate of the sweep's i-th rate or of the fleet's one rate, the connections the step rule
+ * gives), else -1 names the file and the step. Each merged step is judged as one process judges its own
+ * (report_step_row against the sum of the shards' own schedules), and the steps end where findmax_next or
+ * findmax_rate_next ends them; steps a shard ran after that are named as a problem and left out. */
 int merge_reports(const struct state_report *const *in, const char *const *paths, unsigned n,
 		  struct merge_result *out, char *err, size_t errlen);
 

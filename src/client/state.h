@@ -17,16 +17,21 @@
 #include "common/sys/limits_read.h"
 #include "common/util/json.h"
 
-#define STATE_FORMAT 2   /* "state": {"format": 2, ...}: bumped when a table changes meaning (2: the
-                            sources' first address as text, IPv4 or IPv6) */
+#define STATE_FORMAT 3   /* "state": {"format": 3, ...}: bumped when a table changes meaning (2: the
+                            sources' first address as text, IPv4 or IPv6; 3: --step, the sweep's rates,
+                            the steps' stop and every step's results with its histogram) */
 
-/* What a report's state holds, read back. meta.lat and meta.limits point into this struct. */
+/* What a report's state holds, read back. meta.lat, meta.limits, meta.rates, meta.steps and
+ * meta.step_lats point into this struct (about 2 MB: keep it off the stack). */
 struct state_report {
 	struct report_meta meta;
 	struct limits_values limits;
 	bool has_limits;
 	struct loadgen_stats stats;
 	struct loadgen_lat lat;          /* the phase the report judged (meta.lat), valid if meta.lat */
+	uint64_t rates[FINDMAX_MAX_STEPS];          /* a sweep's rates (meta.n_rates) */
+	struct findmax_row rows[FINDMAX_MAX_STEPS]; /* the steps (meta.n_steps), judged again from step_lat */
+	struct loadgen_lat step_lat[FINDMAX_MAX_STEPS]; /* each step's results, as the writer merged them */
 };
 
 /* Writes "state": {...} as a member of the open object w (pure). */
