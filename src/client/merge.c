@@ -125,13 +125,34 @@ static void merge_lat(const struct state_report *const *in, unsigned n, struct m
 			add_problem(&out->meta, in[i]->meta.shard_k, "its latency phase did not run");
 }
 
-/* The fleet's connections and rate of step i (0-based) for shard checks: a sweep holds -n at rates[i];
- * --find-max adds --step from the rule's last answer (*conns on entry) at one rate. */
+/* Shard k/m's row of step (1-based) is its share of the fleet's conns connections and fleet_rate msg/s
+ * (0 = the rate is not known here). */
+static int share_check(const char *name, unsigned k, unsigned m, unsigned step, const struct findmax_row *row,
+		       uint64_t conns, uint64_t fleet_rate, char *err, size_t errlen)
+{
+	uint64_t share = sched_share(conns, m, k - 1);
+
+	if (row->conns != share) {
+		snprintf(err, errlen, "%s: step %u: shard %u/%u asked for %" PRIu64 " connections, not its share %"
+			 PRIu64 " of the fleet's %" PRIu64, name, step, k, m, row->conns, share, conns);
+		return -1;
+	}
+	share = sched_share(fleet_rate, m, k - 1);
+	if (fleet_rate && row->msg_rate != share) {
+		snprintf(err, errlen, "%s: step %u: shard %u/%u ran %" PRIu64 " msg/s, not its share %" PRIu64
+			 " of the fleet's %" PRIu64, name, step, k, m, row->msg_rate, share, fleet_rate);
+		return -1;
+	}
+	return 0;
+}
+
+/* Step i (0-based) of every report against the fleet's: conns connections (a sweep: -n; --find-max: what
+ * the rule gave after the step before), at the sweep's i-th rate, or --find-max's one rate. */
 static int step_check(const struct state_report *const *in, const char *const *paths, unsigned n, unsigned i,
 		      uint64_t conns, char *err, size_t errlen)
 {
 	const struct report_meta *m0 = &in[0]->meta;
-	uint64_t fleet_rate = 0, share;
+	uint64_t fleet_rate = 0;
 	unsigned s, have = 0;
 
 	for (s = 0; s < n; s++)
@@ -149,20 +170,8 @@ static int step_check(const struct state_report *const *in, const char *const *p
 
 		if (i >= m->n_steps)
 			continue;
-		share = sched_share(conns, m->shard_m, m->shard_k - 1);
-		if (row->conns != share) {
-			snprintf(err, errlen, "%s: step %u: shard %u/%u asked for %" PRIu64 " connections, not its share %"
-				 PRIu64 " of the fleet's %" PRIu64, paths[s], i + 1, m->shard_k, m->shard_m, row->conns,
-				 share, conns);
+		if (share_check(paths[s], m->shard_k, m->shard_m, i + 1, row, conns, fleet_rate, err, errlen) < 0)
 			return -1;
-		}
-		share = sched_share(fleet_rate, m->shard_m, m->shard_k - 1);
-		if (fleet_rate && row->msg_rate != share) {
-			snprintf(err, errlen, "%s: step %u: shard %u/%u ran %" PRIu64 " msg/s, not its share %" PRIu64
-				 " of the fleet's %" PRIu64, paths[s], i + 1, m->shard_k, m->shard_m, row->msg_rate, share,
-				 fleet_rate);
-			return -1;
-		}
 		if (!m0->sweep && i > 0 && row->msg_rate != in[s]->rows[0].msg_rate) {
 			snprintf(err, errlen, "%s: step %u: shard %u/%u ran %" PRIu64 " msg/s, not the %" PRIu64
 				 " of its first step (--find-max keeps one rate)", paths[s], i + 1, m->shard_k, m->shard_m,
@@ -210,7 +219,8 @@ static int merge_steps(const struct state_report *const *in, const char *const *
 		       struct merge_result *out, char *err, size_t errlen)
 {
 	struct report_meta *m = &out->meta;
-	uint64_t conns, next = 0;
+	struct findmax_plan plan = { m->find_max, m->fleet_target, m->step, m->rates, m->n_rates, 0 };
+	uint64_t conns, next_conns = 0, next_rate = 0;
 	unsigned i, steps = 0, s;
 	char what[96];
 
@@ -230,11 +240,10 @@ static int merge_steps(const struct state_report *const *in, const char *const *
 		m->n_steps = i + 1;
 		m->msg_rate = out->rows[i].msg_rate;
 		m->lat = &out->step_lat[i];
-		m->stop = m->find_max ? findmax_next(m->fleet_target, m->step, &out->rows[i], &next) :
-					findmax_rate_next(m->rates, m->n_rates, i + 1, &out->rows[i], &next);
+		m->stop = findmax_plan_next(&plan, i + 1, &out->rows[i], &next_conns, &next_rate);
 		if (m->stop != FINDMAX_CONTINUE)
 			break;
-		conns = m->find_max ? next : m->fleet_target;
+		conns = next_conns;
 	}
 	if (i + 1 < steps) {
 		snprintf(what, sizeof(what), "steps %u to %u ran after the fleet's steps ended (%s): left out", i + 2,
@@ -284,5 +293,85 @@ int merge_reports(const struct state_report *const *in, const char *const *paths
 	if (out->meta.find_max || out->meta.sweep)
 		return merge_steps(in, paths, n, out, err, errlen);
 	merge_lat(in, n, out);
+	return 0;
+}
+
+/* The fleet's step from its shards' done lines: each one this fleet's, of this step, its share of it. */
+static int fleet_step_check(const struct findmax_plan *plan, const struct state_step *const *in, unsigned n,
+			    char *err, size_t errlen)
+{
+	const struct state_step *a = in[0];
+	bool seen[CLIENT_MAX_SHARDS + 1] = { false };
+	char name[48];
+	unsigned i;
+
+	if (a->shard_m > CLIENT_MAX_SHARDS) {
+		snprintf(err, errlen, "shard %u/%u: more shards than %d", a->shard_k, a->shard_m, CLIENT_MAX_SHARDS);
+		return -1;
+	}
+	if (plan->n_rates > 1 && (a->step > plan->n_rates || a->fleet_rate != plan->rates[a->step - 1] ||
+				  a->fleet_conns != plan->target)) {
+		snprintf(err, errlen, "shard %u/%u: step %u at %" PRIu64 " msg/s over %" PRIu64 " connections is not "
+			 "this sweep's", a->shard_k, a->shard_m, a->step, a->fleet_rate, a->fleet_conns);
+		return -1;
+	}
+	if (plan->find_max && (a->fleet_rate != plan->msg_rate || a->fleet_conns > plan->target)) {
+		snprintf(err, errlen, "shard %u/%u: step %u at %" PRIu64 " msg/s over %" PRIu64 " connections is not "
+			 "this --find-max's", a->shard_k, a->shard_m, a->step, a->fleet_rate, a->fleet_conns);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		const struct state_step *s = in[i];
+
+		snprintf(name, sizeof(name), "shard %u/%u", s->shard_k, s->shard_m);
+		if (s->step != a->step || s->shard_m != a->shard_m || s->fleet_conns != a->fleet_conns ||
+		    s->fleet_rate != a->fleet_rate || s->duration_ms != a->duration_ms) {
+			snprintf(err, errlen, "%s: its step %u (%" PRIu64 " connections, %" PRIu64 " msg/s, of %u shards) is "
+				 "not shard %u/%u's step %u", name, s->step, s->fleet_conns, s->fleet_rate, s->shard_m,
+				 a->shard_k, a->shard_m, a->step);
+			return -1;
+		}
+		if (seen[s->shard_k]) {
+			snprintf(err, errlen, "%s: given twice", name);
+			return -1;
+		}
+		seen[s->shard_k] = true;
+	}
+	for (i = 0; i < n; i++) {
+		const struct state_step *s = in[i];
+
+		snprintf(name, sizeof(name), "shard %u/%u", s->shard_k, s->shard_m);
+		if (share_check(name, s->shard_k, s->shard_m, s->step, &s->row, s->fleet_conns, s->fleet_rate, err,
+				errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int merge_fleet_step(const struct findmax_plan *plan, unsigned slo_ms, const struct state_step *const *in,
+		     unsigned n, struct merge_step *out, char *err, size_t errlen)
+{
+	uint64_t rate = 0, total = 0, failures = 0;
+	unsigned i;
+
+	memset(out, 0, sizeof(*out));
+	if (n == 0) {
+		snprintf(err, errlen, "no shard's step to merge");
+		return -1;
+	}
+	if (fleet_step_check(plan, in, n, err, errlen) < 0)
+		return -1;
+	loadgen_lat_init(&out->lat);
+	for (i = 0; i < n; i++) {
+		loadgen_lat_merge(&out->lat, &in[i]->lat);
+		rate += in[i]->row.msg_rate;
+		total += sched_total(in[i]->row.msg_rate, in[i]->duration_ms);
+		failures += in[i]->row.conn_failures;
+	}
+	out->missing = in[0]->shard_m - n;
+	/* the step asked for the fleet's connections: a shard without a line held none of its share */
+	report_step_row(&out->lat, in[0]->fleet_conns, rate, total, failures, slo_ms, &out->row);
+	out->step = in[0]->step;
+	out->stop = findmax_plan_next(plan, in[0]->step, &out->row, &out->next_conns, &out->next_rate);
 	return 0;
 }

@@ -30,4 +30,21 @@ struct merge_result {
 int merge_reports(const struct state_report *const *in, const char *const *paths, unsigned n,
 		  struct merge_result *out, char *err, size_t errlen);
 
+/* One step of a fleet's --find-max or sweep, from its shards' done lines (c1m-fleet asks for it through
+ * c1m-client --fleet-step, then sends the answer to every shard). */
+struct merge_step {
+	struct loadgen_lat lat;          /* the shards' results merged */
+	struct findmax_row row;          /* judged as one process judges its own step */
+	uint32_t step;                   /* 1.. */
+	enum findmax_stop stop;          /* the step rule's answer for the fleet (findmax_plan_next) */
+	uint64_t next_conns, next_rate;  /* the fleet's next step, when stop is FINDMAX_CONTINUE */
+	unsigned missing;                /* shards without a line: their share of the step is not held */
+};
+
+/* plan is the fleet's (-n, --step, the rates, --find-max's one rate); in[0..n) the done lines of one step
+ * from different shards. 0, or -1 with err naming the shard (another step or fleet, a shard twice, a row
+ * that is not its share of the fleet's step, a step that is not the plan's). */
+int merge_fleet_step(const struct findmax_plan *plan, unsigned slo_ms, const struct state_step *const *in,
+		     unsigned n, struct merge_step *out, char *err, size_t errlen);
+
 #endif

@@ -101,6 +101,12 @@ static const struct field limits_fields[] = {
 	FLD(limits_values, tcp_inuse, F_U64), FLD(limits_values, tcp_mem_used, F_U64),
 };
 
+/* The fleet's step in a shard's done line. */
+static const struct field step_line_fields[] = {
+	FLD(state_step, step, F_U32), FLD(state_step, shard_k, F_UNS), FLD(state_step, shard_m, F_UNS),
+	FLD(state_step, fleet_conns, F_U64), FLD(state_step, fleet_rate, F_U64), FLD(state_step, duration_ms, F_U64),
+};
+
 /* ---- writer ---- */
 
 static void write_fields(struct json_w *w, const char *key, const void *base, const struct field *f, size_t n,
@@ -699,5 +705,72 @@ int state_parse(const char *text, size_t len, struct state_report *r, char *err,
 	}
 	if (r->has_limits)
 		r->meta.limits = &r->limits;
+	return 0;
+}
+
+/* ---- a shard's done line ---- */
+
+int state_format_step(const struct state_step *s, int64_t wall_offset_ns, char *buf, size_t len)
+{
+	struct json_w w;
+	int r;
+
+	json_w_init(&w, buf, len);
+	json_w_object_begin(&w, NULL);
+	write_fields(&w, "step", s, step_line_fields, NFIELDS(step_line_fields), wall_offset_ns);
+	write_fields(&w, "row", &s->row, step_fields, NFIELDS(step_fields), wall_offset_ns);
+	write_lat(&w, &s->lat, wall_offset_ns);
+	json_w_object_end(&w);
+	r = json_w_finish(&w);
+	return r < 0 || (size_t)r >= len ? -1 : r;
+}
+
+struct step_line_rd {
+	struct state_step *s;
+	unsigned seen;
+};
+
+static int step_line_member(struct json_r *j, const char *key, void *arg)
+{
+	struct step_line_rd *rd = arg;
+
+	if (strcmp(key, "step") == 0) {
+		rd->seen |= 1;
+		return read_fields(j, rd->s, step_line_fields, NFIELDS(step_line_fields));
+	}
+	if (strcmp(key, "row") == 0) {
+		rd->seen |= 2;
+		return read_fields(j, &rd->s->row, step_fields, NFIELDS(step_fields));
+	}
+	if (strcmp(key, "lat") == 0) {
+		rd->seen |= 4;
+		return read_lat(j, &rd->s->lat);
+	}
+	return json_r_skip(j);
+}
+
+int state_parse_step(const char *text, size_t len, struct state_step *s, char *err, size_t errlen)
+{
+	struct step_line_rd rd = { s, 0 };
+	struct json_r j;
+
+	memset(s, 0, sizeof(*s));
+	loadgen_lat_init(&s->lat);
+	json_r_init(&j, text, len, "step", err, errlen);
+	json_r_ws(&j);
+	if (!json_r_peek(&j, '{'))
+		return json_r_fail(&j, "not a JSON object (a c1m-shard done line's?)");
+	if (json_r_object(&j, step_line_member, &rd) < 0 || json_r_end(&j) < 0)
+		return -1;
+	if (rd.seen != 7) {
+		snprintf(err, errlen, "step: it lacks step, row or lat");
+		return -1;
+	}
+	if (s->step == 0 || s->step > FINDMAX_MAX_STEPS || s->shard_m == 0 || s->shard_k == 0 ||
+	    s->shard_k > s->shard_m) {
+		snprintf(err, errlen, "step: step %u of shard %u/%u is not a step of a shard", s->step, s->shard_k,
+			 s->shard_m);
+		return -1;
+	}
 	return 0;
 }

@@ -600,6 +600,145 @@ static void test_steps_missing(void **state)
 	free(f);
 }
 
+/* ---- the fleet's step from its shards' done lines (c1m-client --fleet-step) ---- */
+
+/* Shard k's done line of step (1-based) of the sweep in f (msteps_new's), written and read back. */
+static void done_line(struct msteps *f, unsigned k, unsigned step, const uint64_t *rates, struct state_step *out)
+{
+	struct state_step *st = calloc(1, sizeof(*st));
+	char *json = malloc(STATE_STEP_LEN), err[256];
+
+	assert_non_null(st);
+	assert_non_null(json);
+	st->step = step;
+	st->shard_k = k + 1;
+	st->shard_m = MS_SHARDS;
+	st->fleet_conns = 10;
+	st->fleet_rate = rates[step - 1];
+	st->duration_ms = 500;
+	st->row = f->rows[k][step - 1];
+	memcpy(&st->lat, &f->lat[k][step - 1], sizeof(st->lat));
+	assert_true(state_format_step(st, 1000, json, STATE_STEP_LEN) > 0);
+	assert_null(strchr(json, '\n'));   /* one line */
+	if (state_parse_step(json, strlen(json), out, err, sizeof(err)) < 0)
+		fail_msg("state_parse_step: %s", err);
+	free(json);
+	free(st);
+}
+
+/* Four shards' lines of a sweep of 6, 40 msg/s: the merged first step is exact and passes against the
+ * shards' own schedules (4 messages, not 3), so the fleet goes on to 40 msg/s over -n; after the last rate
+ * it ends with reached_target. A slow shard ends the sweep with slo_missed; a shard without a line ends it
+ * with connection_failures. */
+static void test_fleet_step(void **state)
+{
+	const uint64_t conns[2] = { 10, 10 }, rates[2] = { 6, 40 };
+	struct msteps *f = msteps_new(false, conns, rates, 2, 99, 0);
+	struct findmax_plan plan = { false, 10, 0, rates, 2, 6 };
+	struct state_step *lines = calloc(MS_SHARDS, sizeof(*lines));
+	const struct state_step *in[MS_SHARDS];
+	struct merge_step *ms = malloc(sizeof(*ms));
+	char err[256];
+	unsigned k;
+
+	(void)state;
+	assert_non_null(lines);
+	assert_non_null(ms);
+	for (k = 0; k < MS_SHARDS; k++) {
+		done_line(f, k, 1, rates, &lines[k]);
+		in[k] = &lines[k];
+	}
+	assert_int_equal(lines[1].shard_k, 2);
+	assert_int_equal(lines[1].row.msg_rate, 2);
+	assert_hist_equal(&lines[1].lat.rtt_us, &f->lat[1][0].rtt_us);
+	assert_int_equal(merge_fleet_step(&plan, 200, in, MS_SHARDS, ms, err, sizeof(err)), 0);
+	assert_hist_equal(&ms->lat.rtt_us, &f->all[0]);
+	assert_int_equal(ms->row.sent, 4);
+	assert_int_equal(ms->row.sent, ms->row.answered + ms->row.lost);
+	assert_true(ms->row.pass);
+	assert_int_equal(ms->stop, FINDMAX_CONTINUE);
+	assert_int_equal(ms->next_rate, 40);
+	assert_int_equal(ms->next_conns, 10);
+	assert_int_equal(ms->missing, 0);
+
+	/* three of four: the fourth's share is not held */
+	assert_int_equal(merge_fleet_step(&plan, 200, in, 3, ms, err, sizeof(err)), 0);
+	assert_int_equal(ms->missing, 1);
+	assert_int_equal(ms->row.held, 8);
+	assert_int_equal(ms->stop, FINDMAX_STOP_CONN_FAILED);
+
+	/* refusals: a shard twice, another step, a row that is not its share */
+	in[3] = &lines[0];
+	assert_int_equal(merge_fleet_step(&plan, 200, in, MS_SHARDS, ms, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "shard 1/4: given twice"));
+	in[3] = &lines[3];
+	lines[2].row.msg_rate = 2;
+	assert_int_equal(merge_fleet_step(&plan, 200, in, MS_SHARDS, ms, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "shard 3/4: step 1: shard 3/4 ran 2 msg/s, not its share 1 of the fleet's 6"));
+	lines[2].row.msg_rate = 1;
+	lines[2].fleet_rate = 40;
+	assert_int_equal(merge_fleet_step(&plan, 200, in, MS_SHARDS, ms, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "shard 3/4: its step 1 (10 connections, 40 msg/s, of 4 shards) is not shard 1/4's step 1"));
+	lines[2].fleet_rate = 6;
+	lines[0].fleet_rate = 7;
+	assert_int_equal(merge_fleet_step(&plan, 200, in, MS_SHARDS, ms, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "shard 1/4: step 1 at 7 msg/s over 10 connections is not this sweep's"));
+	lines[0].step = 2;
+	lines[0].fleet_rate = 40;
+	assert_int_equal(merge_fleet_step(&plan, 200, in, MS_SHARDS, ms, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "shard 2/4: its step 1 (10 connections, 6 msg/s, of 4 shards) is not shard 1/4's step 2"));
+
+	/* the last rate */
+	for (k = 0; k < MS_SHARDS; k++)
+		done_line(f, k, 2, rates, &lines[k]);
+	for (k = 0; k < MS_SHARDS; k++)
+		in[k] = &lines[k];
+	assert_int_equal(merge_fleet_step(&plan, 200, in, MS_SHARDS, ms, err, sizeof(err)), 0);
+	assert_hist_equal(&ms->lat.rtt_us, &f->all[1]);
+	assert_int_equal(ms->stop, FINDMAX_STOP_TARGET);
+	assert_true(ms->row.pass);
+	free(f);
+
+	/* one shard's slow replies: the fleet's p99 is above the SLO, the sweep ends there */
+	f = msteps_new(false, conns, rates, 2, 0, 1);   /* 1 of 4 messages at 400 ms */
+	for (k = 0; k < MS_SHARDS; k++)
+		done_line(f, k, 1, rates, &lines[k]);
+	assert_int_equal(merge_fleet_step(&plan, 200, in, MS_SHARDS, ms, err, sizeof(err)), 0);
+	assert_false(ms->row.slo_met);
+	assert_int_equal(ms->stop, FINDMAX_STOP_SLO);
+	free(f);
+	free(ms);
+	free(lines);
+}
+
+/* A done line that is damaged or of no shard is refused with the field's name. */
+static void test_step_line_refusals(void **state)
+{
+	struct state_step *st = calloc(1, sizeof(*st));
+	char *json = malloc(STATE_STEP_LEN), err[256], *p;
+
+	(void)state;
+	assert_non_null(st);
+	assert_non_null(json);
+	loadgen_lat_init(&st->lat);
+	st->step = 1;
+	st->shard_k = 3;
+	st->shard_m = 2;
+	assert_true(state_format_step(st, 0, json, STATE_STEP_LEN) > 0);
+	assert_int_equal(state_parse_step(json, strlen(json), st, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "shard 3/2"));
+	assert_int_equal(state_parse_step(json, strlen(json) - 1, st, err, sizeof(err)), -1);   /* cut short */
+	p = strstr(json, "\"fleet_rate\"");
+	assert_non_null(p);
+	p[1] = 'x';
+	assert_int_equal(state_parse_step(json, strlen(json), st, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "no \"fleet_rate\""));
+	assert_int_equal(state_parse_step("[]", 2, st, err, sizeof(err)), -1);
+	assert_true(state_format_step(st, 0, json, 100) == -1);   /* does not fit */
+	free(json);
+	free(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -614,6 +753,8 @@ int main(void)
 		cmocka_unit_test(test_findmax_steps),
 		cmocka_unit_test(test_steps_disagree),
 		cmocka_unit_test(test_steps_missing),
+		cmocka_unit_test(test_fleet_step),
+		cmocka_unit_test(test_step_line_refusals),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
