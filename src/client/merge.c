@@ -241,9 +241,20 @@ static int merge_steps(const struct state_report *const *in, const char *const *
 		m->msg_rate = out->rows[i].msg_rate;
 		m->lat = &out->step_lat[i];
 		m->stop = findmax_plan_next(&plan, i + 1, &out->rows[i], &next_conns, &next_rate);
-		if (m->stop != FINDMAX_CONTINUE)
+		if (m->stop != FINDMAX_CONTINUE && n == m->shard_m)
 			break;
-		conns = next_conns;
+		/* the next step the shards ran: the rule's, or with a shard missing the one it gave them */
+		if (next_conns)
+			conns = next_conns;
+		else if (m->find_max)
+			conns = m->fleet_target - conns > m->step ? conns + m->step : m->fleet_target;
+	}
+	if (n < m->shard_m) {
+		/* a shard sent no report: every step lacks its share, so the rule cannot be replayed; the steps
+		   are the ones the shards ran, and they ended as the shards were told (the missing shard fails
+		   the verdict) */
+		m->stop = in[0]->meta.stop;
+		return 0;
 	}
 	if (i + 1 < steps) {
 		snprintf(what, sizeof(what), "steps %u to %u ran after the fleet's steps ended (%s): left out", i + 2,

@@ -600,6 +600,33 @@ static void test_steps_missing(void **state)
 	free(f);
 }
 
+/* A shard without a report: its share of every step is missing, so the rule is not replayed on what is
+ * left; the steps the others ran are all there, as they ended, and the verdict fails. */
+static void test_steps_no_report(void **state)
+{
+	const uint64_t conns[2] = { 10, 10 }, rates[2] = { 6, 40 };
+	struct msteps *f = msteps_new(false, conns, rates, 2, 99, 0);
+	const struct state_report *in[3];
+	const char *paths[3] = { "a.json", "b.json", "c.json" };
+	struct report_summary s;
+	char err[256];
+	unsigned k;
+
+	(void)state;
+	assert_int_equal(msteps_merge(f, err, sizeof(err)), 0);   /* writes and reads every shard */
+	for (k = 0; k < 3; k++)
+		in[k] = &f->read[k];
+	assert_int_equal(merge_reports(in, paths, 3, &f->out, err, sizeof(err)), 0);
+	assert_int_equal(f->out.meta.n_steps, 2);
+	assert_int_equal(f->out.rows[1].held, 10 - sched_share(10, MS_SHARDS, 3));
+	assert_int_equal(f->out.meta.stop, FINDMAX_STOP_TARGET);   /* as the shards were told */
+	assert_non_null(strstr(f->out.meta.problems, "shard 4/4: no report"));
+	assert_null(strstr(f->out.meta.problems, "left out"));
+	report_summarize(&f->out.meta, &f->out.stats, &s);
+	assert_false(s.pass);
+	free(f);
+}
+
 /* ---- the fleet's step from its shards' done lines (c1m-client --fleet-step) ---- */
 
 /* Shard k's done line of step (1-based) of the sweep in f (msteps_new's), written and read back. */
@@ -753,6 +780,7 @@ int main(void)
 		cmocka_unit_test(test_findmax_steps),
 		cmocka_unit_test(test_steps_disagree),
 		cmocka_unit_test(test_steps_missing),
+		cmocka_unit_test(test_steps_no_report),
 		cmocka_unit_test(test_fleet_step),
 		cmocka_unit_test(test_step_line_refusals),
 	};
