@@ -89,7 +89,6 @@ static int read_steps(const char *path, struct state_step **in, unsigned *n, cha
 	FILE *f = fopen(path, "r");
 	char *line = NULL, *p, why[256];
 	size_t cap = 0;
-	ssize_t len;
 	unsigned lineno = 0;
 	int rc = -1;
 
@@ -98,7 +97,7 @@ static int read_steps(const char *path, struct state_step **in, unsigned *n, cha
 		snprintf(err, errlen, "--fleet-step %s: %s", path, strerror(errno));
 		return -1;
 	}
-	while ((len = getline(&line, &cap, f)) >= 0) {
+	while (getline(&line, &cap, f) >= 0) {
 		lineno++;
 		p = line;
 		if (strncmp(p, prefix, sizeof(prefix) - 1) == 0) {
@@ -125,7 +124,7 @@ static int read_steps(const char *path, struct state_step **in, unsigned *n, cha
 	rc = 0;
 out:
 	free(line);
-	fclose(f);
+	(void)fclose(f);   /* read only: nothing is lost on a failed close */
 	return rc;
 }
 
@@ -134,7 +133,7 @@ out:
 static int run_fleet_step(const struct client_options *o)
 {
 	struct findmax_plan plan = { o->find_max, o->target, o->step, o->msg_rates, o->n_rates, o->msg_rate };
-	struct state_step **in = calloc(CLIENT_MAX_SHARDS, sizeof(*in));
+	struct state_step **in = calloc(CLIENT_MAX_SHARDS, sizeof(void *));   /* an array of pointers */
 	struct merge_step *ms = malloc(sizeof(*ms));
 	const struct findmax_row *r;
 	char err[ERR_LEN];
