@@ -565,6 +565,11 @@ static int check_shard(const struct client_options *o, char *err, size_t errlen)
 			 o->find_max ? "--find-max" : "a rate sweep");
 		return -1;
 	}
+	if (m > 1 && o->find_max && findmax_first(o->target, o->step) < m) {
+		snprintf(err, errlen, "--shard %u/%u: --step %llu gives a shard no connection in the first step (at "
+			 "least M)", o->shard_k, m, (unsigned long long)o->step);
+		return -1;
+	}
 	if (o->fleet_step_path && (m > 1 || o->barrier || !(o->find_max || o->n_rates > 1))) {
 		snprintf(err, errlen, "--fleet-step decides a step of the fleet's --find-max or sweep: give the fleet's "
 			 "options (with --find-max or --msg-rate R1,R2,...; without --shard and --barrier)");

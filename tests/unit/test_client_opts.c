@@ -422,6 +422,8 @@ static void test_fleet_steps(void **state)
 	char *step_shard[] = { "c", "127.0.0.1", "-n", "10", "--msg-rate", "100,200", "--fleet-step", "s.txt",
 			       "--shard", "1/2", "--barrier" };
 	char *step_one[] = { "c", "127.0.0.1", "-n", "10", "--msg-rate", "100", "--fleet-step", "s.txt" };
+	char *small_step[] = { "c", "127.0.0.1", "-n", "10", "--shard", "1/3", "--barrier", "--msg-rate", "100",
+			       "--find-max", "--step", "2" };
 	struct client_options o;
 	char err[256];
 
@@ -435,6 +437,7 @@ static void test_fleet_steps(void **state)
 	assert_string_equal(o.fleet_step_path, "s.txt");
 	expect_error(ARGC(step_shard), step_shard, "--fleet-step", "without --shard");
 	expect_error(ARGC(step_one), step_one, "--fleet-step", "--find-max or --msg-rate R1,R2");
+	expect_error(ARGC(small_step), small_step, "--step 2", "no connection in the first step");
 	assert_non_null(strstr(client_opts_usage(), "--fleet-step"));
 }
 
