@@ -29,7 +29,7 @@ _c1m()
 			_filedir
 			return
 		fi ;;
-	--doctor)
+	--doctor | --fleet-step)
 		_filedir
 		return ;;
 	--only)

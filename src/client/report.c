@@ -70,7 +70,7 @@ void report_summarize(const struct report_meta *m, const struct loadgen_stats *t
 	s->pass = s->conn_pass;
 	if (!m->latency)
 		return;
-	s->lat_total = sched_total(m->msg_rate, m->duration_ms);
+	s->lat_total = m->lat_total ? m->lat_total : sched_total(m->msg_rate, m->duration_ms);
 	s->max_conns = m->find_max ? findmax_best(m->steps, m->n_steps) : 0;
 	s->max_rate = m->sweep ? findmax_best_rate(m->steps, m->n_steps) : 0;
 	if (!m->lat) {
@@ -107,6 +107,28 @@ bool report_latency_pass(const struct loadgen_lat *l, uint64_t total, unsigned s
 	report_latency_ms(l, ms);
 	return total > 0 && l->sent == total && l->answered == total && l->late == 0 && l->lost == 0 &&
 	       l->mismatched == 0 && hist_count(&l->rtt_us) == total && ms[2] <= (double)slo_ms;
+}
+
+void report_step_row(const struct loadgen_lat *l, uint64_t conns, uint64_t msg_rate, uint64_t total,
+		     uint64_t conn_failures, unsigned slo_ms, struct findmax_row *row)
+{
+	double ms[5];
+
+	report_latency_ms(l, ms);
+	memset(row, 0, sizeof(*row));
+	row->conns = conns;
+	row->msg_rate = msg_rate;
+	row->held = l->held;
+	row->conn_failures = conn_failures;
+	row->sent = l->sent;
+	row->answered = l->answered;
+	row->lost = total > row->answered ? total - row->answered : 0;
+	row->p50_ms = ms[0];
+	row->p99_ms = ms[2];
+	row->p999_ms = ms[3];
+	row->max_ms = ms[4];
+	row->slo_met = report_latency_pass(l, total, slo_ms);
+	row->pass = row->slo_met && row->held == row->conns && conn_failures == 0;
 }
 
 void report_latency_ms(const struct loadgen_lat *l, double out[5])
