@@ -192,6 +192,21 @@ void state_write(struct json_w *w, const struct report_meta *m, const struct loa
 	json_w_string(w, "hostname", m->hostname);
 	json_w_string(w, "kernel", m->kernel);
 	json_w_string(w, "problems", m->problems);
+	/* the protocol, and what it saw of the server: failing statuses by code, the first bad reply */
+	json_w_string(w, "proto", proto_name(m->proto));
+	json_w_u64(w, "msg_bytes", m->msg_bytes);
+	json_w_array_begin(w, "codes");
+	for (k = 0; k < LOADGEN_CODES; k++) {
+		if (counter_get32(&t->codes.code[k]) == 0)
+			continue;
+		json_w_array_begin(w, NULL);
+		json_w_u64(w, NULL, counter_get32(&t->codes.code[k]));
+		json_w_u64(w, NULL, counter_get(&t->codes.count[k]));
+		json_w_array_end(w);
+	}
+	json_w_array_end(w);
+	json_w_u64(w, "codes_other", counter_get(&t->codes.other));
+	json_w_string(w, "proto_note", counter_acquire32(&t->note_set) ? t->proto_note : "");
 	if (m->limits)
 		write_fields(w, "limits", m->limits, limits_fields, NFIELDS(limits_fields), off);
 	write_fields(w, "counts", t, stats_fields, NFIELDS(stats_fields), off);
@@ -545,6 +560,50 @@ static int rate(struct json_r *j, const char *key, void *arg)
 	return 0;
 }
 
+struct code_rd {
+	uint64_t v[2];                   /* code, count */
+	unsigned n;
+};
+
+/* One [code, count] of the failing statuses. */
+static int code_pair(struct json_r *j, const char *key, void *arg)
+{
+	struct code_rd *rd = arg;
+
+	(void)key;
+	if (rd->n == 2)
+		return json_r_fail(j, "a status code entry is [code, count]");
+	if (read_u64(j, &rd->v[rd->n]) < 0)
+		return -1;
+	rd->n++;
+	return 0;
+}
+
+static int code_entry(struct json_r *j, const char *key, void *arg)
+{
+	struct loadgen_stats *t = arg;
+	struct code_rd rd = { { 0, 0 }, 0 };
+
+	(void)key;
+	if (!json_r_peek(j, '['))
+		return json_r_fail(j, "a status code entry is [code, count]");
+	if (json_r_array(j, code_pair, &rd) < 0)
+		return -1;
+	if (rd.n != 2 || rd.v[0] == 0 || rd.v[0] > UINT32_MAX || rd.v[1] == 0)
+		return json_r_fail(j, "a status code entry is [code > 0, count > 0]");
+	loadgen_codes_add(&t->codes, (unsigned)rd.v[0], rd.v[1]);
+	return 0;
+}
+
+static int proto_member(struct json_r *j, struct state_report *r)
+{
+	char name[16] = "";
+
+	if (string_into(j, name, sizeof(name)) < 0)
+		return -1;
+	return proto_from_name(name, &r->meta.proto) < 0 ? json_r_fail(j, "a protocol this client does not know") : 0;
+}
+
 static int stop_name(struct json_r *j, enum findmax_stop *out)
 {
 	char name[32] = "";
@@ -556,7 +615,8 @@ static int stop_name(struct json_r *j, enum findmax_stop *out)
 
 struct state_rd {
 	struct state_report *r;
-	unsigned seen;                   /* bits: format, meta, counts, failures, connect_us, rtt_us, stop, rates */
+	unsigned seen;                   /* bits: format, meta, counts, failures, connect_us, rtt_us, stop, rates,
+	                                    proto */
 	bool in_state;
 };
 
@@ -639,6 +699,36 @@ static int state_member(struct json_r *j, const char *key, void *arg)
 		return string_into(j, r->meta.kernel, sizeof(r->meta.kernel));
 	if (strcmp(key, "problems") == 0)
 		return string_into(j, r->meta.problems, sizeof(r->meta.problems));
+	if (strcmp(key, "proto") == 0) {
+		rd->seen |= 256;
+		return proto_member(j, r);
+	}
+	if (strcmp(key, "msg_bytes") == 0) {
+		uint64_t v;
+
+		if (read_u64(j, &v) < 0)
+			return -1;
+		if (v > PROTO_MSG_MAX)
+			return json_r_fail(j, "msg_bytes is larger than a message can be");
+		r->meta.msg_bytes = (size_t)v;
+		return 0;
+	}
+	if (strcmp(key, "codes") == 0)
+		return json_r_peek(j, '[') ? json_r_array(j, code_entry, &r->stats) : json_r_fail(j, "codes is not an array");
+	if (strcmp(key, "codes_other") == 0) {
+		uint64_t v;
+
+		if (read_u64(j, &v) < 0)
+			return -1;
+		counter_set(&r->stats.codes.other, v);
+		return 0;
+	}
+	if (strcmp(key, "proto_note") == 0) {
+		if (string_into(j, r->stats.proto_note, sizeof(r->stats.proto_note)) < 0)
+			return -1;
+		counter_set32(&r->stats.note_set, r->stats.proto_note[0] != '\0');
+		return 0;
+	}
 	return json_r_skip(j);
 }
 
@@ -688,8 +778,9 @@ int state_parse(const char *text, size_t len, struct state_report *r, char *err,
 		snprintf(err, errlen, "report: no \"state\" (written by a c1m-client without --merge support?)");
 		return -1;
 	}
-	if (rd.seen != 0xff) {
-		snprintf(err, errlen, "report: its state lacks format, meta, counts, failures, a histogram, stop or rates");
+	if (rd.seen != 0x1ff) {
+		snprintf(err, errlen, "report: its state lacks format, meta, counts, failures, a histogram, stop, rates "
+			 "or proto");
 		return -1;
 	}
 	if (r->meta.sweep != (r->meta.n_rates > 1)) {

@@ -191,6 +191,60 @@ static void test_round_trip(void **state)
 	free(f);
 }
 
+/* Against someone else's server: the protocol, the failing statuses by code, the first bad reply and the
+ * client's CPU during the phase come back from the state, merge over the shards (codes summed, the first
+ * note kept, CPU summed, the busiest process the max), and shards of another protocol are refused. */
+static void test_proto_round_trip(void **state)
+{
+	struct fixture *f = fixture_new();
+	const unsigned order[SHARDS] = { 0, 1, 2 };
+	struct shard *s;
+	char err[256];
+	unsigned k;
+
+	(void)state;
+	for (k = 0; k < SHARDS; k++) {
+		s = &f->sh[k];
+		s->meta.proto = PROTO_REDIS;
+		s->meta.msg_bytes = 20;
+		loadgen_codes_add(&s->stats.codes, 1, 10 + k);
+		if (k == 2)
+			loadgen_codes_add(&s->stats.codes, 503, 4);
+		if (k == 1) {
+			snprintf(s->stats.proto_note, sizeof(s->stats.proto_note), "ERR max number of clients reached");
+			counter_set32(&s->stats.note_set, 1);
+		}
+		counter_set(&s->lat.cpu_us, 100000 * (k + 1));
+		counter_set(&s->lat.cpu_permille_max, 300 + 100 * k);
+		counter_set(&s->lat.machine_permille, 500);
+		assert_true(report_format_json(&s->meta, &s->stats, s->json, sizeof(s->json)) > 0);
+		if (state_parse(s->json, strlen(s->json), &s->read, err, sizeof(err)) < 0)
+			fail_msg("state_parse of shard %u: %s", k + 1, err);
+	}
+	s = &f->sh[1];
+	assert_int_equal(s->read.meta.proto, PROTO_REDIS);
+	assert_int_equal(s->read.meta.msg_bytes, 20);
+	assert_string_equal(s->read.stats.proto_note, "ERR max number of clients reached");
+	assert_int_equal(s->read.lat.cpu_permille_max, 400);
+	assert_int_equal(merge_n(f, order, SHARDS, err, sizeof(err)), 0);
+	assert_int_equal(f->out.meta.proto, PROTO_REDIS);
+	assert_int_equal(f->out.stats.codes.code[0], 1);
+	assert_int_equal(f->out.stats.codes.count[0], 10 + 11 + 12);
+	assert_int_equal(f->out.stats.codes.code[1], 503);
+	assert_int_equal(f->out.stats.codes.count[1], 4);
+	assert_string_equal(f->out.stats.proto_note, "ERR max number of clients reached");
+	assert_int_equal(f->out.lat.cpu_us, 600000);
+	assert_int_equal(f->out.lat.cpu_permille_max, 500);
+	/* a shard that spoke another protocol ran another test */
+	s = &f->sh[2];
+	s->meta.proto = PROTO_HTTP;
+	assert_true(report_format_json(&s->meta, &s->stats, s->json, sizeof(s->json)) > 0);
+	assert_int_equal(state_parse(s->json, strlen(s->json), &s->read, err, sizeof(err)), 0);
+	assert_int_equal(merge_n(f, order, SHARDS, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "--proto differs"));
+	free(f);
+}
+
 static void test_merge_is_exact(void **state)
 {
 	struct fixture *f = fixture_new();
@@ -770,6 +824,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_proto_round_trip),
 		cmocka_unit_test(test_merge_is_exact),
 		cmocka_unit_test(test_missing_shard),
 		cmocka_unit_test(test_refusals),
