@@ -123,7 +123,7 @@ void conn_set_state(struct conn *c, enum conn_state to)
 			struct proto_side *ps = conn_side(c);
 
 			ps->wr_off = 0;
-			c->lg->ops->rx_init(c->lg->pcfg, ps->st);
+			c->lg->ops->rx_init(c->lg->pcfg, c->id, ps->st);
 		}
 		c->u.ph.wr_seq = 0;
 		c->u.ph.rd_seq = 0;

@@ -109,7 +109,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	compare(&whole, &split);
 	proto_cfg_init(&cfg);
 	cfg.id = PROTO_HTTP;
-	proto_http_ops.rx_init(&cfg, st);
+	proto_http_ops.rx_init(&cfg, 1, st);
 	if (size > 1) {
 		(void)proto_http_ops.hello_feed(&cfg, st, copy, size - 1, &used, &ev);
 		if (used > size - 1)
