@@ -19,11 +19,14 @@ enum {
 	MQTT_F_CONNACK = 1,          /* CONNACK 0 came: SUBACK is next */
 };
 
-/* Packet types (the first byte's high nibble) and the first bytes c1m accepts. */
+/* Packet types: the first byte's high nibble. */
 enum {
 	MQTT_CONNECT = 1, MQTT_CONNACK = 2, MQTT_PUBLISH = 3, MQTT_SUBSCRIBE = 8, MQTT_SUBACK = 9,
 	MQTT_PINGREQ = 12, MQTT_PINGRESP = 13,
 };
+
+_Static_assert(sizeof(struct mqtt_rx) == 24, "struct mqtt_rx is the 24 bytes proto_mqtt.h says");
+_Static_assert(sizeof(struct mqtt_rx) <= PROTO_STATE_MAX, "struct mqtt_rx fits the loadgen's side array");
 
 #define MQTT_BODY_MAX 64             /* bytes of the longest body c1m accepts (a PUBLISH: 2 + 24 + 10) */
 #define MQTT_TOPIC_MAX 32            /* "c1m/" and 20 digits, or "c1m-" and 20 digits */
@@ -156,7 +159,7 @@ static enum proto_status fail(struct mqtt_rx *rx, const char *data, size_t len, 
 	return PROTO_ERROR;
 }
 
-/* The packet a connection in mode may receive next: its type, or 0 when none is expected (HELLO done). */
+/* The packet type a connection in mode waits for next. */
 static unsigned expected_type(const struct mqtt_rx *rx, enum mqtt_mode mode)
 {
 	if (mode == MQTT_HELLO)
