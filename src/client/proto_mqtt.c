@@ -50,13 +50,14 @@ const char *mqtt_connack_text(unsigned code)
 static size_t name_of(const char *prefix, uint64_t v, char *out)
 {
 	char digits[20];
-	size_t n = 0, p = strlen(prefix), i;
+	size_t n = 0, p, i;
 
 	do {
 		digits[n++] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
-	memcpy(out, prefix, p);
+	for (p = 0; prefix[p]; p++)   /* a name, not a string: no NUL */
+		out[p] = prefix[p];
 	for (i = 0; i < n; i++)
 		out[p + i] = digits[n - 1 - i];
 	return p + n;

@@ -21,7 +21,7 @@
 #include "client/proto.h"
 
 #define MQTT_KEEPALIVE_DEFAULT_S 60     /* --keepalive without the option, seconds */
-#define MQTT_KEEPALIVE_MAX_S     65535  /* the CONNECT's keepalive field is 16 bits */
+#define MQTT_KEEPALIVE_MAX_S     65535u /* the CONNECT's keepalive field is 16 bits */
 #define MQTT_PAYLOAD_LEN         10     /* a PUBLISH's payload: its sequence number, zero-padded */
 #define MQTT_PACKET_ID           1      /* the SUBSCRIBE's packet identifier */
 #define MQTT_SUBACK_FAILURE      0x80   /* SUBACK return code: the subscription was refused (ev->code) */
