@@ -34,6 +34,8 @@ static const char usage[] =
 	"  --connect-timeout SEC   connect deadline (default 10)\n"
 	"  --echo-timeout SEC      echo deadline (default 10)\n"
 	"  --workers N|auto        processes; auto = as many as the fd limit needs (default auto)\n"
+	"  --cpus LIST             pin worker i to the i-th CPU of LIST (0-3,6; round-robin when there\n"
+	"                          are more workers; default: the kernel places them)\n"
 	"  --progress-interval SEC progress line period on stderr (default 1, 0 = none)\n"
 	"protocol (default echo: c1m's own line and 64-byte frames, echoed byte for byte):\n"
 	"  --proto echo|http|redis|mqtt\n"
@@ -118,7 +120,7 @@ enum opt_id {
 	OPT_ETIMEOUT, OPT_WORKERS, OPT_PROGRESS, OPT_QUIET, OPT_HELP, OPT_MSG_RATE, OPT_DURATION, OPT_RTIMEOUT,
 	OPT_SLO, OPT_FIND_MAX, OPT_STEP, OPT_SHARD, OPT_BARRIER, OPT_MERGE, OPT_VERSION, OPT_PROTO, OPT_PATH,
 	OPT_METHOD, OPT_HEADER, OPT_BODY, OPT_PIPELINE, OPT_COMMAND, OPT_HELLO, OPT_KEEPALIVE, OPT_INET4, OPT_INET6,
-	OPT_NONE
+	OPT_CPUS, OPT_NONE
 };
 
 static const struct {
@@ -164,6 +166,7 @@ static const struct {
 	{ "--keepalive", OPT_KEEPALIVE, true },
 	{ "-4", OPT_INET4, false },
 	{ "-6", OPT_INET6, false },
+	{ "--cpus", OPT_CPUS, true },
 };
 
 /* --proto and the options of a protocol; checked together in check_run (proto_cfg_check). */
@@ -403,6 +406,12 @@ static int apply(struct client_options *o, enum opt_id id, const char *flag, con
 			return -1;
 		}
 		o->workers = (unsigned)u;
+		return 0;
+	case OPT_CPUS:
+		if (cpulist_parse(v, &o->cpus, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "%s '%s': %s", flag, v, why);
+			return -1;
+		}
 		return 0;
 	case OPT_QUIET:
 		o->quiet = true;

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/util/cpulist.h"
 #include "common/util/addr.h"
 #include "client/findmax.h"
 #include "client/proto.h"
@@ -43,6 +44,7 @@ struct client_options {
 	unsigned echo_timeout_ms;    /* deadline for the echo after the line was sent, milliseconds */
 	unsigned workers;            /* worker processes; CLIENT_WORKERS_AUTO = choose from the fd limit */
 	bool workers_set;            /* --workers given (a number or "auto") */
+	struct cpulist cpus;         /* --cpus: worker i on cpus.cpu[i % cpus.count]; count 0 = not pinned */
 	unsigned progress_ms;        /* progress line period, milliseconds; 0 = none */
 	bool quiet;                  /* no progress lines */
 	uint64_t msg_rate;           /* --msg-rate: messages per second, all workers (a sweep's first rate);

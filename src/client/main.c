@@ -22,6 +22,7 @@
 #include "common/util/version.h"
 #include "client/findmax.h"
 #include "common/model/limits.h"
+#include "common/sys/cpus.h"
 #include "common/sys/limits_read.h"
 #include "client/loadgen.h"
 #include "client/merge.h"
@@ -233,6 +234,8 @@ static int run_single(struct run *r, char *err, size_t errlen)
 	struct timeval tv;
 	int rc = -1;
 
+	if (r->o->cpus.count && cpus_pin(r->o->cpus.cpu[0], err, errlen) < 0)
+		return -1;
 	r->base = loadgen_base_new();
 	if (!r->base) {
 		snprintf(err, errlen, "cannot create an event_base");
@@ -424,6 +427,7 @@ static int run_workers(struct run *r, char *err, size_t errlen)
 	spec.on_exit = workers_exit;
 	spec.arg = r;
 	spec.slots = slots;
+	spec.cpus = &r->o->cpus;
 	rc = workers_run(&spec, err, errlen);
 	merge_slots(r, slots, r->workers, r->own);
 out:
@@ -498,6 +502,7 @@ static int plan_run(const struct client_options *o, struct limits_values *lv, st
 {
 	struct client_options shard = *o;
 	unsigned sources_needed;
+	char why[256];
 
 	memset(lv, 0, sizeof(*lv));
 	if (limits_read(lv, err, ERR_LEN) < 0)
@@ -511,6 +516,10 @@ static int plan_run(const struct client_options *o, struct limits_values *lv, st
 	/* the soft limit after the raise: the hard one, or what we get when the raise failed */
 	if (client_opts_plan(&shard, lv->nofile_soft, sources_needed, plan, err, ERR_LEN) < 0)
 		return -1;
+	if (o->cpus.count && cpus_check(&o->cpus, why, sizeof(why)) < 0) {
+		snprintf(err, ERR_LEN, "--cpus: %s", why);
+		return -1;
+	}
 	if (plan->note[0])
 		fprintf(stderr, "c1m-client: note: %s\n", plan->note);
 	return 0;
@@ -553,6 +562,7 @@ static void run_configure(struct run *r, const struct client_options *o, const s
 	snprintf(r->meta.host, sizeof(r->meta.host), "%s", o->host);
 	snprintf(r->meta.host_name, sizeof(r->meta.host_name), "%s", o->host_name);
 	r->meta.port_base = o->port_base;
+	r->meta.cpus_pinned = o->cpus.count > 0;
 	r->meta.ports = o->ports;
 	r->meta.sources = a->sources;
 	r->meta.sources_default = plan->sources_default;

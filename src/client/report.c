@@ -86,6 +86,7 @@ void report_summarize(const struct report_meta *m, const struct loadgen_stats *t
 	if (m->lat->held && m->lat->rss_bytes > m->lat->rss_base_bytes)
 		s->bytes_per_conn = (double)(m->lat->rss_bytes - m->lat->rss_base_bytes) / (double)m->lat->held;
 	s->lat_pass = report_latency_pass(m->lat, s->lat_total, m->slo_ms);
+	sat_judge(m->lat, s->lat_pass, m->cpus_pinned, &s->sat);
 	s->pass = s->conn_pass && s->lat_pass;
 	if (m->find_max || m->sweep)
 		s->pass = s->pass && m->stop == FINDMAX_STOP_TARGET;
@@ -225,6 +226,7 @@ static void steps_verdict(struct sbuf *o, const struct report_meta *m, const str
 			else
 				sbuf_printf(o, "; at %" PRIu64 " connections ", last->conns);
 			row_reason(o, last, m->slo_ms);
+			sat_verdict(o, &s->sat);
 		}
 		conn_tail(o, m, t, s);
 	}
@@ -259,6 +261,7 @@ static void latency_verdict(struct sbuf *o, const struct report_meta *m, const s
 		sbuf_printf(o, ", %" PRIu64 " mismatched", l->mismatched);
 	if (l->failed_status)
 		sbuf_printf(o, ", %" PRIu64 " failed by status", l->failed_status);
+	sat_verdict(o, &s->sat);
 	conn_tail(o, m, t, s);
 	sbuf_printf(o, ": %s\n", s->pass ? "PASS" : "FAIL");
 }
@@ -271,11 +274,12 @@ static void verdict(struct sbuf *o, const struct report_meta *m, const struct lo
 		return;
 	}
 	if (s->pass) {
-		sbuf_printf(o, "VERDICT: PASS %" PRIu64 "/%" PRIu64 " connections established and echoed\n", t->echoed,
-		    m->target);
+		sbuf_printf(o, "VERDICT: PASS %" PRIu64 "/%" PRIu64 " connections established and %s\n", t->echoed,
+		    m->target, m->proto == PROTO_ECHO ? "echoed" : "verified");
 		return;
 	}
-	sbuf_printf(o, "VERDICT: FAIL %" PRIu64 "/%" PRIu64 " connections established and echoed", t->echoed, m->target);
+	sbuf_printf(o, "VERDICT: FAIL %" PRIu64 "/%" PRIu64 " connections established and %s", t->echoed, m->target,
+	    m->proto == PROTO_ECHO ? "echoed" : "verified");
 	if (t->failed)
 		sbuf_printf(o, ", %" PRIu64 " failed; first binding cause: %s", t->failed, diag_kind_name(s->first_cause));
 	if (m->stop_signal && t->started < m->target)
@@ -327,6 +331,7 @@ static void latency_text(struct sbuf *o, const struct report_meta *m, const stru
 	    s->lat_ms[4], hist_count(&l->rtt_us));
 	sbuf_printf(o, "    send lag    max %.3f ms (scheduled time to write; included in the RTT)\n",
 	    (double)l->send_lag_max_us / 1000.0);
+	sat_text(o, &s->sat);
 	if (s->bytes_per_conn > 0)
 		sbuf_printf(o, "    memory      %.0f bytes per held connection (client resident memory growth)\n",
 		    s->bytes_per_conn);
@@ -514,6 +519,11 @@ static void json_latency(struct json_w *w, const struct report_meta *m, const st
 		json_w_u64(w, "count", hist_count(&l->rtt_us));
 		json_w_object_end(w);
 		json_w_double(w, "send_lag_max_ms", (double)l->send_lag_max_us / 1000.0, 3);
+		json_w_double(w, "client_cpus", s->sat.client_cpus, 3);
+		json_w_double(w, "client_cpu_busiest_pct", s->sat.busiest_pct, 1);
+		json_w_double(w, "machine_cpu_pct", s->sat.machine_pct, 1);
+		json_w_double(w, "wakeups_per_msg", s->sat.wakeups_per_msg, 3);
+		json_w_string(w, "ran_out", sat_name(s->sat.side));
 		json_w_double(w, "bytes_per_conn", s->bytes_per_conn, 0);
 		json_w_string(w, "mismatch_note", l->mismatch_note);
 	}

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "common/util/addr.h"
+#include "client/saturation.h"
 #include "client/findmax.h"
 #include "common/sys/limits_read.h"
 #include "client/loadgen_stats.h"
@@ -63,6 +64,7 @@ struct report_meta {
 	/* environment */
 	char kernel[280];              /* uname: sysname, release, version, machine; "" = unknown */
 	unsigned cpus;                 /* online CPUs, 0 = unknown */
+	bool cpus_pinned;              /* --cpus: the client ran on CPUs of its own (the saturation judge) */
 	const struct limits_values *limits; /* what limits_read found at startup, NULL = not read */
 };
 
@@ -92,6 +94,7 @@ struct report_summary {
 	double bytes_per_conn;         /* client resident memory growth per held connection; 0 = unknown */
 	uint64_t max_conns;            /* --find-max: most connections of a passing step, 0 = none */
 	uint64_t max_rate;             /* sweep: highest msg rate of a passing step, 0 = none */
+	struct sat_view sat;           /* the last phase: the client's CPU, and who ran out if it failed */
 };
 
 /* The SLO rule, shared by the verdict and the --find-max steps: every scheduled message (total) was

@@ -39,6 +39,7 @@ static const struct field meta_fields[] = {
 	FLD(report_meta, latency, F_BOOL), FLD(report_meta, msg_rate, F_U64), FLD(report_meta, duration_ms, F_U64),
 	FLD(report_meta, reply_timeout_ms, F_UNS), FLD(report_meta, slo_ms, F_UNS), { "was_find_max", offsetof(struct report_meta, find_max), F_BOOL },
 	{ "was_sweep", offsetof(struct report_meta, sweep), F_BOOL }, FLD(report_meta, cpus, F_UNS), FLD(report_meta, start_late_ns, F_U64),
+	FLD(report_meta, cpus_pinned, F_BOOL),
 };
 
 static const struct field stats_fields[] = {
@@ -58,6 +59,9 @@ static const struct field lat_fields[] = {
 	FLD(loadgen_lat, lost, F_AU64), FLD(loadgen_lat, mismatched, F_AU64), FLD(loadgen_lat, start_ns, F_ATIME),
 	FLD(loadgen_lat, end_ns, F_ATIME), FLD(loadgen_lat, send_lag_max_us, F_AU64),
 	FLD(loadgen_lat, rss_base_bytes, F_AU64), FLD(loadgen_lat, rss_bytes, F_AU64),
+	FLD(loadgen_lat, failed_status, F_AU64), FLD(loadgen_lat, cpu_us, F_AU64),
+	FLD(loadgen_lat, cpu_permille_max, F_AU64), FLD(loadgen_lat, wakeups, F_AU64),
+	FLD(loadgen_lat, machine_permille, F_AU64),
 };
 
 static const struct field kstate_fields[] = {

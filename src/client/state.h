@@ -17,8 +17,9 @@
 #include "common/sys/limits_read.h"
 #include "common/util/json.h"
 
-#define STATE_FORMAT 2   /* "state": {"format": 2, ...}: bumped when a table changes meaning (2: the
-                            sources' first address as text, IPv4 or IPv6) */
+#define STATE_FORMAT 3   /* "state": {"format": 3, ...}: bumped when a table changes meaning (2: the
+                            sources' first address as text, IPv4 or IPv6; 3: the phase's failed
+                            statuses and the client's CPU during it, for the saturation judge) */
 
 /* What a report's state holds, read back. meta.lat and meta.limits point into this struct. */
 struct state_report {

@@ -123,6 +123,18 @@ static void test_misc_flags(void **state)
 	assert_int_equal(parse(ARGC(a3), a3, &o, err, sizeof(err)), 0);
 	assert_true(addr_equal(&o.dst, &(struct addr_ip){ AF_INET, { 10, 1, 2, 3 } }));
 	assert_non_null(strstr(client_opts_usage(), "--sources"));
+	/* --cpus: none by default, the list in the order written, errors named with the flag */
+	assert_int_equal(o.cpus.count, 0);
+	{
+		char *c1[] = { "c1m-client", "127.0.0.1", "-n", "1", "--cpus", "1,0" };
+		char *c2[] = { "c1m-client", "127.0.0.1", "-n", "1", "--cpus", "0,0" };
+
+		assert_int_equal(parse(ARGC(c1), c1, &o, err, sizeof(err)), 0);
+		assert_int_equal(o.cpus.count, 2);
+		assert_int_equal(o.cpus.cpu[0], 1);
+		assert_int_equal(parse(ARGC(c2), c2, &o, err, sizeof(err)), -1);
+		assert_string_equal(err, "--cpus '0,0': CPU 0 is listed twice");
+	}
 }
 
 static void test_rejections(void **state)
