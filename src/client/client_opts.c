@@ -7,6 +7,7 @@
 #include "common/util/num.h"
 
 #include "client/findmax.h"
+#include "client/proto_mqtt.h"
 #include "client/sched.h"
 
 #include <stdio.h>
@@ -37,10 +38,13 @@ static const char usage[] =
 	"                          are more workers; default: the kernel places them)\n"
 	"  --progress-interval SEC progress line period on stderr (default 1, 0 = none)\n"
 	"protocol (default echo: c1m's own line and 64-byte frames, echoed byte for byte):\n"
-	"  --proto echo|http|redis http: HTTP/1.1 keep-alive; established after one 2xx/3xx response, a\n"
+	"  --proto echo|http|redis|mqtt\n"
+	"                          http: HTTP/1.1 keep-alive; established after one 2xx/3xx response, a\n"
 	"                          message is one request (a status outside 2xx/3xx is a failed message);\n"
 	"                          redis: RESP2, established after the --hello reply, a message is one\n"
-	"                          --command (an error reply is a failed message)\n"
+	"                          --command (an error reply is a failed message); mqtt: MQTT 3.1.1,\n"
+	"                          established after CONNACK and SUBACK of the connection's own topic\n"
+	"                          c1m/ID, a message is a QoS 0 PUBLISH to it and its reply the broker's\n"
 	"  --path PATH             request path (default /)\n"
 	"  --method METHOD         request method (default GET)\n"
 	"  --header 'NAME: VALUE'  one more request header (repeatable; Host is HOST:port)\n"
@@ -48,6 +52,8 @@ static const char usage[] =
 	"  --pipeline              send a connection's requests without waiting for the previous response\n"
 	"  --command 'CMD ARGS'    redis: the command of a message (default PING)\n"
 	"  --hello 'CMD ARGS'      redis: the handshake command, e.g. 'AUTH pw' or 'HELLO 2' (default PING)\n"
+	"  --keepalive SECONDS     mqtt: the CONNECT's keepalive, 1..65535; a PINGREQ goes out this often on\n"
+	"                          every held connection (default 60)\n"
 	"latency phase (after the ramp; the run ends after it unless --hold is given):\n"
 	"  --msg-rate MSG_PER_S    send fixed-size messages over all held connections at this total rate,\n"
 	"                          open loop, RTT measured from each message's scheduled send time\n"
@@ -117,8 +123,8 @@ enum opt_id {
 	OPT_N, OPT_PORT, OPT_PORTS, OPT_SOURCES, OPT_RATE, OPT_CONC, OPT_HOLD, OPT_JSON, OPT_CTIMEOUT,
 	OPT_ETIMEOUT, OPT_WORKERS, OPT_PROGRESS, OPT_QUIET, OPT_HELP, OPT_MSG_RATE, OPT_DURATION, OPT_RTIMEOUT,
 	OPT_SLO, OPT_FIND_MAX, OPT_STEP, OPT_SHARD, OPT_BARRIER, OPT_MERGE, OPT_VERSION, OPT_PROTO, OPT_PATH,
-	OPT_METHOD, OPT_HEADER, OPT_BODY, OPT_PIPELINE, OPT_COMMAND, OPT_HELLO, OPT_INET4, OPT_INET6, OPT_CPUS,
-	OPT_FLEET_STEP, OPT_NONE
+	OPT_METHOD, OPT_HEADER, OPT_BODY, OPT_PIPELINE, OPT_COMMAND, OPT_HELLO, OPT_KEEPALIVE, OPT_INET4, OPT_INET6,
+	OPT_CPUS, OPT_FLEET_STEP, OPT_NONE
 };
 
 static const struct {
@@ -162,6 +168,7 @@ static const struct {
 	{ "--pipeline", OPT_PIPELINE, false },
 	{ "--command", OPT_COMMAND, true },
 	{ "--hello", OPT_HELLO, true },
+	{ "--keepalive", OPT_KEEPALIVE, true },
 	{ "-4", OPT_INET4, false },
 	{ "-6", OPT_INET6, false },
 	{ "--cpus", OPT_CPUS, true },
@@ -172,11 +179,13 @@ static int apply_proto(struct client_options *o, enum opt_id id, const char *fla
 		       size_t errlen)
 {
 	struct proto_cfg *p = &o->proto;
+	char why[160];
+	uint64_t s;
 
 	switch (id) {
 	case OPT_PROTO:
 		if (proto_from_name(v, &p->id) < 0) {
-			snprintf(err, errlen, "%s: '%s' is not a protocol (echo, http or redis)", flag, v ? v : "");
+			snprintf(err, errlen, "%s: '%s' is not a protocol (echo, http, redis or mqtt)", flag, v ? v : "");
 			return -1;
 		}
 		return 0;
@@ -204,6 +213,13 @@ static int apply_proto(struct client_options *o, enum opt_id id, const char *fla
 		return 0;
 	case OPT_HELLO:
 		p->hello = v;
+		return 0;
+	case OPT_KEEPALIVE:
+		if (num_parse_u64(v, 1, MQTT_KEEPALIVE_MAX_S, &s, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "%s: %s (seconds, the CONNECT's 16-bit keepalive field)", flag, why);
+			return -1;
+		}
+		p->keepalive_ms = (unsigned)s * 1000u;
 		return 0;
 	default:
 		return 1;
@@ -620,6 +636,8 @@ static int check_run(struct client_options *o, bool have_host, bool have_n, char
 		o->progress_ms = 0;
 	o->proto.port_base = o->port_base;
 	o->proto.ports = o->ports;
+	if (o->proto.id == PROTO_MQTT && o->proto.keepalive_ms == 0)
+		o->proto.keepalive_ms = MQTT_KEEPALIVE_DEFAULT_S * 1000u;
 	if (proto_cfg_check(&o->proto, err, errlen) < 0)
 		return -1;
 	if (check_latency(o, err, errlen) < 0)

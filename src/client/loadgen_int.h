@@ -32,6 +32,7 @@
 #define LOADGEN_TAIL_POLL_MS 5    /* latency phase: after the last send, how often replies are checked */
 #define LOADGEN_SEND_BATCH   4096 /* messages scheduled per tick at most, so replies are read in between */
 #define LOADGEN_RECV_CHUNK   2048 /* bytes read per readable event in the phase (stack buffer) */
+#define LOADGEN_KA_SLICES    10   /* keepalive: each tenth of the period serves a tenth of the connections */
 
 enum conn_state {
 	CONN_CONNECTING,  /* connect() issued, handshake pending; owns a bufferevent */
@@ -86,6 +87,7 @@ struct loadgen {
 	struct event *ctl_ev;        /* latency: poll of the shared control, every LOADGEN_CTL_POLL_MS */
 	struct event *tick_ev;       /* latency: the send timer, armed for the next message's time (see phase_arm) */
 	struct event *ka_ev;         /* keepalive timer of the protocol while holding; NULL = none */
+	uint32_t ka_slice;           /* the slice of connections (slot % LOADGEN_KA_SLICES) its next tick serves */
 	const struct proto_ops *ops; /* the protocol (echo when cfg.proto is NULL) */
 	const struct proto_cfg *pcfg; /* its options (cfg.proto; NULL for echo, whose table reads none) */
 	unsigned char *side;         /* per attempt, side_size bytes (struct proto_side); NULL for echo */

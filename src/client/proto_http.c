@@ -213,8 +213,9 @@ static size_t http_hello(const struct proto_cfg *cfg, uint64_t id, char *out, si
 	return http1_build_request(cfg, port_of(cfg, id), out, outlen);
 }
 
-static void http_rx_init(const struct proto_cfg *cfg, void *st)
+static void http_rx_init(const struct proto_cfg *cfg, uint64_t id, void *st)
 {
+	(void)id;
 	http1_rx_init(st, strcmp(cfg->method, "HEAD") == 0);
 }
 

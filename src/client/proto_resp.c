@@ -240,9 +240,10 @@ static size_t redis_hello(const struct proto_cfg *cfg, uint64_t id, char *out, s
 	return resp_build_command(cfg->hello ? cfg->hello : "PING", out, outlen);
 }
 
-static void redis_rx_init(const struct proto_cfg *cfg, void *st)
+static void redis_rx_init(const struct proto_cfg *cfg, uint64_t id, void *st)
 {
 	(void)cfg;
+	(void)id;
 	resp_rx_init(st);
 }
 

@@ -307,7 +307,8 @@ static void test_handshake_closed(void **state)
 	assert_non_null(strstr(buf, "near 996 connections"));
 	assert_non_null(strstr(buf, "worker_connections"));
 	assert_non_null(strstr(buf, "maxclients"));
-	assert_non_null(strstr(buf, "max_connections"));
+	assert_non_null(strstr(buf, "Mosquitto max_connections"));
+	assert_non_null(strstr(buf, "mosquitto: \"denied: max_connections exceeded\""));
 	assert_non_null(strstr(buf, "maxconn"));
 	/* nothing verified: no number for a limit */
 	c.verified = 0;

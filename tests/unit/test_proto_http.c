@@ -213,11 +213,11 @@ static void test_handshake_refusal(void **state)
 	(void)state;
 	cfg_http(&c);
 	assert_true(proto_http_ops.state_size <= sizeof(st));
-	proto_http_ops.rx_init(&c, st);
+	proto_http_ops.rx_init(&c, 1, st);
 	assert_int_equal(proto_http_ops.hello_feed(&c, st, busy, strlen(busy), &used, &ev), PROTO_REFUSED);
 	assert_int_equal(ev.code, 503);
 	assert_non_null(strstr(ev.note, "HTTP 503: 'HTTP/1.1 503 Service"));
-	proto_http_ops.rx_init(&c, st);
+	proto_http_ops.rx_init(&c, 1, st);
 	assert_int_equal(proto_http_ops.hello_feed(&c, st, ok_cl, strlen(ok_cl), &used, &ev), PROTO_DONE);
 	assert_int_equal(ev.code, 0);
 }

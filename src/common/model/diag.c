@@ -206,7 +206,7 @@ static void explain_handshake_closed(struct sbuf *o, const struct diag_context *
 		sbuf_printf(o, " (it would stop near %" PRIu64 " connections plus what it keeps for itself)", c->verified);
 	sbuf_printf(o, ": nginx worker_connections, Redis maxclients, Mosquitto max_connections, HAProxy maxconn; or "
 	    "its deny rules, an accept filter, or a crash. The server's log says which (nginx: \"worker_connections "
-	    "are not enough\"). If it is the limit, raise it (and the server's open-file limit with it) or test "
+	    "are not enough\"; mosquitto: \"denied: max_connections exceeded\"). If it is the limit, raise it (and the server's open-file limit with it) or test "
 	    "fewer connections.");
 }
 
