@@ -20,7 +20,10 @@ for srv in c1m-server c1m-epoll; do
 	[ "$est" = "$n" ] || t_fail "$srv: established $est, want $n"
 	[ "$failed" = 0 ] || t_fail "$srv: failed $failed"
 	[ "$per_conn" -gt 0 ] || t_fail "$srv: user bytes per connection '$per_conn' not measured"
-	t_log "$srv: $est held, $per_conn B/conn user memory"
+	# The peak is the high-water mark of the same processes, so it can never be below a sample of their RSS.
+	peak=$(jq --arg s "$srv" '.runs[] | select(.server == $s) | .server_peak_bytes_per_conn | floor' "$json")
+	[ "$peak" -ge "$per_conn" ] || t_fail "$srv: peak $peak B/conn below the settled $per_conn B/conn"
+	t_log "$srv: $est held, $per_conn B/conn user memory settled, $peak B/conn peak"
 done
 
 tcp_before=$(sysctl -n net.ipv4.tcp_mem net.ipv4.tcp_rmem | tr -s ' \t' ' ')
