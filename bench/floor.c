@@ -816,6 +816,7 @@ int main(int argc, char **argv)
 	err[0] = '\0';
 out:
 	floor_reap(&run);
+	free(run.pids);
 	if (rc != 0 && err[0] != '\0')
 		fprintf(stderr, "c1m-floor: %s\n", err);
 	return rc;
