@@ -20,6 +20,7 @@
 #include "bench/floor_opts.h"
 
 #include "common/sys/net.h"
+#include "common/sys/procfs.h"
 #include "common/util/clock.h"
 #include "common/util/json.h"
 #include "common/util/version.h"
@@ -207,18 +208,18 @@ fail:
 static int floor_message_child(const struct floor_options *o, const struct floor_run *run, unsigned proc)
 {
 	uint64_t k = floor_share(o->pairs, o->procs, proc), count = 0, i = 0, deadline;
-	int *cli = calloc(k, sizeof(int)), *srv = calloc(k, sizeof(int));
+	int *cli = calloc(k, sizeof(int)), *srv = calloc(k, sizeof(int)), rc = 1;
 	char *buf = malloc(o->size), *back = malloc(o->size), err[FLOOR_ERR_LEN];
 	struct floor_rec r;
 
 	if (cli == NULL || srv == NULL || buf == NULL || back == NULL) {
 		floor_child_error(run, proc, "out of memory");
-		return 1;
+		goto out;
 	}
 	memset(buf, 'f', o->size);
 	if (floor_make_pairs(k, cli, srv, err, sizeof(err)) < 0) {
 		floor_child_error(run, proc, err);
-		return 1;
+		goto out;
 	}
 	floor_child_ready(run, proc);
 	memset(&r, 0, sizeof(r));
@@ -232,7 +233,7 @@ static int floor_message_child(const struct floor_options *o, const struct floor
 			snprintf(err, sizeof(err), "round trip on pair %" PRIu64 ": %s", i,
 				 errno ? strerror(errno) : "connection closed");
 			floor_child_error(run, proc, err);
-			return 1;
+			goto out;
 		}
 		count++;
 		if (++i == k)
@@ -243,7 +244,13 @@ static int floor_message_child(const struct floor_options *o, const struct floor
 	r.t1_ns = clock_now_ns();
 	r.count = count;
 	floor_send_rec(run->rec[1], &r);
-	return 0; /* exit closes the pairs */
+	rc = 0;
+out: /* the exit closes the pairs */
+	free(cli);
+	free(srv);
+	free(buf);
+	free(back);
+	return rc;
 }
 
 /* ---- connect probe: listeners ------------------------------------------------------------------------- */
@@ -470,6 +477,7 @@ static int floor_client_child(const struct floor_options *o, const struct floor_
 	struct epoll_event ev[FLOOR_EVENTS];
 	struct floor_rec r;
 	uint64_t share = floor_share(o->conns, o->clients, proc), deadline;
+	int rc = 0;
 
 	memset(&c, 0, sizeof(c));
 	c.o = o;
@@ -480,7 +488,8 @@ static int floor_client_child(const struct floor_options *o, const struct floor_
 	c.ep = epoll_create1(EPOLL_CLOEXEC);
 	if (c.state == NULL || c.got == NULL || c.msg == NULL || c.ep < 0) {
 		floor_child_error(run, proc, "out of memory or epoll_create1 failed");
-		return 1;
+		rc = 1;
+		goto out;
 	}
 	memset(c.msg, 'c', o->size);
 	c.next = floor_share_start(o->conns, o->clients, proc);
@@ -520,7 +529,11 @@ static int floor_client_child(const struct floor_options *o, const struct floor_
 	r.failed = c.failed;
 	snprintf(r.msg, sizeof(r.msg), "%s", c.first_err);
 	floor_send_rec(run->rec[1], &r);
-	return 0;
+out: /* the exit closes the connections */
+	free(c.state);
+	free(c.got);
+	free(c.msg);
+	return rc;
 }
 
 /* ---- parent ------------------------------------------------------------------------------------------- */
@@ -555,6 +568,7 @@ static int floor_read_rec(struct floor_run *run, struct floor_rec *r, uint64_t d
 {
 	size_t off = 0;
 
+	memset(r, 0, sizeof(*r));
 	while (off < sizeof(*r)) {
 		uint64_t now = clock_now_ns();
 		struct pollfd p = { .fd = run->rec[0], .events = POLLIN };
@@ -729,15 +743,12 @@ static int floor_print(const struct floor_options *o, const struct floor_result 
 /* net.core.somaxconn, the backlog c1m-server listens with by default; 4096 if it cannot be read. */
 static int floor_somaxconn(void)
 {
-	FILE *f = fopen("/proc/sys/net/core/somaxconn", "r");
-	int v = 0;
+	char err[FLOOR_ERR_LEN];
+	uint64_t v = 0;
 
-	if (f != NULL) {
-		if (fscanf(f, "%d", &v) != 1)
-			v = 0;
-		fclose(f);
-	}
-	return v > 0 ? v : 4096;
+	if (procfs_read_u64("/proc/sys/net/core/somaxconn", &v, err, sizeof(err)) < 0 || v == 0 || v > INT32_MAX)
+		return 4096;
+	return (int)v;
 }
 
 int main(int argc, char **argv)
