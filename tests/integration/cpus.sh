@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # --cpus on c1m-server, c1m-epoll and c1m-client: worker i runs on the i-th CPU of the list (round-robin),
 # as the kernel reports it (Cpus_allowed_list in /proc/PID/status); the single-process client pins itself;
-# a CPU the process may not use is refused at start with exit status 2 and says which CPUs it may use.
+# a CPU the process may not use is refused at start with exit status 2 and says which CPUs it may use; and
+# bench/c1m-bench --server-cpus/--client-cpus runs a server in both layouts, shared and split.
 # Needs two CPUs (skipped otherwise).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -62,5 +63,14 @@ status=0
 "$C1M_CLIENT" 127.0.0.1 --port "$base" --ports 2 -n 1 --cpus "$bad" >"$T_DIR/bad.log" 2>&1 || status=$?
 [ "$status" -eq 2 ] || t_fail "c1m-client --cpus $bad exited $status, want 2"
 grep -q -- "--cpus: CPU $bad is not available" "$T_DIR/bad.log" || t_fail "c1m-client: unclear error"
+
+# bench/c1m-bench --server-cpus --client-cpus: each server shared and split, one row each.
+"$C1M_SOURCE/bench/c1m-bench" --build "$C1M_BUILD" --results "$T_DIR/bench" --name split --no-tcp-tuning --no-plot \
+	-n 500 --hold 1 --servers c1m-epoll --server-cpus 1 --client-cpus 0 >"$T_DIR/bench.log" 2>&1 ||
+	t_fail "c1m-bench --server-cpus 1 --client-cpus 0 failed"
+grep -q '^| c1m-epoll | 500 | 0 |' "$T_DIR/bench/split.md" || t_fail "no shared row in the bench table"
+grep -q '^| c1m-epoll split (server CPUs 1, client CPUs 0) | 500 | 0 |' "$T_DIR/bench/split.md" ||
+	t_fail "no split row in the bench table"
+t_log "c1m-bench: c1m-epoll shared and split (server CPU 1, client CPU 0), 500 connections each"
 t_no_sanitizer_reports
 echo "1 passed, 0 failed"
