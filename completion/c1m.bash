@@ -20,6 +20,12 @@ _c1m()
 	--workers)
 		COMPREPLY=($(compgen -W 'auto' -- "$cur"))
 		return ;;
+	--proto)
+		COMPREPLY=($(compgen -W 'echo http redis ws' -- "$cur"))
+		return ;;
+	--ws-mode)
+		COMPREPLY=($(compgen -W 'echo ping' -- "$cur"))
+		return ;;
 	--from | --baseline | --save-baseline | --state)
 		_filedir
 		return ;;

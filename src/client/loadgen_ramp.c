@@ -266,6 +266,8 @@ static struct conn *conn_new(struct loadgen *lg, int fd, uint64_t index, uint64_
 
 		ps->wr_off = 0;
 		lg->ops->rx_init(lg->pcfg, ps->st);
+		if (lg->ops->rx_bind)
+			lg->ops->rx_bind(lg->pcfg, id, ps->st);
 	}
 	lg->conns[index] = c;
 	lg->nconns++;

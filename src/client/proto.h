@@ -28,6 +28,8 @@
  *     - keepalive(): bytes to send every cfg->keepalive_ms while holding (MQTT PINGREQ). NULL = none.
  *     - pipeline: true if several messages may be outstanding on a connection (echo); false = message
  *       k+1 waits until reply k came (HTTP without --pipeline): it still counts from its scheduled time.
+ *     - rx_bind(): after rx_init() when a connection starts, with its id: what the handshake reply must
+ *       prove about this connection (WS: the digest of the Sec-WebSocket-Accept of its key). NULL = none.
  *  3. Register the parser's unit test and fuzz target (tests/unit, tests/fuzz) as proto_http does.
  * Echo is the table with no feed functions (hello_feed == NULL): the loadgen then matches the reply byte
  * for byte against what it sent (match.h), with its state in struct conn itself, exactly as before the
@@ -51,6 +53,7 @@ enum proto_id {
 	PROTO_ECHO,                 /* c1m's own line and 64-byte frames, echoed byte for byte (default) */
 	PROTO_HTTP,                 /* HTTP/1.1 keep-alive (proto_http.h) */
 	PROTO_REDIS,                /* RESP2 commands and replies (proto_resp.h) */
+	PROTO_WS,                   /* WebSocket, RFC 6455 (proto_ws.h) */
 	PROTO_COUNT
 };
 
@@ -82,6 +85,8 @@ struct proto_cfg {
 	const char *command;        /* --command: Redis's message (default PING) */
 	const char *hello;          /* --hello: Redis's handshake (default PING), e.g. "AUTH pw" */
 	unsigned keepalive_ms;      /* keepalive period while holding; 0 = none */
+	const char *ws_mode;        /* --ws-mode echo|ping: WS message is a text frame or a ping (NULL = echo) */
+	unsigned char ws_seed[16];  /* WS: the run's random seed of keys and masks (main.c reads it once) */
 };
 
 struct proto_ops {
@@ -99,6 +104,7 @@ struct proto_ops {
 				       size_t *used, char *answer, size_t answer_max, size_t *answer_len,
 				       struct proto_event *ev);
 	size_t (*keepalive)(const struct proto_cfg *cfg, uint64_t id, char *out, size_t outlen);
+	void (*rx_bind)(const struct proto_cfg *cfg, uint64_t id, void *st);
 };
 
 /* Per connection in the side array: the framework's own fields, then the protocol's state. */
@@ -132,5 +138,6 @@ size_t proto_escape(const char *data, size_t len, size_t max, char *out, size_t 
 extern const struct proto_ops proto_echo_ops;
 extern const struct proto_ops proto_http_ops;
 extern const struct proto_ops proto_redis_ops;
+extern const struct proto_ops proto_ws_ops;
 
 #endif
