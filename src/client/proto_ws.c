@@ -339,12 +339,13 @@ enum proto_status ws_hello_feed(struct ws_rx *rx, const char *data, size_t len, 
 		case WS_END_LF:
 			if (c != '\n')
 				return fail(rx, data, len, i, used, ev, "CR without LF in the handshake response");
+			/* a header missing: the note names it; *used is the LF that ended the headers */
 			if (!(rx->flags & WS_F_UPGRADE))
-				return fail(rx, data, len, len, used, ev, "101 response without 'Upgrade: websocket'");
+				return fail(rx, data, i + 1, i + 1, used, ev, "101 response without 'Upgrade: websocket'");
 			if (!(rx->flags & WS_F_CONNECTION))
-				return fail(rx, data, len, len, used, ev, "101 response without 'Connection: Upgrade'");
+				return fail(rx, data, i + 1, i + 1, used, ev, "101 response without 'Connection: Upgrade'");
 			if (!(rx->flags & WS_F_ACCEPT))
-				return fail(rx, data, len, len, used, ev, "101 response without Sec-WebSocket-Accept");
+				return fail(rx, data, i + 1, i + 1, used, ev, "101 response without Sec-WebSocket-Accept");
 			rx->phase = WS_B0;
 			rx->flags = WS_F_OPEN;
 			rx->left = 0;
