@@ -35,7 +35,7 @@ _c1m()
 			_filedir
 			return
 		fi ;;
-	--doctor)
+	--doctor | --fleet-step)
 		_filedir
 		return ;;
 	--only)
@@ -46,7 +46,7 @@ _c1m()
 	--high-watermark | --drain-timeout | --metrics | -n | --connections | --sources | --rate | \
 	--concurrency | --hold | --connect-timeout | --echo-timeout | --progress-interval | --msg-rate | \
 	--duration | --timeout | --slo | --step | --dst-addrs | --user-bytes | --active | \
-	--bytes-per-active | --since | --for)
+	--bytes-per-active | --since | --for | --cpus)
 		return ;; # a number or an address: nothing to offer
 	esac
 	$split && return

@@ -33,6 +33,8 @@ static const char usage[] =
 	"  --connect-timeout SEC   connect deadline (default 10)\n"
 	"  --echo-timeout SEC      echo deadline (default 10)\n"
 	"  --workers N|auto        processes; auto = as many as the fd limit needs (default auto)\n"
+	"  --cpus LIST             pin worker i to the i-th CPU of LIST (0-3,6; round-robin when there\n"
+	"                          are more workers; default: the kernel places them)\n"
 	"  --progress-interval SEC progress line period on stderr (default 1, 0 = none)\n"
 	"protocol (default echo: c1m's own line and 64-byte frames, echoed byte for byte):\n"
 	"  --proto echo|http|redis http: HTTP/1.1 keep-alive; established after one 2xx/3xx response, a\n"
@@ -68,7 +70,11 @@ static const char usage[] =
 	"  --barrier               before the latency phase (or the hold), print 'c1m-shard: ready STEP' on\n"
 	"                          stderr and wait for 'go STEP UNIX_TIME_NS' on stdin, so all shards start it\n"
 	"                          at one wall-clock time (c1m fleet sends it)\n"
+	"                          with --find-max or a sweep, after each step print 'c1m-shard: done STEP\n"
+	"                          JSON' and wait for 'next STEP RATE CONNS' or 'end REASON' (the fleet's)\n"
 	"  --merge FILE...         print one report for the shards' --json reports (exit status: its verdict)\n"
+	"  --fleet-step FILE       with the fleet's options: read the shards' done lines of one step, print the\n"
+	"                          fleet's next line for them (next ... or end ...), run nothing (c1m fleet's)\n"
 	"  -q, --quiet             no progress lines\n"
 	"  -h, --help              this text\n"
 	"  --version               print the version of c1m-client and of libevent, and exit\n"
@@ -115,8 +121,8 @@ enum opt_id {
 	OPT_N, OPT_PORT, OPT_PORTS, OPT_SOURCES, OPT_RATE, OPT_CONC, OPT_HOLD, OPT_JSON, OPT_CTIMEOUT,
 	OPT_ETIMEOUT, OPT_WORKERS, OPT_PROGRESS, OPT_QUIET, OPT_HELP, OPT_MSG_RATE, OPT_DURATION, OPT_RTIMEOUT,
 	OPT_SLO, OPT_FIND_MAX, OPT_STEP, OPT_SHARD, OPT_BARRIER, OPT_MERGE, OPT_VERSION, OPT_PROTO, OPT_PATH,
-	OPT_METHOD, OPT_HEADER, OPT_BODY, OPT_PIPELINE, OPT_COMMAND, OPT_HELLO, OPT_INET4, OPT_INET6, OPT_WS_MODE,
-	OPT_NONE
+	OPT_METHOD, OPT_HEADER, OPT_BODY, OPT_PIPELINE, OPT_COMMAND, OPT_HELLO, OPT_INET4, OPT_INET6, OPT_CPUS,
+	OPT_FLEET_STEP, OPT_WS_MODE, OPT_NONE
 };
 
 static const struct {
@@ -148,6 +154,7 @@ static const struct {
 	{ "--shard", OPT_SHARD, true },
 	{ "--barrier", OPT_BARRIER, false },
 	{ "--merge", OPT_MERGE, false },
+	{ "--fleet-step", OPT_FLEET_STEP, true },
 	{ "-h", OPT_HELP, false },
 	{ "--help", OPT_HELP, false },
 	{ "--version", OPT_VERSION, false },
@@ -161,6 +168,7 @@ static const struct {
 	{ "--hello", OPT_HELLO, true },
 	{ "-4", OPT_INET4, false },
 	{ "-6", OPT_INET6, false },
+	{ "--cpus", OPT_CPUS, true },
 	{ "--ws-mode", OPT_WS_MODE, true },
 };
 
@@ -400,6 +408,12 @@ static int apply(struct client_options *o, enum opt_id id, const char *flag, con
 		}
 		o->workers = (unsigned)u;
 		return 0;
+	case OPT_CPUS:
+		if (cpulist_parse(v, &o->cpus, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "%s '%s': %s", flag, v, why);
+			return -1;
+		}
+		return 0;
 	case OPT_QUIET:
 		o->quiet = true;
 		return 0;
@@ -421,6 +435,9 @@ static int apply(struct client_options *o, enum opt_id id, const char *flag, con
 		return 0;
 	case OPT_MERGE:
 		o->merge = true;
+		return 0;
+	case OPT_FLEET_STEP:
+		o->fleet_step_path = v;
 		return 0;
 	case OPT_INET4:
 	case OPT_INET6:
@@ -553,7 +570,8 @@ static int check_merge(const struct client_options *o, bool have_host, const cha
 }
 
 /* A shard must have connections to open; the barrier needs something to start together; a sweep or
- * --find-max decides each step from the whole run's results, which one shard does not see. */
+ * --find-max decides each step from the whole run's results, which one shard does not see: the fleet's
+ * driver decides, through the barrier. */
 static int check_shard(const struct client_options *o, char *err, size_t errlen)
 {
 	unsigned m = o->shard_m ? o->shard_m : 1;
@@ -563,9 +581,20 @@ static int check_shard(const struct client_options *o, char *err, size_t errlen)
 			 m, (unsigned long long)o->target, o->shard_k);
 		return -1;
 	}
-	if (m > 1 && (o->find_max || o->n_rates > 1)) {
+	if (m > 1 && (o->find_max || o->n_rates > 1) && !o->barrier) {
 		snprintf(err, errlen, "--shard: %s decides each step from the whole fleet's results, which one shard "
-			 "does not see; run one latency phase per fleet run", o->find_max ? "--find-max" : "a rate sweep");
+			 "does not see: add --barrier, and let the fleet's driver (c1m fleet) decide each step",
+			 o->find_max ? "--find-max" : "a rate sweep");
+		return -1;
+	}
+	if (m > 1 && o->find_max && findmax_first(o->target, o->step) < m) {
+		snprintf(err, errlen, "--shard %u/%u: --step %llu gives a shard no connection in the first step (at "
+			 "least M)", o->shard_k, m, (unsigned long long)o->step);
+		return -1;
+	}
+	if (o->fleet_step_path && (m > 1 || o->barrier || !(o->find_max || o->n_rates > 1))) {
+		snprintf(err, errlen, "--fleet-step decides a step of the fleet's --find-max or sweep: give the fleet's "
+			 "options (with --find-max or --msg-rate R1,R2,...; without --shard and --barrier)");
 		return -1;
 	}
 	if (m > 1 && o->msg_rate > 0 && o->msg_rate < m) {

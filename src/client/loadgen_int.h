@@ -66,6 +66,16 @@ struct conn {
 /* The phase's state lives in the bytes the connect timestamp no longer needs: no growth per connection. */
 _Static_assert(sizeof(struct conn) == 48, "struct conn is 48 bytes on LP64");
 
+/* What the phase costs this process and the machine (the saturation judge's input), read at its begin and
+ * its end: 0 where unreadable. */
+struct loadgen_usage {
+	uint64_t ns;                 /* clock_now_ns() */
+	uint64_t cpu_us;             /* this process's user + system CPU */
+	uint64_t wakeups;            /* its context switches, voluntary and not */
+	uint64_t machine_busy;       /* the machine's busy CPU ticks (procfs_read_stat_cpu) */
+	uint64_t machine_total;      /* its ticks in all */
+};
+
 struct loadgen {
 	struct event_base *base;     /* not owned */
 	struct loadgen_config cfg;
@@ -97,6 +107,7 @@ struct loadgen {
 	uint64_t t0;                 /* its start, clock_now_ns() */
 	uint64_t next_msg;           /* local messages scheduled so far */
 	uint64_t deadline_ns;        /* end of the straggler wait */
+	struct loadgen_usage usage0; /* this process's CPU and the machine's at phase_begin */
 };
 
 /* loadgen.c: the lifecycle and the connection's one owner */

@@ -383,13 +383,16 @@ static void test_server_close(void **state)
 	assert_int_equal(diag_explain(DIAG_SERVER_CLOSE, &c, buf, sizeof(buf)), 0);
 	assert_non_null(strstr(buf, "counted 40 such replies"));
 	assert_non_null(strstr(buf, "keepalive_requests"));
-	/* peer closed after connections were held: the idle timeout as a possibility, only then */
+	/* peer closed after connections were held: the idle timeout and the connection limit as
+	 * possibilities, only then */
 	c.verified = 10;
 	assert_int_equal(diag_explain(DIAG_PEER_CLOSED, &c, buf, sizeof(buf)), 0);
-	assert_non_null(strstr(buf, "possibly did it (nginx keepalive_timeout"));
+	assert_non_null(strstr(buf, "possibly its idle timeout (nginx keepalive_timeout"));
+	assert_non_null(strstr(buf, "worker_connections are not enough, reusing connections"));
 	c.proto = NULL;
 	assert_int_equal(diag_explain(DIAG_PEER_CLOSED, &c, buf, sizeof(buf)), 0);
 	assert_null(strstr(buf, "keepalive_timeout"));
+	assert_null(strstr(buf, "worker_connections"));
 }
 
 int main(void)

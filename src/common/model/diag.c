@@ -456,8 +456,11 @@ int diag_explain(enum diag_kind k, const struct diag_context *c, char *buf, size
 			return -1;
 		sbuf_printf(&o, "%s", fixed_texts[k]);
 		if (k == DIAG_PEER_CLOSED && c->proto != NULL && c->verified)
-			sbuf_printf(&o, " Against a %s server, its idle timeout possibly did it (nginx "
-			    "keepalive_timeout, default 75 s; Redis timeout; an MQTT broker without keepalives).",
+			sbuf_printf(&o, " Against a %s server, possibly its idle timeout (nginx "
+			    "keepalive_timeout, default 75 s; Redis timeout; an MQTT broker without keepalives), or its "
+			    "connection limit: at worker_connections nginx closes idle keep-alive connections to make "
+			    "room for new ones, and logs \"worker_connections are not enough, reusing connections\". "
+			    "The server's log says which.",
 			    c->proto);
 		break;
 	}
