@@ -80,7 +80,7 @@ failed=$(t_json "$T_DIR/limit.json" .failed)
 held=$(( $(t_json "$T_DIR/limit.json" .established) - failed ))
 grep -q 'too many open files' "$T_DIR/ws-limit.log" || t_fail "websocketd did not run out of descriptors"
 [ "$held" -ge "$per" ] || t_fail "one websocketd held $held connections, fewer than the $per per instance used below"
-t_log "one websocketd (nofile $nofile) held $held of $probe, then 'too many open files' in its log: $failed closed"
+t_log "one websocketd (nofile $nofile) held $held of $probe, then 'too many open files' in its log: $failed closed (${SECONDS}s)"
 wait_cats 0 30
 stop_ws
 
@@ -102,6 +102,7 @@ run_phase() {
 	c1m_wait_match "$T_DIR/client-$name.log" '^c1m-shard: ready [0-9]+' 60 "$pid" || t_fail "$C1M_ERR"
 	step=$(grep -oE '^c1m-shard: ready [0-9]+' "$T_DIR/client-$name.log" | head -1 | awk '{print $3}')
 	wait_cats "$n" 90
+	t_log "$name: all $n cats run (${SECONDS}s)"
 	fds=$(ls "/proc/${WS_PIDS[0]}/fd" | wc -l)
 	held=$(pgrep -c -P "${WS_PIDS[0]}" || true)
 	echo "go $step $(( $(date +%s%N) + 200000000 ))" >&3
@@ -115,7 +116,7 @@ run_phase() {
 		t_fail "$name: the phase did not answer all 10000 messages"
 	grep -q '^  protocol      ws' "$T_DIR/client-$name.log" || t_fail "$name: the report does not name the protocol"
 	t_log "$name: $(grep -E 'connections +[0-9]+ held|achieved|^ +RTT +p50|memory' "$T_DIR/client-$name.log" | tr -s ' ' | tr '\n' ';')"
-	t_log "$name: the first websocketd held $held connections (one cat each) with $fds descriptors open"
+	t_log "$name: the first websocketd held $held connections (one cat each) with $fds descriptors open (${SECONDS}s)"
 	wait_cats 0 60
 }
 run_phase echo echo
