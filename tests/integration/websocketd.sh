@@ -11,8 +11,10 @@
 # websocketd answers 101 before its process runs, so a connection is verified before cat can echo: the
 # client ramps with --barrier and the latency phase starts when every cat is running. Cases: echo mode,
 # N connections and a latency phase, PASS; ping mode (the server's pong, no application), N connections,
-# PASS; --maxforks refuses with websocketd's own "429 Too Many Requests", which the report quotes. Every
-# websocketd and every cat the test started is gone at the end. Skips (exit 77) without websocketd.
+# PASS; --maxforks refuses with websocketd's own "429 Too Many Requests", which the report quotes. Then a
+# small server that pings (ws_pinger.py, with python3) checks that held connections answer each ping with
+# its pong and that its close frame is in the report. Every websocketd and every cat the test started is
+# gone at the end. Skips (exit 77) without websocketd.
 # usage: websocketd.sh N
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -136,6 +138,30 @@ t_json "$T_DIR/maxforks.json" .proto_note | grep -q "HTTP 429, not 101 Switching
 	t_fail "websocketd's 429 is not quoted in the report's note"
 wait_cats 0 30
 stop_ws
+
+# ---- a server that pings the held connections (websocketd never does) -----------------------------------
+if command -v python3 >/dev/null; then
+	port=$(t_port_base 1)
+	t_start ws-pinger python3 "$(dirname "$0")/ws_pinger.py" "$port" 200
+	pinger=$T_PID
+	c1m_wait_listen "$port" 10 "$pinger" || t_fail "$C1M_ERR"
+	status=0
+	"$C1M_CLIENT" 127.0.0.1 --port "$port" --ports 1 --proto ws -n 200 --hold 3 --json "$T_DIR/pinger.json" \
+		--progress-interval 0 >"$T_DIR/client-pinger.log" 2>&1 || status=$?
+	[ "$status" -eq 1 ] || t_fail "client exited $status against the pinging server, want 1 (one close frame)"
+	c1m_wait_exit "$pinger" 15 || t_fail "the pinging server still runs 15 s after the client closed its connections"
+	t_stop "$pinger"
+	[ "$T_STATUS" -eq 0 ] || t_fail "the pinging server exited $T_STATUS: $(tail -2 "$T_DIR/ws-pinger.log")"
+	grep -q '^keys distinct: 200 of 200' "$T_DIR/ws-pinger.log" || t_fail "the keys of 200 connections are not distinct"
+	grep -q '^pongs right: 200 of 200' "$T_DIR/ws-pinger.log" || t_fail "not every ping had its pong"
+	[ "$(t_json "$T_DIR/pinger.json" '.failures.bad_reply // 0')" = 1 ] && [ "$(t_json "$T_DIR/pinger.json" .failed)" = 1 ] ||
+		t_fail "the close frame should be the only failure"
+	t_json "$T_DIR/pinger.json" .proto_note | grep -q 'close frame (status 1001) while the connection was idle' ||
+		t_fail "the close frame is not in the report's note"
+	t_log "pinging server: 200 held connections answered 200 pings (each split in two writes) with their pongs; its close frame is in the note"
+else
+	t_log "python3 is not installed: the pinging server's case is skipped"
+fi
 
 left=$(ours)
 [ "$left" -eq 0 ] || t_fail "$left websocketd or cat processes of this test still run: $(pgrep -af -- "$echo_bin" | head -3)"
