@@ -92,7 +92,7 @@ uint64_t ws_digest(const char *data, size_t len);
 void ws_rx_bind(struct ws_rx *rx, uint64_t accept);
 
 /* Before the handshake (not bound yet) or before a phase: a connection whose handshake is done keeps its
- * framing, so a frame that straddles the start of the phase still parses. */
+ * framing, so a frame that straddles the start of the phase still parses. rx is zeroed or was bound. */
 void ws_rx_init(struct ws_rx *rx);
 
 /* The handshake response, incrementally. PROTO_DONE after the blank line that ends a verified 101 (*used

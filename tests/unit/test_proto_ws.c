@@ -471,7 +471,7 @@ static size_t unmask(const char *f, size_t len, char *payload)
 static void test_ws_ops(void **state)
 {
 	const struct proto_ops *ops = proto_get(PROTO_WS);
-	unsigned char st[PROTO_STATE_MAX] __attribute__((aligned(8)));
+	unsigned char st[PROTO_STATE_MAX] __attribute__((aligned(8))) = { 0 };   /* the loadgen's calloc */
 	struct match_frame f = { 7, 3, 123456789 };
 	char req[PROTO_MSG_MAX], resp[512], out[PROTO_MSG_MAX], payload[128], frame_text[MATCH_FRAME_LEN];
 	char reply[256], other[WS_KEY_LEN + 1];
@@ -556,7 +556,7 @@ static void test_ws_ops(void **state)
 static void test_idle(void **state)
 {
 	const struct proto_ops *ops = proto_get(PROTO_WS);
-	unsigned char st[PROTO_STATE_MAX] __attribute__((aligned(8)));
+	unsigned char st[PROTO_STATE_MAX] __attribute__((aligned(8))) = { 0 };   /* the loadgen's calloc */
 	static const char ping[] = "\x89\x05hello";
 	char req[PROTO_MSG_MAX], resp[512], answer[PROTO_MSG_MAX], pong[64], payload[8];
 	struct proto_event ev;
