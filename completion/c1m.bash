@@ -21,7 +21,10 @@ _c1m()
 		COMPREPLY=($(compgen -W 'auto' -- "$cur"))
 		return ;;
 	--proto)
-		COMPREPLY=($(compgen -W 'echo http redis mqtt' -- "$cur"))
+		COMPREPLY=($(compgen -W 'echo http redis mqtt ws' -- "$cur"))
+		return ;;
+	--ws-mode)
+		COMPREPLY=($(compgen -W 'echo ping' -- "$cur"))
 		return ;;
 	--from | --baseline | --save-baseline | --state)
 		_filedir

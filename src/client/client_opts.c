@@ -54,6 +54,10 @@ static const char usage[] =
 	"  --hello 'CMD ARGS'      redis: the handshake command, e.g. 'AUTH pw' or 'HELLO 2' (default PING)\n"
 	"  --keepalive SECONDS     mqtt: the CONNECT's keepalive, 1..65535; a PINGREQ goes out this often on\n"
 	"                          every held connection (default 60)\n"
+	"  --proto ws              WebSocket (RFC 6455): established after the upgrade to --path (101 with the\n"
+	"                          right Sec-WebSocket-Accept); pings from the server are answered\n"
+	"  --ws-mode echo|ping     ws: a message is a text frame echoed back, or a ping answered by a pong\n"
+	"                          (default echo)\n"
 	"latency phase (after the ramp; the run ends after it unless --hold is given):\n"
 	"  --msg-rate MSG_PER_S    send fixed-size messages over all held connections at this total rate,\n"
 	"                          open loop, RTT measured from each message's scheduled send time\n"
@@ -124,7 +128,7 @@ enum opt_id {
 	OPT_ETIMEOUT, OPT_WORKERS, OPT_PROGRESS, OPT_QUIET, OPT_HELP, OPT_MSG_RATE, OPT_DURATION, OPT_RTIMEOUT,
 	OPT_SLO, OPT_FIND_MAX, OPT_STEP, OPT_SHARD, OPT_BARRIER, OPT_MERGE, OPT_VERSION, OPT_PROTO, OPT_PATH,
 	OPT_METHOD, OPT_HEADER, OPT_BODY, OPT_PIPELINE, OPT_COMMAND, OPT_HELLO, OPT_KEEPALIVE, OPT_INET4, OPT_INET6,
-	OPT_CPUS, OPT_FLEET_STEP, OPT_NONE
+	OPT_CPUS, OPT_FLEET_STEP, OPT_WS_MODE, OPT_NONE
 };
 
 static const struct {
@@ -172,6 +176,7 @@ static const struct {
 	{ "-4", OPT_INET4, false },
 	{ "-6", OPT_INET6, false },
 	{ "--cpus", OPT_CPUS, true },
+	{ "--ws-mode", OPT_WS_MODE, true },
 };
 
 /* --proto and the options of a protocol; checked together in check_run (proto_cfg_check). */
@@ -185,7 +190,7 @@ static int apply_proto(struct client_options *o, enum opt_id id, const char *fla
 	switch (id) {
 	case OPT_PROTO:
 		if (proto_from_name(v, &p->id) < 0) {
-			snprintf(err, errlen, "%s: '%s' is not a protocol (echo, http, redis or mqtt)", flag, v ? v : "");
+			snprintf(err, errlen, "%s: '%s' is not a protocol (echo, http, redis, mqtt or ws)", flag, v ? v : "");
 			return -1;
 		}
 		return 0;
@@ -220,6 +225,13 @@ static int apply_proto(struct client_options *o, enum opt_id id, const char *fla
 			return -1;
 		}
 		p->keepalive_ms = (unsigned)s * 1000u;
+		return 0;
+	case OPT_WS_MODE:
+		if (!v || (strcmp(v, "echo") != 0 && strcmp(v, "ping") != 0)) {
+			snprintf(err, errlen, "%s: '%s' is not a WebSocket mode (echo or ping)", flag, v ? v : "");
+			return -1;
+		}
+		p->ws_mode = v;
 		return 0;
 	default:
 		return 1;

@@ -171,6 +171,7 @@ void loadgen_idle_proto(struct conn *c)
 			conn_fail(c, diag_from_errno(errno), errno);
 		return;
 	}
+	ev.note[0] = '\0';
 	while (pos < (size_t)n && lg->ops->idle_feed) {
 		alen = 0;
 		if (lg->ops->idle_feed(lg->pcfg, conn_side(c)->st, buf + pos, (size_t)n - pos, &used, answer,
@@ -186,8 +187,11 @@ void loadgen_idle_proto(struct conn *c)
 		return;
 	proto_escape(buf + pos, (size_t)n - pos, PROTO_FIRST_BYTES, quoted, sizeof(quoted));
 	sbuf_init(&sb, note, sizeof(note));
-	sbuf_printf(&sb, "connection %llu: %zd bytes while idle: '%s'", (unsigned long long)c->id, n - (ssize_t)pos,
-		    quoted);
+	if (ev.note[0])   /* the protocol said what was wrong (WS: a close frame, a message while idle) */
+		sbuf_printf(&sb, "connection %llu: %s", (unsigned long long)c->id, ev.note);
+	else
+		sbuf_printf(&sb, "connection %llu: %zd bytes while idle: '%s'", (unsigned long long)c->id,
+			    n - (ssize_t)pos, quoted);
 	loadgen_note(lg, note);
 	conn_fail(c, DIAG_BAD_REPLY, 0);
 }

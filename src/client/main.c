@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -651,6 +652,12 @@ int main(int argc, char **argv)
 	if (o.help || o.version || o.merge || o.fleet_step_path)
 		return main_out_without_load(&o);
 
+	/* the run's secret of the WebSocket keys and masks, read once (the parser itself is pure) */
+	if (o.proto.id == PROTO_WS &&
+	    getrandom(o.proto.ws_seed, sizeof(o.proto.ws_seed), 0) != (ssize_t)sizeof(o.proto.ws_seed)) {
+		fprintf(stderr, "c1m-client: getrandom for the WebSocket keys: %s\n", strerror(errno));
+		return 2;
+	}
 	if (resolve_host(&o, err) < 0 || plan_run(&o, &lv, &plan, err) < 0) {
 		fprintf(stderr, "c1m-client: %s\n", err);
 		return 2;

@@ -9,12 +9,14 @@
 #include "client/proto_http.h"
 #include "client/proto_mqtt.h"
 #include "client/proto_resp.h"
+#include "client/proto_ws.h"
 
 static const char *const proto_names[PROTO_COUNT] = {
 	[PROTO_ECHO] = "echo",
 	[PROTO_HTTP] = "http",
 	[PROTO_REDIS] = "redis",
 	[PROTO_MQTT] = "mqtt",
+	[PROTO_WS] = "ws",
 };
 
 static size_t echo_hello(const struct proto_cfg *cfg, uint64_t id, char *out, size_t outlen)
@@ -47,6 +49,8 @@ const struct proto_ops *proto_get(enum proto_id id)
 		return &proto_redis_ops;
 	case PROTO_MQTT:
 		return &proto_mqtt_ops;
+	case PROTO_WS:
+		return &proto_ws_ops;
 	default:
 		return &proto_echo_ops;
 	}
@@ -102,17 +106,24 @@ int proto_cfg_check(const struct proto_cfg *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "%s is for --proto redis", cfg->command ? "--command" : "--hello");
 		return -1;
 	}
+	if (cfg->id != PROTO_WS && cfg->ws_mode) {
+		snprintf(err, errlen, "--ws-mode is for --proto ws");
+		return -1;
+	}
 	if (cfg->id != PROTO_HTTP) {
 		const char *http_only = cfg->n_headers ? "--header" : cfg->body ? "--body" :
-					strcmp(cfg->method, "GET") != 0 ? "--method" : strcmp(cfg->path, "/") != 0 ? "--path" :
+					strcmp(cfg->method, "GET") != 0 ? "--method" :
+					strcmp(cfg->path, "/") != 0 && cfg->id != PROTO_WS ? "--path" :
 					cfg->pipeline ? "--pipeline" : NULL;
 
 		if (http_only) {
-			snprintf(err, errlen, "%s is for --proto http", http_only);
+			snprintf(err, errlen, "%s is for --proto http%s", http_only,
+				 strcmp(http_only, "--path") == 0 ? " or ws" : "");
 			return -1;
 		}
 		return cfg->id == PROTO_REDIS ? resp_check(cfg, err, errlen) :
-		       cfg->id == PROTO_MQTT ? mqtt_check(cfg, err, errlen) : 0;
+		       cfg->id == PROTO_MQTT ? mqtt_check(cfg, err, errlen) :
+		       cfg->id == PROTO_WS ? ws_check(cfg, err, errlen) : 0;
 	}
 	return http1_check(cfg, err, errlen);
 }

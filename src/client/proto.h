@@ -12,7 +12,8 @@
  *     - hello(): the handshake bytes sent right after connect (HTTP: the first request; Redis: PING or
  *       HELLO/AUTH; MQTT: CONNECT with a client id made from the connection id; WS: the upgrade request).
  *     - rx_init(): reset the receive state of connection id before the handshake reply and before the
- *       phase (MQTT checks that a PUBLISH came back on the connection's own topic).
+ *       phase (MQTT checks that a PUBLISH came back on the connection's own topic; WS binds a new
+ *       connection, whose state is zeroed, to the Accept its key expects, and keeps an open one's framing).
  *     - hello_feed(): the handshake reply, incrementally (bytes as they come, any split). PROTO_DONE when
  *       the reply is complete and verified, PROTO_REFUSED when it is a well-formed refusal (HTTP 503, MQTT
  *       CONNACK code, Redis -ERR: fill ev->code and ev->note), PROTO_ERROR when it is malformed (ev->note
@@ -53,6 +54,7 @@ enum proto_id {
 	PROTO_HTTP,                 /* HTTP/1.1 keep-alive (proto_http.h) */
 	PROTO_REDIS,                /* RESP2 commands and replies (proto_resp.h) */
 	PROTO_MQTT,                 /* MQTT 3.1.1 to a broker: PUBLISH to the connection's own topic (proto_mqtt.h) */
+	PROTO_WS,                   /* WebSocket, RFC 6455 (proto_ws.h) */
 	PROTO_COUNT
 };
 
@@ -84,6 +86,8 @@ struct proto_cfg {
 	const char *command;        /* --command: Redis's message (default PING) */
 	const char *hello;          /* --hello: Redis's handshake (default PING), e.g. "AUTH pw" */
 	unsigned keepalive_ms;      /* --keepalive: period while holding, ms (MQTT: default 60 s); 0 = none */
+	const char *ws_mode;        /* --ws-mode echo|ping: WS message is a text frame or a ping (NULL = echo) */
+	unsigned char ws_seed[16];  /* WS: the run's random seed of keys and masks (main.c reads it once) */
 };
 
 struct proto_ops {
@@ -135,5 +139,6 @@ extern const struct proto_ops proto_echo_ops;
 extern const struct proto_ops proto_http_ops;
 extern const struct proto_ops proto_redis_ops;
 extern const struct proto_ops proto_mqtt_ops;
+extern const struct proto_ops proto_ws_ops;
 
 #endif

@@ -175,6 +175,22 @@ static int check_header(const char *h, char *err, size_t errlen)
 	return 0;
 }
 
+int http1_check_path(const char *path, char *err, size_t errlen)
+{
+	size_t i;
+
+	if (path[0] != '/') {
+		snprintf(err, errlen, "--path '%s' must start with '/'", path);
+		return -1;
+	}
+	for (i = 0; path[i]; i++)
+		if ((unsigned char)path[i] <= 0x20 || (unsigned char)path[i] == 0x7f) {
+			snprintf(err, errlen, "--path: a blank or control byte at %zu (percent-encode it, e.g. %%20)", i);
+			return -1;
+		}
+	return 0;
+}
+
 int http1_check(const struct proto_cfg *cfg, char *err, size_t errlen)
 {
 	char req[PROTO_MSG_MAX];
@@ -184,15 +200,8 @@ int http1_check(const struct proto_cfg *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "--method '%s' is not an HTTP method (a token such as GET, HEAD, POST)", cfg->method);
 		return -1;
 	}
-	if (cfg->path[0] != '/') {
-		snprintf(err, errlen, "--path '%s' must start with '/'", cfg->path);
+	if (http1_check_path(cfg->path, err, errlen) < 0)
 		return -1;
-	}
-	for (i = 0; cfg->path[i]; i++)
-		if ((unsigned char)cfg->path[i] <= 0x20 || (unsigned char)cfg->path[i] == 0x7f) {
-			snprintf(err, errlen, "--path: a blank or control byte at %zu (percent-encode it, e.g. %%20)", i);
-			return -1;
-		}
 	for (i = 0; i < cfg->n_headers; i++)
 		if (check_header(cfg->headers[i], err, errlen) < 0)
 			return -1;

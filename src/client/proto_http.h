@@ -44,4 +44,7 @@ size_t http1_build_request(const struct proto_cfg *cfg, unsigned port, char *out
  * byte, headers "Name: value" without CR or LF, the request within PROTO_MSG_MAX. 0, or -1 with err. */
 int http1_check(const struct proto_cfg *cfg, char *err, size_t errlen);
 
+/* A request path: starts with '/', no blank or control byte (--path, also WebSocket's). 0, or -1 with err. */
+int http1_check_path(const char *path, char *err, size_t errlen);
+
 #endif

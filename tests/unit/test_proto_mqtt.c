@@ -358,7 +358,7 @@ static void test_options(void **state)
 	assert_int_equal(client_opts_parse(6, echo, &o, err, sizeof(err)), -1);
 	assert_string_equal(err, "--keepalive is for --proto mqtt");
 	assert_int_equal(client_opts_parse(6, name, &o, err, sizeof(err)), -1);
-	assert_string_equal(err, "--proto: 'mqtt5' is not a protocol (echo, http, redis or mqtt)");
+	assert_string_equal(err, "--proto: 'mqtt5' is not a protocol (echo, http, redis, mqtt or ws)");
 	assert_int_equal(client_opts_parse(8, cmd, &o, err, sizeof(err)), -1);
 	assert_string_equal(err, "--command is for --proto redis");
 	assert_non_null(strstr(client_opts_usage(), "--keepalive SECONDS"));
