@@ -20,7 +20,7 @@ _c1m()
 	--workers)
 		COMPREPLY=($(compgen -W 'auto' -- "$cur"))
 		return ;;
-	--from | --baseline | --save-baseline | --state)
+	--from | --baseline | --save-baseline | --state | --ca)
 		_filedir
 		return ;;
 	--json)
@@ -40,7 +40,7 @@ _c1m()
 	--high-watermark | --drain-timeout | --metrics | -n | --connections | --sources | --rate | \
 	--concurrency | --hold | --connect-timeout | --echo-timeout | --progress-interval | --msg-rate | \
 	--duration | --timeout | --slo | --step | --dst-addrs | --user-bytes | --active | \
-	--bytes-per-active | --since | --for)
+	--bytes-per-active | --since | --for | --sni)
 		return ;; # a number or an address: nothing to offer
 	esac
 	$split && return

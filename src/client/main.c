@@ -31,6 +31,7 @@
 #include "client/sched.h"
 #include "client/report.h"
 #include "common/sys/workers.h"
+#include "client/tls.h"
 
 #define ERR_LEN 512
 
@@ -713,6 +714,7 @@ int main(int argc, char **argv)
 	struct client_plan plan;
 	struct limits_values lv;
 	struct run r;
+	struct ssl_ctx_st *tls = NULL;
 	char err[ERR_LEN];
 	char *text = NULL;
 	bool pass = false;
@@ -730,11 +732,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "c1m-client: %s\n", err);
 		return 2;
 	}
+	/* one SSL_CTX, before the fork: every worker process has its own copy */
+	if (o.tls.on && !(tls = tls_ctx_new(&o.tls, err, sizeof(err)))) {
+		fprintf(stderr, "c1m-client: --tls: %s\n", err);
+		return 2;
+	}
 
 	/* the barrier's go lines are read between the coordinator's ticks, never waited for */
 	stdin_flags = o.barrier ? fcntl(STDIN_FILENO, F_GETFL) : -1;
 	if (o.barrier && (stdin_flags < 0 || fcntl(STDIN_FILENO, F_SETFL, stdin_flags | O_NONBLOCK) < 0)) {
 		fprintf(stderr, "c1m-client: --barrier: stdin cannot be made nonblocking: %s\n", strerror(errno));
+		tls_ctx_free(&tls);
 		return 2;
 	}
 	memset(&r, 0, sizeof(r));
@@ -780,5 +788,6 @@ out:
 	free(r.cur);
 	free(r.prev);
 	free(r.own);
+	tls_ctx_free(&tls);
 	return pass ? 0 : 1;
 }
