@@ -32,6 +32,18 @@ b_slab_kb() { b_meminfo_kb Slab; }
 b_sockstat_tcp() { local k a; while read -r k a; do [ "$k" = "TCP:" ] && { echo "$a"; return; }; done </proc/net/sockstat; }
 b_tcp_inuse() { local f; read -r -a f <<<"$(b_sockstat_tcp)"; echo "${f[1]}"; }
 
+# b_hwm_kb PID: the sum of each process's peak resident memory (VmHWM) over the tree, KiB. The peak is
+# what an OOM kill sees, and it can come between two samples: at the close of every connection at once, say.
+b_hwm_kb() {
+	local total=0 p k v _
+	for p in $(c1m_tree "$1"); do
+		while read -r k v _; do
+			[ "$k" = "VmHWM:" ] && { total=$(( total + v )); break; }
+		done 2>/dev/null <"/proc/$p/status" || continue
+	done
+	echo "$total"
+}
+
 # b_sampler PID OUT INTERVAL: background loop writing "t_s tcp_inuse slab_kb rss_kb cpu_ms" until PID exits.
 b_sampler() {
 	local pid=$1 out=$2 iv=${3:-0.5} t0 now

@@ -20,6 +20,9 @@ _c1m()
 	--workers)
 		COMPREPLY=($(compgen -W 'auto' -- "$cur"))
 		return ;;
+	--proto)
+		COMPREPLY=($(compgen -W 'echo http redis mqtt' -- "$cur"))
+		return ;;
 	--from | --baseline | --save-baseline | --state | --ca)
 		_filedir
 		return ;;
@@ -29,7 +32,7 @@ _c1m()
 			_filedir
 			return
 		fi ;;
-	--doctor)
+	--doctor | --fleet-step)
 		_filedir
 		return ;;
 	--only)
@@ -40,7 +43,7 @@ _c1m()
 	--high-watermark | --drain-timeout | --metrics | -n | --connections | --sources | --rate | \
 	--concurrency | --hold | --connect-timeout | --echo-timeout | --progress-interval | --msg-rate | \
 	--duration | --timeout | --slo | --step | --dst-addrs | --user-bytes | --active | \
-	--bytes-per-active | --since | --for | --sni)
+	--bytes-per-active | --since | --for | --cpus | --keepalive | --sni)
 		return ;; # a number or an address: nothing to offer
 	esac
 	$split && return

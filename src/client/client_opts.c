@@ -7,6 +7,7 @@
 #include "common/util/num.h"
 
 #include "client/findmax.h"
+#include "client/proto_mqtt.h"
 #include "client/sched.h"
 
 #include <stdio.h>
@@ -33,12 +34,17 @@ static const char usage[] =
 	"  --connect-timeout SEC   connect deadline (default 10)\n"
 	"  --echo-timeout SEC      echo deadline (default 10)\n"
 	"  --workers N|auto        processes; auto = as many as the fd limit needs (default auto)\n"
+	"  --cpus LIST             pin worker i to the i-th CPU of LIST (0-3,6; round-robin when there\n"
+	"                          are more workers; default: the kernel places them)\n"
 	"  --progress-interval SEC progress line period on stderr (default 1, 0 = none)\n"
 	"protocol (default echo: c1m's own line and 64-byte frames, echoed byte for byte):\n"
-	"  --proto echo|http|redis http: HTTP/1.1 keep-alive; established after one 2xx/3xx response, a\n"
+	"  --proto echo|http|redis|mqtt\n"
+	"                          http: HTTP/1.1 keep-alive; established after one 2xx/3xx response, a\n"
 	"                          message is one request (a status outside 2xx/3xx is a failed message);\n"
 	"                          redis: RESP2, established after the --hello reply, a message is one\n"
-	"                          --command (an error reply is a failed message)\n"
+	"                          --command (an error reply is a failed message); mqtt: MQTT 3.1.1,\n"
+	"                          established after CONNACK and SUBACK of the connection's own topic\n"
+	"                          c1m/ID, a message is a QoS 0 PUBLISH to it and its reply the broker's\n"
 	"  --path PATH             request path (default /)\n"
 	"  --method METHOD         request method (default GET)\n"
 	"  --header 'NAME: VALUE'  one more request header (repeatable; Host is HOST:port)\n"
@@ -46,6 +52,8 @@ static const char usage[] =
 	"  --pipeline              send a connection's requests without waiting for the previous response\n"
 	"  --command 'CMD ARGS'    redis: the command of a message (default PING)\n"
 	"  --hello 'CMD ARGS'      redis: the handshake command, e.g. 'AUTH pw' or 'HELLO 2' (default PING)\n"
+	"  --keepalive SECONDS     mqtt: the CONNECT's keepalive, 1..65535; a PINGREQ goes out this often on\n"
+	"                          every held connection (default 60)\n"
 	"latency phase (after the ramp; the run ends after it unless --hold is given):\n"
 	"  --msg-rate MSG_PER_S    send fixed-size messages over all held connections at this total rate,\n"
 	"                          open loop, RTT measured from each message's scheduled send time\n"
@@ -64,7 +72,11 @@ static const char usage[] =
 	"  --barrier               before the latency phase (or the hold), print 'c1m-shard: ready STEP' on\n"
 	"                          stderr and wait for 'go STEP UNIX_TIME_NS' on stdin, so all shards start it\n"
 	"                          at one wall-clock time (c1m fleet sends it)\n"
+	"                          with --find-max or a sweep, after each step print 'c1m-shard: done STEP\n"
+	"                          JSON' and wait for 'next STEP RATE CONNS' or 'end REASON' (the fleet's)\n"
 	"  --merge FILE...         print one report for the shards' --json reports (exit status: its verdict)\n"
+	"  --fleet-step FILE       with the fleet's options: read the shards' done lines of one step, print the\n"
+	"                          fleet's next line for them (next ... or end ...), run nothing (c1m fleet's)\n"
 	"tls (any --proto):\n"
 	"  --tls                   speak TLS on every connection; established after the TLS handshake and\n"
 	"                          the protocol's\n"
@@ -119,8 +131,8 @@ enum opt_id {
 	OPT_N, OPT_PORT, OPT_PORTS, OPT_SOURCES, OPT_RATE, OPT_CONC, OPT_HOLD, OPT_JSON, OPT_CTIMEOUT,
 	OPT_ETIMEOUT, OPT_WORKERS, OPT_PROGRESS, OPT_QUIET, OPT_HELP, OPT_MSG_RATE, OPT_DURATION, OPT_RTIMEOUT,
 	OPT_SLO, OPT_FIND_MAX, OPT_STEP, OPT_SHARD, OPT_BARRIER, OPT_MERGE, OPT_VERSION, OPT_PROTO, OPT_PATH,
-	OPT_METHOD, OPT_HEADER, OPT_BODY, OPT_PIPELINE, OPT_COMMAND, OPT_HELLO, OPT_INET4, OPT_INET6,
-	OPT_TLS, OPT_SNI, OPT_CA, OPT_INSECURE, OPT_NONE
+	OPT_METHOD, OPT_HEADER, OPT_BODY, OPT_PIPELINE, OPT_COMMAND, OPT_HELLO, OPT_KEEPALIVE, OPT_INET4, OPT_INET6,
+	OPT_CPUS, OPT_FLEET_STEP, OPT_TLS, OPT_SNI, OPT_CA, OPT_INSECURE, OPT_NONE
 };
 
 static const struct {
@@ -152,6 +164,7 @@ static const struct {
 	{ "--shard", OPT_SHARD, true },
 	{ "--barrier", OPT_BARRIER, false },
 	{ "--merge", OPT_MERGE, false },
+	{ "--fleet-step", OPT_FLEET_STEP, true },
 	{ "-h", OPT_HELP, false },
 	{ "--help", OPT_HELP, false },
 	{ "--version", OPT_VERSION, false },
@@ -163,8 +176,10 @@ static const struct {
 	{ "--pipeline", OPT_PIPELINE, false },
 	{ "--command", OPT_COMMAND, true },
 	{ "--hello", OPT_HELLO, true },
+	{ "--keepalive", OPT_KEEPALIVE, true },
 	{ "-4", OPT_INET4, false },
 	{ "-6", OPT_INET6, false },
+	{ "--cpus", OPT_CPUS, true },
 	{ "--tls", OPT_TLS, false },
 	{ "--sni", OPT_SNI, true },
 	{ "--ca", OPT_CA, true },
@@ -176,11 +191,13 @@ static int apply_proto(struct client_options *o, enum opt_id id, const char *fla
 		       size_t errlen)
 {
 	struct proto_cfg *p = &o->proto;
+	char why[160];
+	uint64_t s;
 
 	switch (id) {
 	case OPT_PROTO:
 		if (proto_from_name(v, &p->id) < 0) {
-			snprintf(err, errlen, "%s: '%s' is not a protocol (echo, http or redis)", flag, v ? v : "");
+			snprintf(err, errlen, "%s: '%s' is not a protocol (echo, http, redis or mqtt)", flag, v ? v : "");
 			return -1;
 		}
 		return 0;
@@ -208,6 +225,13 @@ static int apply_proto(struct client_options *o, enum opt_id id, const char *fla
 		return 0;
 	case OPT_HELLO:
 		p->hello = v;
+		return 0;
+	case OPT_KEEPALIVE:
+		if (num_parse_u64(v, 1, MQTT_KEEPALIVE_MAX_S, &s, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "%s: %s (seconds, the CONNECT's 16-bit keepalive field)", flag, why);
+			return -1;
+		}
+		p->keepalive_ms = (unsigned)s * 1000u;
 		return 0;
 	default:
 		return 1;
@@ -423,6 +447,12 @@ static int apply(struct client_options *o, enum opt_id id, const char *flag, con
 		}
 		o->workers = (unsigned)u;
 		return 0;
+	case OPT_CPUS:
+		if (cpulist_parse(v, &o->cpus, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "%s '%s': %s", flag, v, why);
+			return -1;
+		}
+		return 0;
 	case OPT_QUIET:
 		o->quiet = true;
 		return 0;
@@ -444,6 +474,9 @@ static int apply(struct client_options *o, enum opt_id id, const char *flag, con
 		return 0;
 	case OPT_MERGE:
 		o->merge = true;
+		return 0;
+	case OPT_FLEET_STEP:
+		o->fleet_step_path = v;
 		return 0;
 	case OPT_INET4:
 	case OPT_INET6:
@@ -576,7 +609,8 @@ static int check_merge(const struct client_options *o, bool have_host, const cha
 }
 
 /* A shard must have connections to open; the barrier needs something to start together; a sweep or
- * --find-max decides each step from the whole run's results, which one shard does not see. */
+ * --find-max decides each step from the whole run's results, which one shard does not see: the fleet's
+ * driver decides, through the barrier. */
 static int check_shard(const struct client_options *o, char *err, size_t errlen)
 {
 	unsigned m = o->shard_m ? o->shard_m : 1;
@@ -586,9 +620,20 @@ static int check_shard(const struct client_options *o, char *err, size_t errlen)
 			 m, (unsigned long long)o->target, o->shard_k);
 		return -1;
 	}
-	if (m > 1 && (o->find_max || o->n_rates > 1)) {
+	if (m > 1 && (o->find_max || o->n_rates > 1) && !o->barrier) {
 		snprintf(err, errlen, "--shard: %s decides each step from the whole fleet's results, which one shard "
-			 "does not see; run one latency phase per fleet run", o->find_max ? "--find-max" : "a rate sweep");
+			 "does not see: add --barrier, and let the fleet's driver (c1m fleet) decide each step",
+			 o->find_max ? "--find-max" : "a rate sweep");
+		return -1;
+	}
+	if (m > 1 && o->find_max && findmax_first(o->target, o->step) < m) {
+		snprintf(err, errlen, "--shard %u/%u: --step %llu gives a shard no connection in the first step (at "
+			 "least M)", o->shard_k, m, (unsigned long long)o->step);
+		return -1;
+	}
+	if (o->fleet_step_path && (m > 1 || o->barrier || !(o->find_max || o->n_rates > 1))) {
+		snprintf(err, errlen, "--fleet-step decides a step of the fleet's --find-max or sweep: give the fleet's "
+			 "options (with --find-max or --msg-rate R1,R2,...; without --shard and --barrier)");
 		return -1;
 	}
 	if (m > 1 && o->msg_rate > 0 && o->msg_rate < m) {
@@ -680,6 +725,8 @@ static int check_run(struct client_options *o, bool have_host, bool have_n, char
 		o->progress_ms = 0;
 	o->proto.port_base = o->port_base;
 	o->proto.ports = o->ports;
+	if (o->proto.id == PROTO_MQTT && o->proto.keepalive_ms == 0)
+		o->proto.keepalive_ms = MQTT_KEEPALIVE_DEFAULT_S * 1000u;
 	if (proto_cfg_check(&o->proto, err, errlen) < 0)
 		return -1;
 	if (check_latency(o, err, errlen) < 0)

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/util/cpulist.h"
 #include "common/util/addr.h"
 #include "client/findmax.h"
 #include "client/proto.h"
@@ -44,6 +45,7 @@ struct client_options {
 	unsigned echo_timeout_ms;    /* deadline for the echo after the line was sent, milliseconds */
 	unsigned workers;            /* worker processes; CLIENT_WORKERS_AUTO = choose from the fd limit */
 	bool workers_set;            /* --workers given (a number or "auto") */
+	struct cpulist cpus;         /* --cpus: worker i on cpus.cpu[i % cpus.count]; count 0 = not pinned */
 	unsigned progress_ms;        /* progress line period, milliseconds; 0 = none */
 	bool quiet;                  /* no progress lines */
 	uint64_t msg_rate;           /* --msg-rate: messages per second, all workers (a sweep's first rate);
@@ -58,10 +60,13 @@ struct client_options {
 	bool duration_set, reply_timeout_set, slo_set, step_set; /* given on the command line */
 	unsigned shard_k, shard_m;   /* --shard K/M: this process is shard K (1..M) of M; 1/1 = the whole run */
 	bool barrier;                /* --barrier: wait for a "go" line on stdin before each latency phase (or
-	                                the hold), so the shards of a fleet start it together */
+	                                the hold), so the shards of a fleet start it together; with --find-max
+	                                or a sweep, a "next" or "end" line after each step */
 	bool merge;                  /* --merge FILE...: merge shards' JSON reports, run nothing */
 	const char *merge_files[CLIENT_MAX_MERGE]; /* the reports (point into argv) */
 	unsigned n_merge;
+	const char *fleet_step_path; /* --fleet-step FILE: the shards' done lines of one step; decide the
+	                                fleet's next step and run nothing (NULL = not given) */
 	struct proto_cfg proto;      /* --proto and its options (--path, --method, --header, --body, --pipeline) */
 	bool help;                   /* --help: print usage, exit 0 */
 	bool version;                /* --version: print the versions, exit 0 */

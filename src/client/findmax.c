@@ -1,6 +1,8 @@
 /* --find-max and rate-sweep step decisions (see findmax.h). */
 #include "client/findmax.h"
 
+#include <string.h>
+
 uint64_t findmax_default_step(uint64_t target)
 {
 	uint64_t s = (target * FINDMAX_DEFAULT_STEP_PCT + 99) / 100;
@@ -67,6 +69,31 @@ enum findmax_stop findmax_rate_next(const uint64_t *rates, unsigned n_rates, uns
 	return FINDMAX_CONTINUE;
 }
 
+enum findmax_stop findmax_plan_next(const struct findmax_plan *p, unsigned done, const struct findmax_row *row,
+				    uint64_t *next_conns, uint64_t *next_rate)
+{
+	enum findmax_stop v;
+	uint64_t next = 0;
+
+	*next_conns = *next_rate = 0;
+	if (p->find_max) {
+		v = findmax_next(p->target, p->step, row, &next);
+		if (v == FINDMAX_CONTINUE) {
+			*next_conns = next;
+			*next_rate = p->msg_rate;
+		}
+		return v;
+	}
+	if (p->n_rates < 2)
+		return FINDMAX_STOP_TARGET;
+	v = findmax_rate_next(p->rates, p->n_rates, done, row, &next);
+	if (v == FINDMAX_CONTINUE) {
+		*next_conns = p->target;
+		*next_rate = next;
+	}
+	return v;
+}
+
 uint64_t findmax_best_rate(const struct findmax_row *rows, unsigned n)
 {
 	uint64_t best = 0;
@@ -87,4 +114,16 @@ const char *findmax_stop_name(enum findmax_stop s)
 	case FINDMAX_STOP_TARGET:      return "reached_target";
 	}
 	return "?";
+}
+
+int findmax_stop_parse(const char *name, enum findmax_stop *out)
+{
+	unsigned s;
+
+	for (s = FINDMAX_CONTINUE; s <= FINDMAX_STOP_TARGET; s++)
+		if (strcmp(name, findmax_stop_name((enum findmax_stop)s)) == 0) {
+			*out = (enum findmax_stop)s;
+			return 0;
+		}
+	return -1;
 }

@@ -36,6 +36,16 @@ enum findmax_stop {
 	FINDMAX_STOP_TARGET,     /* the step reached -n (a sweep: the last rate) and passed */
 };
 
+/* What decides the steps of one run (a process's, or a fleet's from the merged rows). */
+struct findmax_plan {
+	bool find_max;           /* --find-max: steps of connections at one rate */
+	uint64_t target;         /* -n (the connections of the run the rows describe) */
+	uint64_t step;           /* --step */
+	const uint64_t *rates;   /* a sweep's rates (n_rates > 1): steps of rates at target connections */
+	unsigned n_rates;
+	uint64_t msg_rate;       /* --find-max's one rate */
+};
+
 /* Default --step for -n target: FINDMAX_DEFAULT_STEP_PCT % of it, rounded up, at least 1. */
 uint64_t findmax_default_step(uint64_t target);
 /* Steps needed to reach target with step (ceil(target / step)); 0 if step is 0. */
@@ -52,9 +62,16 @@ uint64_t findmax_best(const struct findmax_row *rows, unsigned n);
  * rates[done]. Same order of checks as findmax_next; *next is 0 when stopping. */
 enum findmax_stop findmax_rate_next(const uint64_t *rates, unsigned n_rates, unsigned done,
 				    const struct findmax_row *last, uint64_t *next);
+/* After step done (1-based) with row: findmax_next for --find-max, findmax_rate_next for a sweep, else
+ * FINDMAX_STOP_TARGET (one phase). On FINDMAX_CONTINUE, the next step's connections and rate. The one
+ * rule of a process's coordinator, of a fleet's driver and of a merge of shards' reports. */
+enum findmax_stop findmax_plan_next(const struct findmax_plan *p, unsigned done, const struct findmax_row *row,
+				    uint64_t *next_conns, uint64_t *next_rate);
 /* Highest msg_rate among passing rows, 0 if none passed. */
 uint64_t findmax_best_rate(const struct findmax_row *rows, unsigned n);
 /* Stable name ("continue", "connection_failures", "slo_missed", "reached_target"). */
 const char *findmax_stop_name(enum findmax_stop s);
+/* The stop of a name findmax_stop_name gives: 0, or -1 for any other text. */
+int findmax_stop_parse(const char *name, enum findmax_stop *out);
 
 #endif

@@ -123,7 +123,7 @@ void conn_set_state(struct conn *c, enum conn_state to)
 			struct proto_side *ps = conn_side(c);
 
 			ps->wr_off = 0;
-			c->lg->ops->rx_init(c->lg->pcfg, ps->st);
+			c->lg->ops->rx_init(c->lg->pcfg, c->id, ps->st);
 		}
 		c->u.ph.wr_seq = 0;
 		c->u.ph.rd_seq = 0;
@@ -339,7 +339,10 @@ void loadgen_start(struct loadgen *lg)
 	counter_set32(&lg->st->phase, LOADGEN_RAMP);
 	counter_set(&lg->st->lat.rss_base_bytes, procfs_rss_bytes(&lg->rss));
 	if (lg->ka_ev) {
-		struct timeval ka = clock_timeval_ms(lg->pcfg->keepalive_ms);
+		/* a slice of the connections every 1/LOADGEN_KA_SLICES of the period: each still gets one per
+		 * period, and 10,000 PINGREQs (and their answers) do not land in one burst in a phase's RTT */
+		struct timeval ka = clock_timeval_ns((uint64_t)lg->pcfg->keepalive_ms * CLOCK_NS_PER_MS /
+						     LOADGEN_KA_SLICES);
 
 		event_add(lg->ka_ev, &ka);
 	}

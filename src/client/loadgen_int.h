@@ -46,6 +46,7 @@
 #define LOADGEN_TAIL_POLL_MS 5    /* latency phase: after the last send, how often replies are checked */
 #define LOADGEN_SEND_BATCH   4096 /* messages scheduled per tick at most, so replies are read in between */
 #define LOADGEN_RECV_CHUNK   2048 /* bytes read per readable event in the phase (stack buffer) */
+#define LOADGEN_KA_SLICES    10   /* keepalive: each tenth of the period serves a tenth of the connections */
 
 enum conn_state {
 	CONN_CONNECTING,  /* connect() issued, handshake pending; owns a bufferevent */
@@ -80,6 +81,16 @@ struct conn {
 /* The phase's state lives in the bytes the connect timestamp no longer needs: no growth per connection. */
 _Static_assert(sizeof(struct conn) == 48, "struct conn is 48 bytes on LP64");
 
+/* What the phase costs this process and the machine (the saturation judge's input), read at its begin and
+ * its end: 0 where unreadable. */
+struct loadgen_usage {
+	uint64_t ns;                 /* clock_now_ns() */
+	uint64_t cpu_us;             /* this process's user + system CPU */
+	uint64_t wakeups;            /* its context switches, voluntary and not */
+	uint64_t machine_busy;       /* the machine's busy CPU ticks (procfs_read_stat_cpu) */
+	uint64_t machine_total;      /* its ticks in all */
+};
+
 struct loadgen {
 	struct event_base *base;     /* not owned */
 	struct loadgen_config cfg;
@@ -90,6 +101,7 @@ struct loadgen {
 	struct event *ctl_ev;        /* latency: poll of the shared control, every LOADGEN_CTL_POLL_MS */
 	struct event *tick_ev;       /* latency: the send timer, armed for the next message's time (see phase_arm) */
 	struct event *ka_ev;         /* keepalive timer of the protocol while holding; NULL = none */
+	uint32_t ka_slice;           /* the slice of connections (slot % LOADGEN_KA_SLICES) its next tick serves */
 	const struct proto_ops *ops; /* the protocol (echo when cfg.proto is NULL) */
 	const struct proto_cfg *pcfg; /* its options (cfg.proto; NULL for echo, whose table reads none) */
 	unsigned char *side;         /* per attempt, side_size bytes (struct proto_side); NULL for echo */
@@ -112,6 +124,7 @@ struct loadgen {
 	uint64_t t0;                 /* its start, clock_now_ns() */
 	uint64_t next_msg;           /* local messages scheduled so far */
 	uint64_t deadline_ns;        /* end of the straggler wait */
+	struct loadgen_usage usage0; /* this process's CPU and the machine's at phase_begin */
 };
 
 /* loadgen.c: the lifecycle and the connection's one owner */

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include "common/util/clock.h"
@@ -239,6 +240,40 @@ void loadgen_tick_cb(evutil_socket_t fd, short what, void *arg)
 	phase_tick(arg);
 }
 
+static void usage_read(struct loadgen_usage *u)
+{
+	struct rusage ru;
+	char err[128];
+
+	memset(u, 0, sizeof(*u));
+	u->ns = clock_now_ns();
+	if (getrusage(RUSAGE_SELF, &ru) == 0) {
+		u->cpu_us = (uint64_t)ru.ru_utime.tv_sec * 1000000u + (uint64_t)ru.ru_utime.tv_usec +
+			    (uint64_t)ru.ru_stime.tv_sec * 1000000u + (uint64_t)ru.ru_stime.tv_usec;
+		u->wakeups = (uint64_t)ru.ru_nvcsw + (uint64_t)ru.ru_nivcsw;
+	}
+	if (procfs_read_stat_cpu(&u->machine_busy, &u->machine_total, err, sizeof(err)) < 0)
+		u->machine_busy = u->machine_total = 0;
+}
+
+/* The phase's cost since usage0, into lat (the phase is over: nothing else writes these). */
+static void usage_publish(const struct loadgen *lg, struct loadgen_lat *lat)
+{
+	struct loadgen_usage now;
+	const struct loadgen_usage *u0 = &lg->usage0;
+	uint64_t wall_us, cpu;
+
+	usage_read(&now);
+	wall_us = (now.ns - u0->ns) / 1000u;
+	cpu = now.cpu_us >= u0->cpu_us ? now.cpu_us - u0->cpu_us : 0;
+	counter_set(&lat->cpu_us, cpu);
+	counter_set(&lat->cpu_permille_max, wall_us ? cpu * 1000u / wall_us : 0);
+	counter_set(&lat->wakeups, now.wakeups >= u0->wakeups ? now.wakeups - u0->wakeups : 0);
+	if (u0->machine_total && now.machine_total > u0->machine_total && now.machine_busy >= u0->machine_busy)
+		counter_set(&lat->machine_permille, (now.machine_busy - u0->machine_busy) * 1000u /
+				(now.machine_total - u0->machine_total));
+}
+
 static void phase_begin(struct loadgen *lg, uint64_t t0)
 {
 	struct loadgen_lat *lat = &lg->st->lat;
@@ -261,6 +296,7 @@ static void phase_begin(struct loadgen *lg, uint64_t t0)
 	counter_set(&lat->conns, lg->sched.local_conns);
 	counter_set(&lat->held, held);
 	counter_set(&lat->start_ns, t0);
+	usage_read(&lg->usage0);
 	lg->phase_on = true;
 	loadgen_publish_state(lg, LOADGEN_STEP_RUN);
 	phase_tick(lg);
@@ -290,6 +326,7 @@ static void phase_end(struct loadgen *lg, uint64_t now)
 	}
 	lg->phase_on = false;
 	counter_set(&lat->rss_bytes, procfs_rss_bytes(&lg->rss));
+	usage_publish(lg, lat);
 	counter_set(&lat->end_ns, now);
 	loadgen_publish_state(lg, LOADGEN_STEP_DONE);
 }

@@ -192,8 +192,11 @@ void loadgen_idle_proto(struct conn *c)
 	conn_fail(c, DIAG_BAD_REPLY, 0);
 }
 
-/* The protocol's keepalive (MQTT PINGREQ): every keepalive_ms, on each idle held connection. A socket that
- * cannot take a few bytes on an idle connection is a failure. Connections in a phase are busy anyway. */
+/* The protocol's keepalive (MQTT PINGREQ): every keepalive_ms, on each held connection, one slice of the
+ * connections per tick (loadgen_start arms the timer at a LOADGEN_KA_SLICES-th of the period). A socket that
+ * cannot take a few bytes on an idle connection is a failure. In a phase a connection gets it too unless it
+ * is in the middle of a message or behind (then it is writing anyway): at a low rate per connection a
+ * connection may send nothing for longer than the broker waits (1.5 keepalives in MQTT). */
 void loadgen_keepalive_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct loadgen *lg = arg;
@@ -202,12 +205,14 @@ void loadgen_keepalive_cb(evutil_socket_t fd, short what, void *arg)
 	size_t len;
 	struct conn *c;
 
-	for (i = 0; i < lg->next; i++) {
+	for (i = lg->ka_slice; i < lg->next; i += LOADGEN_KA_SLICES) {
 		c = lg->conns[i];
-		if (!c || c->state != CONN_HOLDING)
+		if (!c || (c->state != CONN_HOLDING &&
+			   (c->state != CONN_ACTIVE || c->want_write || conn_side(c)->wr_off != 0)))
 			continue;
 		len = lg->ops->keepalive(lg->pcfg, c->id, msg, sizeof(msg));
 		if (len && conn_send(c, msg, len) != (ssize_t)len)
 			conn_fail(c, errno ? diag_from_errno(errno) : DIAG_OTHER, errno);
 	}
+	lg->ka_slice = (lg->ka_slice + 1) % LOADGEN_KA_SLICES;
 }

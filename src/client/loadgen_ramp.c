@@ -278,7 +278,7 @@ static struct conn *conn_new(struct loadgen *lg, int fd, uint64_t index, uint64_
 		struct proto_side *ps = conn_side(c);
 
 		ps->wr_off = 0;
-		lg->ops->rx_init(lg->pcfg, ps->st);
+		lg->ops->rx_init(lg->pcfg, id, ps->st);
 	}
 	lg->conns[index] = c;
 	lg->nconns++;

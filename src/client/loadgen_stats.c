@@ -161,6 +161,10 @@ void loadgen_lat_merge(struct loadgen_lat *dst, const struct loadgen_lat *src)
 	counter_add(&dst->rss_base_bytes, counter_get(&src->rss_base_bytes));
 	counter_add(&dst->rss_bytes, counter_get(&src->rss_bytes));
 	counter_max(&dst->send_lag_max_us, counter_get(&src->send_lag_max_us));
+	counter_add(&dst->cpu_us, counter_get(&src->cpu_us));
+	counter_max(&dst->cpu_permille_max, counter_get(&src->cpu_permille_max));
+	counter_add(&dst->wakeups, counter_get(&src->wakeups));
+	counter_max(&dst->machine_permille, counter_get(&src->machine_permille));
 	merge_earliest(&dst->start_ns, counter_get(&src->start_ns));
 	merge_latest(&dst->end_ns, counter_get(&src->end_ns), first);
 	if (dst->mismatch_note[0] == '\0' && counter_get(&src->mismatched) > 0) {

@@ -55,6 +55,13 @@ struct loadgen_lat {
 	_Atomic uint64_t send_lag_max_us; /* largest delay from a message's scheduled time to its write */
 	_Atomic uint64_t rss_base_bytes;  /* resident memory when the process started its ramp (summed) */
 	_Atomic uint64_t rss_bytes;       /* resident memory at the end of the phase (summed) */
+	/* what the phase cost the client (summed over processes unless said): the saturation judge */
+	_Atomic uint64_t cpu_us;          /* user + system CPU during the phase */
+	_Atomic uint64_t cpu_permille_max; /* the busiest process: its CPU per phase wall time, 1000 = a whole
+	                                      CPU (max) */
+	_Atomic uint64_t wakeups;         /* context switches during the phase, voluntary and not */
+	_Atomic uint64_t machine_permille; /* the machine's CPUs busy during the phase, 1000 = all of them (max:
+	                                      the busiest client machine); 0 = unreadable */
 	char mismatch_note[MATCH_NOTE_LEN]; /* the first mismatch in words, "" if none; written before the
 	                                       mismatched count that makes a merge copy it */
 	struct hist rtt_us;               /* scheduled send to verified reply, microseconds (answered only) */

@@ -3,7 +3,8 @@
  * allows (about 20,000 here), so larger runs fork worker processes (workers_run) that publish their stats
  * in shared-memory slots; this process prints the progress and merges the slots exactly for the report.
  * With --msg-rate it also coordinates the latency phase (one step, or several with --find-max) through a
- * shared struct loadgen_ctl (client/coord.h). This is the only file that prints or exits. */
+ * shared struct loadgen_ctl (client/coord.h), and with --barrier reads the fleet driver's lines on stdin. This
+ * file and main_out.c (the plan, the report, the modes that run no load) are the only ones that print. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -19,15 +20,14 @@
 #include "client/coord.h"
 #include "common/util/clock.h"
 #include "common/util/counter.h"
-#include "common/util/version.h"
 #include "client/findmax.h"
 #include "common/model/limits.h"
+#include "common/sys/cpus.h"
 #include "common/sys/limits_read.h"
 #include "client/loadgen.h"
-#include "client/merge.h"
+#include "client/main_out.h"
 #include "client/state.h"
 #include "common/sys/net.h"
-#include "common/sys/procfs.h"
 #include "client/sched.h"
 #include "client/report.h"
 #include "common/sys/workers.h"
@@ -62,6 +62,7 @@ struct run {
 	char go_line[96];                /* a line being read */
 	size_t go_used;
 	uint32_t announced;              /* the step last announced as ready + 1 (0 = none yet) */
+	uint32_t announced_done;         /* the step last announced as done (0 = none yet) */
 	bool hold_go;                    /* "go 0" came: the hold starts at hold_go_ns */
 	uint64_t hold_go_ns;
 	bool barrier_broken;             /* stdin ended or sent garbage: the run was stopped */
@@ -107,7 +108,8 @@ static void single_progress_cb(evutil_socket_t fd, short what, void *arg)
 	print_progress(r);
 }
 
-/* ---- the barrier (--barrier): one "go" line per step on stdin ---- */
+/* ---- the barrier (--barrier): one "go" line per step on stdin, and "next" or "end" after each step of
+ * the fleet's --find-max or sweep ---- */
 
 /* The barrier cannot be kept: say why in the report and stop the run (the SIGTERM path: workers end, the
  * report is printed), instead of waiting for a go that will not come. */
@@ -123,20 +125,27 @@ static void barrier_break(struct run *r, const char *why)
 static void barrier_line(struct run *r, const char *line)
 {
 	char err[160];
-	uint32_t step;
-	uint64_t unix_ns, wall = clock_wall_ns(), now = clock_now_ns(), start;
+	struct coord_line cl;
+	uint64_t wall = clock_wall_ns(), now = clock_now_ns(), start;
 
-	if (coord_parse_go(line, &step, &unix_ns, err, sizeof(err)) < 0) {
+	if (coord_parse_line(line, &cl, err, sizeof(err)) < 0) {
 		barrier_break(r, err);
 		return;
 	}
+	if (cl.kind == COORD_LINE_NEXT || cl.kind == COORD_LINE_END) {
+		if (!r->o->msg_rate || (cl.kind == COORD_LINE_NEXT ?
+					coord_next(&r->co, cl.step, cl.msg_rate, cl.conns, err, sizeof(err)) :
+					coord_end(&r->co, cl.stop, now, err, sizeof(err))) < 0)
+			barrier_break(r, r->o->msg_rate ? err : "barrier: a next or end line without --msg-rate");
+		return;
+	}
 	/* the fleet's wall-clock time on this process's monotonic clock; a time already past starts at once */
-	start = unix_ns > wall ? now + (unix_ns - wall) : now;
-	if (step == 0) {
+	start = cl.unix_ns > wall ? now + (cl.unix_ns - wall) : now;
+	if (cl.step == 0) {
 		r->hold_go = true;
 		r->hold_go_ns = start;
 	} else {
-		coord_go(&r->co, step, start);
+		coord_go(&r->co, cl.step, start);
 	}
 }
 
@@ -174,6 +183,40 @@ static void barrier_announce(struct run *r, uint32_t step)
 	fflush(stderr);
 }
 
+/* Tells the fleet driver, once per step of its --find-max or sweep, this shard's row and results of the
+ * step, and so that it is waiting for the fleet's next step (or end). */
+static void barrier_done(struct run *r)
+{
+	struct state_step *st = malloc(sizeof(*st));
+	char *json = malloc(STATE_STEP_LEN);
+	const struct coord *co = &r->co;
+
+	r->announced_done = co->done_step;
+	if (!st || !json) {
+		barrier_break(r, "out of memory for the done line");
+		goto out;
+	}
+	memset(st, 0, sizeof(*st));
+	st->step = co->done_step;
+	st->shard_k = r->meta.shard_k;
+	st->shard_m = r->meta.shard_m;
+	st->fleet_conns = co->fleet_conns;
+	st->fleet_rate = co->fleet_rate;
+	st->duration_ms = r->o->duration_ms;
+	st->row = co->rows[co->n_rows - 1];
+	memcpy(&st->lat, co->last, sizeof(st->lat));
+	if (state_format_step(st, (int64_t)(clock_wall_ns() - clock_now_ns()), json, STATE_STEP_LEN) < 0) {
+		barrier_break(r, "the done line does not fit STATE_STEP_LEN");
+		goto out;
+	}
+	end_progress(r);
+	fprintf(stderr, "c1m-shard: done %u %s\n", st->step, json);
+	fflush(stderr);
+out:
+	free(st);
+	free(json);
+}
+
 /* Starts the common hold once every worker has ramped (or ended), so that with --hold all N connections
  * are open at the same time however unevenly the workers ramped; with --barrier, at the fleet's time. */
 static void hold_tick(struct run *r, void *slots, unsigned count, const bool *dead, uint64_t now)
@@ -207,6 +250,8 @@ static void run_tick(struct run *r, void *slots, unsigned count, const bool *dea
 		coord_tick(&r->co, slots, count, dead, now);
 		if (r->o->barrier && r->co.waiting_step)
 			barrier_announce(r, r->co.waiting_step);
+		if (r->co.done_step && r->announced_done != r->co.done_step)
+			barrier_done(r);
 	} else {
 		hold_tick(r, slots, count, dead, now);
 	}
@@ -234,6 +279,8 @@ static int run_single(struct run *r, char *err, size_t errlen)
 	struct timeval tv;
 	int rc = -1;
 
+	if (r->o->cpus.count && cpus_pin(r->o->cpus.cpu[0], err, errlen) < 0)
+		return -1;
 	r->base = loadgen_base_new();
 	if (!r->base) {
 		snprintf(err, errlen, "cannot create an event_base");
@@ -425,6 +472,7 @@ static int run_workers(struct run *r, char *err, size_t errlen)
 	spec.on_exit = workers_exit;
 	spec.arg = r;
 	spec.slots = slots;
+	spec.cpus = &r->o->cpus;
 	rc = workers_run(&spec, err, errlen);
 	merge_slots(r, slots, r->workers, r->own);
 out:
@@ -459,27 +507,6 @@ static void describe_system(struct report_meta *m, const struct limits_values *l
 	m->limits = lv;
 }
 
-static int write_json(const char *path, const char *text, char *err, size_t errlen)
-{
-	FILE *f;
-
-	if (strcmp(path, "-") == 0) {
-		fputs(text, stdout);
-		fflush(stdout);
-		return 0;
-	}
-	f = fopen(path, "w");
-	if (!f) {
-		snprintf(err, errlen, "--json %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fputs(text, f) == EOF || fclose(f) == EOF) {
-		snprintf(err, errlen, "--json %s: write failed: %s", path, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
 /* A HOST name, resolved once, before anything else (so every worker and the report use one address);
  * the answer is printed, since a name may resolve to something the user did not expect. */
 static int resolve_host(struct client_options *o, char *err)
@@ -499,6 +526,7 @@ static int plan_run(const struct client_options *o, struct limits_values *lv, st
 {
 	struct client_options shard = *o;
 	unsigned sources_needed;
+	char why[256];
 
 	memset(lv, 0, sizeof(*lv));
 	if (limits_read(lv, err, ERR_LEN) < 0)
@@ -512,6 +540,10 @@ static int plan_run(const struct client_options *o, struct limits_values *lv, st
 	/* the soft limit after the raise: the hard one, or what we get when the raise failed */
 	if (client_opts_plan(&shard, lv->nofile_soft, sources_needed, plan, err, ERR_LEN) < 0)
 		return -1;
+	if (o->cpus.count && cpus_check(&o->cpus, why, sizeof(why)) < 0) {
+		snprintf(err, ERR_LEN, "--cpus: %s", why);
+		return -1;
+	}
 	if (plan->note[0])
 		fprintf(stderr, "c1m-client: note: %s\n", plan->note);
 	return 0;
@@ -556,6 +588,7 @@ static void run_configure(struct run *r, const struct client_options *o, const s
 	snprintf(r->meta.host, sizeof(r->meta.host), "%s", o->host);
 	snprintf(r->meta.host_name, sizeof(r->meta.host_name), "%s", o->host_name);
 	r->meta.port_base = o->port_base;
+	r->meta.cpus_pinned = o->cpus.count > 0;
 	r->meta.ports = o->ports;
 	r->meta.sources = a->sources;
 	r->meta.sources_default = plan->sources_default;
@@ -584,49 +617,6 @@ static void run_configure(struct run *r, const struct client_options *o, const s
 	describe_system(&r->meta, lv);
 }
 
-/* What the run will do, before it starts (with progress on). */
-static void print_plan(const struct client_options *o, const struct client_plan *plan)
-{
-	bool v6 = o->dst.family == AF_INET6;
-
-	if (!o->progress_ms)
-		return;
-	fprintf(stderr, "c1m-client: %llu connections to %s%s%s:%u-%u, %u process%s, sources %u%s\n",
-		(unsigned long long)o->target, v6 ? "[" : "", o->host, v6 ? "]" : "", o->port_base,
-		o->port_base + o->ports - 1, plan->workers,
-		plan->workers == 1 ? "" : "es", plan->sources.count, plan->sources.count ? "" : " (kernel)");
-	if (o->msg_rate && o->n_rates > 1)
-		fprintf(stderr, "c1m-client: then a sweep of %u rates from %llu to %llu msg/s, %.3f s each, reply "
-			"timeout %u ms, SLO p99 <= %u ms\n", o->n_rates, (unsigned long long)o->msg_rates[0],
-			(unsigned long long)o->msg_rates[o->n_rates - 1], (double)o->duration_ms / 1000.0,
-			o->reply_timeout_ms, o->slo_ms);
-	else if (o->msg_rate)
-		fprintf(stderr, "c1m-client: then %s%llu msg/s for %.3f s, reply timeout %u ms, SLO p99 <= %u ms\n",
-			o->find_max ? "in steps of +connections, each step " : "", (unsigned long long)o->msg_rate,
-			(double)o->duration_ms / 1000.0, o->reply_timeout_ms, o->slo_ms);
-}
-
-/* Text on stdout (stderr when the JSON owns stdout), JSON with --json. Returns the verdict. */
-static bool print_report(const struct report_meta *m, const struct loadgen_stats *t, const struct client_options *o,
-			 char *text, char *err)
-{
-	struct report_summary s;
-
-	if (report_format_text(m, t, text, REPORT_TEXT_LEN) < 0)
-		fprintf(stderr, "c1m-client: report truncated\n");
-	/* with --json - the JSON owns stdout, so the human report goes to stderr */
-	fputs(text, o->json_path && strcmp(o->json_path, "-") == 0 ? stderr : stdout);
-	fflush(stdout);
-	if (o->json_path) {
-		if (report_format_json(m, t, text, REPORT_TEXT_LEN) < 0)
-			fprintf(stderr, "c1m-client: JSON report truncated\n");
-		else if (write_json(o->json_path, text, err, ERR_LEN) < 0)
-			fprintf(stderr, "c1m-client: %s\n", err);
-	}
-	report_summarize(m, t, &s);
-	return s.pass;
-}
-
 /* The report from the merged stats and the coordinator's steps: text on stdout (stderr when the JSON
  * owns stdout), JSON with --json. Returns the verdict. */
 static bool report_run(struct run *r, const struct client_options *o, char *text, char *err)
@@ -638,6 +628,7 @@ static bool report_run(struct run *r, const struct client_options *o, char *text
 		else if (counter_get32(&r->own->lat.step) > 0 && counter_get32(&r->own->lat.state) >= LOADGEN_STEP_RUN)
 			r->meta.lat = &r->own->lat;  /* interrupted in the phase: show what it got */
 		r->meta.steps = r->co.rows;
+		r->meta.step_lats = r->co.step_lat;
 		r->meta.n_steps = r->co.n_rows;
 		r->meta.stop = r->co.stop;
 		/* the last phase's numbers are judged against the rate it ran at */
@@ -647,73 +638,7 @@ static bool report_run(struct run *r, const struct client_options *o, char *text
 
 	r->meta.start_late_ns = r->co.late_ns;
 	r->meta.wall_offset_ns = (int64_t)(clock_wall_ns() - clock_now_ns());
-	return print_report(&r->meta, r->own, o, text, err);
-}
-
-/* --merge: the shards' reports read, merged and printed as one; exit status 2 for a report that cannot be
- * read or belongs to another run, else the merged verdict. */
-static int run_merge(const struct client_options *o, char *text)
-{
-	const struct state_report **in = calloc(o->n_merge, sizeof(void *));   /* an array of pointers */
-	struct merge_result *mr = malloc(sizeof(*mr));
-	char err[ERR_LEN], why[ERR_LEN];
-	int status = 2;
-	unsigned i;
-
-	if (!in || !mr) {
-		fprintf(stderr, "c1m-client: out of memory\n");
-		goto out;
-	}
-	for (i = 0; i < o->n_merge; i++) {
-		struct state_report *r = malloc(sizeof(*r));
-
-		in[i] = r;
-		if (!r) {
-			fprintf(stderr, "c1m-client: out of memory\n");
-			goto out;
-		}
-		if (procfs_read_file(o->merge_files[i], text, REPORT_TEXT_LEN, why, sizeof(why)) < 0 ||
-		    state_parse(text, strlen(text), r, why, sizeof(why)) < 0) {
-			fprintf(stderr, "c1m-client: --merge %s: %s\n", o->merge_files[i], why);
-			goto out;
-		}
-	}
-	if (merge_reports(in, o->merge_files, o->n_merge, mr, err, sizeof(err)) < 0) {
-		fprintf(stderr, "c1m-client: --merge: %s\n", err);
-		goto out;
-	}
-	status = print_report(&mr->meta, &mr->stats, o, text, err) ? 0 : 1;
-out:
-	for (i = 0; in && i < o->n_merge; i++)
-		free((void *)in[i]);
-	free(in);
-	free(mr);
-	return status;
-}
-
-/* --help, --version and --merge: what runs no load. Returns the exit status. */
-static int run_without_load(const struct client_options *o)
-{
-	char vtext[VERSION_TEXT_LEN], *text;
-	int rc;
-
-	if (o->help) {
-		fputs(client_opts_usage(), stdout);
-		return 0;
-	}
-	if (o->version) {
-		version_text("c1m-client", event_get_version(), vtext, sizeof(vtext));
-		fputs(vtext, stdout);
-		return 0;
-	}
-	text = malloc(REPORT_TEXT_LEN);
-	if (!text) {
-		fprintf(stderr, "c1m-client: out of memory\n");
-		return 2;
-	}
-	rc = run_merge(o, text);
-	free(text);
-	return rc;
+	return main_out_report(&r->meta, r->own, o, text, err);
 }
 
 int main(int argc, char **argv)
@@ -733,8 +658,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "c1m-client: %s\n", err);
 		return 2;
 	}
-	if (o.help || o.version || o.merge)
-		return run_without_load(&o);
+	if (o.help || o.version || o.merge || o.fleet_step_path)
+		return main_out_without_load(&o);
 
 	if (resolve_host(&o, err) < 0 || plan_run(&o, &lv, &plan, err) < 0) {
 		fprintf(stderr, "c1m-client: %s\n", err);
@@ -763,7 +688,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "c1m-client: out of memory\n");
 		goto out;
 	}
-	print_plan(&o, &plan);
+	main_out_plan(&o, &plan);
 
 	/* progress rates of the first tick are measured from here */
 	loadgen_stats_init_sum(r.prev);

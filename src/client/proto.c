@@ -7,12 +7,14 @@
 
 #include "client/loadgen.h"
 #include "client/proto_http.h"
+#include "client/proto_mqtt.h"
 #include "client/proto_resp.h"
 
 static const char *const proto_names[PROTO_COUNT] = {
 	[PROTO_ECHO] = "echo",
 	[PROTO_HTTP] = "http",
 	[PROTO_REDIS] = "redis",
+	[PROTO_MQTT] = "mqtt",
 };
 
 static size_t echo_hello(const struct proto_cfg *cfg, uint64_t id, char *out, size_t outlen)
@@ -38,7 +40,16 @@ const struct proto_ops proto_echo_ops = {
 
 const struct proto_ops *proto_get(enum proto_id id)
 {
-	return id == PROTO_HTTP ? &proto_http_ops : id == PROTO_REDIS ? &proto_redis_ops : &proto_echo_ops;
+	switch (id) {
+	case PROTO_HTTP:
+		return &proto_http_ops;
+	case PROTO_REDIS:
+		return &proto_redis_ops;
+	case PROTO_MQTT:
+		return &proto_mqtt_ops;
+	default:
+		return &proto_echo_ops;
+	}
 }
 
 const char *proto_name(enum proto_id id)
@@ -83,6 +94,10 @@ void proto_cfg_init(struct proto_cfg *cfg)
 
 int proto_cfg_check(const struct proto_cfg *cfg, char *err, size_t errlen)
 {
+	if (cfg->id != PROTO_MQTT && cfg->keepalive_ms) {
+		snprintf(err, errlen, "--keepalive is for --proto mqtt");
+		return -1;
+	}
 	if (cfg->id != PROTO_REDIS && (cfg->command || cfg->hello)) {
 		snprintf(err, errlen, "%s is for --proto redis", cfg->command ? "--command" : "--hello");
 		return -1;
@@ -96,7 +111,8 @@ int proto_cfg_check(const struct proto_cfg *cfg, char *err, size_t errlen)
 			snprintf(err, errlen, "%s is for --proto http", http_only);
 			return -1;
 		}
-		return cfg->id == PROTO_REDIS ? resp_check(cfg, err, errlen) : 0;
+		return cfg->id == PROTO_REDIS ? resp_check(cfg, err, errlen) :
+		       cfg->id == PROTO_MQTT ? mqtt_check(cfg, err, errlen) : 0;
 	}
 	return http1_check(cfg, err, errlen);
 }

@@ -11,7 +11,8 @@
  *       echo, with a small header of its own (struct proto_side) in front of each.
  *     - hello(): the handshake bytes sent right after connect (HTTP: the first request; Redis: PING or
  *       HELLO/AUTH; MQTT: CONNECT with a client id made from the connection id; WS: the upgrade request).
- *     - rx_init(): reset the receive state before the handshake reply and before the phase.
+ *     - rx_init(): reset the receive state of connection id before the handshake reply and before the
+ *       phase (MQTT checks that a PUBLISH came back on the connection's own topic).
  *     - hello_feed(): the handshake reply, incrementally (bytes as they come, any split). PROTO_DONE when
  *       the reply is complete and verified, PROTO_REFUSED when it is a well-formed refusal (HTTP 503, MQTT
  *       CONNACK code, Redis -ERR: fill ev->code and ev->note), PROTO_ERROR when it is malformed (ev->note
@@ -51,6 +52,7 @@ enum proto_id {
 	PROTO_ECHO,                 /* c1m's own line and 64-byte frames, echoed byte for byte (default) */
 	PROTO_HTTP,                 /* HTTP/1.1 keep-alive (proto_http.h) */
 	PROTO_REDIS,                /* RESP2 commands and replies (proto_resp.h) */
+	PROTO_MQTT,                 /* MQTT 3.1.1 to a broker: PUBLISH to the connection's own topic (proto_mqtt.h) */
 	PROTO_COUNT
 };
 
@@ -81,7 +83,7 @@ struct proto_cfg {
 	bool pipeline;              /* --pipeline: send without waiting for the previous reply */
 	const char *command;        /* --command: Redis's message (default PING) */
 	const char *hello;          /* --hello: Redis's handshake (default PING), e.g. "AUTH pw" */
-	unsigned keepalive_ms;      /* keepalive period while holding; 0 = none */
+	unsigned keepalive_ms;      /* --keepalive: period while holding, ms (MQTT: default 60 s); 0 = none */
 };
 
 struct proto_ops {
@@ -89,7 +91,7 @@ struct proto_ops {
 	size_t state_size;          /* per-connection receive state, bytes (0 = none: echo) */
 	bool pipeline;              /* see above; the loadgen also honours cfg->pipeline */
 	size_t (*hello)(const struct proto_cfg *cfg, uint64_t id, char *out, size_t outlen);
-	void (*rx_init)(const struct proto_cfg *cfg, void *st);
+	void (*rx_init)(const struct proto_cfg *cfg, uint64_t id, void *st);
 	enum proto_status (*hello_feed)(const struct proto_cfg *cfg, void *st, const char *data, size_t len,
 					size_t *used, struct proto_event *ev);
 	size_t (*msg)(const struct proto_cfg *cfg, const struct match_frame *f, char *out, size_t outlen);
@@ -132,5 +134,6 @@ size_t proto_escape(const char *data, size_t len, size_t max, char *out, size_t 
 extern const struct proto_ops proto_echo_ops;
 extern const struct proto_ops proto_http_ops;
 extern const struct proto_ops proto_redis_ops;
+extern const struct proto_ops proto_mqtt_ops;
 
 #endif

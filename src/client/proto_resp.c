@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 enum resp_phase {
 	RESP_TYPE,                   /* the type byte of the next value */
@@ -239,26 +240,57 @@ static size_t redis_hello(const struct proto_cfg *cfg, uint64_t id, char *out, s
 	return resp_build_command(cfg->hello ? cfg->hello : "PING", out, outlen);
 }
 
-static void redis_rx_init(const struct proto_cfg *cfg, void *st)
+static void redis_rx_init(const struct proto_cfg *cfg, uint64_t id, void *st)
 {
 	(void)cfg;
+	(void)id;
 	resp_rx_init(st);
 }
 
-/* The handshake's reply: any value but an -error establishes the connection; an -error (Redis's "ERR max
- * number of clients reached", a wrong AUTH) refuses it with its text. */
+/* The reply a PING handshake must get, checked byte by byte across calls in rx->pad (which resp_feed
+ * leaves alone until the reply ends): the bytes matched so far, or PONG_BAD once one differed. */
+static const char pong[] = "+PONG\r\n";
+#define PONG_LEN (sizeof(pong) - 1)
+#define PONG_BAD 0xffu
+
+static bool hello_is_ping(const struct proto_cfg *cfg)
+{
+	return cfg->hello == NULL || strcasecmp(cfg->hello, "PING") == 0;
+}
+
+/* The handshake's reply: an -error (Redis's "ERR max number of clients reached", a wrong AUTH) refuses the
+ * connection with its text; otherwise PING must get exactly +PONG, and --hello any other value. */
 static enum proto_status redis_hello_feed(const struct proto_cfg *cfg, void *st, const char *data, size_t len,
 					  size_t *used, struct proto_event *ev)
 {
-	enum proto_status s = resp_feed(st, data, len, used, ev);
+	struct resp_rx *rx = st;
+	unsigned seen = rx->pad;
+	enum proto_status s = resp_feed(rx, data, len, used, ev);
+	size_t i, n, bad = 0;
+	char quoted[64];
 
-	(void)cfg;
 	if (s == PROTO_DONE && ev->code) {
 		if (!ev->note[0])
 			snprintf(ev->note, sizeof(ev->note), "an -error reply");
 		return PROTO_REFUSED;
 	}
-	return s;
+	if (s == PROTO_ERROR || !hello_is_ping(cfg))
+		return s;
+	n = s == PROTO_PARTIAL ? len : *used;
+	for (i = 0; i < n && seen != PONG_BAD; i++) {
+		seen = seen < PONG_LEN && data[i] == pong[seen] ? seen + 1 : PONG_BAD;
+		bad = i;
+	}
+	if (s == PROTO_PARTIAL) {
+		rx->pad = (uint8_t)seen;
+		return s;
+	}
+	if (seen == PONG_LEN)
+		return s;
+	proto_escape(data, n, PROTO_FIRST_BYTES, quoted, sizeof(quoted));
+	snprintf(ev->note, sizeof(ev->note), "PING answered with \"%s\", not +PONG", quoted);
+	*used = bad;
+	return PROTO_ERROR;
 }
 
 static size_t redis_msg(const struct proto_cfg *cfg, const struct match_frame *f, char *out, size_t outlen)

@@ -27,7 +27,7 @@ struct resp_rx {
 	uint8_t phase;               /* where in a value (proto_resp.c: enum resp_phase) */
 	uint8_t type;                /* the current value's type byte: + - : $ * */
 	uint8_t flags;               /* a '-' seen in the number, digits seen, an error in this reply */
-	uint8_t pad;
+	uint8_t pad;                 /* the handshake's check of +PONG (proto_resp.c) */
 };
 
 /* Resets rx for the next reply. */

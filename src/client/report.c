@@ -70,7 +70,7 @@ void report_summarize(const struct report_meta *m, const struct loadgen_stats *t
 	s->pass = s->conn_pass;
 	if (!m->latency)
 		return;
-	s->lat_total = sched_total(m->msg_rate, m->duration_ms);
+	s->lat_total = m->lat_total ? m->lat_total : sched_total(m->msg_rate, m->duration_ms);
 	s->max_conns = m->find_max ? findmax_best(m->steps, m->n_steps) : 0;
 	s->max_rate = m->sweep ? findmax_best_rate(m->steps, m->n_steps) : 0;
 	if (!m->lat) {
@@ -86,6 +86,7 @@ void report_summarize(const struct report_meta *m, const struct loadgen_stats *t
 	if (m->lat->held && m->lat->rss_bytes > m->lat->rss_base_bytes)
 		s->bytes_per_conn = (double)(m->lat->rss_bytes - m->lat->rss_base_bytes) / (double)m->lat->held;
 	s->lat_pass = report_latency_pass(m->lat, s->lat_total, m->slo_ms);
+	sat_judge(m->lat, s->lat_pass, m->cpus_pinned, &s->sat);
 	s->pass = s->conn_pass && s->lat_pass;
 	if (m->find_max || m->sweep)
 		s->pass = s->pass && m->stop == FINDMAX_STOP_TARGET;
@@ -106,6 +107,28 @@ bool report_latency_pass(const struct loadgen_lat *l, uint64_t total, unsigned s
 	report_latency_ms(l, ms);
 	return total > 0 && l->sent == total && l->answered == total && l->late == 0 && l->lost == 0 &&
 	       l->mismatched == 0 && hist_count(&l->rtt_us) == total && ms[2] <= (double)slo_ms;
+}
+
+void report_step_row(const struct loadgen_lat *l, uint64_t conns, uint64_t msg_rate, uint64_t total,
+		     uint64_t conn_failures, unsigned slo_ms, struct findmax_row *row)
+{
+	double ms[5];
+
+	report_latency_ms(l, ms);
+	memset(row, 0, sizeof(*row));
+	row->conns = conns;
+	row->msg_rate = msg_rate;
+	row->held = l->held;
+	row->conn_failures = conn_failures;
+	row->sent = l->sent;
+	row->answered = l->answered;
+	row->lost = total > row->answered ? total - row->answered : 0;
+	row->p50_ms = ms[0];
+	row->p99_ms = ms[2];
+	row->p999_ms = ms[3];
+	row->max_ms = ms[4];
+	row->slo_met = report_latency_pass(l, total, slo_ms);
+	row->pass = row->slo_met && row->held == row->conns && conn_failures == 0;
 }
 
 void report_latency_ms(const struct loadgen_lat *l, double out[5])
@@ -227,6 +250,7 @@ static void steps_verdict(struct sbuf *o, const struct report_meta *m, const str
 			else
 				sbuf_printf(o, "; at %" PRIu64 " connections ", last->conns);
 			row_reason(o, last, m->slo_ms);
+			sat_verdict(o, &s->sat);
 		}
 		conn_tail(o, m, t, s);
 	}
@@ -261,6 +285,7 @@ static void latency_verdict(struct sbuf *o, const struct report_meta *m, const s
 		sbuf_printf(o, ", %" PRIu64 " mismatched", l->mismatched);
 	if (l->failed_status)
 		sbuf_printf(o, ", %" PRIu64 " failed by status", l->failed_status);
+	sat_verdict(o, &s->sat);
 	conn_tail(o, m, t, s);
 	sbuf_printf(o, ": %s\n", s->pass ? "PASS" : "FAIL");
 }
@@ -273,11 +298,12 @@ static void verdict(struct sbuf *o, const struct report_meta *m, const struct lo
 		return;
 	}
 	if (s->pass) {
-		sbuf_printf(o, "VERDICT: PASS %" PRIu64 "/%" PRIu64 " connections established and echoed\n", t->echoed,
-		    m->target);
+		sbuf_printf(o, "VERDICT: PASS %" PRIu64 "/%" PRIu64 " connections established and %s\n", t->echoed,
+		    m->target, m->proto == PROTO_ECHO ? "echoed" : "verified");
 		return;
 	}
-	sbuf_printf(o, "VERDICT: FAIL %" PRIu64 "/%" PRIu64 " connections established and echoed", t->echoed, m->target);
+	sbuf_printf(o, "VERDICT: FAIL %" PRIu64 "/%" PRIu64 " connections established and %s", t->echoed, m->target,
+	    m->proto == PROTO_ECHO ? "echoed" : "verified");
 	if (t->failed)
 		sbuf_printf(o, ", %" PRIu64 " failed; first binding cause: %s", t->failed, diag_kind_name(s->first_cause));
 	if (m->stop_signal && t->started < m->target)
@@ -329,6 +355,7 @@ static void latency_text(struct sbuf *o, const struct report_meta *m, const stru
 	    s->lat_ms[4], hist_count(&l->rtt_us));
 	sbuf_printf(o, "    send lag    max %.3f ms (scheduled time to write; included in the RTT)\n",
 	    (double)l->send_lag_max_us / 1000.0);
+	sat_text(o, &s->sat);
 	if (s->bytes_per_conn > 0)
 		sbuf_printf(o, "    memory      %.0f bytes per held connection (client resident memory growth)\n",
 		    s->bytes_per_conn);
@@ -523,6 +550,11 @@ static void json_latency(struct json_w *w, const struct report_meta *m, const st
 		json_w_u64(w, "count", hist_count(&l->rtt_us));
 		json_w_object_end(w);
 		json_w_double(w, "send_lag_max_ms", (double)l->send_lag_max_us / 1000.0, 3);
+		json_w_double(w, "client_cpus", s->sat.client_cpus, 3);
+		json_w_double(w, "client_cpu_busiest_pct", s->sat.busiest_pct, 1);
+		json_w_double(w, "machine_cpu_pct", s->sat.machine_pct, 1);
+		json_w_double(w, "wakeups_per_msg", s->sat.wakeups_per_msg, 3);
+		json_w_string(w, "ran_out", sat_name(s->sat.side));
 		json_w_double(w, "bytes_per_conn", s->bytes_per_conn, 0);
 		json_w_string(w, "mismatch_note", l->mismatch_note);
 	}

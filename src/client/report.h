@@ -9,14 +9,16 @@
 #include <stdint.h>
 
 #include "common/util/addr.h"
+#include "client/saturation.h"
 #include "client/findmax.h"
 #include "common/sys/limits_read.h"
 #include "client/loadgen_stats.h"
 #include "common/util/json.h"
 #include "client/proto.h"
 
-#define REPORT_TEXT_LEN   (512 * 1024) /* always holds the full text or JSON report: the JSON carries three
-                                          histograms, at most 2,560 buckets of 29 bytes each (223 KB) */
+#define REPORT_TEXT_LEN   (8 * 1024 * 1024) /* always holds the full text or JSON report: the JSON carries
+                                          three histograms and one per step (at most FINDMAX_MAX_STEPS), each
+                                          at most 2,560 buckets of 29 bytes (74 KB) */
 
 /* What the run was asked to do, for the report header and the JSON. */
 struct report_meta {
@@ -52,9 +54,14 @@ struct report_meta {
 	unsigned slo_ms;               /* the verdict's p99 bound */
 	const struct loadgen_lat *lat; /* merged results of the last phase that ran, NULL if none did
 	                                  (msg_rate is then the rate that phase ran at) */
+	uint64_t lat_total;            /* messages the schedule of that phase has; 0 = sched_total(msg_rate,
+	                                  duration_ms). A merge sets the sum of the shards' own schedules: each
+	                                  shard rounds its share of the rate apart, so the sum can differ */
 	bool find_max;                 /* --find-max */
 	uint64_t step;                 /* connections added per step */
 	const struct findmax_row *steps; /* one row per step run */
+	const struct loadgen_lat *step_lats; /* each step's merged results (n_steps of them), NULL = not kept:
+	                                  the state carries them so that shards' steps merge exactly */
 	unsigned n_steps;
 	bool sweep;                    /* --msg-rate R1,R2,...: one phase per rate at -n connections */
 	const uint64_t *rates;         /* the sweep's rates, increasing (n_rates of them) */
@@ -63,6 +70,7 @@ struct report_meta {
 	/* environment */
 	char kernel[280];              /* uname: sysname, release, version, machine; "" = unknown */
 	unsigned cpus;                 /* online CPUs, 0 = unknown */
+	bool cpus_pinned;              /* --cpus: the client ran on CPUs of its own (the saturation judge) */
 	const struct limits_values *limits; /* what limits_read found at startup, NULL = not read */
 	/* --tls (all zero without) */
 	bool tls;                      /* every connection spoke TLS */
@@ -98,11 +106,17 @@ struct report_summary {
 	double bytes_per_conn;         /* client resident memory growth per held connection; 0 = unknown */
 	uint64_t max_conns;            /* --find-max: most connections of a passing step, 0 = none */
 	uint64_t max_rate;             /* sweep: highest msg rate of a passing step, 0 = none */
+	struct sat_view sat;           /* the last phase: the client's CPU, and who ran out if it failed */
 };
 
 /* The SLO rule, shared by the verdict and the --find-max steps: every scheduled message (total) was
  * sent and answered within the timeout, none lost, late or mismatched, and p99 <= slo_ms. */
 bool report_latency_pass(const struct loadgen_lat *l, uint64_t total, unsigned slo_ms);
+/* One --find-max or sweep step's row from its merged results l: conns connections asked for at msg_rate,
+ * total messages scheduled, conn_failures during the step; the SLO rule is report_latency_pass. The
+ * coordinator and a merge of shards' steps both judge a step with this. */
+void report_step_row(const struct loadgen_lat *l, uint64_t conns, uint64_t msg_rate, uint64_t total,
+		     uint64_t conn_failures, unsigned slo_ms, struct findmax_row *row);
 /* RTT percentiles of l in milliseconds: p50, p90, p99, p99.9, max. */
 void report_latency_ms(const struct loadgen_lat *l, double out[5]);
 /* Pure: what the run saw of someone else's server into c, for diag_explain: the protocol, the first bad

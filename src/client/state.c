@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client/sched.h"
 #include "common/util/counter.h"
 
 enum field_type {
@@ -39,6 +40,12 @@ static const struct field meta_fields[] = {
 	FLD(report_meta, latency, F_BOOL), FLD(report_meta, msg_rate, F_U64), FLD(report_meta, duration_ms, F_U64),
 	FLD(report_meta, reply_timeout_ms, F_UNS), FLD(report_meta, slo_ms, F_UNS), { "was_find_max", offsetof(struct report_meta, find_max), F_BOOL },
 	{ "was_sweep", offsetof(struct report_meta, sweep), F_BOOL }, FLD(report_meta, cpus, F_UNS), FLD(report_meta, start_late_ns, F_U64),
+	FLD(report_meta, cpus_pinned, F_BOOL), FLD(report_meta, step, F_U64),
+};
+
+/* What a step's row holds beyond its results (the rest of the row is judged again from them). */
+static const struct field step_fields[] = {
+	FLD(findmax_row, conns, F_U64), FLD(findmax_row, msg_rate, F_U64), FLD(findmax_row, conn_failures, F_U64),
 };
 
 static const struct field stats_fields[] = {
@@ -58,6 +65,9 @@ static const struct field lat_fields[] = {
 	FLD(loadgen_lat, lost, F_AU64), FLD(loadgen_lat, mismatched, F_AU64), FLD(loadgen_lat, start_ns, F_ATIME),
 	FLD(loadgen_lat, end_ns, F_ATIME), FLD(loadgen_lat, send_lag_max_us, F_AU64),
 	FLD(loadgen_lat, rss_base_bytes, F_AU64), FLD(loadgen_lat, rss_bytes, F_AU64),
+	FLD(loadgen_lat, failed_status, F_AU64), FLD(loadgen_lat, cpu_us, F_AU64),
+	FLD(loadgen_lat, cpu_permille_max, F_AU64), FLD(loadgen_lat, wakeups, F_AU64),
+	FLD(loadgen_lat, machine_permille, F_AU64),
 };
 
 static const struct field kstate_fields[] = {
@@ -92,6 +102,12 @@ static const struct field limits_fields[] = {
 	FLD(limits_values, page_size, F_U64), FLD(limits_values, tcp_abort_on_overflow_present, F_BOOL),
 	FLD(limits_values, tcp_abort_on_overflow, F_UNS), FLD(limits_values, sockstat_present, F_BOOL),
 	FLD(limits_values, tcp_inuse, F_U64), FLD(limits_values, tcp_mem_used, F_U64),
+};
+
+/* The fleet's step in a shard's done line. */
+static const struct field step_line_fields[] = {
+	FLD(state_step, step, F_U32), FLD(state_step, shard_k, F_UNS), FLD(state_step, shard_m, F_UNS),
+	FLD(state_step, fleet_conns, F_U64), FLD(state_step, fleet_rate, F_U64), FLD(state_step, duration_ms, F_U64),
 };
 
 /* ---- writer ---- */
@@ -176,6 +192,21 @@ void state_write(struct json_w *w, const struct report_meta *m, const struct loa
 	json_w_string(w, "hostname", m->hostname);
 	json_w_string(w, "kernel", m->kernel);
 	json_w_string(w, "problems", m->problems);
+	/* the protocol, and what it saw of the server: failing statuses by code, the first bad reply */
+	json_w_string(w, "proto", proto_name(m->proto));
+	json_w_u64(w, "msg_bytes", m->msg_bytes);
+	json_w_array_begin(w, "codes");
+	for (k = 0; k < LOADGEN_CODES; k++) {
+		if (counter_get32(&t->codes.code[k]) == 0)
+			continue;
+		json_w_array_begin(w, NULL);
+		json_w_u64(w, NULL, counter_get32(&t->codes.code[k]));
+		json_w_u64(w, NULL, counter_get(&t->codes.count[k]));
+		json_w_array_end(w);
+	}
+	json_w_array_end(w);
+	json_w_u64(w, "codes_other", counter_get(&t->codes.other));
+	json_w_string(w, "proto_note", counter_acquire32(&t->note_set) ? t->proto_note : "");
 	if (m->limits)
 		write_fields(w, "limits", m->limits, limits_fields, NFIELDS(limits_fields), off);
 	write_fields(w, "counts", t, stats_fields, NFIELDS(stats_fields), off);
@@ -197,6 +228,21 @@ void state_write(struct json_w *w, const struct report_meta *m, const struct loa
 	write_hist(w, "rtt_us", &t->rtt_us);
 	if (m->lat)
 		write_lat(w, m->lat, off);
+	json_w_string(w, "stop", findmax_stop_name(m->stop));
+	json_w_array_begin(w, "rates");
+	for (k = 0; m->sweep && k < m->n_rates; k++)
+		json_w_u64(w, NULL, m->rates[k]);
+	json_w_array_end(w);
+	if (m->step_lats) {
+		json_w_array_begin(w, "steps");   /* each step: its row's inputs and its results */
+		for (k = 0; k < m->n_steps; k++) {
+			json_w_object_begin(w, NULL);
+			write_fields(w, "row", &m->steps[k], step_fields, NFIELDS(step_fields), off);
+			write_lat(w, &m->step_lats[k], off);
+			json_w_object_end(w);
+		}
+		json_w_array_end(w);
+	}
 	json_w_object_end(w);
 }
 
@@ -441,18 +487,138 @@ static int failure(struct json_r *j, const char *key, void *arg)
 	return 0;
 }
 
-struct state_rd {
-	struct state_report *r;
-	unsigned seen;                   /* bits: format, meta, counts, failures, connect_us, rtt_us */
-	bool in_state;
-};
-
 static int string_into(struct json_r *j, char *out, size_t len)
 {
 	if (!json_r_peek(j, '"'))
 		return json_r_fail(j, "expected a string");
 	return json_r_string(j, out, len, NULL);
 }
+
+/* "lat": {"counts": ..., "rtt_us": ...} into l. */
+static int read_lat(struct json_r *j, struct loadgen_lat *l)
+{
+	struct lat_rd lr = { l, 0 };
+
+	if (!json_r_peek(j, '{'))
+		return json_r_fail(j, "lat is not an object");
+	if (json_r_object(j, lat_member, &lr) < 0)
+		return -1;
+	return lr.seen == 3 ? 0 : json_r_fail(j, "lat needs counts and rtt_us");
+}
+
+struct step_rd {
+	struct state_report *r;
+	unsigned seen;
+};
+
+static int step_member(struct json_r *j, const char *key, void *arg)
+{
+	struct step_rd *rd = arg;
+	unsigned i = rd->r->meta.n_steps;
+
+	if (strcmp(key, "row") == 0) {
+		rd->seen |= 1;
+		return read_fields(j, &rd->r->rows[i], step_fields, NFIELDS(step_fields));
+	}
+	if (strcmp(key, "lat") == 0) {
+		rd->seen |= 2;
+		return read_lat(j, &rd->r->step_lat[i]);
+	}
+	return json_r_skip(j);
+}
+
+static int step(struct json_r *j, const char *key, void *arg)
+{
+	struct step_rd rd = { arg, 0 };
+
+	(void)key;
+	if (rd.r->meta.n_steps == FINDMAX_MAX_STEPS)
+		return json_r_fail(j, "more steps than a run has");
+	if (!json_r_peek(j, '{'))
+		return json_r_fail(j, "a step is an object");
+	loadgen_lat_init(&rd.r->step_lat[rd.r->meta.n_steps]);
+	if (json_r_object(j, step_member, &rd) < 0)
+		return -1;
+	if (rd.seen != 3)
+		return json_r_fail(j, "a step needs row and lat");
+	rd.r->meta.n_steps++;
+	return 0;
+}
+
+static int rate(struct json_r *j, const char *key, void *arg)
+{
+	struct state_report *r = arg;
+
+	(void)key;
+	if (r->meta.n_rates == FINDMAX_MAX_STEPS)
+		return json_r_fail(j, "more rates than a sweep has");
+	if (read_u64(j, &r->rates[r->meta.n_rates]) < 0)
+		return -1;
+	if (r->rates[r->meta.n_rates] == 0 || (r->meta.n_rates && r->rates[r->meta.n_rates] <= r->rates[r->meta.n_rates - 1]))
+		return json_r_fail(j, "a sweep's rates are > 0 and increasing");
+	r->meta.n_rates++;
+	return 0;
+}
+
+struct code_rd {
+	uint64_t v[2];                   /* code, count */
+	unsigned n;
+};
+
+/* One [code, count] of the failing statuses. */
+static int code_pair(struct json_r *j, const char *key, void *arg)
+{
+	struct code_rd *rd = arg;
+
+	(void)key;
+	if (rd->n == 2)
+		return json_r_fail(j, "a status code entry is [code, count]");
+	if (read_u64(j, &rd->v[rd->n]) < 0)
+		return -1;
+	rd->n++;
+	return 0;
+}
+
+static int code_entry(struct json_r *j, const char *key, void *arg)
+{
+	struct loadgen_stats *t = arg;
+	struct code_rd rd = { { 0, 0 }, 0 };
+
+	(void)key;
+	if (!json_r_peek(j, '['))
+		return json_r_fail(j, "a status code entry is [code, count]");
+	if (json_r_array(j, code_pair, &rd) < 0)
+		return -1;
+	if (rd.n != 2 || rd.v[0] == 0 || rd.v[0] > UINT32_MAX || rd.v[1] == 0)
+		return json_r_fail(j, "a status code entry is [code > 0, count > 0]");
+	loadgen_codes_add(&t->codes, (unsigned)rd.v[0], rd.v[1]);
+	return 0;
+}
+
+static int proto_member(struct json_r *j, struct state_report *r)
+{
+	char name[16] = "";
+
+	if (string_into(j, name, sizeof(name)) < 0)
+		return -1;
+	return proto_from_name(name, &r->meta.proto) < 0 ? json_r_fail(j, "a protocol this client does not know") : 0;
+}
+
+static int stop_name(struct json_r *j, enum findmax_stop *out)
+{
+	char name[32] = "";
+
+	if (string_into(j, name, sizeof(name)) < 0)
+		return -1;
+	return findmax_stop_parse(name, out) == 0 ? 0 : json_r_fail(j, "a stop reason this client does not know");
+}
+
+struct state_rd {
+	struct state_report *r;
+	unsigned seen;                   /* bits: format, meta, counts, failures, connect_us, rtt_us, stop, rates,
+	                                    proto */
+	bool in_state;
+};
 
 /* "sources_first": an address of either family, or "" for none. */
 static int sources_first(struct json_r *j, struct addr_ip *out)
@@ -471,7 +637,6 @@ static int state_member(struct json_r *j, const char *key, void *arg)
 {
 	struct state_rd *rd = arg;
 	struct state_report *r = rd->r;
-	struct lat_rd lr = { &r->lat, 0 };
 	uint64_t format = 0;
 
 	if (strcmp(key, "format") == 0) {
@@ -506,9 +671,21 @@ static int state_member(struct json_r *j, const char *key, void *arg)
 	}
 	if (strcmp(key, "lat") == 0) {
 		r->meta.lat = &r->lat;
-		if (!json_r_peek(j, '{') || json_r_object(j, lat_member, &lr) < 0)
-			return json_r_peek(j, '{') ? -1 : json_r_fail(j, "lat is not an object");
-		return lr.seen == 3 ? 0 : json_r_fail(j, "lat needs counts and rtt_us");
+		return read_lat(j, &r->lat);
+	}
+	if (strcmp(key, "stop") == 0) {
+		rd->seen |= 64;
+		return stop_name(j, &r->meta.stop);
+	}
+	if (strcmp(key, "rates") == 0) {
+		rd->seen |= 128;
+		return json_r_peek(j, '[') ? json_r_array(j, rate, r) : json_r_fail(j, "rates is not an array");
+	}
+	if (strcmp(key, "steps") == 0) {
+		if (r->meta.step_lats)
+			return json_r_fail(j, "steps given twice");
+		r->meta.step_lats = r->step_lat;
+		return json_r_peek(j, '[') ? json_r_array(j, step, r) : json_r_fail(j, "steps is not an array");
 	}
 	if (strcmp(key, "host") == 0)
 		return string_into(j, r->meta.host, sizeof(r->meta.host));
@@ -522,6 +699,36 @@ static int state_member(struct json_r *j, const char *key, void *arg)
 		return string_into(j, r->meta.kernel, sizeof(r->meta.kernel));
 	if (strcmp(key, "problems") == 0)
 		return string_into(j, r->meta.problems, sizeof(r->meta.problems));
+	if (strcmp(key, "proto") == 0) {
+		rd->seen |= 256;
+		return proto_member(j, r);
+	}
+	if (strcmp(key, "msg_bytes") == 0) {
+		uint64_t v;
+
+		if (read_u64(j, &v) < 0)
+			return -1;
+		if (v > PROTO_MSG_MAX)
+			return json_r_fail(j, "msg_bytes is larger than a message can be");
+		r->meta.msg_bytes = (size_t)v;
+		return 0;
+	}
+	if (strcmp(key, "codes") == 0)
+		return json_r_peek(j, '[') ? json_r_array(j, code_entry, &r->stats) : json_r_fail(j, "codes is not an array");
+	if (strcmp(key, "codes_other") == 0) {
+		uint64_t v;
+
+		if (read_u64(j, &v) < 0)
+			return -1;
+		counter_set(&r->stats.codes.other, v);
+		return 0;
+	}
+	if (strcmp(key, "proto_note") == 0) {
+		if (string_into(j, r->stats.proto_note, sizeof(r->stats.proto_note)) < 0)
+			return -1;
+		counter_set32(&r->stats.note_set, r->stats.proto_note[0] != '\0');
+		return 0;
+	}
 	return json_r_skip(j);
 }
 
@@ -535,6 +742,22 @@ static int top_member(struct json_r *j, const char *key, void *arg)
 		return json_r_fail(j, "state is not an object");
 	rd->in_state = true;
 	return json_r_object(j, state_member, rd);
+}
+
+/* Each step's row judged again from its results, as the writer's coordinator judged it. */
+static void steps_judge(struct state_report *r)
+{
+	const struct report_meta *m = &r->meta;
+	struct findmax_row *row;
+	unsigned i;
+
+	for (i = 0; i < m->n_steps; i++) {
+		row = &r->rows[i];
+		report_step_row(&r->step_lat[i], row->conns, row->msg_rate, sched_total(row->msg_rate, m->duration_ms),
+				row->conn_failures, m->slo_ms, row);
+	}
+	r->meta.steps = r->rows;
+	r->meta.rates = r->rates;
 }
 
 int state_parse(const char *text, size_t len, struct state_report *r, char *err, size_t errlen)
@@ -555,15 +778,93 @@ int state_parse(const char *text, size_t len, struct state_report *r, char *err,
 		snprintf(err, errlen, "report: no \"state\" (written by a c1m-client without --merge support?)");
 		return -1;
 	}
-	if (rd.seen != 0x3f) {
-		snprintf(err, errlen, "report: its state lacks format, meta, counts, failures or a histogram");
+	if (rd.seen != 0x1ff) {
+		snprintf(err, errlen, "report: its state lacks format, meta, counts, failures, a histogram, stop, rates "
+			 "or proto");
 		return -1;
 	}
+	if (r->meta.sweep != (r->meta.n_rates > 1)) {
+		snprintf(err, errlen, "report: its state has %s", r->meta.sweep ? "a sweep without two rates or more" :
+			 "rates without a sweep");
+		return -1;
+	}
+	if ((r->meta.sweep || r->meta.find_max) && !r->meta.step_lats) {
+		snprintf(err, errlen, "report: its state has a %s without its steps", r->meta.sweep ? "sweep" : "find-max");
+		return -1;
+	}
+	steps_judge(r);
 	if (r->meta.sources.count && r->meta.sources.first.family == 0) {
 		snprintf(err, errlen, "report: its state has %u sources but no \"sources_first\"", r->meta.sources.count);
 		return -1;
 	}
 	if (r->has_limits)
 		r->meta.limits = &r->limits;
+	return 0;
+}
+
+/* ---- a shard's done line ---- */
+
+int state_format_step(const struct state_step *s, int64_t wall_offset_ns, char *buf, size_t len)
+{
+	struct json_w w;
+	int r;
+
+	json_w_init(&w, buf, len);
+	json_w_object_begin(&w, NULL);
+	write_fields(&w, "step", s, step_line_fields, NFIELDS(step_line_fields), wall_offset_ns);
+	write_fields(&w, "row", &s->row, step_fields, NFIELDS(step_fields), wall_offset_ns);
+	write_lat(&w, &s->lat, wall_offset_ns);
+	json_w_object_end(&w);
+	r = json_w_finish(&w);
+	return r < 0 || (size_t)r >= len ? -1 : r;
+}
+
+struct step_line_rd {
+	struct state_step *s;
+	unsigned seen;
+};
+
+static int step_line_member(struct json_r *j, const char *key, void *arg)
+{
+	struct step_line_rd *rd = arg;
+
+	if (strcmp(key, "step") == 0) {
+		rd->seen |= 1;
+		return read_fields(j, rd->s, step_line_fields, NFIELDS(step_line_fields));
+	}
+	if (strcmp(key, "row") == 0) {
+		rd->seen |= 2;
+		return read_fields(j, &rd->s->row, step_fields, NFIELDS(step_fields));
+	}
+	if (strcmp(key, "lat") == 0) {
+		rd->seen |= 4;
+		return read_lat(j, &rd->s->lat);
+	}
+	return json_r_skip(j);
+}
+
+int state_parse_step(const char *text, size_t len, struct state_step *s, char *err, size_t errlen)
+{
+	struct step_line_rd rd = { s, 0 };
+	struct json_r j;
+
+	memset(s, 0, sizeof(*s));
+	loadgen_lat_init(&s->lat);
+	json_r_init(&j, text, len, "step", err, errlen);
+	json_r_ws(&j);
+	if (!json_r_peek(&j, '{'))
+		return json_r_fail(&j, "not a JSON object (a c1m-shard done line's?)");
+	if (json_r_object(&j, step_line_member, &rd) < 0 || json_r_end(&j) < 0)
+		return -1;
+	if (rd.seen != 7) {
+		snprintf(err, errlen, "step: it lacks step, row or lat");
+		return -1;
+	}
+	if (s->step == 0 || s->step > FINDMAX_MAX_STEPS || s->shard_m == 0 || s->shard_k == 0 ||
+	    s->shard_k > s->shard_m) {
+		snprintf(err, errlen, "step: step %u of shard %u/%u is not a step of a shard", s->step, s->shard_k,
+			 s->shard_m);
+		return -1;
+	}
 	return 0;
 }

@@ -17,17 +17,44 @@
 #include "common/sys/limits_read.h"
 #include "common/util/json.h"
 
-#define STATE_FORMAT 2   /* "state": {"format": 2, ...}: bumped when a table changes meaning (2: the
-                            sources' first address as text, IPv4 or IPv6) */
+#define STATE_FORMAT 3   /* "state": {"format": 3, ...}: bumped when a table changes meaning (2: the
+                            sources' first address as text, IPv4 or IPv6; 3: --step, the sweep's rates,
+                            the steps' stop and every step's results with its histogram; the phase's
+                            failed statuses and the client's CPU during it, for the saturation judge) */
 
-/* What a report's state holds, read back. meta.lat and meta.limits point into this struct. */
+/* What a report's state holds, read back. meta.lat, meta.limits, meta.rates, meta.steps and
+ * meta.step_lats point into this struct (about 2 MB: keep it off the stack). */
 struct state_report {
 	struct report_meta meta;
 	struct limits_values limits;
 	bool has_limits;
 	struct loadgen_stats stats;
 	struct loadgen_lat lat;          /* the phase the report judged (meta.lat), valid if meta.lat */
+	uint64_t rates[FINDMAX_MAX_STEPS];          /* a sweep's rates (meta.n_rates) */
+	struct findmax_row rows[FINDMAX_MAX_STEPS]; /* the steps (meta.n_steps), judged again from step_lat */
+	struct loadgen_lat step_lat[FINDMAX_MAX_STEPS]; /* each step's results, as the writer merged them */
 };
+
+/* One finished step of a fleet's --find-max or sweep, as a shard reports it to the fleet's driver (the
+ * JSON of its "c1m-shard: done" line): the driver merges every shard's to decide the next step. */
+struct state_step {
+	uint32_t step;                   /* 1.. */
+	unsigned shard_k, shard_m;       /* --shard K/M */
+	uint64_t fleet_conns;            /* the fleet's step: its connections ... */
+	uint64_t fleet_rate;             /* ... and messages per second */
+	uint64_t duration_ms;            /* --duration */
+	struct findmax_row row;          /* this shard's conns, msg_rate and conn_failures (the rest unset) */
+	struct loadgen_lat lat;          /* this shard's results of the step */
+};
+
+#define STATE_STEP_LEN (96 * 1024)   /* holds a step's JSON: one histogram (74 KB) and its counts */
+
+/* The step as one line of JSON (no newline) into buf, times on the wall clock (wall_offset_ns as in
+ * report_meta). Returns the length, -1 if it does not fit. */
+int state_format_step(const struct state_step *s, int64_t wall_offset_ns, char *buf, size_t len);
+/* Reads what state_format_step wrote. Every field must be there, 1 <= shard_k <= shard_m. 0, or -1 with
+ * err naming the field. */
+int state_parse_step(const char *text, size_t len, struct state_step *s, char *err, size_t errlen);
 
 /* Writes "state": {...} as a member of the open object w (pure). */
 void state_write(struct json_w *w, const struct report_meta *m, const struct loadgen_stats *t);

@@ -55,3 +55,66 @@ void fuzz_fail(const char *what, const char *detail)
 	fprintf(stderr, "fuzz invariant broken in %s: %s\n", what, detail);
 	abort();
 }
+
+void fuzz_split_feed(const char *what, fuzz_feed_fn feed, void *st, const char *data, size_t len, unsigned seed,
+		     struct fuzz_trace *t)
+{
+	struct proto_event ev;
+	size_t pos = 0, n, off, used;
+	enum proto_status s;
+
+	memset(t, 0, sizeof(*t));
+	t->last = PROTO_PARTIAL;
+	while (pos < len) {
+		n = len - pos;
+		if (seed) {
+			seed = seed * 1103515245u + 12345u;
+			n = 1 + (seed >> 16) % 64;
+			if (n > len - pos)
+				n = len - pos;
+		}
+		for (off = 0; off < n;) {
+			s = feed(st, data + pos + off, n - off, &used, &ev);
+			if (memchr(ev.note, '\0', sizeof(ev.note)) == NULL)
+				fuzz_fail(what, "note not NUL-terminated");
+			if (used > n - off)
+				fuzz_fail(what, "*used beyond the bytes given");
+			if (s == PROTO_ERROR || s == PROTO_REFUSED) {
+				t->last = s;
+				t->stop_at = pos + off + used;
+				t->stop_code = ev.code;
+				memcpy(t->stop_note, ev.note, sizeof(t->stop_note));
+				return;
+			}
+			if (s == PROTO_PARTIAL) {
+				if (used != n - off)
+					fuzz_fail(what, "PARTIAL without consuming every byte");
+				off = n;
+				continue;
+			}
+			if (s != PROTO_DONE || used == 0)
+				fuzz_fail(what, "a reply completed without consuming a byte");
+			off += used;
+			if (t->n < FUZZ_MAX_EVENTS) {
+				t->end[t->n] = pos + off;
+				t->code[t->n] = ev.code;
+				t->closing[t->n] = ev.closing;
+			}
+			t->n++;
+		}
+		pos += n;
+	}
+}
+
+void fuzz_trace_compare(const char *what, const struct fuzz_trace *a, const struct fuzz_trace *b)
+{
+	unsigned i, n = a->n < FUZZ_MAX_EVENTS ? a->n : FUZZ_MAX_EVENTS;
+
+	if (a->n != b->n || a->last != b->last || (a->last != PROTO_PARTIAL && a->stop_at != b->stop_at))
+		fuzz_fail(what, "the same stream framed differently when split differently");
+	if (a->last == PROTO_REFUSED && a->stop_code != b->stop_code)
+		fuzz_fail(what, "a refusal with another code when split differently");
+	for (i = 0; i < n; i++)
+		if (a->end[i] != b->end[i] || a->code[i] != b->code[i] || a->closing[i] != b->closing[i])
+			fuzz_fail(what, "a reply ended elsewhere, or with another status, when split");
+}

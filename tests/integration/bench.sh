@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib.sh"
 
 n=${1:-20000}
 "$C1M_SOURCE/bench/c1m-bench" -n "$n" --hold 1 --name ci --build "$C1M_BUILD" --results "$T_DIR/results" \
-	>"$T_DIR/bench.log" 2>&1 || t_fail "c1m-bench exited non-zero"
+	--floor --floor-duration 1 >"$T_DIR/bench.log" 2>&1 || t_fail "c1m-bench exited non-zero"
 json="$T_DIR/results/ci.json"
 [ -s "$json" ] || t_fail "no $json"
 [ -s "$T_DIR/results/ci.md" ] || t_fail "no markdown table"
@@ -20,8 +20,20 @@ for srv in c1m-server c1m-epoll; do
 	[ "$est" = "$n" ] || t_fail "$srv: established $est, want $n"
 	[ "$failed" = 0 ] || t_fail "$srv: failed $failed"
 	[ "$per_conn" -gt 0 ] || t_fail "$srv: user bytes per connection '$per_conn' not measured"
-	t_log "$srv: $est held, $per_conn B/conn user memory"
+	# The peak is the high-water mark of the same processes, so it can never be below a sample of their RSS.
+	peak=$(jq --arg s "$srv" '.runs[] | select(.server == $s) | .server_peak_bytes_per_conn | floor' "$json")
+	[ "$peak" -ge "$per_conn" ] || t_fail "$srv: peak $peak B/conn below the settled $per_conn B/conn"
+	t_log "$srv: $est held, $per_conn B/conn user memory settled, $peak B/conn peak"
 done
+# --floor: the probe ran at the same N and the table sets each server beside it.
+[ "$(jq '.floor.connect.established' "$json")" = "$n" ] || t_fail "connect floor: $(jq -c .floor.connect "$json")"
+[ "$(jq '.floor.message.pairs' "$json")" = "$n" ] && [ "$(jq '.floor.message.round_trips > 0' "$json")" = true ] ||
+	t_fail "message floor: $(jq -c .floor.message "$json")"
+for srv in c1m-server c1m-epoll; do
+	grep -qE "^\| $srv \| [0-9]+ \| [0-9]+ \| [0-9.]+x \| n/a \| [0-9]+ \| n/a \|$" "$T_DIR/results/ci.md" ||
+		t_fail "no floor row for $srv in ci.md"
+done
+t_log "floor: $(jq -r '"connect \(.floor.connect.conn_per_s | floor) conn/s, message \(.floor.message.round_trips_per_s | floor) round trips/s"' "$json")"
 
 tcp_before=$(sysctl -n net.ipv4.tcp_mem net.ipv4.tcp_rmem | tr -s ' \t' ' ')
 "$C1M_SOURCE/bench/c1m-bench" -n 4000 --hold 0 --msg-rate 1000,2000 --duration 2 --name ci-sweep \

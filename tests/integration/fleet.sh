@@ -6,7 +6,12 @@
 #   3. a host whose ssh port answers nothing: named at once with ssh's own error, exit 2, no shard run;
 #   4. a shard killed mid-run: reported by host, the merged report keeps the other's data, FAIL, no hang;
 #   5. stopped during the hold (SIGTERM here: a script's background job ignores SIGINT, and the driver
-#      treats both alike): every shard stops and the merge is still printed.
+#      treats both alike): every shard stops and the merge is still printed;
+#   6. a rate sweep over two local shards (2 x 1,000 connections, 500 then 1,000 msg/s, 1 s each): the
+#      driver relays each step, every rate starts on both shards within 50 ms, and the merged report has
+#      both steps with their sums;
+#   7. --find-max over two local shards (steps of 1,000 to 2,000 connections): the same relay, each step
+#      the shards' shares of the fleet's.
 # Nothing is left running: no c1m-client of this test's ports, no sshd.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -137,6 +142,55 @@ grep -q 'interrupted: stopping every shard' "$T_DIR/int.log" || t_fail "stop: no
 [ "$(t_json "$T_DIR/int.json" .echoed)" = 4000 ] || t_fail "stop: the merged report lost connections"
 no_shards_left stop
 
+# check_steps NAME KIND STEPS: the merged report of a passing sweep or find-max (KIND: rate_sweep or
+# find_max) of STEPS steps over 2 shards; in every step sent = answered + lost, one RTT sample per answer
+# in the merged histogram, and both shards started it within 50 ms of each other.
+check_steps() {
+	local j="$T_DIR/$1.json" i k l starts lag apart
+	[ "$F_STATUS" -eq 0 ] || t_fail "$1: c1m-fleet exited $F_STATUS: $(grep VERDICT "$T_DIR/$1.out")"
+	[ "$(t_json "$j" ".$2.steps | length")" = "$3" ] || t_fail "$1: $(t_json "$j" ".$2.steps | length") steps, not $3"
+	[ "$(t_json "$j" ".$2.stop_reason")" = reached_target ] && [ "$(t_json "$j" .pass)" = true ] ||
+		t_fail "$1: not a passing merge: $(t_json "$j" .verdict)"
+	[ "$(t_json "$j" .state.meta.shard_m)" = 2 ] || t_fail "$1: not a merge of 2 shards"
+	for ((i = 0; i < $3; i++)); do
+		[ "$(t_json "$j" ".$2.steps[$i] | .sent == .answered + .lost and .lost == 0 and .pass")" = true ] ||
+			t_fail "$1: step $((i + 1)) does not add up: $(t_json "$j" ".$2.steps[$i]")"
+		[ "$(t_json "$j" ".state.steps[$i].lat.rtt_us.total == .$2.steps[$i].answered")" = true ] ||
+			t_fail "$1: step $((i + 1)): the merged histogram is not one sample per answer"
+		# each shard's t0 (from the fleet's go line, on the wall clock) and how late its first messages went
+		# out after it: the rate began on both within |t0 difference| + the larger send lag
+		starts=() lag=0
+		for k in 0 1; do
+			starts+=("$(t_json "$T_DIR/$1-keep/shard-$k.json" ".state.steps[$i].lat.counts.start_ns")")
+			l=$(t_json "$T_DIR/$1-keep/shard-$k.json" ".state.steps[$i].lat.counts.send_lag_max_us")
+			[ "$l" -gt "$lag" ] && lag=$l
+		done
+		apart=$(( (${starts[0]} > ${starts[1]} ? ${starts[0]} - ${starts[1]} : ${starts[1]} - ${starts[0]}) / 1000 ))
+		[ $(( apart + lag )) -le 50000 ] ||
+			t_fail "$1: step $((i + 1)): t0 $apart us apart and a send lag of $lag us: not within 50 ms"
+		t_log "$1: step $((i + 1)): t0 $apart us apart on the two shards, send lag at most $lag us"
+	done
+	[ "$(grep -c '^c1m-fleet: fleet step .*then: ' "$T_DIR/$1.log")" = "$3" ] || t_fail "$1: the driver did not decide every step"
+}
+
+t_log "6. a rate sweep over two local shards"
+fleet sweep local local -- -n 2000 --msg-rate 500,1000 --duration 1 --keep "$T_DIR/sweep-keep"
+check_steps sweep rate_sweep 2
+[ "$(t_json "$T_DIR/sweep.json" '[.rate_sweep.steps[].sent] == [500, 1000]')" = true ] &&
+	[ "$(t_json "$T_DIR/sweep.json" '[.rate_sweep.steps[].connections] == [2000, 2000]')" = true ] ||
+	t_fail "sweep: the merged steps are not 500 and 1000 messages over 2000 connections: $(t_json "$T_DIR/sweep.json" .rate_sweep.steps)"
+no_shards_left sweep
+t_log "sweep: $(t_json "$T_DIR/sweep.json" .verdict)"
+
+t_log "7. --find-max over two local shards"
+fleet findmax local local -- -n 2000 --find-max --step 1000 --msg-rate 500 --duration 1 --keep "$T_DIR/findmax-keep"
+check_steps findmax find_max 2
+[ "$(t_json "$T_DIR/findmax.json" '[.find_max.steps[].connections] == [1000, 2000]')" = true ] &&
+	[ "$(t_json "$T_DIR/findmax-keep/shard-1.json" '[.find_max.steps[].connections] == [500, 1000]')" = true ] ||
+	t_fail "findmax: the steps are not 1000 then 2000 connections (500 then 1000 a shard)"
+no_shards_left findmax
+t_log "findmax: $(t_json "$T_DIR/findmax.json" .verdict)"
+
 t_stop "$server_pid"
-t_log "fleet: local, ssh, dead host, dying shard and stop all behaved"
+t_log "fleet: local, ssh, dead host, dying shard, stop, sweep and find-max all behaved"
 echo "1 passed, 0 failed"

@@ -43,6 +43,16 @@ grep -qE "messages +sent 15000, answered 15000, lost 0" "$T_DIR/client-ok.log" |
 	t_fail "the phase did not answer all 15000 SET commands"
 grep -q '^  protocol      redis' "$T_DIR/client-ok.log" || t_fail "the report does not name the protocol"
 t_log "$(grep -E 'connections +[0-9]+ held|RTT +p50|memory' "$T_DIR/client-ok.log" | tr -s ' ')"
+
+# bench/c1m-bench --target records the client's side against the same server: one row, with its memory.
+"$C1M_SOURCE/bench/c1m-bench" --build "$C1M_BUILD" --results "$T_DIR/bench" --name redis --no-tcp-tuning \
+	--no-plot --target 127.0.0.1 --port "$port" --ports 1 --proto redis -n 1000 --hold 0 --msg-rate 1000 \
+	--duration 1 -- --command "SET c1m:k v" >"$T_DIR/bench.log" 2>&1 || t_fail "c1m-bench --target failed"
+row=$(grep -E "^\| 127\.0\.0\.1:$port redis \| 1000 \| 0 \|" "$T_DIR/bench/redis.md") ||
+	t_fail "no row for 1000 held, 0 failed in the bench table"
+[ "$(jq -r '.runs[0].client_bytes_per_conn > 0 and .runs[0].latency.pass' "$T_DIR/bench/redis.json")" = true ] ||
+	t_fail "the bench JSON has no client memory or no PASS"
+t_log "c1m-bench --target: $row"
 t_stop "$REDIS_PID"
 
 # The server's own limit: maxclients 1000.

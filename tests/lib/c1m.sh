@@ -15,13 +15,14 @@ C1M_PAGE_KB=$(( $(getconf PAGESIZE) / 1024 ))
 C1M_HZ=$(getconf CLK_TCK)
 
 # ---- the project ------------------------------------------------------------------------------------
-# c1m_bins BUILD: C1M_SERVER, C1M_EPOLL, C1M_CLIENT and C1M_DOCTOR of the meson build directory BUILD.
+# c1m_bins BUILD: C1M_SERVER, C1M_EPOLL, C1M_CLIENT, C1M_DOCTOR and C1M_FLOOR of the meson build directory BUILD.
 # C1M_DOCTOR is also the variable tuning/apply reads, with the same meaning.
 c1m_bins() {
 	C1M_SERVER=$1/src/server/c1m-server
 	C1M_EPOLL=$1/src/server/epoll/c1m-epoll
 	C1M_CLIENT=$1/src/client/c1m-client
 	C1M_DOCTOR=$1/src/doctor/c1m-doctor
+	C1M_FLOOR=$1/bench/c1m-floor    # the floor probe (bench/floor.c), built, not installed
 }
 
 # c1m_server_bin KIND: C1M_BIN is the binary of a server kind (server or c1m-server, epoll or c1m-epoll);

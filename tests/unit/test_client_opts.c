@@ -123,6 +123,18 @@ static void test_misc_flags(void **state)
 	assert_int_equal(parse(ARGC(a3), a3, &o, err, sizeof(err)), 0);
 	assert_true(addr_equal(&o.dst, &(struct addr_ip){ AF_INET, { 10, 1, 2, 3 } }));
 	assert_non_null(strstr(client_opts_usage(), "--sources"));
+	/* --cpus: none by default, the list in the order written, errors named with the flag */
+	assert_int_equal(o.cpus.count, 0);
+	{
+		char *c1[] = { "c1m-client", "127.0.0.1", "-n", "1", "--cpus", "1,0" };
+		char *c2[] = { "c1m-client", "127.0.0.1", "-n", "1", "--cpus", "0,0" };
+
+		assert_int_equal(parse(ARGC(c1), c1, &o, err, sizeof(err)), 0);
+		assert_int_equal(o.cpus.count, 2);
+		assert_int_equal(o.cpus.cpu[0], 1);
+		assert_int_equal(parse(ARGC(c2), c2, &o, err, sizeof(err)), -1);
+		assert_string_equal(err, "--cpus '0,0': CPU 0 is listed twice");
+	}
 }
 
 static void test_rejections(void **state)
@@ -407,9 +419,38 @@ static void test_shard(void **state)
 	expect_error(ARGC(bad_k), bad_k, "--shard 5/4", "K");
 	expect_error(ARGC(bad_fmt), bad_fmt, "--shard", "K/M");
 	expect_error(ARGC(too_many), too_many, "--shard 1/4", "no connection");
-	expect_error(ARGC(fm), fm, "--find-max", "whole fleet");
-	expect_error(ARGC(sweep), sweep, "sweep", "whole fleet");
+	expect_error(ARGC(fm), fm, "--find-max", "--barrier");
+	expect_error(ARGC(sweep), sweep, "sweep", "--barrier");
 	expect_error(ARGC(few_msgs), few_msgs, "--msg-rate 3", "without messages");
+}
+
+/* A shard's sweep or --find-max runs with --barrier (the driver decides each step); --fleet-step takes the
+ * fleet's options of such a run, without --shard and --barrier. */
+static void test_fleet_steps(void **state)
+{
+	char *sweep[] = { "c", "127.0.0.1", "-n", "10", "--shard", "1/2", "--barrier", "--msg-rate", "100,200" };
+	char *fm[] = { "c", "127.0.0.1", "-n", "10", "--shard", "2/2", "--barrier", "--msg-rate", "100", "--find-max" };
+	char *step[] = { "c", "127.0.0.1", "-n", "10", "--msg-rate", "100,200", "--fleet-step", "s.txt" };
+	char *step_shard[] = { "c", "127.0.0.1", "-n", "10", "--msg-rate", "100,200", "--fleet-step", "s.txt",
+			       "--shard", "1/2", "--barrier" };
+	char *step_one[] = { "c", "127.0.0.1", "-n", "10", "--msg-rate", "100", "--fleet-step", "s.txt" };
+	char *small_step[] = { "c", "127.0.0.1", "-n", "10", "--shard", "1/3", "--barrier", "--msg-rate", "100",
+			       "--find-max", "--step", "2" };
+	struct client_options o;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(client_opts_parse(ARGC(sweep), sweep, &o, err, sizeof(err)), 0);
+	assert_true(o.barrier);
+	assert_int_equal(o.n_rates, 2);
+	assert_int_equal(client_opts_parse(ARGC(fm), fm, &o, err, sizeof(err)), 0);
+	assert_true(o.find_max);
+	assert_int_equal(client_opts_parse(ARGC(step), step, &o, err, sizeof(err)), 0);
+	assert_string_equal(o.fleet_step_path, "s.txt");
+	expect_error(ARGC(step_shard), step_shard, "--fleet-step", "without --shard");
+	expect_error(ARGC(step_one), step_one, "--fleet-step", "--find-max or --msg-rate R1,R2");
+	expect_error(ARGC(small_step), small_step, "--step 2", "no connection in the first step");
+	assert_non_null(strstr(client_opts_usage(), "--fleet-step"));
 }
 
 static void test_barrier_and_merge(void **state)
@@ -551,6 +592,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6_and_names),
 		cmocka_unit_test(test_plan_concurrency_floor),
 		cmocka_unit_test(test_shard),
+		cmocka_unit_test(test_fleet_steps),
 		cmocka_unit_test(test_barrier_and_merge),
 		cmocka_unit_test(test_tls),
 	};

@@ -287,6 +287,103 @@ static void test_barrier(void **state)
 	assert_int_equal(coord_parse_go("go 1 99999999999999999999999", &step, &ns, err, sizeof(err)), -1);
 }
 
+/* --barrier with a sweep, as shard 2/2 of a fleet: a finished step waits for the fleet's decision (no next
+ * step of its own), then runs its share of the fleet's next rate; an end line ends the steps and starts the
+ * hold. Lines that do not follow are refused. */
+static void test_fleet_steps(void **state)
+{
+	struct fixture f;
+	char err[200];
+
+	(void)state;
+	fixture_init(&f, 1, 201, 101);
+	f.o.msg_rates[1] = 301;
+	f.o.n_rates = 2;
+	f.o.barrier = true;
+	f.o.shard_k = 2;
+	f.o.shard_m = 2;
+	assert_int_equal(coord_init(&f.co, &f.o, 100, 50, &f.ctl, &f.hold_until, err, sizeof(err)), 0);
+	assert_true(f.co.fleet);
+	assert_int_equal(f.co.fleet_conns, 201);
+	assert_int_equal(f.co.fleet_rate, 101);
+	assert_int_equal(f.ctl.step_conns, 100);          /* shard 2's share of 201 */
+	assert_int_equal(coord_end(&f.co, FINDMAX_STOP_TARGET, T0, err, sizeof(err)), -1);   /* no step done */
+	assert_non_null(strstr(err, "no step is done"));
+	ready(&f, 0, 1, 100);
+	coord_tick(&f.co, f.slots, f.count, f.dead, T0);
+	coord_go(&f.co, 1, T0 + 1);
+	coord_tick(&f.co, f.slots, f.count, f.dead, T0 + 1);
+	done(&f, 0, 1, 100, sched_total(50, 1000), 2000);
+	coord_tick(&f.co, f.slots, f.count, f.dead, T0 + 2);
+	assert_int_equal(f.co.done_step, 1);              /* the fleet decides, not this shard */
+	assert_int_equal(f.ctl.step, 1);
+	assert_false(f.co.ended);
+	assert_int_equal(f.co.n_rows, 1);
+	assert_true(f.co.rows[0].pass);
+	coord_tick(&f.co, f.slots, f.count, f.dead, T0 + 3);
+	assert_int_equal(f.co.n_rows, 1);                 /* waiting: the step is not counted twice */
+	assert_int_equal(coord_next(&f.co, 3, 301, 201, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "after step 1"));
+	assert_int_equal(coord_next(&f.co, 2, 301, 400, err, sizeof(err)), -1);   /* 200 > this shard's 100 */
+	assert_non_null(strstr(err, "share is 200 connections"));
+	assert_int_equal(coord_next(&f.co, 2, 301, 201, err, sizeof(err)), 0);
+	assert_int_equal(f.ctl.step, 2);
+	assert_int_equal(f.ctl.msg_rate, 150);            /* shard 2's share of 301 */
+	assert_int_equal(f.ctl.step_conns, 100);
+	assert_int_equal(f.co.fleet_rate, 301);
+	assert_int_equal(f.co.done_step, 0);
+	assert_int_equal(coord_next(&f.co, 3, 301, 201, err, sizeof(err)), -1);   /* step 2 is not done */
+	ready(&f, 0, 2, 100);
+	coord_tick(&f.co, f.slots, f.count, f.dead, T0 + 4);
+	assert_int_equal(f.co.waiting_step, 2);
+	coord_go(&f.co, 2, T0 + 5);
+	coord_tick(&f.co, f.slots, f.count, f.dead, T0 + 5);
+	done(&f, 0, 2, 100, sched_total(150, 1000), 2000);
+	coord_tick(&f.co, f.slots, f.count, f.dead, T0 + 6);
+	assert_int_equal(f.co.done_step, 2);
+	assert_int_equal(f.co.rows[1].msg_rate, 150);
+	assert_int_equal(coord_end(&f.co, FINDMAX_STOP_TARGET, T0 + 7, err, sizeof(err)), 0);
+	assert_true(f.co.ended);
+	assert_int_equal(f.co.stop, FINDMAX_STOP_TARGET);
+	assert_int_equal(f.hold_until, T0 + 7 + 3000 * CLOCK_NS_PER_MS);
+	fixture_free(&f);
+}
+
+/* The barrier's lines: go, next and end, strictly. */
+static void test_parse_line(void **state)
+{
+	struct coord_line l;
+	char err[200];
+
+	(void)state;
+	assert_int_equal(coord_parse_line("go 2 1700000000123456789", &l, err, sizeof(err)), 0);
+	assert_int_equal(l.kind, COORD_LINE_GO);
+	assert_int_equal(l.step, 2);
+	assert_int_equal(coord_parse_line("next 2 5000 40000", &l, err, sizeof(err)), 0);
+	assert_int_equal(l.kind, COORD_LINE_NEXT);
+	assert_int_equal(l.step, 2);
+	assert_int_equal(l.msg_rate, 5000);
+	assert_int_equal(l.conns, 40000);
+	assert_int_equal(coord_parse_line("end slo_missed", &l, err, sizeof(err)), 0);
+	assert_int_equal(l.kind, COORD_LINE_END);
+	assert_int_equal(l.stop, FINDMAX_STOP_SLO);
+	assert_int_equal(coord_parse_line("end reached_target", &l, err, sizeof(err)), 0);
+	assert_int_equal(l.stop, FINDMAX_STOP_TARGET);
+	assert_int_equal(coord_parse_line("end continue", &l, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "end REASON"));
+	assert_int_equal(coord_parse_line("end slo_missed ", &l, err, sizeof(err)), -1);
+	assert_int_equal(coord_parse_line("next 2 5000", &l, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "next STEP RATE CONNS"));
+	assert_int_equal(coord_parse_line("next 1 5000 10", &l, err, sizeof(err)), -1);   /* step 1 needs no next */
+	assert_int_equal(coord_parse_line("next 2 0 10", &l, err, sizeof(err)), -1);
+	assert_int_equal(coord_parse_line("next 2 10 0", &l, err, sizeof(err)), -1);
+	assert_int_equal(coord_parse_line("next 2 10 10 10", &l, err, sizeof(err)), -1);
+	assert_int_equal(coord_parse_line("next 101 10 10", &l, err, sizeof(err)), -1);
+	assert_int_equal(coord_parse_line("stop", &l, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not a go, next or end line"));
+	assert_int_equal(coord_parse_line("", &l, err, sizeof(err)), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -296,6 +393,8 @@ int main(void)
 		cmocka_unit_test(test_find_max_steps_until_a_failure),
 		cmocka_unit_test(test_sweep_moves_to_the_next_rate),
 		cmocka_unit_test(test_barrier),
+		cmocka_unit_test(test_fleet_steps),
+		cmocka_unit_test(test_parse_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

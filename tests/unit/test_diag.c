@@ -307,7 +307,8 @@ static void test_handshake_closed(void **state)
 	assert_non_null(strstr(buf, "near 996 connections"));
 	assert_non_null(strstr(buf, "worker_connections"));
 	assert_non_null(strstr(buf, "maxclients"));
-	assert_non_null(strstr(buf, "max_connections"));
+	assert_non_null(strstr(buf, "Mosquitto max_connections"));
+	assert_non_null(strstr(buf, "mosquitto: \"denied: max_connections exceeded\""));
 	assert_non_null(strstr(buf, "maxconn"));
 	/* nothing verified: no number for a limit */
 	c.verified = 0;
@@ -383,13 +384,16 @@ static void test_server_close(void **state)
 	assert_int_equal(diag_explain(DIAG_SERVER_CLOSE, &c, buf, sizeof(buf)), 0);
 	assert_non_null(strstr(buf, "counted 40 such replies"));
 	assert_non_null(strstr(buf, "keepalive_requests"));
-	/* peer closed after connections were held: the idle timeout as a possibility, only then */
+	/* peer closed after connections were held: the idle timeout and the connection limit as
+	 * possibilities, only then */
 	c.verified = 10;
 	assert_int_equal(diag_explain(DIAG_PEER_CLOSED, &c, buf, sizeof(buf)), 0);
-	assert_non_null(strstr(buf, "possibly did it (nginx keepalive_timeout"));
+	assert_non_null(strstr(buf, "possibly its idle timeout (nginx keepalive_timeout"));
+	assert_non_null(strstr(buf, "worker_connections are not enough, reusing connections"));
 	c.proto = NULL;
 	assert_int_equal(diag_explain(DIAG_PEER_CLOSED, &c, buf, sizeof(buf)), 0);
 	assert_null(strstr(buf, "keepalive_timeout"));
+	assert_null(strstr(buf, "worker_connections"));
 }
 
 /* TLS: OpenSSL's first error quoted, and what it possibly means named only as a possibility. */

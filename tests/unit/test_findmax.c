@@ -147,6 +147,38 @@ static void test_rate_sweep(void **state)
 	assert_int_equal(findmax_best_rate(rows, 0), 0);
 }
 
+/* findmax_plan_next: the one rule over a plan, the same answers as findmax_next and findmax_rate_next,
+ * with the next step's connections and rate filled in; one phase always reaches the target. */
+static void test_plan_next(void **state)
+{
+	const uint64_t rates[3] = { 100, 200, 400 };
+	struct findmax_plan fm = { true, 1000, 400, NULL, 0, 50 }, sweep = { false, 1000, 0, rates, 3, 100 },
+			    one = { false, 1000, 0, rates, 1, 100 };
+	struct findmax_row r = ok_row(400), bad = ok_row(1000);
+	uint64_t conns, rate;
+
+	(void)state;
+	assert_int_equal(findmax_plan_next(&fm, 1, &r, &conns, &rate), FINDMAX_CONTINUE);
+	assert_int_equal(conns, 800);
+	assert_int_equal(rate, 50);
+	r = ok_row(800);
+	assert_int_equal(findmax_plan_next(&fm, 2, &r, &conns, &rate), FINDMAX_CONTINUE);
+	assert_int_equal(conns, 1000);
+	r = ok_row(1000);
+	assert_int_equal(findmax_plan_next(&fm, 3, &r, &conns, &rate), FINDMAX_STOP_TARGET);
+	assert_int_equal(conns, 0);
+	assert_int_equal(findmax_plan_next(&sweep, 1, &r, &conns, &rate), FINDMAX_CONTINUE);
+	assert_int_equal(conns, 1000);
+	assert_int_equal(rate, 200);
+	assert_int_equal(findmax_plan_next(&sweep, 3, &r, &conns, &rate), FINDMAX_STOP_TARGET);
+	bad.slo_met = bad.pass = false;
+	assert_int_equal(findmax_plan_next(&sweep, 1, &bad, &conns, &rate), FINDMAX_STOP_SLO);
+	assert_int_equal(rate, 0);
+	bad.held = 999;
+	assert_int_equal(findmax_plan_next(&fm, 1, &bad, &conns, &rate), FINDMAX_STOP_CONN_FAILED);
+	assert_int_equal(findmax_plan_next(&one, 1, &bad, &conns, &rate), FINDMAX_STOP_TARGET);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -156,6 +188,7 @@ int main(void)
 		cmocka_unit_test(test_stop_on_connection_failures),
 		cmocka_unit_test(test_best_none),
 		cmocka_unit_test(test_rate_sweep),
+		cmocka_unit_test(test_plan_next),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

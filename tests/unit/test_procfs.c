@@ -50,6 +50,30 @@ static void test_u64_garbage(void **state)
 	assert_int_equal(procfs_parse_u64(NULL, &v, err, sizeof(err)), -1);
 }
 
+/* /proc/stat's cpu line: busy = all but idle and iowait; guest (inside user) is not added twice. */
+static void test_stat_cpu(void **state)
+{
+	uint64_t busy, total;
+
+	(void)state;
+	assert_int_equal(procfs_parse_stat_cpu("cpu  100 2 30 800 50 4 6 8 7 0\ncpu0 50 1 15 400 25 2 3 4 7 0\n",
+					       &busy, &total, err, sizeof(err)), 0);
+	assert_int_equal(total, 1000);
+	assert_int_equal(busy, 150);
+	assert_int_equal(procfs_parse_stat_cpu("cpu 1 2 3 4", &busy, &total, err, sizeof(err)), 0);  /* old kernels */
+	assert_int_equal(total, 10);
+	assert_int_equal(busy, 6);
+	assert_int_equal(procfs_parse_stat_cpu("cpu 1 2 3\n", &busy, &total, err, sizeof(err)), -1);
+	assert_string_equal(err, "/proc/stat: the cpu line has 3 tick counts before '\n', want at least 4");
+	assert_int_equal(procfs_parse_stat_cpu("cpu0 1 2 3 4\n", &busy, &total, err, sizeof(err)), -1);
+	assert_int_equal(procfs_parse_stat_cpu("cpu 1 2 3 4x\n", &busy, &total, err, sizeof(err)), -1);
+	assert_int_equal(procfs_parse_stat_cpu("cpu 18446744073709551615 1 0 0\n", &busy, &total, err,
+					       sizeof(err)), -1);
+	assert_int_equal(procfs_parse_stat_cpu(NULL, &busy, &total, err, sizeof(err)), -1);
+	assert_int_equal(procfs_read_stat_cpu(&busy, &total, err, sizeof(err)), 0);   /* this machine's */
+	assert_true(total > 0 && busy <= total);
+}
+
 static void test_statm_resident(void **state)
 {
 	uint64_t pages = 7;
@@ -363,6 +387,7 @@ int main(void)
 		cmocka_unit_test(test_u64),
 		cmocka_unit_test(test_u64_garbage),
 		cmocka_unit_test(test_statm_resident),
+		cmocka_unit_test(test_stat_cpu),
 		cmocka_unit_test(test_vec),
 		cmocka_unit_test(test_meminfo),
 		cmocka_unit_test(test_netstat),

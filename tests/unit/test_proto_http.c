@@ -200,6 +200,33 @@ static void test_garbage(void **state)
 	http1_rx_init(&rx, false);
 	assert_int_equal(http1_feed(&rx, upgrade, strlen(upgrade), &used, &ev), PROTO_ERROR);
 	assert_non_null(strstr(ev.note, "switched protocols"));
+	assert_int_equal(used, strlen(upgrade) - 1);   /* the byte that ended its headers */
+}
+
+/* A 101 that also has a Content-Length switches at the end of its headers however the stream is split (a
+ * fuzzing find: it used to be noticed at whichever read came after the headers). */
+static void test_upgrade_with_length(void **state)
+{
+	static const char up[] = "HTTP/1.1 101 Switching Protocols\r\nContent-Length: 6122\r\nUpgrade: websocket\r\n"
+				 "Connection: Upgrade\r\n\r\nbinary frames follow";
+	size_t head = strlen(up) - strlen("binary frames follow"), cut, used;
+	struct http1_rx rx;
+	struct proto_event ev;
+	enum proto_status st;
+
+	(void)state;
+	for (cut = 1; cut < strlen(up); cut++) {
+		http1_rx_init(&rx, false);
+		st = http1_feed(&rx, up, cut, &used, &ev);
+		if (st == PROTO_PARTIAL) {
+			assert_int_equal(used, cut);
+			st = http1_feed(&rx, up + cut, strlen(up) - cut, &used, &ev);
+			used += cut;
+		}
+		assert_int_equal(st, PROTO_ERROR);
+		assert_int_equal(used, head - 1);
+		assert_non_null(strstr(ev.note, "switched protocols (status 101)"));
+	}
 }
 
 static void test_handshake_refusal(void **state)
@@ -213,11 +240,11 @@ static void test_handshake_refusal(void **state)
 	(void)state;
 	cfg_http(&c);
 	assert_true(proto_http_ops.state_size <= sizeof(st));
-	proto_http_ops.rx_init(&c, st);
+	proto_http_ops.rx_init(&c, 1, st);
 	assert_int_equal(proto_http_ops.hello_feed(&c, st, busy, strlen(busy), &used, &ev), PROTO_REFUSED);
 	assert_int_equal(ev.code, 503);
 	assert_non_null(strstr(ev.note, "HTTP 503: 'HTTP/1.1 503 Service"));
-	proto_http_ops.rx_init(&c, st);
+	proto_http_ops.rx_init(&c, 1, st);
 	assert_int_equal(proto_http_ops.hello_feed(&c, st, ok_cl, strlen(ok_cl), &used, &ev), PROTO_DONE);
 	assert_int_equal(ev.code, 0);
 }
@@ -252,6 +279,7 @@ int main(void)
 		cmocka_unit_test(test_pipelined_and_codes),
 		cmocka_unit_test(test_head_and_close),
 		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_upgrade_with_length),
 		cmocka_unit_test(test_handshake_refusal),
 		cmocka_unit_test(test_registry),
 	};

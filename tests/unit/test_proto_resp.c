@@ -187,12 +187,33 @@ static void test_redis_ops(void **state)
 	assert_memory_equal(out, "*2\r\n$4\r\nAUTH\r\n$2\r\npw\r\n", 22);
 	assert_int_equal(ops->msg(&c, &f, out, sizeof(out)), 20);
 	assert_int_equal(proto_msg_bytes(&c), 20);
-	ops->rx_init(&c, st);
+	ops->rx_init(&c, 7, st);
 	assert_int_equal(ops->hello_feed(&c, st, "+OK\r\n", 5, &used, &ev), PROTO_DONE);
-	ops->rx_init(&c, st);
+	/* PING (the default, or asked for) must get exactly +PONG, split anywhere */
+	c.hello = NULL;
+	for (size_t cut = 0; cut <= 7; cut++) {
+		ops->rx_init(&c, 7, st);
+		if (cut > 0)
+			assert_int_equal(ops->hello_feed(&c, st, "+PONG\r\n", cut, &used, &ev),
+					 cut == 7 ? PROTO_DONE : PROTO_PARTIAL);
+		if (cut < 7)
+			assert_int_equal(ops->hello_feed(&c, st, &"+PONG\r\n"[cut], 7 - cut, &used, &ev),
+					 PROTO_DONE);
+	}
+	ops->rx_init(&c, 7, st);
+	assert_int_equal(ops->hello_feed(&c, st, "+PONX\r\n", 7, &used, &ev), PROTO_ERROR);
+	assert_string_equal(ev.note, "PING answered with \"+PONX\\r\\n\", not +PONG");
+	c.hello = "ping";
+	ops->rx_init(&c, 7, st);
+	assert_int_equal(ops->hello_feed(&c, st, "$4\r\nPONG\r\n", 10, &used, &ev), PROTO_ERROR);
+	ops->rx_init(&c, 7, st);
+	assert_int_equal(ops->hello_feed(&c, st, "+PONG", 5, &used, &ev), PROTO_PARTIAL);
+	assert_int_equal(ops->hello_feed(&c, st, "X\r\n", 3, &used, &ev), PROTO_ERROR);
+	c.hello = "AUTH pw";
+	ops->rx_init(&c, 7, st);
 	assert_int_equal(ops->hello_feed(&c, st, full, sizeof(full) - 1, &used, &ev), PROTO_REFUSED);
 	assert_string_equal(ev.note, "ERR max number of clients reached");
-	ops->rx_init(&c, st);
+	ops->rx_init(&c, 7, st);
 	assert_int_equal(ops->reply_feed(&c, st, "-WRONGTYPE x\r\n", 15, &used, &ev), PROTO_DONE);
 	assert_int_equal(ev.code, RESP_ERR_CODE);
 	assert_int_equal(proto_cfg_check(&c, err, sizeof(err)), 0);

@@ -96,6 +96,11 @@ static void test_text_fail_explains_each_kind_once(void **state)
 	assert_true(report_format_text(&m, t, buf, REPORT_TEXT_LEN) > 0);
 	assert_non_null(strstr(buf, "VERDICT: FAIL 60/100 connections established and echoed, 40 failed; "
 				    "first binding cause: EMFILE\n"));
+	/* against another protocol the connections were verified by its handshake, not echoed */
+	m.proto = PROTO_HTTP;
+	assert_true(report_format_text(&m, t, buf, REPORT_TEXT_LEN) > 0);
+	assert_non_null(strstr(buf, "VERDICT: FAIL 60/100 connections established and verified, 40 failed; "));
+	m.proto = PROTO_ECHO;
 	/* each kind has exactly one explanation paragraph, EMFILE first */
 	p = strstr(buf, "\nEMFILE x 30: ");
 	assert_non_null(p);
@@ -618,6 +623,66 @@ static void test_line(void **state)
 	assert_true(loadgen_format_line(UINT64_MAX, buf, sizeof(buf)) < sizeof(buf));
 }
 
+/* The saturation judge with fabricated phase costs: a busy client process, a busy shared machine, a busy
+ * machine with the client pinned apart, an idle client, and nothing measured. */
+static void test_saturation(void **state)
+{
+	static struct loadgen_lat l;
+	struct sat_view v;
+	char buf[2048];
+	struct sbuf o;
+
+	(void)state;
+	loadgen_lat_init(&l);
+	counter_set32(&l.workers, 2);
+	counter_set(&l.start_ns, 1000000000ull);
+	counter_set(&l.end_ns, 3000000000ull);    /* 2 s */
+	counter_set(&l.cpu_us, 3000000);           /* 1.5 CPUs */
+	counter_set(&l.cpu_permille_max, 950);
+	counter_set(&l.machine_permille, 990);
+	counter_set(&l.sent, 4000);
+	counter_set(&l.wakeups, 1000);
+	sat_judge(&l, true, false, &v);
+	assert_int_equal(v.side, SAT_NONE);        /* a pass names no side */
+	assert_true(v.measured);
+	assert_true(v.client_cpus > 1.49 && v.client_cpus < 1.51);
+	assert_true(v.wakeups_per_msg > 0.249 && v.wakeups_per_msg < 0.251);
+	sat_judge(&l, false, false, &v);
+	assert_int_equal(v.side, SAT_CLIENT);
+	assert_string_equal(sat_name(v.side), "client");
+	sbuf_init(&o, buf, sizeof(buf));
+	sat_text(&o, &v);
+	sat_verdict(&o, &v);
+	assert_non_null(strstr(buf, "    client CPU  1.50 CPUs over 2 processes (busiest 95% of one CPU), 0.25 wake-ups "
+				    "per message; this machine's CPUs 99% busy\n"));
+	assert_non_null(strstr(buf, "    ran out     the client: its busiest process was on CPU 95%"));
+	assert_non_null(strstr(buf, "; ran out: the client"));
+	counter_set(&l.cpu_permille_max, 600);
+	sat_judge(&l, false, false, &v);
+	assert_int_equal(v.side, SAT_MACHINE);
+	assert_string_equal(sat_name(v.side), "machine_cpu");
+	sat_judge(&l, false, true, &v);            /* pinned apart: a busy machine is not the client's */
+	assert_int_equal(v.side, SAT_SERVER);
+	sbuf_init(&o, buf, sizeof(buf));
+	sat_text(&o, &v);
+	assert_non_null(strstr(buf, "(the client on CPUs of its own, --cpus)"));
+	counter_set(&l.machine_permille, 500);
+	sat_judge(&l, false, false, &v);
+	assert_int_equal(v.side, SAT_SERVER);
+	assert_string_equal(sat_name(v.side), "server_or_network");
+	sbuf_init(&o, buf, sizeof(buf));
+	sat_verdict(&o, &v);
+	assert_string_equal(buf, "; ran out: the server or the path to it (not the client)");
+	counter_set(&l.cpu_us, 0);
+	counter_set(&l.cpu_permille_max, 0);
+	sat_judge(&l, false, false, &v);           /* nothing measured (an older report): no claim */
+	assert_int_equal(v.side, SAT_NONE);
+	sbuf_init(&o, buf, sizeof(buf));
+	sat_text(&o, &v);
+	sat_verdict(&o, &v);
+	assert_string_equal(buf, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -635,6 +700,7 @@ int main(void)
 		cmocka_unit_test(test_merge_is_exact),
 		cmocka_unit_test(test_split),
 		cmocka_unit_test(test_line),
+		cmocka_unit_test(test_saturation),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

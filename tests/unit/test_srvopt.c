@@ -214,6 +214,26 @@ static void test_drain_timeout(void **state)
 	assert_int_equal(o.drain_timeout_ms, 30000);
 }
 
+/* --cpus: the list in the order written (worker i on its i-th CPU), none by default, errors named. */
+static void test_cpus(void **state)
+{
+	struct server_options o;
+	char err[256] = "";
+
+	(void)state;
+	assert_int_equal(parse(ARGV("--port", "9000"), &o, err, sizeof(err)), 0);
+	assert_int_equal(o.cpus.count, 0);
+	assert_int_equal(parse(ARGV("--cpus", "1,0"), &o, err, sizeof(err)), 0);
+	assert_int_equal(o.cpus.count, 2);
+	assert_int_equal(o.cpus.cpu[0], 1);
+	assert_int_equal(o.cpus.cpu[1], 0);
+	assert_int_equal(parse(ARGV("--cpus=0-3"), &o, err, sizeof(err)), 0);
+	assert_int_equal(o.cpus.count, 4);
+	assert_int_equal(parse(ARGV("--cpus", "2-1"), &o, err, sizeof(err)), -1);
+	assert_string_equal(err, "--cpus '2-1': '2-1' is a reversed range");
+	assert_int_equal(parse(ARGV("--cpus"), &o, err, sizeof(err)), -1);
+}
+
 static void test_metrics_flag(void **state)
 {
 	struct server_options o;
@@ -357,6 +377,7 @@ int main(void)
 		cmocka_unit_test(test_version),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_drain_timeout),
+		cmocka_unit_test(test_cpus),
 		cmocka_unit_test(test_metrics_flag),
 		cmocka_unit_test(test_resolve_defaults),
 		cmocka_unit_test(test_resolve_workers),

@@ -207,7 +207,7 @@ static void explain_handshake_closed(struct sbuf *o, const struct diag_context *
 		sbuf_printf(o, " (it would stop near %" PRIu64 " connections plus what it keeps for itself)", c->verified);
 	sbuf_printf(o, ": nginx worker_connections, Redis maxclients, Mosquitto max_connections, HAProxy maxconn; or "
 	    "its deny rules, an accept filter, or a crash. The server's log says which (nginx: \"worker_connections "
-	    "are not enough\"). If it is the limit, raise it (and the server's open-file limit with it) or test "
+	    "are not enough\"; mosquitto: \"denied: max_connections exceeded\"). If it is the limit, raise it (and the server's open-file limit with it) or test "
 	    "fewer connections.");
 }
 
@@ -498,8 +498,11 @@ int diag_explain(enum diag_kind k, const struct diag_context *c, char *buf, size
 			return -1;
 		sbuf_printf(&o, "%s", fixed_texts[k]);
 		if (k == DIAG_PEER_CLOSED && c->proto != NULL && c->verified)
-			sbuf_printf(&o, " Against a %s server, its idle timeout possibly did it (nginx "
-			    "keepalive_timeout, default 75 s; Redis timeout; an MQTT broker without keepalives).",
+			sbuf_printf(&o, " Against a %s server, possibly its idle timeout (nginx "
+			    "keepalive_timeout, default 75 s; Redis timeout; an MQTT broker without keepalives), or its "
+			    "connection limit: at worker_connections nginx closes idle keep-alive connections to make "
+			    "room for new ones, and logs \"worker_connections are not enough, reusing connections\". "
+			    "The server's log says which.",
 			    c->proto);
 		break;
 	}

@@ -109,6 +109,41 @@ int procfs_parse_statm_resident(const char *text, uint64_t *pages)
 	return 0;
 }
 
+int procfs_parse_stat_cpu(const char *text, uint64_t *busy, uint64_t *total, char *err, size_t errlen)
+{
+	uint64_t v[8] = { 0 }, sum = 0;
+	const char *p;
+	char *end;
+	unsigned n = 0;
+
+	if (text == NULL || strncmp(text, "cpu ", 4) != 0) {
+		snprintf(err, errlen, "/proc/stat does not begin with the 'cpu ' line");
+		return -1;
+	}
+	for (p = text + 4; n < 8;) {
+		while (*p == ' ')
+			p++;
+		if (*p < '0' || *p > '9')
+			break;
+		errno = 0;
+		v[n] = strtoull(p, &end, 10);
+		if (errno != 0 || UINT64_MAX - sum < v[n]) {
+			snprintf(err, errlen, "/proc/stat: a cpu tick count out of range");
+			return -1;
+		}
+		sum += v[n++];
+		p = end;
+	}
+	if (n < 4 || (*p != ' ' && *p != '\n' && *p != '\0')) {
+		snprintf(err, errlen, "/proc/stat: the cpu line has %u tick counts before '%.8s', want at least 4",
+			 n, p);
+		return -1;
+	}
+	*total = sum;
+	*busy = sum - v[3] - v[4];   /* idle, iowait */
+	return 0;
+}
+
 int procfs_parse_u64_vec(const char *text, uint64_t *out, size_t n, char *err, size_t errlen)
 {
 	if (text == NULL || out == NULL || n == 0) {
@@ -548,6 +583,30 @@ uint64_t procfs_rss_bytes(const struct procfs_rss *r)
 	if (procfs_parse_statm_resident(buf, &resident) < 0)
 		return 0;
 	return resident * r->page_size;
+}
+
+int procfs_read_stat_cpu(uint64_t *busy, uint64_t *total, char *err, size_t errlen)
+{
+	char buf[512];
+	ssize_t n;
+	int fd;
+
+	/* only the first line: the rest (one line per CPU, interrupts) can be long */
+	fd = open("/proc/stat", O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "open /proc/stat: %s", strerror(errno));
+		return -1;
+	}
+	do
+		n = read(fd, buf, sizeof(buf) - 1);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		snprintf(err, errlen, "read /proc/stat: %s", strerror(errno));
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return procfs_parse_stat_cpu(buf, busy, total, err, errlen);
 }
 
 void procfs_rss_close(struct procfs_rss *r)

@@ -33,6 +33,11 @@ int procfs_netstat_get(const char *text, const char *section, const char *key, u
 int procfs_sockstat_get(const char *text, const char *proto, const char *key, uint64_t *out,
 			char *err, size_t errlen);
 
+/* /proc/stat's first line, "cpu  user nice system idle iowait irq softirq steal guest guest_nice" (at least
+ * the first four): the clock ticks all CPUs spent busy (all but idle and iowait) and in all since boot.
+ * guest time is already inside user and nice, so it is not added again. */
+int procfs_parse_stat_cpu(const char *text, uint64_t *busy, uint64_t *total, char *err, size_t errlen);
+
 /* /proc/PID/limits: the "Max open files" row, soft and hard; "unlimited" reads as UINT64_MAX. */
 int procfs_limits_nofile(const char *text, uint64_t *soft, uint64_t *hard, char *err, size_t errlen);
 
@@ -68,6 +73,9 @@ struct procfs_rss {
 	int fd;                      /* /proc/self/statm, -1 = not open */
 	uint64_t page_size;          /* bytes */
 };
+
+/* The machine's CPU ticks now, busy and in all (procfs_parse_stat_cpu on the first line of /proc/stat). */
+int procfs_read_stat_cpu(uint64_t *busy, uint64_t *total, char *err, size_t errlen);
 
 /* Opens /proc/self/statm (close-on-exec). Returns 0, or -1 with err (r->fd is then -1). */
 int procfs_rss_open(struct procfs_rss *r, char *err, size_t errlen);

@@ -9,6 +9,7 @@
  * inherited of the supervisor's loop, and install whatever handlers they want (evsignal in the server). */
 #include "common/sys/workers.h"
 
+#include "common/sys/cpus.h"
 #include "common/util/clock.h"
 
 #include <dirent.h>
@@ -161,6 +162,7 @@ static void workers_close_inherited(void)
 static void workers_child_main(struct workers_state *w, unsigned index)
 {
 	const struct workers_spec *spec = w->spec;
+	char why[128];
 	int status;
 
 	/* Die with the supervisor. The getppid() check closes the window where the supervisor died between
@@ -172,6 +174,9 @@ static void workers_child_main(struct workers_state *w, unsigned index)
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGCHLD, SIG_DFL);
 	sigprocmask(SIG_SETMASK, &w->oldmask, NULL);
+	if (spec->cpus != NULL && spec->cpus->count > 0 &&
+	    cpus_pin(spec->cpus->cpu[index % spec->cpus->count], why, sizeof(why)) < 0)
+		_exit(WORKERS_EXIT_FATAL);   /* cpus_check passed first; the supervisor reports the status */
 	status = spec->worker_main(index, (char *)w->slots + (size_t)index * w->stride, spec->arg);
 	fflush(NULL);
 	/* _exit: the supervisor's atexit handlers and stdio buffers are not the worker's to run. */

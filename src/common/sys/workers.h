@@ -22,6 +22,7 @@
 #include <stddef.h>
 
 struct event_base;
+struct cpulist;
 
 #define WORKERS_EXIT_FATAL      78   /* worker exit status: configuration error, do not restart (EX_CONFIG) */
 #define WORKERS_STOP_GRACE_MS   5000 /* default workers_spec.stop_grace_ms */
@@ -47,6 +48,9 @@ struct workers_spec {
 	unsigned stop_grace_ms; /* after forwarding the first SIGINT/SIGTERM, SIGKILL workers still alive after
 	                           this many milliseconds (a server's drain bound plus a margin); a second
 	                           SIGINT/SIGTERM kills them at once. 0 = WORKERS_STOP_GRACE_MS */
+	const struct cpulist *cpus; /* --cpus: worker i runs on cpus->cpu[i % cpus->count] (checked with
+	                               cpus_check first; a worker whose pin fails exits WORKERS_EXIT_FATAL).
+	                               NULL or empty = the kernel places them */
 };
 
 /* See the file comment. Returns 0, or -1 with err (fork/mmap failure before any worker ran, or a worker

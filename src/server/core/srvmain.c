@@ -7,6 +7,7 @@
 #include "common/util/clock.h"
 #include "common/util/version.h"
 #include "common/model/limits.h"
+#include "common/sys/cpus.h"
 #include "common/sys/limits_read.h"
 #include "server/core/metrics.h"
 #include "common/sys/net.h"
@@ -145,6 +146,10 @@ static int srvmain_limits(struct srvmain_run *r, struct limits_values *lv)
 		fprintf(stderr, "%s: %s\n", prog, err);
 		return 1;
 	}
+	if (r->opt.cpus.count > 0 && cpus_check(&r->opt.cpus, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s: --cpus: %s\n", prog, err);
+		return 2;
+	}
 
 	memset(&plan, 0, sizeof(plan));
 	plan.role = LIMITS_ROLE_SERVER;
@@ -223,15 +228,18 @@ static int srvmain_metrics_open(struct srvmain_run *r)
 static void srvmain_banner(const struct srvmain_run *r)
 {
 	const struct server_options *o = &r->opt;
-	char slot[64] = "";
+	char slot[64] = "", cpus[96] = "", list[64];
 
 	if (r->ops->conn_slot_bytes != 0)
 		snprintf(slot, sizeof(slot), ", %zu-byte slot per connection", r->ops->conn_slot_bytes);
+	if (o->cpus.count > 0)
+		snprintf(cpus, sizeof(cpus), ", pinned to CPU%s %s", o->cpus.count == 1 ? "" : "s",
+			 cpulist_format(&o->cpus, list, sizeof(list)) < 0 ? "(list too long to show)" : list);
 	fprintf(stderr, "%s: listening on %s ports %u..%u (backlog %d), %u worker%s x %llu connections "
-		"(%u fds per worker), max %llu%s, stats every %.1f s, SIGTERM drains for at most %.1f s\n",
+		"(%u fds per worker), max %llu%s%s, stats every %.1f s, SIGTERM drains for at most %.1f s\n",
 		r->ops->prog, o->bind_addr, (unsigned)o->port_base, (unsigned)(o->port_base + o->ports - 1),
 		o->backlog, o->workers, o->workers == 1 ? "" : "s", (unsigned long long)o->per_worker_max,
-		o->fds_per_worker, (unsigned long long)o->max_connections, slot, o->stats_interval_ms / 1000.0,
+		o->fds_per_worker, (unsigned long long)o->max_connections, slot, cpus, o->stats_interval_ms / 1000.0,
 		o->drain_timeout_ms / 1000.0);
 }
 
@@ -374,6 +382,7 @@ static int srvmain_supervise(struct srvmain_run *r)
 	spec.slots = r->slots;
 	spec.base = r->base;
 	spec.stop_grace_ms = r->opt.drain_timeout_ms + SRVOPT_DRAIN_MARGIN_MS;
+	spec.cpus = &r->opt.cpus;
 	r->start_ns = clock_now_ns();
 
 	rc = workers_run(&spec, err, sizeof(err));

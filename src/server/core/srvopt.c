@@ -27,7 +27,7 @@ void srvopt_defaults(struct server_options *o)
 
 enum srvopt_id {
 	OPT_BIND, OPT_PORT, OPT_PORTS, OPT_BACKLOG, OPT_MAXCONN, OPT_WORKERS, OPT_STATS, OPT_CHECK, OPT_IDLE,
-	OPT_HIGHWM, OPT_METRICS, OPT_DRAIN, OPT_HELP, OPT_VERSION
+	OPT_HIGHWM, OPT_METRICS, OPT_DRAIN, OPT_CPUS, OPT_HELP, OPT_VERSION
 };
 
 struct srvopt_flag {
@@ -49,6 +49,7 @@ static const struct srvopt_flag srvopt_flags[] = {
 	{ "--high-watermark", OPT_HIGHWM, true },
 	{ "--metrics", OPT_METRICS, true },
 	{ "--drain-timeout", OPT_DRAIN, true },
+	{ "--cpus", OPT_CPUS, true },
 	{ "--help", OPT_HELP, false },
 	{ "-h", OPT_HELP, false },
 	{ "--version", OPT_VERSION, false },
@@ -207,6 +208,12 @@ static int srvopt_apply(struct server_options *o, const struct srvopt_flag *f, c
 			return -1;
 		}
 		o->workers = (unsigned)v;
+		return 0;
+	case OPT_CPUS:
+		if (cpulist_parse(val, &o->cpus, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "--cpus '%s': %s", val, why);
+			return -1;
+		}
 		return 0;
 	case OPT_METRICS:
 		if (srvopt_parse_hostport(val, o->metrics_addr, sizeof(o->metrics_addr), &o->metrics_port) < 0) {
@@ -367,6 +374,8 @@ int srvopt_usage(const char *prog, size_t fixed_buffer, char *buf, size_t len)
 		"                         (numeric address, [::1]:PORT for IPv6; port 0 = any free port; the\n"
 		"                         workers never touch it: connections, accepts, closes, errors by kind,\n"
 		"                         bytes, accept pauses, memory and descriptors per worker)\n"
+		"  --cpus LIST            pin worker i to the i-th CPU of LIST (0-3,6; round-robin when there are\n"
+		"                         more workers than CPUs; default: the kernel places them)\n"
 		"  --check                print the limits table for this configuration and exit (0 = all ok)\n"
 		"  -h, --help             this text\n"
 		"  --version              print the version of this program and of libevent, and exit\n",

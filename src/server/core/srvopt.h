@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/util/cpulist.h"
+
 #define SRVOPT_DEFAULT_BIND           "0.0.0.0"
 #define SRVOPT_DEFAULT_PORT           8081
 #define SRVOPT_DEFAULT_PORTS          100
@@ -43,6 +45,7 @@ struct server_options {
 	bool     metrics;           /* --metrics was given: the supervisor serves GET /metrics */
 	char     metrics_addr[SRVOPT_ADDR_LEN]; /* numeric IPv4 or IPv6 address of the metrics endpoint */
 	uint16_t metrics_port;      /* its port; 0 = any free port (the startup line names it) */
+	struct cpulist cpus;        /* --cpus: worker i on cpus.cpu[i % cpus.count]; count 0 = not pinned */
 	/* Filled by srvopt_resolve(): */
 	uint64_t per_worker_max;    /* connections one worker accepts before it stops accepting */
 	unsigned fds_per_worker;    /* usable connection fds per process: capacity_plan's budget,
