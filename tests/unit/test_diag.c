@@ -415,6 +415,9 @@ static void test_tls(void **state)
 	assert_int_equal(diag_explain(DIAG_TLS, &c, buf, sizeof(buf)), 0);
 	assert_non_null(strstr(buf, "possibly does not speak TLS"));
 	assert_null(strstr(buf, "--insecure"));
+	c.first_bad = "connection 1: TLS: error:0A0000F4:SSL routines::unexpected message";
+	assert_int_equal(diag_explain(DIAG_TLS, &c, buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "possibly a server that echoes"));
 	c.first_bad = "connection 1: TLS: error:0A000410:SSL routines::sslv3 alert handshake failure";
 	assert_int_equal(diag_explain(DIAG_TLS, &c, buf, sizeof(buf)), 0);
 	assert_non_null(strstr(buf, "ended the handshake with the alert"));

@@ -315,6 +315,10 @@ static void explain_tls(struct sbuf *o, const struct diag_context *c)
 		 strstr(b, "record layer failure") != NULL || strstr(b, "unknown protocol") != NULL)
 		sbuf_printf(o, "The server's reply was not a TLS record: the port possibly does not speak TLS (drop "
 		    "--tls, or give the server's TLS port).");
+	else if (strstr(b, "unexpected message") != NULL)
+		sbuf_printf(o, "The server's reply was a TLS record out of place in a handshake: possibly a server that "
+		    "echoes what it gets (c1m-server and c1m-epoll send the ClientHello back), so the port does not "
+		    "speak TLS.");
 	else if (strstr(b, "alert") != NULL)
 		sbuf_printf(o, "The server ended the handshake with the alert named above: possibly it accepts none of "
 		    "the TLS versions or cipher suites c1m offers (TLS 1.2 and 1.3), or not the server name (--sni). "
