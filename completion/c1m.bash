@@ -26,7 +26,7 @@ _c1m()
 	--ws-mode)
 		COMPREPLY=($(compgen -W 'echo ping' -- "$cur"))
 		return ;;
-	--from | --baseline | --save-baseline | --state)
+	--from | --baseline | --save-baseline | --state | --ca)
 		_filedir
 		return ;;
 	--json)
@@ -46,7 +46,7 @@ _c1m()
 	--high-watermark | --drain-timeout | --metrics | -n | --connections | --sources | --rate | \
 	--concurrency | --hold | --connect-timeout | --echo-timeout | --progress-interval | --msg-rate | \
 	--duration | --timeout | --slo | --step | --dst-addrs | --user-bytes | --active | \
-	--bytes-per-active | --since | --for | --cpus | --keepalive)
+	--bytes-per-active | --since | --for | --cpus | --keepalive | --sni)
 		return ;; # a number or an address: nothing to offer
 	esac
 	$split && return

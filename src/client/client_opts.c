@@ -81,6 +81,14 @@ static const char usage[] =
 	"  --merge FILE...         print one report for the shards' --json reports (exit status: its verdict)\n"
 	"  --fleet-step FILE       with the fleet's options: read the shards' done lines of one step, print the\n"
 	"                          fleet's next line for them (next ... or end ...), run nothing (c1m fleet's)\n"
+	"tls (any --proto):\n"
+	"  --tls                   speak TLS on every connection; established after the TLS handshake and\n"
+	"                          the protocol's\n"
+	"  --sni NAME              server name sent (default: HOST when it is a name, none for an address);\n"
+	"                          the certificate must name it (else HOST's address)\n"
+	"  --ca FILE               verify the server's certificate against the CAs in FILE (PEM; default:\n"
+	"                          the system's)\n"
+	"  --insecure              do not verify the server's certificate (the report says so)\n"
 	"  -q, --quiet             no progress lines\n"
 	"  -h, --help              this text\n"
 	"  --version               print the version of c1m-client and of libevent, and exit\n"
@@ -128,7 +136,7 @@ enum opt_id {
 	OPT_ETIMEOUT, OPT_WORKERS, OPT_PROGRESS, OPT_QUIET, OPT_HELP, OPT_MSG_RATE, OPT_DURATION, OPT_RTIMEOUT,
 	OPT_SLO, OPT_FIND_MAX, OPT_STEP, OPT_SHARD, OPT_BARRIER, OPT_MERGE, OPT_VERSION, OPT_PROTO, OPT_PATH,
 	OPT_METHOD, OPT_HEADER, OPT_BODY, OPT_PIPELINE, OPT_COMMAND, OPT_HELLO, OPT_KEEPALIVE, OPT_INET4, OPT_INET6,
-	OPT_CPUS, OPT_FLEET_STEP, OPT_WS_MODE, OPT_NONE
+	OPT_CPUS, OPT_FLEET_STEP, OPT_WS_MODE, OPT_TLS, OPT_SNI, OPT_CA, OPT_INSECURE, OPT_NONE
 };
 
 static const struct {
@@ -177,6 +185,10 @@ static const struct {
 	{ "-6", OPT_INET6, false },
 	{ "--cpus", OPT_CPUS, true },
 	{ "--ws-mode", OPT_WS_MODE, true },
+	{ "--tls", OPT_TLS, false },
+	{ "--sni", OPT_SNI, true },
+	{ "--ca", OPT_CA, true },
+	{ "--insecure", OPT_INSECURE, false },
 };
 
 /* --proto and the options of a protocol; checked together in check_run (proto_cfg_check). */
@@ -232,6 +244,27 @@ static int apply_proto(struct client_options *o, enum opt_id id, const char *fla
 			return -1;
 		}
 		p->ws_mode = v;
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+/* --tls and its options; checked together in check_tls. */
+static int apply_tls(struct client_options *o, enum opt_id id, const char *v)
+{
+	switch (id) {
+	case OPT_TLS:
+		o->tls.on = true;
+		return 0;
+	case OPT_SNI:
+		o->tls.sni = v;
+		return 0;
+	case OPT_CA:
+		o->tls.ca = v;
+		return 0;
+	case OPT_INSECURE:
+		o->tls.insecure = true;
 		return 0;
 	default:
 		return 1;
@@ -396,6 +429,8 @@ static int apply(struct client_options *o, enum opt_id id, const char *flag, con
 	rc = apply_proto(o, id, flag, v, err, errlen);
 	if (rc <= 0)
 		return rc;
+	if (apply_tls(o, id, v) == 0)
+		return 0;
 	switch (id) {
 	case OPT_SOURCES:
 		if (addr_parse_range(v, &o->sources, why, sizeof(why)) < 0) {
@@ -625,6 +660,60 @@ static int check_shard(const struct client_options *o, char *err, size_t errlen)
 	return 0;
 }
 
+/* --sni, --ca and --insecure configure --tls; verifying and not verifying exclude each other; a server name
+ * is a DNS name (RFC 6066: no address, at most 255 bytes). The defaults: SNI a HOST name, and the
+ * certificate must name the SNI, else HOST's address. Whether --ca can be read is checked at start. */
+static int check_tls(struct client_options *o, char *err, size_t errlen)
+{
+	struct tls_opts *t = &o->tls;
+	const char *orphan = t->sni ? "--sni" : t->ca ? "--ca" : t->insecure ? "--insecure" : NULL;
+	struct addr_ip ip;
+	char why[160];
+	size_t i, len;
+
+	if (!t->on) {
+		if (orphan) {
+			snprintf(err, errlen, "%s needs --tls (the TLS it configures)", orphan);
+			return -1;
+		}
+		return 0;
+	}
+	if (t->insecure && t->ca) {
+		snprintf(err, errlen, "--insecure skips the certificate check that --ca %s configures: give one or "
+			 "the other", t->ca);
+		return -1;
+	}
+	if (t->ca && t->ca[0] == '\0') {
+		snprintf(err, errlen, "--ca: empty file name");
+		return -1;
+	}
+	if (t->sni) {
+		len = strlen(t->sni);
+		if (len == 0 || len > TLS_SNI_MAX) {
+			snprintf(err, errlen, "--sni: a server name is 1 to %d bytes, not %zu", TLS_SNI_MAX, len);
+			return -1;
+		}
+		for (i = 0; i < len; i++)
+			if (!((t->sni[i] >= 'a' && t->sni[i] <= 'z') || (t->sni[i] >= 'A' && t->sni[i] <= 'Z') ||
+			      (t->sni[i] >= '0' && t->sni[i] <= '9') || t->sni[i] == '-' || t->sni[i] == '.' ||
+			      t->sni[i] == '_')) {
+				snprintf(err, errlen, "--sni %.64s: not a host name (letters, digits, '-', '.', '_')",
+					 t->sni);
+				return -1;
+			}
+		if (addr_parse_ip(t->sni, &ip, why, sizeof(why)) == 0) {
+			snprintf(err, errlen, "--sni %s: an address, and SNI carries only host names (RFC 6066); "
+				 "without --sni the certificate is checked for HOST's address", t->sni);
+			return -1;
+		}
+	} else if (o->host_name[0]) {
+		t->sni = o->host_name;
+	}
+	t->verify_host = t->sni;
+	t->verify_ip = t->sni ? NULL : o->host;
+	return 0;
+}
+
 /* A run needs HOST and -n, ports that exist, and flags that go together. */
 static int check_run(struct client_options *o, bool have_host, bool have_n, char *err, size_t errlen)
 {
@@ -653,6 +742,8 @@ static int check_run(struct client_options *o, bool have_host, bool have_n, char
 	if (proto_cfg_check(&o->proto, err, errlen) < 0)
 		return -1;
 	if (check_latency(o, err, errlen) < 0)
+		return -1;
+	if (check_tls(o, err, errlen) < 0)
 		return -1;
 	return check_shard(o, err, errlen);
 }

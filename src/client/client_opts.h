@@ -11,6 +11,7 @@
 #include "common/util/addr.h"
 #include "client/findmax.h"
 #include "client/proto.h"
+#include "client/tls.h"
 
 #define CLIENT_DEFAULT_PORT          8081
 #define CLIENT_DEFAULT_PORTS         100
@@ -69,6 +70,8 @@ struct client_options {
 	struct proto_cfg proto;      /* --proto and its options (--path, --method, --header, --body, --pipeline) */
 	bool help;                   /* --help: print usage, exit 0 */
 	bool version;                /* --version: print the versions, exit 0 */
+	struct tls_opts tls;         /* --tls, --sni, --ca, --insecure; sni defaults to a HOST name, and the
+	                                certificate must name sni, else HOST's address */
 };
 
 /* How the run is laid out over processes and source addresses, decided from the options and two numbers

@@ -170,6 +170,8 @@ void conn_free(struct conn **cp)
 		event_free(c->io.ev);
 		break;
 	}
+	if (lg->ssl)
+		loadgen_tls_free(c);
 	close(c->fd);
 	lg->conns[c->slot] = NULL;
 	lg->nconns--;
@@ -299,6 +301,11 @@ struct loadgen *loadgen_new(struct event_base *base, const struct loadgen_config
 		if (!lg->ka_ev)
 			goto nomem;
 	}
+	if (cfg->tls) {   /* never without TLS: a plain connection costs no byte for it */
+		lg->ssl = calloc((size_t)cfg->target, sizeof(*lg->ssl));
+		if (!lg->ssl)
+			goto nomem;
+	}
 	lg->conns = calloc((size_t)cfg->target, sizeof(*lg->conns));
 	lg->pump_ev = evtimer_new(base, loadgen_pump_cb, lg);
 	lg->hold_ev = evtimer_new(base, hold_timer_cb, lg);
@@ -377,6 +384,7 @@ void loadgen_free(struct loadgen **lgp)
 	if (lg->ka_ev)
 		event_free(lg->ka_ev);
 	free(lg->side);
+	free(lg->ssl);
 	if (lg->reserve_fd >= 0)
 		close(lg->reserve_fd);
 	procfs_rss_close(&lg->rss);

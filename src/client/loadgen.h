@@ -31,6 +31,7 @@
 #include "common/util/addr.h"
 #include "client/loadgen_stats.h"
 #include "client/proto.h"
+#include "client/tls.h"
 
 #define LOADGEN_LINE_MAX        64 /* longest line sent: "Hello Server: client --> <n>\n" */
 #define LOADGEN_HOLD_POLL_MS    50 /* how often a worker looks for the supervisor's shared hold deadline */
@@ -74,6 +75,8 @@ struct loadgen_config {
 	                                  it must outlive the loadgen (the workers inherit it by fork) */
 	unsigned workers;            /* processes sharing the phase (0 = 1) */
 	unsigned index;              /* this process among them */
+	struct ssl_ctx_st *tls;      /* --tls: the process's client context (tls.h), not owned; NULL = plain TCP */
+	const char *sni;             /* --tls: the server name sent, NULL = none */
 };
 
 struct loadgen;

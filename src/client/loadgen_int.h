@@ -10,12 +10,26 @@
  *
  * Protocols (proto.h): echo keeps everything in struct conn. Any other protocol's per-connection receive
  * state (its parser) and the write offset of a message longer than 255 bytes live in lg->side, one entry of
- * proto_side_size() bytes per attempt, allocated only when the protocol is not echo. */
+ * proto_side_size() bytes per attempt, allocated only when the protocol is not echo.
+ *
+ * TLS (--tls): after the TCP connect the socket bufferevent is replaced by an OpenSSL one
+ * (bufferevent_openssl_socket_new, without BEV_OPT_CLOSE_ON_FREE) for the TLS handshake and the protocol's
+ * handshake; when that is verified the bufferevent is released as before and only its SSL stays, in
+ * lg->ssl[slot], and the held connection's one struct event carries SSL_read/SSL_write (conn_recv and
+ * conn_send below) instead of recv/send. Keeping the OpenSSL bufferevent for the connection's life would
+ * have been the other way: it would cost a bufferevent, two evbuffers and the event callbacks of its own per
+ * held connection and a second copy of the phase and hold code written against evbuffers; this way the
+ * phase code is the same for both, the handshake is libevent's, and a plain connection is what it was: no
+ * byte in struct conn (lg->ssl is allocated only with TLS) and one predictable test per recv/send call,
+ * never per byte. An SSL buffers decrypted bytes the socket no longer signals, so after a read that leaves
+ * some (SSL_pending) the event is made active again. */
 #ifndef C1M_LOADGEN_INT_H
 #define C1M_LOADGEN_INT_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
 
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -91,6 +105,7 @@ struct loadgen {
 	const struct proto_ops *ops; /* the protocol (echo when cfg.proto is NULL) */
 	const struct proto_cfg *pcfg; /* its options (cfg.proto; NULL for echo, whose table reads none) */
 	unsigned char *side;         /* per attempt, side_size bytes (struct proto_side); NULL for echo */
+	struct ssl_st **ssl;         /* --tls: per attempt, its SSL once the TCP connect completed; NULL = no TLS */
 	size_t side_size;            /* proto_side_size(ops) */
 	struct conn **conns;         /* by attempt number [0, next); NULL = failed or closed */
 	uint64_t nconns;             /* live connections */
@@ -126,6 +141,41 @@ void loadgen_finish(struct loadgen *lg);
 struct proto_side *conn_side(const struct conn *c);
 /* Keeps the first protocol note of the run (a bad or refused reply) in the stats, for the report. */
 void loadgen_note(struct loadgen *lg, const char *note);
+
+/* loadgen_tls.c, --tls only (lg->ssl set). After the TCP connect of c: its SSL and an OpenSSL bufferevent
+ * with the same callbacks replace the socket bufferevent, with what is left of the connect deadline; 0, or
+ * -1 when that failed (c freed). */
+int loadgen_tls_start(struct conn *c, bufferevent_data_cb read_cb, bufferevent_event_cb event_cb);
+/* An event of c's bufferevent that is TLS's failure (an OpenSSL error; in the handshake also a timeout,
+ * EOF or reset): its note, DIAG_TLS, c freed, true. False (nothing done) for the others. */
+bool loadgen_tls_failed(struct conn *c, struct bufferevent *bev, short what, int e);
+/* Activates c's held event when its SSL holds decrypted bytes the socket will not signal. */
+void loadgen_tls_kick(struct conn *c);
+/* Frees c's SSL (after a close_notify when it was held); conn_free calls it. */
+void loadgen_tls_free(struct conn *c);
+
+/* A held connection's bytes: recv()/send() on the socket, or with TLS through its SSL (loadgen_tls.c),
+ * with recv()'s and send()'s return convention. */
+ssize_t loadgen_tls_recv(struct conn *c, void *buf, size_t len);
+ssize_t loadgen_tls_send(struct conn *c, const void *buf, size_t len);
+
+static inline ssize_t conn_recv(struct conn *c, void *buf, size_t len)
+{
+	if (c->lg->ssl)
+		return loadgen_tls_recv(c, buf, len);
+	return recv(c->fd, buf, len, 0);
+}
+
+static inline ssize_t conn_send(struct conn *c, const void *buf, size_t len)
+{
+	if (c->lg->ssl)
+		return loadgen_tls_send(c, buf, len);
+	return send(c->fd, buf, len, MSG_NOSIGNAL);
+}
+
+/* A failed recv()/send() of a held connection with errno e: a TLS error (EPROTO from the SSL) counts as
+ * DIAG_TLS, anything else by its errno. */
+void loadgen_io_fail(struct conn *c, int e);
 
 /* loadgen_ramp.c: connects and the echo check */
 void loadgen_schedule_pump(struct loadgen *lg, uint64_t delay_ns);

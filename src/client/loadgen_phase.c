@@ -3,8 +3,8 @@
  * the times sched.h assigns, and matches the replies.
  *
  * A held connection keeps its one struct event, reassigned to EV_READ|EV_WRITE only while it has frames it
- * could not write yet, and uses plain send()/recv(): frames are built on the stack from (conn, seq,
- * scheduled time), and replies are compared against the rebuilt frame (match.h), so the phase adds no
+ * could not write yet, and uses plain send()/recv() (with --tls, SSL_write/SSL_read: loadgen_int.h):
+ * frames are built on the stack from (conn, seq, scheduled time), and replies are compared against the rebuilt frame (match.h), so the phase adds no
  * per-connection allocation at all; its per-connection state (write and read positions) shares the struct
  * conn's bytes with the connect-time timestamp. One timer per process writes every message that has come
  * due, however many connections there are. */
@@ -69,12 +69,12 @@ int loadgen_conn_write(struct conn *c, uint64_t now)
 			conn_fail(c, DIAG_OTHER, EOVERFLOW);
 			return -1;
 		}
-		n = send(c->fd, frame + c->wr_off, MATCH_FRAME_LEN - c->wr_off, MSG_NOSIGNAL);
+		n = conn_send(c, frame + c->wr_off, MATCH_FRAME_LEN - c->wr_off);
 		if (n < 0) {
 			e = errno;
 			if (e == EAGAIN || e == EWOULDBLOCK || e == EINTR)
 				break;
-			conn_fail(c, diag_from_errno(e), e);
+			loadgen_io_fail(c, e);
 			return -1;
 		}
 		c->wr_off = (uint8_t)(c->wr_off + n);
@@ -107,14 +107,14 @@ static void conn_read_phase(struct conn *c)
 		loadgen_read_proto(c);
 		return;
 	}
-	n = recv(c->fd, buf, sizeof(buf), 0);
+	n = conn_recv(c, buf, sizeof(buf));
 	if (n == 0) {
 		conn_fail(c, DIAG_PEER_CLOSED, 0);
 		return;
 	}
 	if (n < 0) {
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-			conn_fail(c, diag_from_errno(errno), errno);
+			loadgen_io_fail(c, errno);
 		return;
 	}
 	now = clock_now_ns();
@@ -172,13 +172,13 @@ void loadgen_io_cb(evutil_socket_t fd, short what, void *arg)
 		loadgen_idle_proto(c);
 		return;
 	}
-	n = recv(fd, buf, sizeof(buf), 0);
+	n = conn_recv(c, buf, sizeof(buf));
 	if (n > 0)              /* the server sent more than the echo */
 		conn_fail(c, DIAG_ECHO_MISMATCH, 0);
 	else if (n == 0)
 		conn_fail(c, DIAG_PEER_CLOSED, 0);
 	else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-		conn_fail(c, diag_from_errno(errno), errno);
+		loadgen_io_fail(c, errno);
 }
 
 /* Arms the send timer for the next local message's scheduled time, but at least LOADGEN_TICK_MS ahead so

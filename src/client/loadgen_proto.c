@@ -1,7 +1,7 @@
 /* Load generator, protocols other than echo (proto.h): the latency phase's writes and replies and the idle
  * hold, through the protocol's table. The shape is loadgen_phase.c's: messages built on the stack from
- * (conn, seq, scheduled time), plain send()/recv() on the held connection's one struct event, replies
- * recognised incrementally by the protocol's parser, whose state (and the write offset) is the
+ * (conn, seq, scheduled time), plain send()/recv() (or its SSL's) on the held connection's one struct
+ * event, replies recognised incrementally by the protocol's parser, whose state (and the write offset) is the
  * connection's entry in lg->side. Replies come in order, so reply k is timed from message k's scheduled
  * send time; without pipelining message k+1 waits for reply k, and its wait is in its RTT. */
 #include "client/loadgen_int.h"
@@ -46,12 +46,12 @@ int loadgen_write_proto(struct conn *c, uint64_t now)
 			conn_fail(c, DIAG_OTHER, EOVERFLOW);
 			return -1;
 		}
-		n = send(c->fd, msg + ps->wr_off, len - ps->wr_off, MSG_NOSIGNAL);
+		n = conn_send(c, msg + ps->wr_off, len - ps->wr_off);
 		if (n < 0) {
 			e = errno;
 			if (e == EAGAIN || e == EWOULDBLOCK || e == EINTR)
 				break;
-			conn_fail(c, diag_from_errno(e), e);
+			loadgen_io_fail(c, e);
 			return -1;
 		}
 		ps->wr_off += (uint32_t)n;
@@ -119,14 +119,14 @@ void loadgen_read_proto(struct conn *c)
 	uint64_t now;
 	ssize_t n;
 
-	n = recv(c->fd, buf, sizeof(buf), 0);
+	n = conn_recv(c, buf, sizeof(buf));
 	if (n == 0) {
 		conn_fail(c, DIAG_PEER_CLOSED, 0);
 		return;
 	}
 	if (n < 0) {
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-			conn_fail(c, diag_from_errno(errno), errno);
+			loadgen_io_fail(c, errno);
 		return;
 	}
 	now = clock_now_ns();
@@ -160,7 +160,7 @@ void loadgen_idle_proto(struct conn *c)
 	struct proto_event ev;
 	struct sbuf sb;
 	size_t pos = 0, used, alen;
-	ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
+	ssize_t n = conn_recv(c, buf, sizeof(buf));
 
 	if (n == 0) {
 		conn_fail(c, DIAG_PEER_CLOSED, 0);
@@ -168,7 +168,7 @@ void loadgen_idle_proto(struct conn *c)
 	}
 	if (n < 0) {
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-			conn_fail(c, diag_from_errno(errno), errno);
+			loadgen_io_fail(c, errno);
 		return;
 	}
 	ev.note[0] = '\0';
@@ -178,7 +178,7 @@ void loadgen_idle_proto(struct conn *c)
 				       sizeof(answer), &alen, &ev) == PROTO_ERROR || used == 0)
 			break;
 		pos += used;
-		if (alen && send(c->fd, answer, alen, MSG_NOSIGNAL) != (ssize_t)alen) {
+		if (alen && conn_send(c, answer, alen) != (ssize_t)alen) {
 			conn_fail(c, DIAG_OTHER, errno ? errno : EAGAIN);
 			return;
 		}
@@ -215,7 +215,7 @@ void loadgen_keepalive_cb(evutil_socket_t fd, short what, void *arg)
 			   (c->state != CONN_ACTIVE || c->want_write || conn_side(c)->wr_off != 0)))
 			continue;
 		len = lg->ops->keepalive(lg->pcfg, c->id, msg, sizeof(msg));
-		if (len && send(c->fd, msg, len, MSG_NOSIGNAL) != (ssize_t)len)
+		if (len && conn_send(c, msg, len) != (ssize_t)len)
 			conn_fail(c, errno ? diag_from_errno(errno) : DIAG_OTHER, errno);
 	}
 	lg->ka_slice = (lg->ka_slice + 1) % LOADGEN_KA_SLICES;

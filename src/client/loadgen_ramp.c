@@ -9,6 +9,10 @@
  * libevent 2.1 that the fd is already connecting; an asynchronous error (ECONNREFUSED) arrives in the event
  * callback, where libevent has put SO_ERROR into errno (EVUTIL_SOCKET_ERROR()).
  *
+ * With --tls the TCP connect completes the same way, then an OpenSSL bufferevent takes over the socket for
+ * the TLS handshake (loadgen_tls.c): the connection is established, and its connect time taken, at the end
+ * of the TLS handshake; the protocol's handshake follows as without TLS.
+ *
  * Re-entrancy: callbacks never start new connections themselves; they schedule the pump event. So a fd
  * closed in a callback is never reused by a new socket before libevent has dropped the old bufferevent's
  * events, and an immediate failure storm (EMFILE on every socket()) cannot recurse. */
@@ -69,9 +73,11 @@ static void to_hold(struct conn *c)
 		conn_fail(c, DIAG_ENOMEM, ENOMEM);
 		return;
 	}
-	bufferevent_free(c->io.bev);
+	bufferevent_free(c->io.bev);   /* an OpenSSL one leaves its SSL, in lg->ssl */
 	conn_set_state(c, CONN_HOLDING);
 	c->io.ev = ev;
+	if (lg->ssl)
+		loadgen_tls_kick(c);
 	loadgen_schedule_pump(lg, 0);
 	loadgen_check_progress(lg);
 }
@@ -210,6 +216,11 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 	if ((what & BEV_EVENT_CONNECTED) && c->state == CONN_CONNECTING) {
 		uint64_t now = clock_now_ns();
 
+		/* --tls: TCP is up, the TLS handshake next; its own CONNECTED comes back here */
+		if (lg->ssl && !lg->ssl[c->slot]) {
+			(void)loadgen_tls_start(c, read_cb, event_cb);
+			return;
+		}
 		hist_record(&lg->st->connect_us, (now - c->u.t_ns) / CLOCK_NS_PER_US);
 		conn_set_state(c, CONN_ECHOING);
 		tv = clock_timeval_ms(lg->cfg.echo_timeout_ms);
@@ -222,6 +233,8 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 		}
 		return;
 	}
+	if (lg->ssl && loadgen_tls_failed(c, bev, what, e))
+		return;
 	if (what & BEV_EVENT_TIMEOUT)
 		k = c->state == CONN_CONNECTING ? DIAG_CONNECT_TIMEOUT : DIAG_ECHO_TIMEOUT;
 	else if (lg->side && c->state == CONN_ECHOING && c->matched == 0 &&

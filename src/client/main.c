@@ -32,6 +32,7 @@
 #include "client/sched.h"
 #include "client/report.h"
 #include "common/sys/workers.h"
+#include "client/tls.h"
 
 #define ERR_LEN 512
 
@@ -551,7 +552,7 @@ static int plan_run(const struct client_options *o, struct limits_values *lv, st
 
 /* The run's configuration (split per worker later) and the report's description of it. */
 static void run_configure(struct run *r, const struct client_options *o, const struct client_plan *plan,
-			  const struct limits_values *lv)
+			  const struct limits_values *lv, struct ssl_ctx_st *tls)
 {
 	struct loadgen_config *a = &r->all, fleet;
 
@@ -572,6 +573,8 @@ static void run_configure(struct run *r, const struct client_options *o, const s
 	a->duration_ms = o->duration_ms;
 	a->reply_timeout_ms = o->reply_timeout_ms;
 	a->proto = o->proto.id == PROTO_ECHO ? NULL : &o->proto;   /* echo: the loadgen's own path */
+	a->tls = tls;
+	a->sni = o->tls.sni;
 	if (o->shard_m > 1) {
 		/* the options describe the fleet: this process runs its shard of it */
 		fleet = *a;
@@ -606,6 +609,12 @@ static void run_configure(struct run *r, const struct client_options *o, const s
 	r->meta.proto = o->proto.id;
 	r->meta.msg_bytes = proto_msg_bytes(&o->proto);
 	r->meta.n_rates = o->n_rates;
+	r->meta.tls = o->tls.on;
+	r->meta.tls_insecure = o->tls.insecure;
+	snprintf(r->meta.tls_ca, sizeof(r->meta.tls_ca), "%s", o->tls.ca ? o->tls.ca : "");
+	snprintf(r->meta.tls_sni, sizeof(r->meta.tls_sni), "%s", o->tls.sni ? o->tls.sni : "");
+	snprintf(r->meta.tls_name, sizeof(r->meta.tls_name), "%s",
+		 o->tls.verify_host ? o->tls.verify_host : o->tls.verify_ip ? o->tls.verify_ip : "");
 	describe_system(&r->meta, lv);
 }
 
@@ -639,6 +648,7 @@ int main(int argc, char **argv)
 	struct client_plan plan;
 	struct limits_values lv;
 	struct run r;
+	struct ssl_ctx_st *tls = NULL;
 	char err[ERR_LEN];
 	char *text = NULL;
 	bool pass = false;
@@ -662,15 +672,21 @@ int main(int argc, char **argv)
 		fprintf(stderr, "c1m-client: %s\n", err);
 		return 2;
 	}
+	/* one SSL_CTX, before the fork: every worker process has its own copy */
+	if (o.tls.on && !(tls = tls_ctx_new(&o.tls, err, sizeof(err)))) {
+		fprintf(stderr, "c1m-client: --tls: %s\n", err);
+		return 2;
+	}
 
 	/* the barrier's go lines are read between the coordinator's ticks, never waited for */
 	stdin_flags = o.barrier ? fcntl(STDIN_FILENO, F_GETFL) : -1;
 	if (o.barrier && (stdin_flags < 0 || fcntl(STDIN_FILENO, F_SETFL, stdin_flags | O_NONBLOCK) < 0)) {
 		fprintf(stderr, "c1m-client: --barrier: stdin cannot be made nonblocking: %s\n", strerror(errno));
+		tls_ctx_free(&tls);
 		return 2;
 	}
 	memset(&r, 0, sizeof(r));
-	run_configure(&r, &o, &plan, &lv);
+	run_configure(&r, &o, &plan, &lv, tls);
 	r.cur = malloc(sizeof(*r.cur));
 	r.prev = malloc(sizeof(*r.prev));
 	r.own = malloc(sizeof(*r.own));
@@ -712,5 +728,6 @@ out:
 	free(r.cur);
 	free(r.prev);
 	free(r.own);
+	tls_ctx_free(&tls);
 	return pass ? 0 : 1;
 }

@@ -185,6 +185,8 @@ static void explain(const struct loadgen_stats *t, enum diag_kind k, const struc
 	c.count = t->failures[k];
 	if (m->proto != PROTO_ECHO)
 		report_diag_proto(&c, m, t);
+	else if (m->tls)
+		c.first_bad = t->proto_note;   /* echo notes nothing but TLS failures */
 	if (diag_explain(k, &c, buf, len) < 0 && buf[0] == '\0')
 		snprintf(buf, len, "(no explanation available)");
 }
@@ -443,13 +445,20 @@ int report_format_text(const struct report_meta *m, const struct loadgen_stats *
 		    m->hostname[0] ? m->hostname : "this host", m->fleet_target);
 	if (m->proto != PROTO_ECHO)
 		sbuf_printf(&o, "  protocol      %s\n", proto_name(m->proto));
+	if (m->tls && m->tls_insecure)
+		sbuf_printf(&o, "  tls           certificate NOT verified (--insecure): any server could have answered; "
+		    "SNI %s\n", m->tls_sni[0] ? m->tls_sni : "none");
+	else if (m->tls)
+		sbuf_printf(&o, "  tls           certificate verified against %s, for %s; SNI %s\n",
+		    m->tls_ca[0] ? m->tls_ca : "the system's CAs", m->tls_name, m->tls_sni[0] ? m->tls_sni : "none");
 	sbuf_printf(&o, "  sources       %s\n", src);
 	sbuf_printf(&o, "  workers       %u process%s, in-flight cap %u, rate %s", m->workers, m->workers == 1 ? "" : "es",
 	    m->concurrency, m->rate ? "" : "unlimited");
 	if (m->rate)
 		sbuf_printf(&o, "%" PRIu64 " conn/s", m->rate);
 	sbuf_printf(&o, "\n");
-	sbuf_printf(&o, "  established   %" PRIu64 " (TCP handshakes), %s %" PRIu64 "\n", t->established,
+	sbuf_printf(&o, "  established   %" PRIu64 " (TCP%s handshakes), %s %" PRIu64 "\n", t->established,
+	    m->tls ? " and TLS" : "",
 	    m->proto == PROTO_ECHO ? "echoed" : "verified (a good reply to the first request)", t->echoed);
 	sbuf_printf(&o, "  failed        %" PRIu64 "\n", t->failed);
 	n = kinds_by_time(t, kinds);
@@ -686,6 +695,16 @@ int report_format_json(const struct report_meta *m, const struct loadgen_stats *
 	json_w_string(&w, "host", m->host);
 	json_w_string(&w, "host_name", m->host_name);
 	json_w_string(&w, "proto", proto_name(m->proto));
+	if (m->tls) {
+		json_w_object_begin(&w, "tls");
+		json_w_bool(&w, "verified", !m->tls_insecure);
+		json_w_string_or_null(&w, "ca", m->tls_ca[0] ? m->tls_ca : NULL);
+		json_w_string_or_null(&w, "sni", m->tls_sni[0] ? m->tls_sni : NULL);
+		json_w_string_or_null(&w, "name", m->tls_insecure ? NULL : m->tls_name);
+		json_w_object_end(&w);
+	} else {
+		json_w_null(&w, "tls");
+	}
 	json_w_u64(&w, "port_base", m->port_base);
 	json_w_u64(&w, "ports", m->ports);
 	json_w_u64(&w, "target", m->target);

@@ -72,6 +72,12 @@ struct report_meta {
 	unsigned cpus;                 /* online CPUs, 0 = unknown */
 	bool cpus_pinned;              /* --cpus: the client ran on CPUs of its own (the saturation judge) */
 	const struct limits_values *limits; /* what limits_read found at startup, NULL = not read */
+	/* --tls (all zero without) */
+	bool tls;                      /* every connection spoke TLS */
+	bool tls_insecure;             /* --insecure: the server's certificate was not verified */
+	char tls_ca[256];              /* --ca FILE, "" = the system's CAs */
+	char tls_sni[256];             /* the server name sent, "" = none */
+	char tls_name[256];            /* the name or address the certificate had to carry */
 };
 
 /* Appends one problem to m->problems, after "; " when there are others (cut when the field is full). */

@@ -704,7 +704,7 @@ static int state_member(struct json_r *j, const char *key, void *arg)
 		return proto_member(j, r);
 	}
 	if (strcmp(key, "msg_bytes") == 0) {
-		uint64_t v;
+		uint64_t v = 0;   /* read_u64 sets it when it returns 0; the analyzer cannot see that */
 
 		if (read_u64(j, &v) < 0)
 			return -1;
@@ -716,7 +716,7 @@ static int state_member(struct json_r *j, const char *key, void *arg)
 	if (strcmp(key, "codes") == 0)
 		return json_r_peek(j, '[') ? json_r_array(j, code_entry, &r->stats) : json_r_fail(j, "codes is not an array");
 	if (strcmp(key, "codes_other") == 0) {
-		uint64_t v;
+		uint64_t v = 0;   /* read_u64 sets it when it returns 0; the analyzer cannot see that */
 
 		if (read_u64(j, &v) < 0)
 			return -1;

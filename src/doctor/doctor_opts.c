@@ -17,7 +17,7 @@ enum doctor_opt_id {
 	DOCTOR_OPT_ROLE, DOCTOR_OPT_N, DOCTOR_OPT_PORTS, DOCTOR_OPT_SOURCES, DOCTOR_OPT_DST, DOCTOR_OPT_WORKERS,
 	DOCTOR_OPT_RATE, DOCTOR_OPT_USER, DOCTOR_OPT_ACTIVE, DOCTOR_OPT_ACTIVE_BYTES, DOCTOR_OPT_JSON,
 	DOCTOR_OPT_EXPLAIN, DOCTOR_OPT_SINCE, DOCTOR_OPT_BASELINE, DOCTOR_OPT_SAVE, DOCTOR_OPT_FROM, DOCTOR_OPT_HELP,
-	DOCTOR_OPT_VERSION, DOCTOR_OPT_BACKENDS, DOCTOR_OPT_MAXCONN, DOCTOR_OPT_FD_LIMIT
+	DOCTOR_OPT_VERSION, DOCTOR_OPT_BACKENDS, DOCTOR_OPT_MAXCONN, DOCTOR_OPT_FD_LIMIT, DOCTOR_OPT_TLS
 };
 
 static const struct {
@@ -47,6 +47,7 @@ static const struct {
 	{ "--backends", DOCTOR_OPT_BACKENDS, true },
 	{ "--maxconn", DOCTOR_OPT_MAXCONN, true },
 	{ "--fd-limit", DOCTOR_OPT_FD_LIMIT, true },
+	{ "--tls", DOCTOR_OPT_TLS, false },
 };
 
 #define DOCTOR_OPT_COUNT (sizeof(doctor_opt_table) / sizeof(doctor_opt_table[0]))
@@ -273,6 +274,9 @@ static int doctor_opts_apply(struct doctor_options *o, enum doctor_opt_id id, co
 		return doctor_opts_u64("--maxconn", v, 1, DOCTOR_MAX_TARGET, &p->maxconn, err, errlen);
 	case DOCTOR_OPT_FD_LIMIT:
 		return doctor_opts_u64("--fd-limit", v, 1, DOCTOR_MAX_FD_LIMIT, &p->fd_limit, err, errlen);
+	case DOCTOR_OPT_TLS:
+		p->client_tls = true;
+		return 0;
 	}
 	snprintf(err, errlen, "internal error: unhandled option %d", (int)id);
 	return -1;
@@ -282,13 +286,18 @@ static int doctor_opts_apply(struct doctor_options *o, enum doctor_opt_id id, co
 static int doctor_opts_check(const struct doctor_options *o, char *err, size_t errlen)
 {
 	if (o->save_baseline != NULL) {
-		if (o->mode == DOCTOR_MODE_EXPLAIN || o->role_set || o->target_set || o->from != NULL) {
+		if (o->mode == DOCTOR_MODE_EXPLAIN || o->role_set || o->target_set || o->from != NULL ||
+		    o->plan.client_tls) {
 			snprintf(err, errlen, "--save-baseline '%s' takes no other mode", o->save_baseline);
 			return -1;
 		}
 		return 0;
 	}
 	if (o->mode == DOCTOR_MODE_EXPLAIN) {
+		if (o->plan.client_tls) {
+			snprintf(err, errlen, "--tls describes a plan's client (--role client or both), not --explain");
+			return -1;
+		}
 		if (o->role_set || o->target_set) {
 			snprintf(err, errlen, "--explain takes no --role or -n");
 			return -1;
@@ -327,6 +336,11 @@ static int doctor_opts_check_role(struct doctor_options *o, char *err, size_t er
 			snprintf(err, errlen, "%s only goes with --role balancer", flag);
 			return -1;
 		}
+		if (p->client_tls && p->role == LIMITS_ROLE_SERVER && o->role_set) {
+			snprintf(err, errlen, "--tls adds c1m-client's TLS memory: it needs --role client or both (a TLS "
+				 "server's own is its --user-bytes)");
+			return -1;
+		}
 		return 0;
 	}
 	if (o->save_baseline != NULL || o->mode == DOCTOR_MODE_EXPLAIN)
@@ -337,6 +351,7 @@ static int doctor_opts_check_role(struct doctor_options *o, char *err, size_t er
 	}
 	flag = o->dst_set ? "--dst-addrs" : p->workers ? "--workers" : p->connect_rate ? "--rate" :
 	       p->active_sockets ? "--active" : p->bytes_per_active_socket ? "--bytes-per-active" :
+	       p->client_tls ? "--tls" :
 	       o->backends_list && o->ports_set ? "--ports" : NULL;
 	if (flag != NULL) {
 		snprintf(err, errlen, "%s does not go with --role balancer%s", flag,
@@ -434,7 +449,7 @@ int doctor_opts_usage(char *buf, size_t len)
 	return snprintf(buf, len,
 		"usage: c1m-doctor --role server|client|both -n N [--ports P] [--sources RANGE|COUNT]\n"
 		"                  [--dst-addrs D] [--workers W|auto] [--rate CONN_PER_S]\n"
-		"                  [--user-bytes B] [--active S] [--bytes-per-active B] [--json]\n"
+		"                  [--user-bytes B] [--active S] [--bytes-per-active B] [--tls] [--json]\n"
 		"       c1m-doctor --role balancer -n N --backends COUNT|ADDR:PORT,... [--ports P]\n"
 		"                  [--sources RANGE|COUNT] [--maxconn M] [--fd-limit F] [--user-bytes B] [--json]\n"
 		"       c1m-doctor --explain [--since SECONDS] [--baseline FILE] [--from CLIENT_JSON] [--json]\n"
@@ -458,6 +473,8 @@ int doctor_opts_usage(char *buf, size_t len)
 		"  --bytes-per-active  bytes each of those sockets holds (default %d, charged in whole pages);\n"
 		"                e.g. 16384 for echoes stuck behind peers that stop reading (c1m-server's\n"
 		"                default high watermark)\n"
+		"  --tls         the client runs c1m-client --tls: %u more bytes per client connection\n"
+		"                (measured: its SSL, with OpenSSL's buffers released while idle)\n"
 		"  --json        machine-readable output\n"
 		"An L4 balancer (HAProxy, tuning/haproxy/) holds 2 fds per connection in one process and is a\n"
 		"client of its backends; run --role balancer on its host (N: client connections through it):\n"
@@ -481,5 +498,5 @@ int doctor_opts_usage(char *buf, size_t len)
 		"  --baseline      FILE  compare with them, so counters show only the run's share\n"
 		"Exit status: 0 no known cause found, 1 a cause found, 2 bad usage.\n",
 		DOCTOR_DEFAULT_PORTS, LIMITS_USER_CONN_BYTES, LIMITS_CLIENT_INFLIGHT, LIMITS_ACTIVE_SOCKET_BYTES,
-		BALANCER_USER_CONN_BYTES);
+		(unsigned)LIMITS_CLIENT_TLS_BYTES, BALANCER_USER_CONN_BYTES);
 }

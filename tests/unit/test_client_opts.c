@@ -518,6 +518,65 @@ static void test_ipv6_and_names(void **state)
 	assert_non_null(strstr(p.note, "::1"));
 }
 
+/* --tls and its options: defaults (SNI a HOST name, none for an address), and each rejection. */
+static void test_tls(void **state)
+{
+	char *ip[] = { "c1m-client", "127.0.0.1", "-n", "10", "--tls", "--ca", "ca.pem" };
+	char *name[] = { "c1m-client", "localhost", "-n", "10", "--tls", "--insecure" };
+	char *sni[] = { "c1m-client", "127.0.0.1", "-n", "10", "--tls", "--sni=localhost" };
+	char *off[] = { "c1m-client", "127.0.0.1", "-n", "10" };
+	char *sni_alone[] = { "c1m-client", "127.0.0.1", "-n", "10", "--sni", "localhost" };
+	char *ca_alone[] = { "c1m-client", "127.0.0.1", "-n", "10", "--ca", "ca.pem" };
+	char *insecure_alone[] = { "c1m-client", "127.0.0.1", "-n", "10", "--insecure" };
+	char *both[] = { "c1m-client", "127.0.0.1", "-n", "10", "--tls", "--insecure", "--ca", "ca.pem" };
+	char *sni_ip[] = { "c1m-client", "127.0.0.1", "-n", "10", "--tls", "--sni", "10.0.0.1" };
+	char *sni_bad[] = { "c1m-client", "127.0.0.1", "-n", "10", "--tls", "--sni", "a b" };
+	char *sni_empty[] = { "c1m-client", "127.0.0.1", "-n", "10", "--tls", "--sni=" };
+	char *ca_empty[] = { "c1m-client", "127.0.0.1", "-n", "10", "--tls", "--ca=" };
+	char *tls_value[] = { "c1m-client", "127.0.0.1", "-n", "10", "--tls=yes" };
+	char *merge[] = { "c1m-client", "--merge", "--tls", "a.json" };
+	char long_name[TLS_SNI_MAX + 2], long_arg[TLS_SNI_MAX + 8];
+	char *sni_long[] = { "c1m-client", "127.0.0.1", "-n", "10", "--tls", long_arg };
+	struct client_options o;
+
+	(void)state;
+	parse_ok(ARGC(ip), ip, &o);
+	assert_true(o.tls.on);
+	assert_false(o.tls.insecure);
+	assert_string_equal(o.tls.ca, "ca.pem");
+	assert_null(o.tls.sni);                       /* an address: no SNI */
+	assert_null(o.tls.verify_host);
+	assert_string_equal(o.tls.verify_ip, "127.0.0.1");
+	parse_ok(ARGC(name), name, &o);
+	assert_true(o.tls.insecure);
+	assert_null(o.tls.ca);
+	assert_string_equal(o.tls.sni, "localhost");  /* a name: SNI and the name to verify */
+	assert_string_equal(o.tls.verify_host, "localhost");
+	parse_ok(ARGC(sni), sni, &o);
+	assert_string_equal(o.tls.sni, "localhost");
+	assert_string_equal(o.tls.verify_host, "localhost");
+	assert_null(o.tls.verify_ip);
+	parse_ok(ARGC(off), off, &o);
+	assert_false(o.tls.on);
+	expect_error(ARGC(sni_alone), sni_alone, "--sni needs --tls", NULL);
+	expect_error(ARGC(ca_alone), ca_alone, "--ca needs --tls", NULL);
+	expect_error(ARGC(insecure_alone), insecure_alone, "--insecure needs --tls", NULL);
+	expect_error(ARGC(both), both, "--insecure", "--ca ca.pem");
+	expect_error(ARGC(sni_ip), sni_ip, "--sni 10.0.0.1", "RFC 6066");
+	expect_error(ARGC(sni_bad), sni_bad, "--sni a b", "not a host name");
+	expect_error(ARGC(sni_empty), sni_empty, "--sni", "1 to 255 bytes");
+	expect_error(ARGC(ca_empty), ca_empty, "--ca", "empty");
+	expect_error(ARGC(tls_value), tls_value, "--tls takes no value", NULL);
+	expect_error(ARGC(merge), merge, "--merge", "--tls does not apply");
+	memset(long_name, 'a', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0';      /* 256 bytes: one too many */
+	snprintf(long_arg, sizeof(long_arg), "--sni=%s", long_name);
+	expect_error(ARGC(sni_long), sni_long, "--sni", "not 256");
+	long_arg[strlen(long_arg) - 1] = '\0';        /* 255: taken */
+	parse_ok(ARGC(sni_long), sni_long, &o);
+	assert_int_equal(strlen(o.tls.sni), TLS_SNI_MAX);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -535,6 +594,7 @@ int main(void)
 		cmocka_unit_test(test_shard),
 		cmocka_unit_test(test_fleet_steps),
 		cmocka_unit_test(test_barrier_and_merge),
+		cmocka_unit_test(test_tls),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

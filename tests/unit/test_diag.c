@@ -396,6 +396,46 @@ static void test_server_close(void **state)
 	assert_null(strstr(buf, "worker_connections"));
 }
 
+/* TLS: OpenSSL's first error quoted, and what it possibly means named only as a possibility. */
+static void test_tls(void **state)
+{
+	struct diag_context c;
+
+	(void)state;
+	ctx_init(&c);
+	c.count = 5000;
+	c.first_bad = "connection 7: TLS: error:0A000086:SSL routines::certificate verify failed (unable to get "
+		      "local issuer certificate)";
+	assert_int_equal(diag_explain(DIAG_TLS, &c, buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "(5000 times)"));
+	assert_non_null(strstr(buf, "The first: connection 7: TLS: error:0A000086"));
+	assert_non_null(strstr(buf, "--ca"));
+	assert_non_null(strstr(buf, "--insecure"));
+	c.first_bad = "connection 1: TLS: error:0A00010B:SSL routines::wrong version number";
+	assert_int_equal(diag_explain(DIAG_TLS, &c, buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "possibly does not speak TLS"));
+	assert_null(strstr(buf, "--insecure"));
+	c.first_bad = "connection 1: TLS: error:0A0000F4:SSL routines::unexpected message";
+	assert_int_equal(diag_explain(DIAG_TLS, &c, buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "possibly a server that echoes"));
+	c.first_bad = "connection 1: TLS: error:0A000410:SSL routines::sslv3 alert handshake failure";
+	assert_int_equal(diag_explain(DIAG_TLS, &c, buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "ended the handshake with the alert"));
+	c.first_bad = "connection 1: TLS: the server closed the connection during the handshake";
+	assert_int_equal(diag_explain(DIAG_TLS, &c, buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "possibly its own connection limit"));
+	c.first_bad = "connection 1: TLS: handshake not complete within the connect deadline";
+	assert_int_equal(diag_explain(DIAG_TLS, &c, buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "--connect-timeout"));
+	/* a note that is not a TLS one (an HTTP refusal came first) is not quoted as the TLS failure */
+	c.first_bad = "connection 2: HTTP 503";
+	assert_int_equal(diag_explain(DIAG_TLS, &c, buf, sizeof(buf)), 0);
+	assert_null(strstr(buf, "The first"));
+	assert_non_null(strstr(buf, "error log"));
+	assert_string_equal(diag_kind_name(DIAG_TLS), "tls");
+	assert_int_equal(diag_kind_from_name("tls"), DIAG_TLS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -413,6 +453,7 @@ int main(void)
 		cmocka_unit_test(test_handshake_refused),
 		cmocka_unit_test(test_bad_reply),
 		cmocka_unit_test(test_server_close),
+		cmocka_unit_test(test_tls),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

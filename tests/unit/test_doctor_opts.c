@@ -387,6 +387,28 @@ static void test_ipv6_sources(void **state)
 		     "at most 16777216 allowed", "--role", "client", "-n", "5", "--sources", "2001:2::-2001:3::", NULL);
 }
 
+/* --tls: the client's TLS memory, for a plan with a client side only. */
+static void test_tls(void **state)
+{
+	struct doctor_options o;
+
+	(void)state;
+	expect_ok(&o, "--role", "client", "-n", "5000", NULL);
+	assert_false(o.plan.client_tls);
+	expect_ok(&o, "--role", "client", "-n", "5000", "--tls", NULL);
+	assert_true(o.plan.client_tls);
+	expect_ok(&o, "--tls", "--role", "both", "-n", "5000", NULL);
+	assert_true(o.plan.client_tls);
+	expect_error("--tls adds c1m-client's TLS memory: it needs --role client or both (a TLS server's own is its "
+		     "--user-bytes)", "--role", "server", "-n", "5", "--tls", NULL);
+	expect_error("--tls does not go with --role balancer", "--role", "balancer", "-n", "5", "--backends", "2",
+		     "--tls", NULL);
+	expect_error("--tls describes a plan's client (--role client or both), not --explain", "--explain", "--tls",
+		     NULL);
+	expect_error("--save-baseline 'f' takes no other mode", "--save-baseline", "f", "--tls", NULL);
+	expect_error("--tls takes no value ('--tls=1')", "--role", "client", "-n", "5", "--tls=1", NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -402,6 +424,7 @@ int main(void)
 		cmocka_unit_test(test_repeatable),
 		cmocka_unit_test(test_balancer),
 		cmocka_unit_test(test_ipv6_sources),
+		cmocka_unit_test(test_tls),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

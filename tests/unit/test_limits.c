@@ -491,6 +491,44 @@ static void test_memory_and_cgroup(void **state)
 			 (UINT64_C(64) << 30) / (2 * LIMITS_KERNEL_SOCK_BYTES + 200000));
 }
 
+/* --tls: the client's TLS state is one more term per connection, on a host with the client side only. */
+static void test_memory_tls(void **state)
+{
+	struct limits_values v;
+	struct limits_plan p;
+	struct limits_report r;
+	const struct limits_check *c;
+	uint64_t plain = LIMITS_KERNEL_SOCK_BYTES + LIMITS_USER_CONN_BYTES;
+
+	(void)state;
+	roomy(&v);
+	v.mem_available = UINT64_C(16) << 30;
+	plan_init(&p, LIMITS_ROLE_CLIENT, 1000000);
+	limits_evaluate(&p, &v, &r);
+	c = find(&r, "memory");
+	assert_int_equal(c->needed_value, 1000000 * plain);
+	assert_int_equal(c->verdict, LIMITS_OK);               /* 6.5 GiB of 16 */
+	p.client_tls = true;
+	limits_evaluate(&p, &v, &r);
+	c = find(&r, "memory");
+	assert_int_equal(c->needed_value, 1000000 * (plain + LIMITS_CLIENT_TLS_BYTES));
+	assert_int_equal(c->capacity, (UINT64_C(16) << 30) / (plain + LIMITS_CLIENT_TLS_BYTES));
+	assert_int_equal(c->verdict, LIMITS_FAIL);             /* 27 GiB: TLS alone makes it fail */
+	assert_non_null(strstr(c->note, "client TLS 22400 B"));
+	assert_non_null(strstr(c->needed, "(29348 B/conn)"));
+	assert_string_equal(r.binding, "memory");
+	/* both ends here: two sockets and two sides, the TLS term once (the client's) */
+	plan_init(&p, LIMITS_ROLE_BOTH, 1000);
+	p.client_tls = true;
+	limits_evaluate(&p, &v, &r);
+	assert_int_equal(find(&r, "memory")->needed_value, 1000 * (2 * plain + LIMITS_CLIENT_TLS_BYTES));
+	/* a server alone: no client here, no client TLS */
+	plan_init(&p, LIMITS_ROLE_SERVER, 1000);
+	p.client_tls = true;
+	limits_evaluate(&p, &v, &r);
+	assert_int_equal(find(&r, "memory")->needed_value, 1000 * plain);
+}
+
 static void test_backlog(void **state)
 {
 	struct limits_values v;
@@ -838,6 +876,7 @@ int main(void)
 		cmocka_unit_test(test_tcp_mem_small_binds),
 		cmocka_unit_test(test_tcp_mem_active),
 		cmocka_unit_test(test_memory_and_cgroup),
+		cmocka_unit_test(test_memory_tls),
 		cmocka_unit_test(test_backlog),
 		cmocka_unit_test(test_systemd_check),
 		cmocka_unit_test(test_format),

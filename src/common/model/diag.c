@@ -31,6 +31,7 @@ static const char *const kind_names[DIAG_KIND_COUNT] = {
 	[DIAG_HANDSHAKE_REFUSED] = "handshake_refused",
 	[DIAG_BAD_REPLY] = "bad_reply",
 	[DIAG_SERVER_CLOSE] = "server_close",
+	[DIAG_TLS] = "tls",
 	[DIAG_OTHER] = "other",
 };
 
@@ -294,6 +295,48 @@ static void explain_server_close(struct sbuf *o, const struct diag_context *c)
 	    "the messages per connection.");
 }
 
+/* What c1m saw of a failed TLS handshake: OpenSSL's words for its side, and what they possibly mean on the
+ * server's, which c1m cannot see. */
+static void explain_tls(struct sbuf *o, const struct diag_context *c)
+{
+	const char *b = c->first_bad != NULL && strstr(c->first_bad, "TLS: ") != NULL ? c->first_bad : "";
+
+	sbuf_printf(o, "The TLS handshake (or a TLS record after it) failed");
+	times(o, c);
+	sbuf_printf(o, "; a connection counts as established only once its TLS handshake completed. ");
+	if (b[0])
+		sbuf_printf(o, "The first: %s. ", b);
+	if (strstr(b, "certificate verify failed") != NULL)
+		sbuf_printf(o, "c1m could not verify the server's certificate against --ca (or the system's CAs) and the "
+		    "name it must carry (--sni, else HOST); OpenSSL's reason is in brackets: a certificate from another "
+		    "CA, a self-signed or expired one, or one for another name. Give the CA that signed it (--ca) or "
+		    "the name in it (--sni); --insecure skips the check, for a test only.");
+	else if (strstr(b, "wrong version number") != NULL || strstr(b, "packet length too long") != NULL ||
+		 strstr(b, "record layer failure") != NULL || strstr(b, "unknown protocol") != NULL)
+		sbuf_printf(o, "The server's reply was not a TLS record: the port possibly does not speak TLS (drop "
+		    "--tls, or give the server's TLS port).");
+	else if (strstr(b, "unexpected message") != NULL)
+		sbuf_printf(o, "The server's reply was a TLS record out of place in a handshake: possibly a server that "
+		    "echoes what it gets (c1m-server and c1m-epoll send the ClientHello back), so the port does not "
+		    "speak TLS.");
+	else if (strstr(b, "alert") != NULL)
+		sbuf_printf(o, "The server ended the handshake with the alert named above: possibly it accepts none of "
+		    "the TLS versions or cipher suites c1m offers (TLS 1.2 and 1.3), or not the server name (--sni). "
+		    "Its error log says why.");
+	else if (strstr(b, "closed the connection during the handshake") != NULL)
+		sbuf_printf(o, "The server closed the connection before the handshake was done: possibly its own "
+		    "connection limit (nginx worker_connections), no certificate for that name, or a crash; c1m "
+		    "cannot see its side, its error log says which.");
+	else if (strstr(b, "not complete within") != NULL)
+		sbuf_printf(o, "The server accepted the TCP connection but did not finish the handshake before the "
+		    "connect deadline: a TLS handshake costs the server a key exchange and a signature, so a busy "
+		    "server possibly falls behind (try a lower --rate or --concurrency, more server workers, or a "
+		    "longer --connect-timeout), or the port waits for something other than TLS.");
+	else
+		sbuf_printf(o, "OpenSSL's words say what failed on c1m's side; the server's error log says why on its "
+		    "side.");
+}
+
 static void explain_emfile(struct sbuf *o, const struct diag_context *c)
 {
 	const struct limits_values *l = &c->lim;
@@ -450,6 +493,9 @@ int diag_explain(enum diag_kind k, const struct diag_context *c, char *buf, size
 		break;
 	case DIAG_SERVER_CLOSE:
 		explain_server_close(&o, c);
+		break;
+	case DIAG_TLS:
+		explain_tls(&o, c);
 		break;
 	default:
 		if (fixed_texts[k] == NULL)

@@ -34,6 +34,7 @@ enum diag_kind {
 	DIAG_HANDSHAKE_REFUSED,  /* a well-formed refusal of the handshake (HTTP status outside 2xx/3xx) */
 	DIAG_BAD_REPLY,          /* a reply that is not valid for the protocol (or bytes nobody asked for) */
 	DIAG_SERVER_CLOSE,       /* the server announced it closes the connection (HTTP Connection: close) */
+	DIAG_TLS,             /* --tls: the TLS handshake or a TLS record failed (OpenSSL's words in the note) */
 	DIAG_OTHER,           /* any other errno */
 	DIAG_KIND_COUNT
 };

@@ -161,8 +161,10 @@ int explain_client_parse(const char *text, size_t len, struct explain_client *c,
 
 void explain_client_context(const struct explain_client *c, struct diag_context *ctx)
 {
-	if (c->proto[0] == '\0' || strcmp(c->proto, "echo") == 0)
+	if (c->proto[0] == '\0' || strcmp(c->proto, "echo") == 0) {
+		ctx->first_bad = c->proto_note;   /* echo notes only TLS failures (--tls) */
 		return;
+	}
 	ctx->proto = c->proto;
 	ctx->first_bad = c->proto_note;
 	ctx->verified = c->echoed;

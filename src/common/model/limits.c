@@ -118,6 +118,7 @@ static void model_init(struct limits_model *m, const struct limits_plan *p, cons
 	m->sides = (unsigned)m->server + (unsigned)m->client;
 	m->sockets_per_conn = m->sides;
 	m->user_bytes = p->user_bytes_per_conn ? p->user_bytes_per_conn : LIMITS_USER_CONN_BYTES;
+	m->tls_bytes = m->client && p->client_tls ? LIMITS_CLIENT_TLS_BYTES : 0;
 	if (m->server) {
 		m->srv_ok = capacity_plan(CAPACITY_SERVER, v->nofile_hard, m->ports, m->n, &m->srv, m->srv_err,
 					  sizeof(m->srv_err)) == 0;

@@ -24,6 +24,11 @@
 					     * echo line costs one page (measured: 3,000 sockets x 64 B
 					     * queued raised sockstat TCP mem by 3,072 pages) */
 #define LIMITS_NO_VALUE         UINT64_MAX  /* limits_check.needed_value when the need is not one number */
+#define LIMITS_CLIENT_TLS_BYTES 22400       /* what --tls adds to a c1m-client connection, measured:
+					     * resident memory grew 22,087-22,352 B per held HTTPS connection
+					     * at 5,000 to nginx, 396-433 B without TLS (OpenSSL 3.0's heap
+					     * alone: 19,294 B per idle SSL with SSL_MODE_RELEASE_BUFFERS,
+					     * 52,622 B without) */
 
 enum limits_role {
 	LIMITS_ROLE_SERVER,          /* this host accepts N connections from elsewhere */
@@ -47,6 +52,8 @@ struct limits_plan {
 				      * min(N, LIMITS_CLIENT_INFLIGHT), times sockets per connection here */
 	uint64_t bytes_per_active_socket; /* buffer bytes each of them holds; 0 = LIMITS_ACTIVE_SOCKET_BYTES;
 				      * charged in whole pages, at least one */
+	bool client_tls;             /* the client side runs c1m-client --tls: LIMITS_CLIENT_TLS_BYTES more
+				      * per client connection */
 	/* balancer only: sources are its source addresses toward the backends, dst_addrs x ports the
 	 * backends' distinct address:port pairs */
 	uint64_t maxconn;            /* HAProxy's maxconn; 0 = not given (it derives one from its fd limit) */

@@ -22,6 +22,7 @@ struct limits_model {
 	unsigned sockets_per_conn;    /* 2 when both ends live here */
 	unsigned sides;
 	uint64_t user_bytes;
+	uint64_t tls_bytes;           /* per connection: the client's TLS (plan.client_tls), else 0 */
 };
 
 uint64_t limits_div_ceil(uint64_t a, uint64_t b);

@@ -157,9 +157,12 @@ void limits_check_tcp_mem(const struct limits_plan *p, const struct limits_value
 	limits_fix_recommended(c);
 }
 
+/* One connection's memory on this host: a kernel socket per end here, the user-space bytes of each side,
+ * and the client's TLS state when it runs --tls. */
 static uint64_t conn_bytes(const struct limits_model *m)
 {
-	return (uint64_t)m->sockets_per_conn * LIMITS_KERNEL_SOCK_BYTES + (uint64_t)m->sides * m->user_bytes;
+	return (uint64_t)m->sockets_per_conn * LIMITS_KERNEL_SOCK_BYTES + (uint64_t)m->sides * m->user_bytes +
+	       m->tls_bytes;
 }
 
 void limits_check_memory(struct limits_report *r, const struct limits_values *v, uint64_t n, uint64_t per,
@@ -186,8 +189,13 @@ void limits_check_memory_model(const struct limits_values *v, const struct limit
 {
 	char note[sizeof(((struct limits_check *)0)->note)];
 
-	snprintf(note, sizeof(note), "kernel %u B per socket x %u + user %" PRIu64 " B per side; the OOM killer ends the run",
-	         (unsigned)LIMITS_KERNEL_SOCK_BYTES, m->sockets_per_conn, m->user_bytes);
+	if (m->tls_bytes)
+		snprintf(note, sizeof(note), "kernel %u B per socket x %u + user %" PRIu64 " B per side + client TLS %"
+		         PRIu64 " B; the OOM killer ends the run", (unsigned)LIMITS_KERNEL_SOCK_BYTES, m->sockets_per_conn,
+		         m->user_bytes, m->tls_bytes);
+	else
+		snprintf(note, sizeof(note), "kernel %u B per socket x %u + user %" PRIu64 " B per side; the OOM killer "
+		         "ends the run", (unsigned)LIMITS_KERNEL_SOCK_BYTES, m->sockets_per_conn, m->user_bytes);
 	limits_check_memory(r, v, m->n, conn_bytes(m), note);
 }
 
