@@ -16,6 +16,7 @@ static int same_run(const struct report_meta *a, const struct report_meta *b, co
 {
 	const char *what = a->shard_m != b->shard_m ? "the number of shards (--shard K/M)" :
 			   a->proto != b->proto ? "--proto" :
+			   a->tls != b->tls || a->tls_insecure != b->tls_insecure ? "--tls or --insecure" :
 			   a->fleet_target != b->fleet_target ? "-n" :
 			   strcmp(a->host, b->host) != 0 ? "the server address" :
 			   a->port_base != b->port_base || a->ports != b->ports ? "the server ports" :

@@ -40,7 +40,8 @@ static const struct field meta_fields[] = {
 	FLD(report_meta, latency, F_BOOL), FLD(report_meta, msg_rate, F_U64), FLD(report_meta, duration_ms, F_U64),
 	FLD(report_meta, reply_timeout_ms, F_UNS), FLD(report_meta, slo_ms, F_UNS), { "was_find_max", offsetof(struct report_meta, find_max), F_BOOL },
 	{ "was_sweep", offsetof(struct report_meta, sweep), F_BOOL }, FLD(report_meta, cpus, F_UNS), FLD(report_meta, start_late_ns, F_U64),
-	FLD(report_meta, cpus_pinned, F_BOOL), FLD(report_meta, step, F_U64),
+	FLD(report_meta, cpus_pinned, F_BOOL), FLD(report_meta, step, F_U64), FLD(report_meta, tls, F_BOOL),
+	FLD(report_meta, tls_insecure, F_BOOL),
 };
 
 /* What a step's row holds beyond its results (the rest of the row is judged again from them). */
@@ -207,6 +208,9 @@ void state_write(struct json_w *w, const struct report_meta *m, const struct loa
 	json_w_array_end(w);
 	json_w_u64(w, "codes_other", counter_get(&t->codes.other));
 	json_w_string(w, "proto_note", counter_acquire32(&t->note_set) ? t->proto_note : "");
+	json_w_string(w, "tls_ca", m->tls_ca);
+	json_w_string(w, "tls_sni", m->tls_sni);
+	json_w_string(w, "tls_name", m->tls_name);
 	if (m->limits)
 		write_fields(w, "limits", m->limits, limits_fields, NFIELDS(limits_fields), off);
 	write_fields(w, "counts", t, stats_fields, NFIELDS(stats_fields), off);
@@ -699,6 +703,12 @@ static int state_member(struct json_r *j, const char *key, void *arg)
 		return string_into(j, r->meta.kernel, sizeof(r->meta.kernel));
 	if (strcmp(key, "problems") == 0)
 		return string_into(j, r->meta.problems, sizeof(r->meta.problems));
+	if (strcmp(key, "tls_ca") == 0)
+		return string_into(j, r->meta.tls_ca, sizeof(r->meta.tls_ca));
+	if (strcmp(key, "tls_sni") == 0)
+		return string_into(j, r->meta.tls_sni, sizeof(r->meta.tls_sni));
+	if (strcmp(key, "tls_name") == 0)
+		return string_into(j, r->meta.tls_name, sizeof(r->meta.tls_name));
 	if (strcmp(key, "proto") == 0) {
 		rd->seen |= 256;
 		return proto_member(j, r);

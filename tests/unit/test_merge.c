@@ -191,7 +191,7 @@ static void test_round_trip(void **state)
 	free(f);
 }
 
-/* Against someone else's server: the protocol, the failing statuses by code, the first bad reply and the
+/* Against someone else's server: the protocol, TLS, the failing statuses by code, the first bad reply and the
  * client's CPU during the phase come back from the state, merge over the shards (codes summed, the first
  * note kept, CPU summed, the busiest process the max), and shards of another protocol are refused. */
 static void test_proto_round_trip(void **state)
@@ -207,6 +207,8 @@ static void test_proto_round_trip(void **state)
 		s = &f->sh[k];
 		s->meta.proto = PROTO_REDIS;
 		s->meta.msg_bytes = 20;
+		s->meta.tls = true;
+		snprintf(s->meta.tls_sni, sizeof(s->meta.tls_sni), "redis.example");
 		loadgen_codes_add(&s->stats.codes, 1, 10 + k);
 		if (k == 2)
 			loadgen_codes_add(&s->stats.codes, 503, 4);
@@ -224,10 +226,15 @@ static void test_proto_round_trip(void **state)
 	s = &f->sh[1];
 	assert_int_equal(s->read.meta.proto, PROTO_REDIS);
 	assert_int_equal(s->read.meta.msg_bytes, 20);
+	assert_true(s->read.meta.tls);
+	assert_false(s->read.meta.tls_insecure);
+	assert_string_equal(s->read.meta.tls_sni, "redis.example");
 	assert_string_equal(s->read.stats.proto_note, "ERR max number of clients reached");
 	assert_int_equal(s->read.lat.cpu_permille_max, 400);
 	assert_int_equal(merge_n(f, order, SHARDS, err, sizeof(err)), 0);
 	assert_int_equal(f->out.meta.proto, PROTO_REDIS);
+	assert_true(f->out.meta.tls);
+	assert_string_equal(f->out.meta.tls_sni, "redis.example");
 	assert_int_equal(f->out.stats.codes.code[0], 1);
 	assert_int_equal(f->out.stats.codes.count[0], 10 + 11 + 12);
 	assert_int_equal(f->out.stats.codes.code[1], 503);
