@@ -44,14 +44,15 @@ b_hwm_kb() {
 	echo "$total"
 }
 
-# b_sampler PID OUT INTERVAL: background loop writing "t_s tcp_inuse slab_kb rss_kb cpu_ms" until PID exits.
+# b_sampler PID OUT INTERVAL: background loop writing "t_s tcp_inuse slab_kb rss_kb cpu_ms wall_us" until PID
+# exits (wall_us: the wall clock in microseconds, to place the samples against the client's phase times).
 b_sampler() {
 	local pid=$1 out=$2 iv=${3:-0.5} t0 now
 	t0=${EPOCHREALTIME//[!0-9]/}
 	while kill -0 "$pid" 2>/dev/null; do
 		now=${EPOCHREALTIME//[!0-9]/}
-		printf '%d.%02d %s %s %s %s\n' $(( (now - t0) / 1000000 )) $(( (now - t0) % 1000000 / 10000 )) \
-			"$(b_tcp_inuse)" "$(b_slab_kb)" "$(c1m_rss_kb "$pid")" "$(c1m_cpu_ms "$pid")" >>"$out"
+		printf '%d.%02d %s %s %s %s %s\n' $(( (now - t0) / 1000000 )) $(( (now - t0) % 1000000 / 10000 )) \
+			"$(b_tcp_inuse)" "$(b_slab_kb)" "$(c1m_rss_kb "$pid")" "$(c1m_cpu_ms "$pid")" "$now" >>"$out"
 		sleep "$iv"
 	done
 }

@@ -47,6 +47,13 @@ for srv in c1m-server c1m-epoll; do
 done
 grep -q '^- ratio c1m-server / c1m-epoll: both met every rate' "$T_DIR/results/ci-sweep.md" ||
 	t_fail "no ratio line in ci-sweep.md"
+# CPU per message of the last phase (2,000 msg/s for 2 s), both sides, and the servers' ratio
+for srv in c1m-server c1m-epoll; do
+	grep -qE "^\| $srv \| 4000 \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|$" "$T_DIR/results/ci-sweep.md" ||
+		t_fail "$srv: no CPU-per-message row in ci-sweep.md"
+done
+grep -qE '^- server CPU per message, c1m-server ÷ c1m-epoll: [0-9.]+ ' "$T_DIR/results/ci-sweep.md" ||
+	t_fail "no CPU-per-message ratio line in ci-sweep.md"
 tcp_after=$(sysctl -n net.ipv4.tcp_mem net.ipv4.tcp_rmem | tr -s ' \t' ' ')
 [ "$tcp_before" = "$tcp_after" ] || t_fail "tcp_mem/tcp_rmem not restored: '$tcp_before' became '$tcp_after'"
 t_log "sweep: both servers met 1000 and 2000 msg/s over 4000 connections; tcp sysctls restored"
