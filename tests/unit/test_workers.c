@@ -125,6 +125,54 @@ static void test_client_mode(void **state)
 	assert_mask_restored();
 }
 
+/* The OOM killer's choice: each worker's oom_score_adj is its supervisor's plus 100. */
+static long read_adj(void)
+{
+	FILE *f = fopen("/proc/self/oom_score_adj", "r");
+	long v = -2000;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -2000;
+		fclose(f);
+	}
+	return v;
+}
+
+static int w_adj(unsigned index, void *slot, void *arg)
+{
+	struct tslot *s = slot;
+
+	(void)index;
+	(void)arg;
+	s->value = (uint32_t)(read_adj() + 2000);   /* unsigned in the slot: -1000..1000 shifted */
+	return 0;
+}
+
+static void test_oom_score(void **state)
+{
+	struct tctx c;
+	struct workers_spec spec;
+	char err[256] = "";
+	long mine = read_adj(), want;
+
+	(void)state;
+	assert_true(mine >= -1000 && mine <= 1000);
+	want = mine + 100 > 1000 ? 1000 : mine + 100;
+	memset(&c, 0, sizeof(c));
+	memset(&spec, 0, sizeof(spec));
+	spec.count = 2;
+	spec.slot_size = sizeof(struct tslot);
+	spec.worker_main = w_adj;
+	spec.on_exit = rec_exit;
+	spec.done = rec_done;
+	spec.arg = &c;
+	assert_int_equal(workers_run(&spec, err, sizeof(err)), 0);
+	assert_int_equal((long)c.done_values[0] - 2000, want);
+	assert_int_equal((long)c.done_values[1] - 2000, want);
+	assert_int_equal(read_adj(), mine);                 /* the supervisor's own is untouched */
+}
+
 /* Server mode: worker 0 dies on its first run and must be restarted; the others wait for SIGTERM. */
 static int w_server(unsigned index, void *slot, void *arg)
 {
@@ -359,6 +407,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_client_mode),
+		cmocka_unit_test(test_oom_score),
 		cmocka_unit_test(test_server_restart),
 		cmocka_unit_test(test_fatal),
 		cmocka_unit_test(test_bad_spec),

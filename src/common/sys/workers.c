@@ -10,6 +10,7 @@
 #include "common/sys/workers.h"
 
 #include "common/sys/cpus.h"
+#include "common/sys/procfs.h"
 #include "common/util/clock.h"
 
 #include <dirent.h>
@@ -158,6 +159,42 @@ static void workers_close_inherited(void)
 	closedir(d);
 }
 
+/* The OOM killer picks the process with the most memory. A supervisor has touched more of its libraries
+ * than its workers (a fork does not copy file pages a child has not touched) and can score higher than a
+ * worker that holds thousands of connections in kernel memory; killed, it could report nothing. So each
+ * worker asks to go first (best effort: raising one's own score needs no privilege). */
+#define WORKERS_OOM_SCORE_ADJ 100    /* added to what the supervisor has (-1000..1000) */
+
+static void workers_oom_prefer_self(void)
+{
+	char buf[16], err[128];
+	uint64_t v = 0;
+	long adj = 0;
+	int fd, n;
+
+	/* the value may be negative, which procfs_parse_u64 does not read */
+	if (procfs_read_file("/proc/self/oom_score_adj", buf, sizeof(buf), err, sizeof(err)) < 0)
+		return;
+	if (buf[0] == '-') {
+		if (procfs_parse_u64(buf + 1, &v, err, sizeof(err)) < 0 || v > 1000)
+			return;
+		adj = -(long)v;
+	} else if (procfs_parse_u64(buf, &v, err, sizeof(err)) == 0 && v <= 1000) {
+		adj = (long)v;
+	} else {
+		return;
+	}
+	adj = adj + WORKERS_OOM_SCORE_ADJ > 1000 ? 1000 : adj + WORKERS_OOM_SCORE_ADJ;
+	n = snprintf(buf, sizeof(buf), "%ld", adj);
+	fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (write(fd, buf, (size_t)n) < 0) {
+		/* a locked-down /proc: the kernel's own choice stands */
+	}
+	close(fd);
+}
+
 /* Child side of fork(): never returns. */
 static void workers_child_main(struct workers_state *w, unsigned index)
 {
@@ -170,6 +207,7 @@ static void workers_child_main(struct workers_state *w, unsigned index)
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != w->self)
 		_exit(1);
 	workers_close_inherited();
+	workers_oom_prefer_self();
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGCHLD, SIG_DFL);

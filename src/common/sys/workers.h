@@ -2,7 +2,8 @@
  * with a hard limit of 20000, 1M sockets need about 50 processes. workers_run() forks the workers, gives them
  * one shared-memory slot each (mmap MAP_SHARED|MAP_ANONYMOUS before fork, single writer per slot), calls
  * tick() every interval_ms in the supervisor, forwards SIGINT/SIGTERM and reaps. A worker dies with its
- * supervisor (PR_SET_PDEATHSIG SIGKILL plus a getppid() check against the fork race).
+ * supervisor (PR_SET_PDEATHSIG SIGKILL plus a getppid() check against the fork race), and raises its own
+ * oom_score_adj by 100 so that the OOM killer ends a worker, which the supervisor reports, before it.
  *
  * Server mode (restart = true): a worker that ends while no shutdown is under way is reported with on_exit()
  * and started again in its slot (backing off when it dies quickly); workers_run() returns after a SIGINT or
