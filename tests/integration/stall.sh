@@ -53,7 +53,10 @@ awk -v v="$p99" 'BEGIN { exit !(v >= 250) }' || t_fail "p99 $p99 ms does not sho
 awk -v v="$max" 'BEGIN { exit !(v >= 280) }' || t_fail "max $max ms does not show the 300 ms stall (want >= 280)"
 awk -v a="$p50" -v b="$p99" 'BEGIN { exit !(a < b) }' || t_fail "p50 $p50 is not below p99 $p99"
 [ "$(t_json "$j" .latency.pass)" = false ] || t_fail "latency.pass should be false"
-grep -qE '^VERDICT: concurrency 2000 held, p99 [0-9.]+ ms > SLO 200 ms, 0 of 6000 messages lost: FAIL$' \
-	"$T_DIR/client.log" || t_fail "no FAIL verdict naming the SLO"
+grep -qE '^VERDICT: concurrency 2000 held, p99 [0-9.]+ ms > SLO 200 ms, 0 of 6000 messages lost; ran out: the server or the path to it \(not the client\): FAIL$' \
+	"$T_DIR/client.log" || t_fail "no FAIL verdict naming the SLO and the side that ran out"
+# the server was stopped, the client had CPU to spare: the saturation judge says so
+[ "$(t_json "$j" .latency.ran_out)" = server_or_network ] ||
+	t_fail "latency.ran_out is '$(t_json "$j" .latency.ran_out)', want server_or_network"
 kill -0 "$server_pid" || t_fail "$kind died"
 echo "1 passed, 0 failed"
