@@ -227,7 +227,7 @@ static void test_wrong_type(void **state)
 	/* the flags MQTT 3.1.1 fixes, and QoS 0 live messages */
 	bad(MQTT_HELLO, "\x21\x02\x00\x00", 4, 0, "CONNACK with flags 0x1, where MQTT 3.1.1 fixes them at 0");
 	bad(MQTT_IDLE, "\xd2\x00", 2, 0, "PINGRESP with flags 0x2");
-	bad(MQTT_REPLY, "\x32\x13\x00\x05" "c1m/7" "\x00\x01" "0000000000", 23, 0, "PUBLISH at QoS 1");
+	bad(MQTT_REPLY, "\x32\x13\x00\x05" "c1m/7" "\x00\x01" "0000000000", 21, 0, "PUBLISH at QoS 1");
 	bad(MQTT_REPLY, "\x31\x11", 2, 0, "PUBLISH with RETAIN set");
 	bad(MQTT_REPLY, "\x38\x11", 2, 0, "PUBLISH with DUP set");
 }
