@@ -64,10 +64,7 @@ static void simulate(const uint8_t *data, size_t size)
 	}
 	while (pos < rx_len) {
 		/* Chunks of 1..64 bytes, the way TCP may split or coalesce the echo. */
-		chunk_seed = chunk_seed * 1103515245u + 12345u;
-		n = 1 + (chunk_seed >> 16) % MATCH_FRAME_LEN;
-		if (n > rx_len - pos)
-			n = rx_len - pos;
+		n = fuzz_chunk(&chunk_seed, rx_len - pos);
 		frame_for(conn, sched0, rx.seq, &expect);
 		st = match_feed(&rx, &expect, sent_len, rx_data + pos, n, &used);
 		if (used > n)

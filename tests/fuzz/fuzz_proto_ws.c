@@ -59,13 +59,7 @@ static void run(const char *data, size_t len, unsigned seed, bool answer, struct
 	t->pong_len = 0;
 	ws_rx_bind(&rx, ws_digest("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", WS_ACCEPT_LEN));
 	while (pos < len) {
-		n = len - pos;
-		if (seed) {
-			seed = seed * 1103515245u + 12345u;
-			n = 1 + (seed >> 16) % 64;
-			if (n > len - pos)
-				n = len - pos;
-		}
+		n = seed ? fuzz_chunk(&seed, len - pos) : len - pos;
 		for (off = 0; off < n;) {
 			if (!open) {
 				st = ws_hello_feed(&rx, data + pos + off, n - off, &used, &ev);

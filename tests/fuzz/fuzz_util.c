@@ -56,6 +56,15 @@ void fuzz_fail(const char *what, const char *detail)
 	abort();
 }
 
+size_t fuzz_chunk(unsigned *seed, size_t left)
+{
+	size_t n;
+
+	*seed = *seed * 1103515245u + 12345u;
+	n = 1 + (*seed >> 16) % 64;
+	return n < left ? n : left;
+}
+
 void fuzz_split_feed(const char *what, fuzz_feed_fn feed, void *st, const char *data, size_t len, unsigned seed,
 		     struct fuzz_trace *t)
 {
@@ -66,13 +75,7 @@ void fuzz_split_feed(const char *what, fuzz_feed_fn feed, void *st, const char *
 	memset(t, 0, sizeof(*t));
 	t->last = PROTO_PARTIAL;
 	while (pos < len) {
-		n = len - pos;
-		if (seed) {
-			seed = seed * 1103515245u + 12345u;
-			n = 1 + (seed >> 16) % 64;
-			if (n > len - pos)
-				n = len - pos;
-		}
+		n = seed ? fuzz_chunk(&seed, len - pos) : len - pos;
 		for (off = 0; off < n;) {
 			s = feed(st, data + pos + off, n - off, &used, &ev);
 			if (memchr(ev.note, '\0', sizeof(ev.note)) == NULL)

@@ -47,6 +47,10 @@ int fuzz_argv(const uint8_t *data, size_t size, const char *prog, char *argv[FUZ
  * input itself held one (input_has_newline). err must have been set to "" before the call. */
 void fuzz_check_err(const char *what, const char *err, size_t errlen, bool input_has_newline);
 
+/* The next chunk of a stream split as TCP may split it: advances *seed (a linear congruential step) and
+ * returns 1..64 bytes, at most left. */
+size_t fuzz_chunk(unsigned *seed, size_t left);
+
 /* Feeds data[0..len) to feed with state st (initialised by the caller) as one read (seed 0) or in chunks of
  * 1..64 bytes chosen by seed (as TCP may split it), until the end or the first PROTO_ERROR or
  * PROTO_REFUSED, into t. Aborts (naming what) when the contract of proto.h breaks: *used beyond the bytes
