@@ -58,6 +58,33 @@ t_wait_phase() {
 # t_json FILE FILTER: one value from a JSON file.
 t_json() { jq -r "$2" "$1"; }
 
+# t_nginx_conf WORKER_CONNECTIONS SERVER_BLOCK: $T_DIR/nginx.conf for a test's own nginx, one worker in the
+# foreground with everything it writes (pid, temporary files, $T_DIR/nginx-error.log at level warn) in the
+# test's directory, keep-alive connections that last, and SERVER_BLOCK (the server { } text) in http { }.
+t_nginx_conf() {
+	mkdir -p "$T_DIR/tmp"
+	cat >"$T_DIR/nginx.conf" <<CONF
+daemon off;
+master_process on;
+worker_processes 1;
+worker_rlimit_nofile $(ulimit -Hn);
+pid $T_DIR/nginx.pid;
+error_log $T_DIR/nginx-error.log warn;
+events { worker_connections $1; multi_accept on; }
+http {
+	access_log off;
+	client_body_temp_path $T_DIR/tmp/body;
+	proxy_temp_path $T_DIR/tmp/proxy;
+	fastcgi_temp_path $T_DIR/tmp/fastcgi;
+	uwsgi_temp_path $T_DIR/tmp/uwsgi;
+	scgi_temp_path $T_DIR/tmp/scgi;
+	keepalive_requests 1000000;
+	keepalive_timeout 300s;
+$2
+}
+CONF
+}
+
 # t_no_sanitizer_reports: under -Db_sanitize=address,undefined a report does not always change an exit
 # status (UBSan prints and carries on), so any report in a log fails the test.
 t_no_sanitizer_reports() {

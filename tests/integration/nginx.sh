@@ -17,30 +17,10 @@ ulimit -n "$(ulimit -Hn)"
 
 port=$(t_port_base 1)
 start_nginx() {  # start_nginx WORKER_CONNECTIONS
-	mkdir -p "$T_DIR/tmp"
-	cat >"$T_DIR/nginx.conf" <<CONF
-daemon off;
-master_process on;
-worker_processes 1;
-worker_rlimit_nofile $(ulimit -Hn);
-pid $T_DIR/nginx.pid;
-error_log $T_DIR/nginx-error.log warn;
-events { worker_connections $1; multi_accept on; }
-http {
-	access_log off;
-	client_body_temp_path $T_DIR/tmp/body;
-	proxy_temp_path $T_DIR/tmp/proxy;
-	fastcgi_temp_path $T_DIR/tmp/fastcgi;
-	uwsgi_temp_path $T_DIR/tmp/uwsgi;
-	scgi_temp_path $T_DIR/tmp/scgi;
-	keepalive_requests 1000000;
-	keepalive_timeout 300s;
-	server {
+	t_nginx_conf "$1" "	server {
 		listen 127.0.0.1:$port backlog=4096;
-		location / { return 200 "ok\n"; }
-	}
-}
-CONF
+		location / { return 200 \"ok\\n\"; }
+	}"
 	t_start nginx "$NGINX" -p "$T_DIR" -c "$T_DIR/nginx.conf"
 	NGINX_PID=$T_PID
 	t_wait_listen "$port"

@@ -35,36 +35,16 @@ pki sign x509 -req -in "$T_DIR/server.csr" -CA "$T_DIR/ca.pem" -CAkey "$T_DIR/ca
 base=$(t_port_base 2)
 tls_port=$base
 plain_port=$((base + 1))
-mkdir -p "$T_DIR/tmp"
-cat >"$T_DIR/nginx.conf" <<CONF
-daemon off;
-master_process on;
-worker_processes 1;
-worker_rlimit_nofile 20000;
-pid $T_DIR/nginx.pid;
-error_log $T_DIR/error.log;
-events { worker_connections 12000; }
-http {
-	access_log off;
-	client_body_temp_path $T_DIR/tmp/body;
-	proxy_temp_path $T_DIR/tmp/proxy;
-	fastcgi_temp_path $T_DIR/tmp/fastcgi;
-	uwsgi_temp_path $T_DIR/tmp/uwsgi;
-	scgi_temp_path $T_DIR/tmp/scgi;
-	keepalive_requests 100000;
-	keepalive_timeout 300s;
-	server {
+t_nginx_conf 12000 "	server {
 		listen 127.0.0.1:$tls_port ssl;
 		listen 127.0.0.1:$plain_port;
 		ssl_certificate $T_DIR/server.pem;
 		ssl_certificate_key $T_DIR/server.key;
-		location / { return 200 "ok\n"; }
-	}
-}
-CONF
-"$NGINX" -t -q -c "$T_DIR/nginx.conf" -p "$T_DIR" -e "$T_DIR/error.log" >"$T_DIR/nginx-t.log" 2>&1 ||
+		location / { return 200 \"ok\\n\"; }
+	}"
+"$NGINX" -t -q -c "$T_DIR/nginx.conf" -p "$T_DIR" -e "$T_DIR/nginx-error.log" >"$T_DIR/nginx-t.log" 2>&1 ||
 	t_fail "nginx -t refuses the test's configuration"
-t_start nginx "$NGINX" -c "$T_DIR/nginx.conf" -p "$T_DIR" -e "$T_DIR/error.log"
+t_start nginx "$NGINX" -c "$T_DIR/nginx.conf" -p "$T_DIR" -e "$T_DIR/nginx-error.log"
 NGINX_PID=$T_PID
 t_wait_listen "$tls_port"
 t_wait_listen "$plain_port"
