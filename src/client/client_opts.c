@@ -67,6 +67,10 @@ static const char usage[] =
 	"  --timeout MS            a reply later than this is lost; also the wait for stragglers at the end\n"
 	"                          (default 1000, at least twice --slo)\n"
 	"  --slo MS                the verdict needs p99 within this (default 200)\n"
+	"  --send-window MS        each process's send timer waits at least this long between wake-ups and\n"
+	"                          then writes every message due (default 1, below --slo): fewer wake-ups\n"
+	"                          and less CPU per message, but a message waits up to MS before it is\n"
+	"                          written, and its RTT (from the scheduled time) includes that wait\n"
 	"  --find-max              ramp in steps with a phase at each; report the most connections that met\n"
 	"                          the SLO (stops at the first step that misses it or loses connections)\n"
 	"  --step N                connections added per step (default 20% of -n)\n"
@@ -92,7 +96,7 @@ static const char usage[] =
 	"  -q, --quiet             no progress lines\n"
 	"  -h, --help              this text\n"
 	"  --version               print the version of c1m-client and of libevent, and exit\n"
-	"SEC and SECONDS are seconds with up to 3 decimals (0.5, 2.125); --timeout and --slo are whole ms\n"
+	"SEC and SECONDS are seconds with up to 3 decimals (0.5, 2.125); --timeout, --slo and --send-window are whole ms\n"
 	"exit status: 0 all N established and echoed (and, with --msg-rate, p99 within --slo and no message\n"
 	"lost; with --find-max, at every step up to -n; with a sweep, at every rate), 1 otherwise, 2 bad usage\n";
 
@@ -127,6 +131,7 @@ static void set_defaults(struct client_options *o)
 	o->duration_ms = CLIENT_DEFAULT_DURATION_MS;
 	o->slo_ms = CLIENT_DEFAULT_SLO_MS;
 	o->reply_timeout_ms = CLIENT_DEFAULT_REPLY_TIMEOUT_MS;
+	o->send_window_ms = CLIENT_DEFAULT_SEND_WINDOW_MS;
 	proto_cfg_init(&o->proto);
 }
 
@@ -136,7 +141,7 @@ enum opt_id {
 	OPT_ETIMEOUT, OPT_WORKERS, OPT_PROGRESS, OPT_QUIET, OPT_HELP, OPT_MSG_RATE, OPT_DURATION, OPT_RTIMEOUT,
 	OPT_SLO, OPT_FIND_MAX, OPT_STEP, OPT_SHARD, OPT_BARRIER, OPT_MERGE, OPT_VERSION, OPT_PROTO, OPT_PATH,
 	OPT_METHOD, OPT_HEADER, OPT_BODY, OPT_PIPELINE, OPT_COMMAND, OPT_HELLO, OPT_KEEPALIVE, OPT_INET4, OPT_INET6,
-	OPT_CPUS, OPT_FLEET_STEP, OPT_WS_MODE, OPT_TLS, OPT_SNI, OPT_CA, OPT_INSECURE, OPT_NONE
+	OPT_CPUS, OPT_FLEET_STEP, OPT_WS_MODE, OPT_TLS, OPT_SNI, OPT_CA, OPT_INSECURE, OPT_SEND_WINDOW, OPT_NONE
 };
 
 static const struct {
@@ -163,6 +168,7 @@ static const struct {
 	{ "--duration", OPT_DURATION, true },
 	{ "--timeout", OPT_RTIMEOUT, true },
 	{ "--slo", OPT_SLO, true },
+	{ "--send-window", OPT_SEND_WINDOW, true },
 	{ "--find-max", OPT_FIND_MAX, false },
 	{ "--step", OPT_STEP, true },
 	{ "--shard", OPT_SHARD, true },
@@ -362,6 +368,7 @@ static const struct opt_num {
 	{ OPT_DURATION, true, 1, SCHED_MAX_DURATION_MS },
 	{ OPT_RTIMEOUT, false, 1, 3600000 },   /* milliseconds, whole */
 	{ OPT_SLO, false, 1, 3600000 },        /* milliseconds, whole */
+	{ OPT_SEND_WINDOW, false, 1, CLIENT_MAX_SEND_WINDOW_MS }, /* milliseconds, whole */
 	{ OPT_STEP, false, 1, CLIENT_MAX_TARGET },
 };
 
@@ -380,6 +387,7 @@ static void store(struct client_options *o, enum opt_id id, uint64_t v)
 	case OPT_DURATION: o->duration_ms = v; o->duration_set = true; break;
 	case OPT_RTIMEOUT: o->reply_timeout_ms = (unsigned)v; o->reply_timeout_set = true; break;
 	case OPT_SLO: o->slo_ms = (unsigned)v; o->slo_set = true; break;
+	case OPT_SEND_WINDOW: o->send_window_ms = (unsigned)v; o->send_window_set = true; break;
 	case OPT_STEP: o->step = v; o->step_set = true; break;
 	default: break;
 	}
@@ -547,7 +555,8 @@ static const char *host_given(const struct client_options *o)
 static int check_latency(struct client_options *o, char *err, size_t errlen)
 {
 	const char *orphan = o->duration_set ? "--duration" : o->reply_timeout_set ? "--timeout" :
-			     o->slo_set ? "--slo" : o->find_max ? "--find-max" : o->step_set ? "--step" : NULL;
+			     o->slo_set ? "--slo" : o->send_window_set ? "--send-window" : o->find_max ? "--find-max" :
+			     o->step_set ? "--step" : NULL;
 	uint64_t total, smallest, steps;
 
 	if (o->msg_rate == 0) {
@@ -568,6 +577,11 @@ static int check_latency(struct client_options *o, char *err, size_t errlen)
 	}
 	if (!o->reply_timeout_set && o->reply_timeout_ms < 2ULL * o->slo_ms)
 		o->reply_timeout_ms = 2 * o->slo_ms;
+	if (o->send_window_set && o->send_window_ms >= o->slo_ms) {
+		snprintf(err, errlen, "--send-window %u: must be below --slo %u (a message may wait that long before "
+			 "it is written)", o->send_window_ms, o->slo_ms);
+		return -1;
+	}
 	total = sched_total(o->msg_rate, o->duration_ms);
 	if (total == 0) {
 		snprintf(err, errlen, "--msg-rate %llu --duration %.3f: less than one message in the phase",

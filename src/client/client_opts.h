@@ -23,6 +23,8 @@
 #define CLIENT_DEFAULT_DURATION_MS   10000  /* latency phase length */
 #define CLIENT_DEFAULT_SLO_MS        200    /* the project's definition: each request answered within 200 ms */
 #define CLIENT_DEFAULT_REPLY_TIMEOUT_MS 1000 /* a reply later than this is lost (default at least 2 x SLO) */
+#define CLIENT_DEFAULT_SEND_WINDOW_MS 1    /* --send-window: the send timer's shortest wait */
+#define CLIENT_MAX_SEND_WINDOW_MS    1000   /* --send-window at most (and below --slo) */
 #define CLIENT_MAX_SHARDS            4096   /* --shard K/M: M at most (a fleet of this many hosts) */
 #define CLIENT_MAX_MERGE             4096   /* --merge: report files at most */
 
@@ -55,9 +57,10 @@ struct client_options {
 	uint64_t duration_ms;        /* --duration: length of the latency phase, milliseconds */
 	unsigned reply_timeout_ms;   /* --timeout: reply deadline from the scheduled send, milliseconds */
 	unsigned slo_ms;             /* --slo: p99 bound of the verdict, milliseconds */
+	unsigned send_window_ms;     /* --send-window: shortest wait between a process's send wake-ups, ms */
 	bool find_max;               /* --find-max: ramp in steps with a phase at each */
 	uint64_t step;               /* --step: connections added per step (default 20% of -n) */
-	bool duration_set, reply_timeout_set, slo_set, step_set; /* given on the command line */
+	bool duration_set, reply_timeout_set, slo_set, step_set, send_window_set; /* given on the command line */
 	unsigned shard_k, shard_m;   /* --shard K/M: this process is shard K (1..M) of M; 1/1 = the whole run */
 	bool barrier;                /* --barrier: wait for a "go" line on stdin before each latency phase (or
 	                                the hold), so the shards of a fleet start it together; with --find-max

@@ -271,7 +271,8 @@ struct loadgen *loadgen_new(struct event_base *base, const struct loadgen_config
 
 	if (cfg->target == 0 || cfg->ports == 0 || cfg->concurrency == 0 ||
 	    cfg->port_base + cfg->ports - 1 > 65535 ||
-	    (cfg->ctl && (cfg->msg_rate == 0 || cfg->duration_ms == 0 || cfg->reply_timeout_ms == 0))) {
+	    (cfg->ctl && (cfg->msg_rate == 0 || cfg->duration_ms == 0 || cfg->reply_timeout_ms == 0 ||
+			  cfg->send_window_ms == 0))) {
 		snprintf(err, errlen, "loadgen: bad configuration (target %llu, ports %u..+%u, concurrency %u)",
 			 (unsigned long long)cfg->target, cfg->port_base, cfg->ports, cfg->concurrency);
 		return NULL;

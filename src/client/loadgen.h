@@ -71,6 +71,9 @@ struct loadgen_config {
 	uint64_t duration_ms;        /* latency phase: length of the send schedule */
 	unsigned reply_timeout_ms;   /* a reply later than this after its scheduled send is late; the
 	                                phase also waits this long after duration_ms for stragglers */
+	unsigned send_window_ms;     /* latency phase: the send timer waits at least this long between
+	                                wake-ups, so each wake-up writes every message due by then; a
+	                                message waits up to this long, which its RTT includes (>= 1) */
 	const struct proto_cfg *proto; /* the protocol and its options (proto.h); NULL = echo. Not owned:
 	                                  it must outlive the loadgen (the workers inherit it by fork) */
 	unsigned workers;            /* processes sharing the phase (0 = 1) */

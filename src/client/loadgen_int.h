@@ -42,7 +42,6 @@
 #include "client/tbucket.h"
 
 #define LOADGEN_BATCH        256  /* connects started per loop iteration at most, so replies are not starved */
-#define LOADGEN_TICK_MS      1    /* latency phase: shortest wait of the send timer (sends batch within it) */
 #define LOADGEN_TAIL_POLL_MS 5    /* latency phase: after the last send, how often replies are checked */
 #define LOADGEN_SEND_BATCH   4096 /* messages scheduled per tick at most, so replies are read in between */
 #define LOADGEN_RECV_CHUNK   2048 /* bytes read per readable event in the phase (stack buffer) */

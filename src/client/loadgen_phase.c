@@ -181,13 +181,17 @@ void loadgen_io_cb(evutil_socket_t fd, short what, void *arg)
 		loadgen_io_fail(c, errno);
 }
 
-/* Arms the send timer for the next local message's scheduled time, but at least LOADGEN_TICK_MS ahead so
- * that a busy process sends in batches; after the last message, every LOADGEN_TAIL_POLL_MS until the
- * replies are in or the straggler deadline. A fixed 1 ms tick would wake each of the ~50 client processes
- * of a 1M run 1,000 times a second even when its share of the rate is a few hundred messages. */
+/* Arms the send timer for the next local message's scheduled time, but at least the send window
+ * (--send-window, default 1 ms) ahead, so that each wake-up writes every message due by then; after the
+ * last message, every LOADGEN_TAIL_POLL_MS until the replies are in or the straggler deadline. A fixed
+ * 1 ms tick would wake each of the ~50 client processes of a 1M run 1,000 times a second even when its
+ * share of the rate is a few hundred messages. A wider window trades latency for wake-ups: a process
+ * wakes at most 1000 / window times a second to send, the burst it writes also reaches the server and
+ * comes back together (one wake-up each side instead of one per message), and a message waits up to
+ * the window before it is written, which its RTT shows (it counts from the scheduled time). */
 static void phase_arm(struct loadgen *lg, uint64_t now)
 {
-	uint64_t at, wait;
+	uint64_t at, wait, window = (uint64_t)lg->cfg.send_window_ms * CLOCK_NS_PER_MS;
 	struct timeval tv;
 
 	if (lg->next_msg < lg->sched.local_total) {
@@ -198,8 +202,8 @@ static void phase_arm(struct loadgen *lg, uint64_t now)
 			at = lg->deadline_ns;
 	}
 	wait = at > now ? at - now : 0;
-	if (wait < LOADGEN_TICK_MS * CLOCK_NS_PER_MS)
-		wait = LOADGEN_TICK_MS * CLOCK_NS_PER_MS;
+	if (wait < window)
+		wait = window;
 	tv = clock_timeval_ns(wait);
 	event_add(lg->tick_ev, &tv);
 }

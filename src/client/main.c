@@ -572,6 +572,7 @@ static void run_configure(struct run *r, const struct client_options *o, const s
 	a->msg_rate = o->msg_rate;
 	a->duration_ms = o->duration_ms;
 	a->reply_timeout_ms = o->reply_timeout_ms;
+	a->send_window_ms = o->send_window_ms;
 	a->proto = o->proto.id == PROTO_ECHO ? NULL : &o->proto;   /* echo: the loadgen's own path */
 	a->tls = tls;
 	a->sni = o->tls.sni;
@@ -601,6 +602,7 @@ static void run_configure(struct run *r, const struct client_options *o, const s
 	r->meta.msg_rate = a->msg_rate;
 	r->meta.duration_ms = o->duration_ms;
 	r->meta.reply_timeout_ms = o->reply_timeout_ms;
+	r->meta.send_window_ms = o->send_window_ms;
 	r->meta.slo_ms = o->slo_ms;
 	r->meta.find_max = o->find_max;
 	r->meta.step = o->step;

@@ -24,6 +24,7 @@ static int same_run(const struct report_meta *a, const struct report_meta *b, co
 			   a->latency != b->latency || a->duration_ms != b->duration_ms ? "the latency phase" :
 			   a->reply_timeout_ms != b->reply_timeout_ms ? "--timeout" :
 			   a->slo_ms != b->slo_ms ? "--slo" :
+			   a->send_window_ms != b->send_window_ms ? "--send-window" :
 			   a->find_max != b->find_max || a->step != b->step ? "--find-max or --step" :
 			   a->sweep != b->sweep || a->n_rates != b->n_rates ||
 			   (a->n_rates && memcmp(a->rates, b->rates, a->n_rates * sizeof(a->rates[0])) != 0) ? "the sweep's rates" :

@@ -341,6 +341,9 @@ static void latency_text(struct sbuf *o, const struct report_meta *m, const stru
 	    "SLO p99 <= %u ms\n", m->msg_rate, (double)m->duration_ms / 1000.0, s->lat_total,
 	    m->msg_bytes ? (int)m->msg_bytes : MATCH_FRAME_LEN,
 	    m->reply_timeout_ms, m->slo_ms);
+	if (m->send_window_ms > 1)
+		sbuf_printf(o, "    send window %u ms: each process sends at most every %u ms, a message waits up to that "
+		    "long to be written (in its RTT)\n", m->send_window_ms, m->send_window_ms);
 	if (!l) {
 		sbuf_printf(o, "    (did not run)\n");
 		return;
@@ -527,6 +530,7 @@ static void json_latency(struct json_w *w, const struct report_meta *m, const st
 	json_w_u64(w, "scheduled", s->lat_total);
 	json_w_u64(w, "timeout_ms", m->reply_timeout_ms);
 	json_w_u64(w, "slo_ms", m->slo_ms);
+	json_w_u64(w, "send_window_ms", m->send_window_ms ? m->send_window_ms : 1);
 	json_w_bool(w, "ran", l != NULL);
 	if (l) {
 		json_w_u64(w, "connections", l->conns);

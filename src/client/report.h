@@ -52,6 +52,8 @@ struct report_meta {
 	uint64_t duration_ms;          /* phase length */
 	unsigned reply_timeout_ms;     /* reply deadline from the scheduled send */
 	unsigned slo_ms;               /* the verdict's p99 bound */
+	unsigned send_window_ms;       /* --send-window: shortest wait between send wake-ups (0 = a report
+	                                  from before the option, which sent with 1) */
 	const struct loadgen_lat *lat; /* merged results of the last phase that ran, NULL if none did
 	                                  (msg_rate is then the rate that phase ran at) */
 	uint64_t lat_total;            /* messages the schedule of that phase has; 0 = sched_total(msg_rate,

@@ -216,6 +216,8 @@ static void test_latency_flags(void **state)
 			"--timeout", "750", "--slo=100", "--find-max", "--step", "5000" };
 	char *bigslo[] = { "c1m-client", "127.0.0.1", "-n", "100", "--msg-rate", "10", "--slo", "800" };
 	char *fm[] = { "c1m-client", "127.0.0.1", "-n", "19000", "--msg-rate", "10", "--find-max" };
+	char *win[] = { "c1m-client", "127.0.0.1", "-n", "100", "--msg-rate", "10", "--send-window", "20" };
+	char *winslo[] = { "c1m-client", "127.0.0.1", "-n", "100", "--msg-rate", "10", "--slo", "1" };
 	struct client_options o;
 
 	(void)state;
@@ -227,6 +229,8 @@ static void test_latency_flags(void **state)
 	assert_int_equal(o.duration_ms, CLIENT_DEFAULT_DURATION_MS);
 	assert_int_equal(o.slo_ms, 200);
 	assert_int_equal(o.reply_timeout_ms, 1000);
+	assert_int_equal(o.send_window_ms, CLIENT_DEFAULT_SEND_WINDOW_MS);
+	assert_int_equal(o.send_window_ms, 1);
 	parse_ok(ARGC(all), all, &o);
 	assert_int_equal(o.msg_rate, 2000);
 	assert_int_equal(o.duration_ms, 2500);
@@ -238,6 +242,11 @@ static void test_latency_flags(void **state)
 	assert_int_equal(o.reply_timeout_ms, 1600);  /* default follows the SLO: 2 x 800 */
 	parse_ok(ARGC(fm), fm, &o);
 	assert_int_equal(o.step, 3800);              /* 20% of -n */
+	parse_ok(ARGC(win), win, &o);
+	assert_int_equal(o.send_window_ms, 20);
+	parse_ok(ARGC(winslo), winslo, &o);          /* the default window is not checked against --slo */
+	assert_int_equal(o.send_window_ms, 1);
+	assert_non_null(strstr(client_opts_usage(), "--send-window"));
 	assert_non_null(strstr(client_opts_usage(), "--msg-rate"));
 	assert_non_null(strstr(client_opts_usage(), "--find-max"));
 }
@@ -257,6 +266,10 @@ static void test_latency_rejections(void **state)
 	char *tmo[] = { "c1m-client", "127.0.0.1", "-n", "5", "--msg-rate", "10", "--timeout", "1s" };
 	char *steps[] = { "c1m-client", "127.0.0.1", "-n", "1000", "--msg-rate", "10", "--find-max", "--step", "9" };
 	char *seq[] = { "c1m-client", "127.0.0.1", "-n", "1", "--msg-rate", "100000000", "--duration", "86400" };
+	char *orphan_win[] = { "c1m-client", "127.0.0.1", "-n", "5", "--send-window", "5" };
+	char *win0[] = { "c1m-client", "127.0.0.1", "-n", "5", "--msg-rate", "10", "--send-window", "0" };
+	char *winbig[] = { "c1m-client", "127.0.0.1", "-n", "5", "--msg-rate", "10", "--send-window", "1001" };
+	char *winslo[] = { "c1m-client", "127.0.0.1", "-n", "5", "--msg-rate", "10", "--slo", "50", "--send-window", "50" };
 
 	(void)state;
 	expect_error(ARGC(orphan_d), orphan_d, "--duration", "--msg-rate");
@@ -272,6 +285,10 @@ static void test_latency_rejections(void **state)
 	expect_error(ARGC(tmo), tmo, "--timeout", "1s");
 	expect_error(ARGC(steps), steps, "--step 9", "112 steps");
 	expect_error(ARGC(seq), seq, "2^32", NULL);
+	expect_error(ARGC(orphan_win), orphan_win, "--send-window", "--msg-rate");
+	expect_error(ARGC(win0), win0, "--send-window", "0");
+	expect_error(ARGC(winbig), winbig, "--send-window", "1001");
+	expect_error(ARGC(winslo), winslo, "--send-window 50", "below --slo 50");
 }
 
 /* --msg-rate R1,R2,...: a sweep of increasing rates; the first is the phase's msg_rate. */

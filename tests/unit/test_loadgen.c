@@ -488,6 +488,7 @@ static struct loadgen_stats *run_phase(enum mode md, uint64_t n, uint64_t rate, 
 	cfg.msg_rate = rate;
 	cfg.duration_ms = ms;
 	cfg.reply_timeout_ms = timeout_ms;
+	cfg.send_window_ms = 1;
 	cfg.workers = 1;
 	loadgen_stats_init(st, cfg.target);
 	m.ev = event_new(base, -1, EV_PERSIST, coord_timer_cb, &m);
