@@ -45,7 +45,7 @@ _c1m()
 	--bind | --port | --ports | --backlog | --max-connections | --stats-interval | --idle-timeout | \
 	--high-watermark | --drain-timeout | --metrics | -n | --connections | --sources | --rate | \
 	--concurrency | --hold | --connect-timeout | --echo-timeout | --progress-interval | --msg-rate | \
-	--duration | --timeout | --slo | --step | --dst-addrs | --user-bytes | --active | \
+	--duration | --timeout | --slo | --send-window | --step | --dst-addrs | --user-bytes | --active | \
 	--bytes-per-active | --since | --for | --cpus | --keepalive | --sni)
 		return ;; # a number or an address: nothing to offer
 	esac
