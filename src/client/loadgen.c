@@ -348,9 +348,7 @@ void loadgen_start(struct loadgen *lg)
 		event_add(lg->ka_ev, &ka);
 	}
 	if (lg->cfg.ctl) {
-		struct timeval tv = clock_timeval_ms(LOADGEN_CTL_POLL_MS);
-
-		event_add(lg->ctl_ev, &tv);
+		loadgen_ctl_arm(lg);
 		loadgen_ctl_poll(lg);   /* the coordinator publishes step 1 before the workers start */
 		return;
 	}

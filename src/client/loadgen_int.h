@@ -184,6 +184,8 @@ void loadgen_pump_cb(evutil_socket_t fd, short what, void *arg);
 /* loadgen_phase.c: the held connection's event and the latency phase */
 void loadgen_io_cb(evutil_socket_t fd, short what, void *arg);
 void loadgen_ctl_poll(struct loadgen *lg);
+/* Starts the poll of the shared control, every LOADGEN_CTL_POLL_MS (not while a phase runs). */
+void loadgen_ctl_arm(struct loadgen *lg);
 void loadgen_ctl_cb(evutil_socket_t fd, short what, void *arg);
 void loadgen_tick_cb(evutil_socket_t fd, short what, void *arg);
 /* The frame numbered seq of connection c in the running phase (its scheduled time from the schedule). */
