@@ -249,6 +249,14 @@ static void test_proto_round_trip(void **state)
 	assert_int_equal(state_parse(s->json, strlen(s->json), &s->read, err, sizeof(err)), 0);
 	assert_int_equal(merge_n(f, order, SHARDS, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "--proto differs"));
+	/* so did one with another send window (it is in every RTT), and the window survives the state */
+	s->meta.proto = f->sh[0].meta.proto;
+	s->meta.send_window_ms = 10;
+	assert_true(report_format_json(&s->meta, &s->stats, s->json, sizeof(s->json)) > 0);
+	assert_int_equal(state_parse(s->json, strlen(s->json), &s->read, err, sizeof(err)), 0);
+	assert_int_equal(s->read.meta.send_window_ms, 10);
+	assert_int_equal(merge_n(f, order, SHARDS, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "--send-window differs"));
 	free(f);
 }
 

@@ -276,6 +276,15 @@ static void test_latency_pass(void **state)
 	assert_non_null(strstr(buf, "\"achieved_rate\":1000.0"));
 	assert_non_null(strstr(buf, "\"environment\":{"));
 	assert_null(strstr(buf, "\"find_max\""));
+	/* the send window: a report from before --send-window (0) sent with 1 ms; the text names a wider one */
+	assert_non_null(strstr(buf, "\"slo_ms\":200,\"send_window_ms\":1,"));
+	assert_true(report_format_text(&m, t, buf, REPORT_TEXT_LEN) > 0);
+	assert_null(strstr(buf, "send window"));
+	m.send_window_ms = 10;
+	assert_true(report_format_text(&m, t, buf, REPORT_TEXT_LEN) > 0);
+	assert_non_null(strstr(buf, "\n    send window 10 ms: each process sends at most every 10 ms"));
+	assert_true(report_format_json(&m, t, buf, REPORT_TEXT_LEN) > 0);
+	assert_non_null(strstr(buf, "\"send_window_ms\":10,"));
 	free(buf);
 	free(l);
 	free(t);
