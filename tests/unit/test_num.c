@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -126,6 +127,39 @@ static void test_put_fixed(void **state)
 	assert_int_equal(num_put_fixed(b, 21, 1), -1);
 }
 
+/* Every width against printf, at each power of ten, one below it and a mixed-digit value of each length:
+ * where v fits the width, the same digits; where it does not, -1 and nothing written. */
+static void test_put_fixed_agrees(void **state)
+{
+	char b[24], want[32];
+	uint64_t p = 1, vals[64];
+	unsigned n = 0, i, w, len;
+
+	(void)state;
+	vals[n++] = 0;
+	vals[n++] = UINT64_MAX;
+	for (i = 0; i < 20; i++) {
+		vals[n++] = p;
+		vals[n++] = p - 1 + (p > 1 ? p / 2 : 0);    /* 1, 14, 149, ...: mixed digits */
+		if (i < 19)
+			vals[n++] = p * 10 - 1;                  /* 9, 99, ...: all nines */
+		p = p * 10;
+	}
+	for (i = 0; i < n; i++)
+		for (w = 1; w <= 20; w++) {
+			len = (unsigned)snprintf(want, sizeof(want), "%0*llu", (int)w, (unsigned long long)vals[i]);
+			memset(b, 'x', sizeof(b));
+			if (len > w) {
+				assert_int_equal(num_put_fixed(b, w, vals[i]), -1);
+				assert_int_equal(b[0], 'x');
+			} else {
+				assert_int_equal(num_put_fixed(b, w, vals[i]), 0);
+				assert_memory_equal(b, want, w);
+				assert_int_equal(b[w], 'x');
+			}
+		}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -134,6 +168,7 @@ int main(void)
 		cmocka_unit_test(test_seconds),
 		cmocka_unit_test(test_counters),
 		cmocka_unit_test(test_put_fixed),
+		cmocka_unit_test(test_put_fixed_agrees),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -97,19 +97,34 @@ bad:
 	return -1;
 }
 
+/* Two digits per step from a 200-byte table, and the leading zeros by memset once v runs out: the latency
+ * phase formats 40 digits per frame twice per message (to send it and to match its reply), and most of the
+ * connection and sequence fields are leading zeros. Callgrind counted ~234 instructions a call before. */
+static const char num_pairs[201] =
+	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
 int num_put_fixed(char *out, unsigned width, uint64_t v)
 {
 	char tmp[20];
-	unsigned i;
+	unsigned i = width, d;
 
 	if (width == 0 || width > sizeof(tmp))  /* a uint64_t has at most 20 digits */
 		return -1;
-	for (i = width; i > 0; i--) {
-		tmp[i - 1] = (char)('0' + v % 10);
-		v /= 10;
+	while (v >= 10 && i >= 2) {
+		d = (unsigned)(v % 100) * 2;
+		v /= 100;
+		tmp[--i] = num_pairs[d + 1];
+		tmp[--i] = num_pairs[d];
+	}
+	if (i > 0 && v < 10) {
+		tmp[--i] = (char)('0' + v);
+		v = 0;
 	}
 	if (v != 0)
 		return -1;
+	memset(tmp, '0', i);
 	memcpy(out, tmp, width);
 	return 0;
 }
