@@ -34,6 +34,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fuzz_fail("client_opts_parse", "accepted a port range outside 1..65535");
 		if (o.target == 0 || o.target > CLIENT_MAX_TARGET)
 			fuzz_fail("client_opts_parse", "accepted -n outside 1..CLIENT_MAX_TARGET");
+		if (o.send_window_ms == 0 || o.send_window_ms > CLIENT_MAX_SEND_WINDOW_MS ||
+		    (o.send_window_set && (o.msg_rate == 0 || o.send_window_ms >= o.slo_ms)))
+			fuzz_fail("client_opts_parse", "accepted a --send-window outside 1..1000, without --msg-rate or "
+				  "not below --slo");
 		for (i = 0; i < sizeof(nofile) / sizeof(nofile[0]); i++) {
 			err[0] = '\0';
 			if (client_opts_plan(&o, nofile[i], 1 + i * 7, &p, err, sizeof(err)) < 0)
