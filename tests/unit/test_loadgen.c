@@ -450,8 +450,10 @@ static void coord_timer_cb(evutil_socket_t fd, short what, void *arg)
 	coord_tick(&m->co, m->st, 1, &m->dead, clock_now_ns());
 }
 
-/* Runs a phase of rate msg/s for ms milliseconds over n connections against a server in mode md. */
-static struct loadgen_stats *run_phase(enum mode md, uint64_t n, uint64_t rate, uint64_t ms, unsigned timeout_ms)
+/* Runs a phase of rate msg/s for ms milliseconds over n connections against a server in mode md, with a
+ * send window of window_ms. */
+static struct loadgen_stats *run_phase_window(enum mode md, uint64_t n, uint64_t rate, uint64_t ms, unsigned timeout_ms,
+					      unsigned window_ms)
 {
 	struct event_base *base = loadgen_base_new();
 	struct server s;
@@ -488,7 +490,7 @@ static struct loadgen_stats *run_phase(enum mode md, uint64_t n, uint64_t rate, 
 	cfg.msg_rate = rate;
 	cfg.duration_ms = ms;
 	cfg.reply_timeout_ms = timeout_ms;
-	cfg.send_window_ms = 1;
+	cfg.send_window_ms = window_ms;
 	cfg.workers = 1;
 	loadgen_stats_init(st, cfg.target);
 	m.ev = event_new(base, -1, EV_PERSIST, coord_timer_cb, &m);
@@ -518,6 +520,11 @@ static struct loadgen_stats *run_phase(enum mode md, uint64_t n, uint64_t rate, 
 	return st;
 }
 
+static struct loadgen_stats *run_phase(enum mode md, uint64_t n, uint64_t rate, uint64_t ms, unsigned timeout_ms)
+{
+	return run_phase_window(md, n, rate, ms, timeout_ms, 1);
+}
+
 static void test_phase_echo(void **state)
 {
 	struct loadgen_stats *st;
@@ -538,6 +545,25 @@ static void test_phase_echo(void **state)
 	assert_true(st->lat.end_ns - st->lat.start_ns < 900 * CLOCK_NS_PER_MS);
 	assert_true(hist_max(&st->lat.rtt_us) < 200000);
 	assert_true(st->lat.rss_bytes > 0);
+	free(st);
+}
+
+/* A 50 ms send window: one message every 2.5 ms, written in bursts at most every 50 ms, so the first of
+ * each burst waited about 47.5 ms after its scheduled time, and that wait is in its RTT; nothing is lost. */
+static void test_phase_send_window(void **state)
+{
+	struct loadgen_stats *st;
+
+	(void)state;
+	st = run_phase_window(ECHO, 10, 400, 500, 1000, 50);
+	assert_int_equal(st->lat.sent, 200);
+	assert_int_equal(st->lat.written, 200);
+	assert_int_equal(st->lat.answered, 200);
+	assert_int_equal(st->lat.lost, 0);
+	assert_true(st->lat.send_lag_max_us >= 40000);
+	assert_true(hist_max(&st->lat.rtt_us) >= 40000);
+	assert_true(hist_max(&st->lat.rtt_us) >= st->lat.send_lag_max_us);
+	assert_true(hist_max(&st->lat.rtt_us) < 250000);
 	free(st);
 }
 
@@ -588,6 +614,7 @@ int main(void)
 		cmocka_unit_test(test_connect_timeout),
 		cmocka_unit_test(test_rate_paces),
 		cmocka_unit_test(test_phase_echo),
+		cmocka_unit_test(test_phase_send_window),
 		cmocka_unit_test(test_phase_mismatch),
 		cmocka_unit_test(test_phase_silent),
 	};
