@@ -13,6 +13,12 @@
  * The default S and P are capacity_plan's for N, what c1m-server and c1m-client --workers auto use, so
  * the layout is c1m's. Connections per second run from the common start to the last client's last echo.
  *
+ * message also measures the idle floor of kernel memory: the machine's slab (/proc/meminfo Slab, the figure
+ * bench/lib.sh's sampler reads for c1m) before the processes are forked and again once every pair is made,
+ * before the first message, over K. That is what c1m-bench's kernel B/conn measures for one connection (both
+ * of its sockets on this host), so the two divide. The difference is machine-wide: other work on the host
+ * moves it too.
+ *
  * Processes. The parent forks the children, waits until each has written a READY record to one result
  * pipe (pairs made, or listeners open), then closes the write end of a "go" pipe: every child blocked
  * reading it starts at once. Records are smaller than PIPE_BUF, so writes from many children never
@@ -703,7 +709,23 @@ static int floor_collect(struct floor_run *run, unsigned n, uint64_t wait_ms, st
 	return 0;
 }
 
-static int floor_print(const struct floor_options *o, const struct floor_result *res)
+/* The machine's slab now, in bytes: /proc/meminfo's Slab line (kB), as bench/lib.sh's b_slab_kb reads it. */
+static int floor_slab_bytes(uint64_t *bytes, char *err, size_t errlen)
+{
+	char text[PROCFS_FILE_MAX];
+
+	if (procfs_read_file("/proc/meminfo", text, sizeof(text), err, errlen) < 0)
+		return -1;
+	return procfs_meminfo_get(text, "Slab", bytes, err, errlen);
+}
+
+/* message: the slab before the fork and once every pair is made (valid: both reads worked). */
+struct floor_idle {
+	bool valid;
+	uint64_t before, after;      /* bytes */
+};
+
+static int floor_print(const struct floor_options *o, const struct floor_result *res, const struct floor_idle *idle)
 {
 	char out[1024];
 	struct json_w w;
@@ -719,6 +741,15 @@ static int floor_print(const struct floor_options *o, const struct floor_result 
 		json_w_double(&w, "duration_s", (double)o->duration_ms / 1000, 3);
 		json_w_u64(&w, "round_trips", res->count);
 		json_w_double(&w, "round_trips_per_s", res->rate_sum, 0);
+		if (idle->valid) {
+			double d = (double)idle->after - (double)idle->before;
+
+			json_w_i64(&w, "idle_slab_bytes", (int64_t)d);
+			json_w_double(&w, "idle_slab_bytes_per_pair", d / (double)o->pairs, 1);
+		} else {
+			json_w_null(&w, "idle_slab_bytes");
+			json_w_null(&w, "idle_slab_bytes_per_pair");
+		}
 	} else {
 		json_w_string(&w, "probe", "connect");
 		json_w_u64(&w, "connections", o->conns);
@@ -756,6 +787,7 @@ int main(int argc, char **argv)
 	struct floor_options o;
 	struct floor_run run = { .rec = { -1, -1 }, .go = { -1, -1 } };
 	struct floor_result res;
+	struct floor_idle idle = { .valid = false };
 	struct rlimit rl;
 	char err[FLOOR_ERR_LEN];
 	unsigned total;
@@ -802,8 +834,11 @@ int main(int argc, char **argv)
 	}
 	fflush(stdout);
 	if (o.mode == FLOOR_MESSAGE) {
+		/* The idle floor: no slab figure is not a failure of the probe, only a null in its line. */
+		idle.valid = floor_slab_bytes(&idle.before, err, sizeof(err)) == 0;
 		if (floor_spawn(&run, &o, o.procs, floor_msg_fn, 0, err, sizeof(err)) < 0)
 			goto out;
+		idle.valid = idle.valid && floor_slab_bytes(&idle.after, err, sizeof(err)) == 0;
 		close(run.go[1]);
 		run.go[1] = -1;
 		if (floor_collect(&run, o.procs, o.duration_ms + 60000, &res, err, sizeof(err)) < 0)
@@ -819,7 +854,7 @@ int main(int argc, char **argv)
 		if (floor_collect(&run, o.clients, o.timeout_ms + 60000, &res, err, sizeof(err)) < 0)
 			goto out;
 	}
-	if (floor_print(&o, &res) < 0) {
+	if (floor_print(&o, &res, &idle) < 0) {
 		snprintf(err, sizeof(err), "the result did not fit its buffer");
 		goto out;
 	}

@@ -57,7 +57,9 @@ void loadgen_publish_state(struct loadgen *lg, enum loadgen_step_state s)
 }
 
 /* Called whenever an attempt resolves: decides the end of the ramp and of the hold. In a latency phase
- * the end of a step's ramp is published as READY instead, and the coordinator decides what follows. */
+ * the end of a step's ramp is published as READY instead, and the coordinator decides what follows. The
+ * ramp's end time is the first step's, and moves only with a later step that opened connections: a rate
+ * sweep's later steps hold the same ones, so its time to N is the ramp's, not the start of its last phase. */
 void loadgen_check_progress(struct loadgen *lg)
 {
 	struct timeval tv;
@@ -68,7 +70,8 @@ void loadgen_check_progress(struct loadgen *lg)
 		if (lg->step == 0 || lg->ramp_over || lg->next < lg->goal || lg->in_flight > 0)
 			return;
 		lg->ramp_over = true;
-		counter_set(&lg->st->ramp_end_ns, clock_now_ns());
+		if (lg->step_opens || counter_get(&lg->st->ramp_end_ns) == 0)
+			counter_set(&lg->st->ramp_end_ns, clock_now_ns());
 		counter_set32(&lg->st->phase, LOADGEN_HOLD);
 		loadgen_publish_state(lg, LOADGEN_STEP_READY);
 		return;

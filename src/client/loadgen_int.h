@@ -110,6 +110,7 @@ struct loadgen {
 	uint64_t nconns;             /* live connections */
 	uint64_t next;               /* attempts started so far */
 	uint64_t goal;               /* attempts of the current step (cfg.target without a latency phase) */
+	bool step_opens;             /* the current step has attempts to start (goal above next at its start) */
 	uint64_t in_flight;          /* CONNECTING + ECHOING */
 	uint64_t pump_due_ns;        /* when pump_ev fires, 0 = not pending */
 	int reserve_fd;              /* /dev/null, released so kstate_read can open files at EMFILE */

@@ -363,6 +363,7 @@ static void begin_step(struct loadgen *lg, uint32_t step)
 	counter_publish32(&lat->step, step);
 	lg->step = step;
 	lg->goal = goal < lg->cfg.target ? goal : lg->cfg.target;
+	lg->step_opens = lg->goal > lg->next;
 	lg->ramp_over = false;
 	counter_set32(&lg->st->phase, LOADGEN_RAMP);
 	loadgen_pump(lg);

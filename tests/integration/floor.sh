@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # c1m-floor at tiny scale: the message probe over 2 processes x 500 loopback pairs for 2 s and the connect
 # probe with 2 client and 2 listener processes print one well-formed JSON line each with non-zero figures
-# that add up (no speed is asserted: the machine is shared); bad usage exits 2 with a message; and nothing
+# that add up (and the message probe's idle slab per pair) (no speed is asserted: the machine is shared); bad usage exits 2 with a message; and nothing
 # the probe started is left running.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -26,7 +26,14 @@ rate=$(t_json "$m" '.round_trips_per_s | floor')
 [ "$rt" -gt 0 ] && [ "$rate" -gt 0 ] || t_fail "message probe counted nothing: $(cat "$m")"
 # 2 s of round trips: the rate is the count over about 2 s (within a factor of 2 either way)
 [ "$rate" -ge $(( rt / 4 )) ] && [ "$rate" -le "$rt" ] || t_fail "rate $rate does not match $rt round trips in 2 s"
-t_log "message: 2 x 500 pairs, $rt round trips, $rate/s"
+# The idle floor of kernel memory: a number (the machine's slab moves with other work, so not asserted > 0),
+# and the per-pair figure is the total over the pairs.
+idle=$(t_json "$m" .idle_slab_bytes)
+per=$(t_json "$m" .idle_slab_bytes_per_pair)
+[[ "$idle" =~ ^-?[0-9]+$ ]] && [[ "$per" =~ ^-?[0-9]+(\.[0-9]+)?$ ]] || t_fail "idle slab not measured: $(cat "$m")"
+[ "$(jq '((.idle_slab_bytes / .pairs) - .idle_slab_bytes_per_pair) | fabs < 0.1' "$m")" = true ] ||
+	t_fail "idle slab $idle B over 1000 pairs is not $per B/pair"
+t_log "message: 2 x 500 pairs, $rt round trips, $rate/s; idle slab $per B/pair"
 
 base=$(t_port_base 10)
 "$C1M_FLOOR" connect -n 1000 --clients 2 --servers 2 --port "$base" --ports 10 --sources 127.0.0.2-127.0.0.3 \

@@ -2,7 +2,7 @@
 # Latency phase accounting against a real server: 20,000 held connections carry 5,000 msg/s for 5 s and
 # every message must be answered, with the RTT histogram holding exactly one sample per answer and the
 # JSON carrying the phase's keys. Then a small --find-max (3 steps of 1,000 connections) must pass every
-# step and report 3,000 as the maximum.
+# step and report 3,000 as the maximum, and a two-rate sweep's time to open must be its ramp's.
 # usage: latency.sh server|epoll [CONNECTIONS]
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -63,6 +63,18 @@ j="$T_DIR/findmax.json"
 	t_fail "not every step sent and answered 1000 messages"
 [ "$(t_json "$j" .find_max.max_connections)" = 3000 ] || t_fail "max_connections $(t_json "$j" .find_max.max_connections)"
 [ "$(t_json "$j" .find_max.stop_reason)" = reached_target ] || t_fail "stop_reason $(t_json "$j" .find_max.stop_reason)"
+# A rate sweep holds the same connections through its steps: its time to open them is the ramp's, so it
+# ends before the phases (two of 1 s) that follow, within the run's total.
+t_log "sweep: -n 1000 --msg-rate 500,1000"
+status=0
+"$C1M_CLIENT" 127.0.0.1 --port "$base" --ports 100 -n 1000 --msg-rate 500,1000 --duration 1 --slo 1000 --timeout 5000 \
+	--json "$T_DIR/sweep.json" >"$T_DIR/sweep.log" 2>&1 || status=$?
+[ "$status" -eq 0 ] || t_fail "sweep client exited $status"
+j="$T_DIR/sweep.json"
+[ "$(t_json "$j" '.rate_sweep.steps | length')" = 2 ] || t_fail "the sweep ran $(t_json "$j" '.rate_sweep.steps | length') steps, want 2"
+[ "$(t_json "$j" '.elapsed_s > 0 and .elapsed_s + 2 <= .total_s')" = true ] ||
+	t_fail "time to open $(t_json "$j" .elapsed_s) s is not the ramp's: the run took $(t_json "$j" .total_s) s with 2 s of phases"
+t_log "sweep: opened in $(t_json "$j" .elapsed_s) s of $(t_json "$j" .total_s) s"
 
 kill -0 "$server_pid" || t_fail "$kind died during the run"
 echo "1 passed, 0 failed"
