@@ -25,6 +25,9 @@ struct findmax_row {
 	double p99_ms;
 	double p999_ms;
 	double max_ms;
+	uint64_t start_ns;       /* the phase's start and end, CLOCK_MONOTONIC (0 = not known) */
+	uint64_t end_ns;
+	uint64_t cpu_us;         /* the client's CPU over the phase, all workers (getrusage) */
 	bool slo_met;            /* every message answered within the timeout and p99 <= SLO */
 	bool pass;               /* slo_met, every connection held and no connection failed */
 };

@@ -372,11 +372,16 @@ static void test_findmax_report(void **state)
 		rows[i].p50_ms = 1;
 		rows[i].p99_ms = 1 + i * 150;    /* 1, 151, 301 */
 		rows[i].p999_ms = 400;
+		rows[i].start_ns = 1000000000u * (i + 1);
+		rows[i].end_ns = rows[i].start_ns + 500000000u;
+		rows[i].cpu_us = 7000 * (i + 1);
 		rows[i].slo_met = rows[i].pass = i < 2;
 	}
+	rows[0].start_ns = rows[0].end_ns = 0;   /* not known: 0, not the offset alone */
 	m.steps = rows;
 	m.n_steps = 3;
 	m.stop = FINDMAX_STOP_SLO;
+	m.wall_offset_ns = 250;
 	report_summarize(&m, t, &s);
 	assert_int_equal(s.max_conns, 2000);
 	assert_false(s.pass);
@@ -388,7 +393,9 @@ static void test_findmax_report(void **state)
 	assert_true(report_format_json(&m, t, buf, REPORT_TEXT_LEN) > 0);
 	assert_non_null(strstr(buf, "\"find_max\":{\"step\":1000,\"max_connections\":2000,\"stop_reason\":\"slo_missed\","
 				    "\"steps\":[{\"connections\":1000,"));
-	assert_non_null(strstr(buf, "\"p99\":301.000,\"p99_9\":400.000,\"max\":0.000,\"pass\":false}]}"));
+	assert_non_null(strstr(buf, "\"p99\":301.000,\"p99_9\":400.000,\"max\":0.000,\"start_ns\":3000000250,"
+				    "\"end_ns\":3500000250,\"client_cpu_us\":21000,\"pass\":false}]}"));
+	assert_non_null(strstr(buf, "\"start_ns\":0,\"end_ns\":0,\"client_cpu_us\":7000,"));
 	/* every step passed up to -n */
 	rows[2].p99_ms = 2;
 	rows[2].slo_met = rows[2].pass = true;
