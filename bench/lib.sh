@@ -44,15 +44,37 @@ b_hwm_kb() {
 	echo "$total"
 }
 
-# b_sampler PID OUT INTERVAL: background loop writing "t_s tcp_inuse slab_kb rss_kb cpu_ms wall_us" until PID
-# exits (wall_us: the wall clock in microseconds, to place the samples against the client's phase times).
+# b_slabinfo OUT: every slab cache's bytes in use now, active objects times object size, as "NAME BYTES"
+# lines sorted by name (/proc/slabinfo is root's: without it OUT is left empty).
+b_slabinfo() { { awk 'NR > 2 { print $1, $2 * $4 }' /proc/slabinfo 2>/dev/null || :; } | sort >"$1"; }
+
+# b_slab_merged OUT: the caches the kernel merged into one (SLUB shares a cache between kinds of object
+# with the same size and flags; /proc/slabinfo then lists all of them under one name, the first one's), one
+# group a line, "NAME,NAME,...", from /sys/kernel/slab's links; groups of one are left out.
+b_slab_merged() {
+	local l
+	for l in /sys/kernel/slab/*; do
+		[ -L "$l" ] && printf '%s %s\n' "$(readlink "$l")" "${l##*/}"
+	done | sort | awk '{ g[$1] = c[$1]++ ? g[$1] "," $2 : $2 } END { for (k in g) if (c[k] > 1) print g[k] }' \
+		>"$1"
+}
+
+# b_sampler PID OUT INTERVAL [SLABOUT]: background loop writing "t_s tcp_inuse slab_kb rss_kb cpu_ms wall_us"
+# until PID exits (wall_us: the wall clock in microseconds, to place the samples against the client's phase
+# times); with SLABOUT, b_slabinfo into it at every sample with more TCP sockets in use than any before (so
+# it ends as the slab by cache at the first sample of the peak, the one kernel B/conn is read from).
 b_sampler() {
-	local pid=$1 out=$2 iv=${3:-0.5} t0 now
+	local pid=$1 out=$2 iv=${3:-0.5} slabout=${4:-} t0 now inuse max=-1
 	t0=${EPOCHREALTIME//[!0-9]/}
 	while kill -0 "$pid" 2>/dev/null; do
 		now=${EPOCHREALTIME//[!0-9]/}
+		inuse=$(b_tcp_inuse)
 		printf '%d.%02d %s %s %s %s %s\n' $(( (now - t0) / 1000000 )) $(( (now - t0) % 1000000 / 10000 )) \
-			"$(b_tcp_inuse)" "$(b_slab_kb)" "$(c1m_rss_kb "$pid")" "$(c1m_cpu_ms "$pid")" "$now" >>"$out"
+			"$inuse" "$(b_slab_kb)" "$(c1m_rss_kb "$pid")" "$(c1m_cpu_ms "$pid")" "$now" >>"$out"
+		if [ -n "$slabout" ] && [ "$inuse" -gt "$max" ]; then
+			max=$inuse
+			b_slabinfo "$slabout"
+		fi
 		sleep "$iv"
 	done
 }

@@ -62,6 +62,18 @@ for srv in c1m-server c1m-epoll; do
 	grep -qE "^\| $srv \| [0-9]+ \| [0-9]+ \| [0-9.]+x \| n/a \| [0-9]+ \| n/a \| [0-9]+ \| -?[0-9]+ \| ([0-9.]+x|n/a) \|$" \
 		"$T_DIR/results/ci.md" || t_fail "no floor row for $srv in ci.md"
 done
+# The slab by cache (root reads /proc/slabinfo): two TCP sockets a pair in every column, as many through
+# c1m as in the floor's idle pairs (TCP objects are one size), and each column's caches sum to its total.
+if [ "$(id -u)" -eq 0 ]; then
+	jq -e '[.runs[].kernel_slab_by_cache, .floor.message_slab_by_cache] | map(select(. != null)) as $c
+		| ($c | length) == 3
+		and ($c | all(.caches.TCP > 1000 and ((.caches | add) - .total | fabs) <= 0.02 * (.total | fabs) + 40))
+		and ($c[0].caches.TCP / $c[2].caches.TCP | . > 0.97 and . < 1.03)' "$json" >/dev/null ||
+		t_fail "slab by cache: $(jq -c '[.runs[].kernel_slab_by_cache, .floor.message_slab_by_cache] | map(if . == null then null else {total, TCP: .caches.TCP} end)' "$json")"
+	grep -qE '^\| all caches \| -?[0-9]+ \| -?[0-9]+ \| -?[0-9]+ \|$' "$T_DIR/results/ci.md" ||
+		t_fail "no 'all caches' row in ci.md"
+	t_log "slab by cache, TCP B/pair: $(jq -c '[.runs[].kernel_slab_by_cache.caches.TCP, .floor.message_slab_by_cache.caches.TCP]' "$json")"
+fi
 t_log "floor: $(jq -r '"connect \(.floor.connect.conn_per_s | floor) conn/s, message \(.floor.message.round_trips_per_s | floor) round trips/s, idle kernel \(.floor.message.idle_slab_bytes_per_pair) B/pair"' "$json")"
 # Targets without --msg-rate: the message rows say what they need; the ramp, user memory and kernel rows are
 # c1m-server's figures over the floor's, as the run measured them.
