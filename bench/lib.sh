@@ -59,22 +59,46 @@ b_slab_merged() {
 		>"$1"
 }
 
-# b_sampler PID OUT INTERVAL [SLABOUT]: background loop writing "t_s tcp_inuse slab_kb rss_kb cpu_ms wall_us"
-# until PID exits (wall_us: the wall clock in microseconds, to place the samples against the client's phase
-# times); with SLABOUT, b_slabinfo into it at every sample with more TCP sockets in use than any before (so
-# it ends as the slab by cache at the first sample of the peak, the one kernel B/conn is read from).
+# b_sched PID: "WAIT_NS SLICES" over the tree: how long its tasks waited on a run queue for a CPU, and how
+# many times they were put on one, from /proc/PID/schedstat (its second and third fields; a process gone
+# or a kernel without the file adds nothing).
+b_sched() {
+	local w=0 s=0 p _r a b
+	for p in $(c1m_tree "$1"); do
+		read -r _r a b 2>/dev/null <"/proc/$p/schedstat" || continue
+		w=$(( w + a )); s=$(( s + b ))
+	done
+	echo "$w $s"
+}
+
+# b_sampler PID OUT INTERVAL [SLABOUT]: background loop writing "t_s tcp_inuse slab_kb rss_kb cpu_ms wall_us
+# rq_wait_ns slices" until PID exits (wall_us: the wall clock in microseconds, to place the samples against
+# the client's phase times; the last two are b_sched's); with SLABOUT, b_slabinfo into it at every sample
+# with more TCP sockets in use than any before (so it ends as the slab by cache at the first sample of the
+# peak, the one kernel B/conn is read from).
 b_sampler() {
 	local pid=$1 out=$2 iv=${3:-0.5} slabout=${4:-} t0 now inuse max=-1
 	t0=${EPOCHREALTIME//[!0-9]/}
 	while kill -0 "$pid" 2>/dev/null; do
 		now=${EPOCHREALTIME//[!0-9]/}
 		inuse=$(b_tcp_inuse)
-		printf '%d.%02d %s %s %s %s %s\n' $(( (now - t0) / 1000000 )) $(( (now - t0) % 1000000 / 10000 )) \
-			"$inuse" "$(b_slab_kb)" "$(c1m_rss_kb "$pid")" "$(c1m_cpu_ms "$pid")" "$now" >>"$out"
+		printf '%d.%02d %s %s %s %s %s %s\n' $(( (now - t0) / 1000000 )) $(( (now - t0) % 1000000 / 10000 )) \
+			"$inuse" "$(b_slab_kb)" "$(c1m_rss_kb "$pid")" "$(c1m_cpu_ms "$pid")" "$now" "$(b_sched "$pid")" >>"$out"
 		if [ -n "$slabout" ] && [ "$inuse" -gt "$max" ]; then
 			max=$inuse
 			b_slabinfo "$slabout"
 		fi
 		sleep "$iv"
 	done
+}
+
+# b_sample_child PARENT NAME OUT INTERVAL: b_sampler on the child NAME of PARENT once it runs (a pipeline's
+# command has no $! to give), waiting up to 30 s for it to start.
+b_sample_child() {
+	local parent=$1 name=$2 out=$3 iv=$4 pid="" i
+	for (( i = 0; i < 600; i++ )); do
+		pid=$(pgrep -n -P "$parent" -x "$name" 2>/dev/null) && break
+		sleep 0.05
+	done
+	[ -n "$pid" ] && b_sampler "$pid" "$out" "$iv"
 }

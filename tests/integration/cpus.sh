@@ -64,13 +64,20 @@ status=0
 [ "$status" -eq 2 ] || t_fail "c1m-client --cpus $bad exited $status, want 2"
 grep -q -- "--cpus: CPU $bad is not available" "$T_DIR/bad.log" || t_fail "c1m-client: unclear error"
 
-# bench/c1m-bench --server-cpus --client-cpus: each server shared and split, one row each.
+# bench/c1m-bench --server-cpus --client-cpus: each server shared and split, one row each, with a short
+# latency phase whose scheduler figures come from both sides' /proc/PID/schedstat: each side's processes
+# were put on a CPU for the messages (slices), and every figure was read (none is n/a).
 "$C1M_SOURCE/bench/c1m-bench" --build "$C1M_BUILD" --results "$T_DIR/bench" --name split --no-tcp-tuning --no-plot \
-	-n 500 --hold 1 --servers c1m-epoll --server-cpus 1 --client-cpus 0 >"$T_DIR/bench.log" 2>&1 ||
-	t_fail "c1m-bench --server-cpus 1 --client-cpus 0 failed"
+	-n 500 --hold 1 --msg-rate 500 --duration 1 --servers c1m-epoll --server-cpus 1 --client-cpus 0 \
+	>"$T_DIR/bench.log" 2>&1 || t_fail "c1m-bench --server-cpus 1 --client-cpus 0 failed"
 grep -q '^| c1m-epoll | 500 | 0 |' "$T_DIR/bench/split.md" || t_fail "no shared row in the bench table"
 grep -q '^| c1m-epoll split (server CPUs 1, client CPUs 0) | 500 | 0 |' "$T_DIR/bench/split.md" ||
 	t_fail "no split row in the bench table"
+jq -e '[.runs[].phases_cpu[]] | length == 2 and all(.server_slices_per_msg > 0 and .client_slices_per_msg > 0
+	and .server_rq_wait_us_per_msg >= 0 and .client_rq_wait_us_per_msg >= 0)' "$T_DIR/bench/split.json" >/dev/null ||
+	t_fail "scheduler figures of the phases: $(jq -c '[.runs[].phases_cpu[]]' "$T_DIR/bench/split.json")"
+grep -qE '^\| c1m-epoll split \(server CPUs 1, client CPUs 0\) \| 500 \| 500 \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|$' \
+	"$T_DIR/bench/split.md" || t_fail "no scheduler row for the split run in the bench table"
 t_log "c1m-bench: c1m-epoll shared and split (server CPU 1, client CPU 0), 500 connections each"
 t_no_sanitizer_reports
 echo "1 passed, 0 failed"
