@@ -182,19 +182,19 @@ static void echo_conn_free(struct echo_conn **cp, enum drain_close why)
  * would use writev(), whose kernel path (the iovec import and the file-level checks of vfs_writev) took
  * 130-270 ns more CPU than sendto() per 64-byte write on a loopback TCP socket here, about 1% of what a
  * whole echoed message costs this worker. An error leaves the bytes in in: the caller queues them, and the
- * bufferevent's own write reports it. */
-static void echo_write_now(struct echo_conn *c, struct evbuffer *in)
+ * bufferevent's own write reports it, except a reset: send() takes the socket's pending ECONNRESET, so the
+ * later write would see only EPIPE and count a write error; it returns -1 for the caller to count the reset
+ * and close. */
+static int echo_write_now(struct echo_conn *c, struct evbuffer *in)
 {
 	struct evbuffer_iovec v;
 	ssize_t k;
 
-	if (evbuffer_peek(in, -1, NULL, &v, 1) != 1) {
-		(void)evbuffer_write(in, c->fd);
-		return;
-	}
-	k = send(c->fd, v.iov_base, v.iov_len, MSG_NOSIGNAL);
-	if (k > 0)
+	if (evbuffer_peek(in, -1, NULL, &v, 1) != 1)
+		k = evbuffer_write(in, c->fd);
+	else if ((k = send(c->fd, v.iov_base, v.iov_len, MSG_NOSIGNAL)) > 0)
 		(void)evbuffer_drain(in, (size_t)k);
+	return k < 0 && errno == ECONNRESET ? -1 : 0;
 }
 
 static void echo_read_cb(struct bufferevent *bev, void *arg)
@@ -215,7 +215,11 @@ static void echo_read_cb(struct bufferevent *bev, void *arg)
 	 * already queued there, so the order is kept. In the common case the input is written whole and the
 	 * output stays empty, so there is nothing more to look at. */
 	if (queued == 0) {
-		echo_write_now(c, in);
+		if (echo_write_now(c, in) < 0) {
+			counter_add(&c->w->st->err_reset, 1);
+			echo_conn_free(&c, DRAIN_CLOSE_ERROR);
+			return;
+		}
 		if (evbuffer_get_length(in) == 0)
 			return;
 	}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Hostile clients (tests/tools/c1m-hostile) against one server kind. Three server instances:
 #   A (defaults): a non-reader that sends 100 MB and never reads (RSS stays bounded, other connections keep a
-#     low p99), half-close, every byte value, 200 resets mid-echo, 10,000 vanishing connections (RST, then FIN);
+#     low p99), half-close, every byte value, 200 resets mid-echo, 10,000 vanishing connections (RST, then FIN),
+#     5,000 reset right after a line (counted as resets, not write errors);
 #   B (--idle-timeout 2): slowloris, 3,000 connections silent or trickling; closed on time and counted, while
 #     connections that trickle faster than the timeout stay open;
 #   C (ulimit -n 512): the tool holds more connections than the server has fds: the paused worker stays idle,
@@ -174,6 +175,20 @@ for v in rst fin; do
 	settle_conns "vanish-$v" 0
 	check_echo "vanish-$v"
 done
+
+# A reset right after one line races the server's read and echo of it: whichever the reset meets, the
+# send of the echo or the next read, it is counted as a reset, never as a write error (the send takes the
+# socket's ECONNRESET, and a write after it would see only EPIPE).
+err_count() { grep '^conns ' "$srv_log" | tail -1 | grep -oE "$1 [0-9]+" | awk '{ print $2 }'; }
+w0=$(err_count write); r0=$(err_count reset)
+hostile vanish-sendrst vanish --conns 5000 --variant sendrst
+alive vanish-sendrst
+settle_conns vanish-sendrst 0
+w1=$(err_count write); r1=$(err_count reset)
+[ "$((w1 - w0))" -eq 0 ] || t_fail "sendrst: the $kind counted $((w1 - w0)) write errors for 5000 resets ($((r1 - r0)) resets)"
+[ "$((r1 - r0))" -ge 4500 ] || t_fail "sendrst: the $kind counted $((r1 - r0)) resets of 5000"
+t_log "sendrst: 5000 connections reset after a line: $((r1 - r0)) resets, $((w1 - w0)) write errors"
+check_echo vanish-sendrst
 
 t_stop "$srv_pid" 15
 [ "$T_STATUS" -eq 0 ] || t_fail "$kind A exited $T_STATUS after SIGTERM"

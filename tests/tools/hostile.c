@@ -62,6 +62,7 @@ struct hs_opts {
 	unsigned timeout_ms;      /* deadline of one connect or one echo exchange, milliseconds */
 	unsigned hold_s;          /* nonreader, hold: keep the connections this long at most, seconds */
 	bool rst;                 /* vanish: reset (SO_LINGER 0) instead of a FIN */
+	bool send_first;          /* vanish: send one line before the reset (--variant sendrst) */
 };
 
 /* What a mode leaves open for main to hold until SIGTERM (nonreader, hold). */
@@ -160,7 +161,7 @@ static int hs_connect(const struct hs_opts *o, unsigned idx, int *fdp, char *err
 	return 0;
 }
 
-enum hs_after_connect { HS_KEEP, HS_CLOSE_FIN, HS_CLOSE_RST };
+enum hs_after_connect { HS_KEEP, HS_CLOSE_FIN, HS_CLOSE_RST, HS_SEND_RST };
 
 struct hs_many {
 	unsigned connected;      /* connects that completed */
@@ -171,7 +172,8 @@ struct hs_many {
 /* Opens n connections with at most HS_CONNECT_BATCH connects in flight. With HS_KEEP, fds[i] is the socket
  * (or -1 if its connect failed) and t_ns[i] the clock_now_ns() when its connect started (never later than the
  * server's accept, so a delay measured from it is never shorter than the server's); otherwise each socket
- * is closed (FIN or RST) the moment its connect completes and fds/t_ns may be NULL. */
+ * is closed (FIN or RST) the moment its connect completes, with HS_SEND_RST after sending one 64-byte line
+ * (so the reset races the server's read and echo of it), and fds/t_ns may be NULL. */
 static int hs_connect_many(const struct hs_opts *o, unsigned n, enum hs_after_connect after, int *fds,
 			   uint64_t *t_ns, struct hs_many *m, char *err, size_t errlen)
 {
@@ -232,7 +234,12 @@ static int hs_connect_many(const struct hs_opts *o, unsigned n, enum hs_after_co
 					fds[idx[i]] = p[i].fd;
 					t_ns[idx[i]] = started[i];
 				} else {
-					hs_close(&p[i].fd, after == HS_CLOSE_RST);
+					if (after == HS_SEND_RST) {
+						static const char line[64] = "c1m-hostile: one line, then a reset";
+
+						(void)send(p[i].fd, line, sizeof(line), MSG_NOSIGNAL);
+					}
+					hs_close(&p[i].fd, after != HS_CLOSE_FIN);
 				}
 			} else {
 				m->failed++;
@@ -768,15 +775,19 @@ static int hs_mode_rst(const struct hs_opts *o, struct sbuf *res, char *err, siz
 	return 0;
 }
 
-/* o->conns connections, each closed (FIN) or reset the moment it is established. */
+/* o->conns connections, each closed (FIN) or reset the moment it is established, or reset right after
+ * sending one line (sendrst). */
 static int hs_mode_vanish(const struct hs_opts *o, struct sbuf *res, char *err, size_t errlen)
 {
 	struct hs_many m;
 	uint64_t t0 = clock_now_ns();
 
-	if (hs_connect_many(o, o->conns, o->rst ? HS_CLOSE_RST : HS_CLOSE_FIN, NULL, NULL, &m, err, errlen) < 0)
+	enum hs_after_connect after = o->send_first ? HS_SEND_RST : o->rst ? HS_CLOSE_RST : HS_CLOSE_FIN;
+
+	if (hs_connect_many(o, o->conns, after, NULL, NULL, &m, err, errlen) < 0)
 		return -1;
-	sbuf_printf(res, " variant=%s conns=%u connected=%u failed=%u elapsed_ms=%" PRIu64, o->rst ? "rst" : "fin",
+	sbuf_printf(res, " variant=%s conns=%u connected=%u failed=%u elapsed_ms=%" PRIu64,
+		    o->send_first ? "sendrst" : o->rst ? "rst" : "fin",
 		    o->conns, m.connected, m.failed, hs_ms_since(t0));
 	if (m.failed > 0) {
 		snprintf(err, errlen, "%u of %u connects failed (first: %s)", m.failed, o->conns,
@@ -863,7 +874,8 @@ static const char hs_usage[] =
 	"  --stall-ms N      nonreader, rst: no send progress this long = pushed back (default 1000; rst 50)\n"
 	"  --timeout-ms N    deadline of one connect or one echo exchange (default 10000)\n"
 	"  --hold-s N        nonreader, hold: keep the connections until SIGTERM or N s (default 60)\n"
-	"  --variant rst|fin vanish: reset or close each connection (default rst)\n"
+	"  --variant rst|fin|sendrst vanish: reset or close each connection, or reset it right after\n"
+	"                    sending one 64-byte line (default rst)\n"
 	"prints one line 'hostile mode=... verdict=pass|fail'; exit 0 pass, 1 fail, 2 bad usage\n";
 
 static int hs_parse_u64(const char *flag, const char *s, uint64_t lo, uint64_t hi, bool suffix, uint64_t *out,
@@ -991,11 +1003,12 @@ static int hs_parse(int argc, char **argv, struct hs_opts *o, bool *help, char *
 		} else if (strcmp(f, "--hold-s") == 0) {
 			r = hs_parse_uint(f, v, 0, 86400, &o->hold_s, err, errlen);
 		} else if (strcmp(f, "--variant") == 0) {
-			if (v == NULL || (strcmp(v, "rst") != 0 && strcmp(v, "fin") != 0)) {
-				snprintf(err, errlen, "--variant '%s': expected rst or fin", v != NULL ? v : "");
+			if (v == NULL || (strcmp(v, "rst") != 0 && strcmp(v, "fin") != 0 && strcmp(v, "sendrst") != 0)) {
+				snprintf(err, errlen, "--variant '%s': expected rst, fin or sendrst", v != NULL ? v : "");
 				return -1;
 			}
-			o->rst = strcmp(v, "rst") == 0;
+			o->rst = strcmp(v, "fin") != 0;
+			o->send_first = strcmp(v, "sendrst") == 0;
 			r = 0;
 		} else {
 			snprintf(err, errlen, "unknown option '%s'", f);
