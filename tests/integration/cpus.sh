@@ -76,6 +76,9 @@ grep -q '^| c1m-epoll split (server CPUs 1, client CPUs 0) | 500 | 0 |' "$T_DIR/
 jq -e '[.runs[].phases_cpu[]] | length == 2 and all(.server_slices_per_msg > 0 and .client_slices_per_msg > 0
 	and .server_rq_wait_us_per_msg >= 0 and .client_rq_wait_us_per_msg >= 0)' "$T_DIR/bench/split.json" >/dev/null ||
 	t_fail "scheduler figures of the phases: $(jq -c '[.runs[].phases_cpu[]]' "$T_DIR/bench/split.json")"
+jq -e 'all(.runs[]; (.client_cpu_us_per_msg // 0) > 0 and (.server_cpu_us_per_msg | type) == "number")' \
+	"$T_DIR/bench/split.json" >/dev/null ||
+	t_fail "the last phase's CPU: $(jq -c '[.runs[] | {server_cpu_us_per_msg, client_cpu_us_per_msg}]' "$T_DIR/bench/split.json")"
 grep -qE '^\| c1m-epoll split \(server CPUs 1, client CPUs 0\) \| 500 \| 500 \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|$' \
 	"$T_DIR/bench/split.md" || t_fail "no scheduler row for the split run in the bench table"
 t_log "c1m-bench: c1m-epoll shared and split (server CPU 1, client CPU 0), 500 connections each"
