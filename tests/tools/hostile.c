@@ -61,8 +61,7 @@ struct hs_opts {
 	unsigned stall_ms;        /* nonreader, rst: no send progress for this long = TCP pushed back, ms */
 	unsigned timeout_ms;      /* deadline of one connect or one echo exchange, milliseconds */
 	unsigned hold_s;          /* nonreader, hold: keep the connections this long at most, seconds */
-	bool rst;                 /* vanish: reset (SO_LINGER 0) instead of a FIN */
-	bool send_first;          /* vanish: send one line before the reset (--variant sendrst) */
+	unsigned vanish;          /* vanish: --variant, an index of hs_vanish_names (HS_VANISH_*) */
 };
 
 /* What a mode leaves open for main to hold until SIGTERM (nonreader, hold). */
@@ -162,6 +161,10 @@ static int hs_connect(const struct hs_opts *o, unsigned idx, int *fdp, char *err
 }
 
 enum hs_after_connect { HS_KEEP, HS_CLOSE_FIN, HS_CLOSE_RST, HS_SEND_RST };
+
+/* --variant of vanish, by what each connection gets once established (hs_after_connect less HS_KEEP). */
+static const char *const hs_vanish_names[] = { "fin", "rst", "sendrst" };
+#define HS_VANISH_RST 1u          /* the default */
 
 struct hs_many {
 	unsigned connected;      /* connects that completed */
@@ -782,12 +785,10 @@ static int hs_mode_vanish(const struct hs_opts *o, struct sbuf *res, char *err, 
 	struct hs_many m;
 	uint64_t t0 = clock_now_ns();
 
-	enum hs_after_connect after = o->send_first ? HS_SEND_RST : o->rst ? HS_CLOSE_RST : HS_CLOSE_FIN;
-
-	if (hs_connect_many(o, o->conns, after, NULL, NULL, &m, err, errlen) < 0)
+	if (hs_connect_many(o, o->conns, (enum hs_after_connect)(HS_CLOSE_FIN + o->vanish), NULL, NULL, &m, err,
+			    errlen) < 0)
 		return -1;
-	sbuf_printf(res, " variant=%s conns=%u connected=%u failed=%u elapsed_ms=%" PRIu64,
-		    o->send_first ? "sendrst" : o->rst ? "rst" : "fin",
+	sbuf_printf(res, " variant=%s conns=%u connected=%u failed=%u elapsed_ms=%" PRIu64, hs_vanish_names[o->vanish],
 		    o->conns, m.connected, m.failed, hs_ms_since(t0));
 	if (m.failed > 0) {
 		snprintf(err, errlen, "%u of %u connects failed (first: %s)", m.failed, o->conns,
@@ -940,7 +941,7 @@ static int hs_parse(int argc, char **argv, struct hs_opts *o, bool *help, char *
 	o->stall_ms = 1000;
 	o->timeout_ms = 10000;
 	o->hold_s = 60;
-	o->rst = true;
+	o->vanish = HS_VANISH_RST;
 	if (argc < 2) {
 		snprintf(err, errlen, "missing MODE (nonreader, slowloris, halfclose, rst, vanish, binary or hold)");
 		return -1;
@@ -1003,12 +1004,14 @@ static int hs_parse(int argc, char **argv, struct hs_opts *o, bool *help, char *
 		} else if (strcmp(f, "--hold-s") == 0) {
 			r = hs_parse_uint(f, v, 0, 86400, &o->hold_s, err, errlen);
 		} else if (strcmp(f, "--variant") == 0) {
-			if (v == NULL || (strcmp(v, "rst") != 0 && strcmp(v, "fin") != 0 && strcmp(v, "sendrst") != 0)) {
+			for (m = 0; v != NULL && m < sizeof(hs_vanish_names) / sizeof(hs_vanish_names[0]); m++)
+				if (strcmp(v, hs_vanish_names[m]) == 0)
+					break;
+			if (v == NULL || m == sizeof(hs_vanish_names) / sizeof(hs_vanish_names[0])) {
 				snprintf(err, errlen, "--variant '%s': expected rst, fin or sendrst", v != NULL ? v : "");
 				return -1;
 			}
-			o->rst = strcmp(v, "fin") != 0;
-			o->send_first = strcmp(v, "sendrst") == 0;
+			o->vanish = m;
 			r = 0;
 		} else {
 			snprintf(err, errlen, "unknown option '%s'", f);
